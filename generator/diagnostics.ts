@@ -1,0 +1,49 @@
+// Spec problems, each tied to a file position and a JSON path, printed as
+// `file:line:col error message (json path)` and never as a stack trace.
+
+export interface Diagnostic {
+  readonly file: string;
+  readonly line: number;
+  readonly col: number;
+  readonly message: string;
+  readonly jsonPath: string;
+}
+
+export class SpecError extends Error {
+  constructor(readonly diagnostics: readonly Diagnostic[]) {
+    super(formatDiagnostics(diagnostics));
+    this.name = 'SpecError';
+  }
+}
+
+export function compareDiagnostics(a: Diagnostic, b: Diagnostic): number {
+  return (
+    (a.file < b.file ? -1 : a.file > b.file ? 1 : 0) ||
+    a.line - b.line ||
+    a.col - b.col ||
+    (a.message < b.message ? -1 : a.message > b.message ? 1 : 0)
+  );
+}
+
+export function formatDiagnostic(d: Diagnostic): string {
+  return `${d.file}:${d.line}:${d.col} error ${d.message} (${d.jsonPath})`;
+}
+
+export function formatDiagnostics(diagnostics: readonly Diagnostic[]): string {
+  const seen = new Set<string>();
+  const lines: string[] = [];
+  for (const d of [...diagnostics].sort(compareDiagnostics)) {
+    const line = formatDiagnostic(d);
+    if (!seen.has(line)) {
+      seen.add(line);
+      lines.push(line);
+    }
+  }
+  return lines.join('\n');
+}
+
+/** JSON Pointer-like path (`/options/0/type`) of a list of keys; `/` is the root. */
+export function jsonPath(segments: readonly (string | number)[]): string {
+  if (segments.length === 0) return '/';
+  return segments.map((s) => '/' + String(s).replace(/~/g, '~0').replace(/\//g, '~1')).join('');
+}

@@ -1,0 +1,123 @@
+// Emits the example programs, one per flow and storage mode, from
+// templates/examples. The view model carries every decision, so the template
+// only lays out text.
+import type { ExampleIR, FlowIR, SpecIR, StorageIR } from '../ir.js';
+import { lineCommentText, slashHeader, stringLiteral } from '../text.js';
+import { TemplateSet } from './handlebars.js';
+
+export interface ExampleView {
+  readonly header: string;
+  readonly title: string;
+  readonly storageSentence: string;
+  readonly imports: readonly string[];
+  readonly provider: { className: string; rootEnv: string; rootLiteral: string } | false;
+  readonly authClass: string;
+  readonly sessionClass: string;
+  readonly factory: string;
+  readonly optionLines: readonly string[];
+  readonly modePartial: string;
+  readonly loginPartial: string;
+  readonly loginComment: string;
+  readonly ensureArguments: string;
+}
+
+const STORAGE_SENTENCE: Record<StorageIR['backend'], string> = {
+  memory: 'Nothing is saved: every run starts without a session.',
+  disk: 'The session is saved on disk, where the CLI sees it too.',
+  provider: 'The session is saved in storage the application provides; the CLI does not see it.',
+};
+
+function loginComment(example: ExampleIR, flow: FlowIR, storage: StorageIR): string {
+  const who = flow.grant === 'client_credentials' ? 'The service account' : 'The user';
+  switch (example.login) {
+    case 'always':
+      return storage.backend === 'memory'
+        ? `Nothing is saved, so ${who.toLowerCase()} logs in every time the program runs.`
+        : `${who} logs in every time the program runs.`;
+    case 'ifNotInitialized':
+      return `${who} logs in only when no session was saved by an earlier run.`;
+    case 'ensureInitialized':
+      return flow.grant === 'authorization_code'
+        ? 'Reuse the saved session, refresh it if it expired, or log in with the browser (or a pasted URL) when there is none.'
+        : 'Reuse the saved session, refresh it if it expired, or log in when there is none.';
+    case 'justInTime':
+      return `${who} logs in on the first API call, and again whenever the access token expires.`;
+  }
+}
+
+function optionLines(ir: SpecIR, example: ExampleIR, flow: FlowIR, storage: StorageIR): string[] {
+  const envs = ir.sdk.examplesEnvironment;
+  const service = flow.grant === 'client_credentials';
+  const scopesClass = ir.sdk.classes.scopes;
+  const scopeValue = new Map(ir.sdk.scopes.map((s) => [s.name, s.value]));
+  const scopes = ir.sdk.defaultScopes.filter((name) => !(service && scopeValue.get(name) === 'offline_access'));
+  const lines: string[] = [];
+  for (const option of flow.options) {
+    switch (option.name) {
+      case 'clientId':
+        lines.push(`clientId: process.env.${service ? envs.m2mClientId.name : envs.userClientId.name} ?? ${stringLiteral(service ? 'your-service-account-client-id' : 'your-client-id')},`);
+        break;
+      case 'clientSecret':
+        lines.push(`clientSecret: process.env.${envs.m2mClientSecret.name} ?? '',`);
+        break;
+      case 'callbackUrl':
+        lines.push(`callbackUrl: process.env.${envs.callbackUrl.name} ?? 'http://127.0.0.1:8080/callback',`);
+        break;
+      case 'requestedScopes':
+        lines.push(`requestedScopes: [${scopes.map((n) => `${scopesClass}.${n}`).join(', ')}],`);
+        break;
+      case 'saveStateToStorage':
+        if (storage.backend === 'memory') lines.push('saveStateToStorage: false,');
+        break;
+      case 'profileName':
+        if (example.profileName !== undefined && storage.backend !== 'memory') lines.push(`profileName: ${stringLiteral(example.profileName)},`);
+        break;
+      case 'storageProvider':
+        if (storage.backend === 'provider') lines.push(`storageProvider: new ${storage.providerClass}(storageRoot),`);
+        break;
+    }
+  }
+  return lines;
+}
+
+function exampleView(ir: SpecIR, example: ExampleIR): ExampleView {
+  const flow = ir.flows.find((f) => f.id === example.flow)!;
+  const storage = ir.storages.find((s) => s.id === example.storage)!;
+  const { classes } = ir.sdk;
+  const names = [classes.auth, classes.scopes, classes.session];
+  const imports: string[] = [];
+  if (storage.backend === 'provider') {
+    imports.push(`import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';`);
+    imports.push(`import { homedir } from 'node:os';`);
+    imports.push(`import { dirname, join } from 'node:path';`);
+    names.push(`type ${ir.sdk.storageProvider.interface}`);
+  }
+  names.sort((a, b) => a.replace(/^type /, '').localeCompare(b.replace(/^type /, '')));
+  imports.push(`import { ${names.join(', ')} } from ${stringLiteral(ir.sdk.packageName)};`);
+  return {
+    header: slashHeader([example.source, flow.source, storage.source]).trimEnd(),
+    title: lineCommentText(example.title),
+    storageSentence: STORAGE_SENTENCE[storage.backend],
+    imports,
+    provider:
+      storage.backend === 'provider'
+        ? { className: storage.providerClass!, rootEnv: ir.sdk.examplesEnvironment.demoStorageRoot.name, rootLiteral: stringLiteral(storage.providerRoot!) }
+        : false,
+    authClass: classes.auth,
+    sessionClass: classes.session,
+    factory: flow.factory,
+    optionLines: optionLines(ir, example, flow, storage),
+    modePartial: `mode-${example.login}`,
+    loginPartial: `login-${flow.grant}`,
+    loginComment: loginComment(example, flow, storage),
+    ensureArguments: flow.grant === 'authorization_code' ? '{ allowOpenBrowser: true, allowTtyPrompt: true }' : '',
+  };
+}
+
+/** Example programs keyed by file name (`<storage>__<flow>.ts`). */
+export function emitExamples(ir: SpecIR, templatesDir: string): Map<string, string> {
+  const template = new TemplateSet(templatesDir).compile('example.ts.hbs');
+  const out = new Map<string, string>();
+  for (const example of ir.examples) out.set(`${example.id}.ts`, template(exampleView(ir, example)));
+  return out;
+}

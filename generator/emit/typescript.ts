@@ -1,0 +1,248 @@
+// Emits every TypeScript declaration the spec decides: SDK settings and the
+// flow table, scope constants, the storage provider interface, the option
+// interfaces, the Auth class with one factory per flow, and the index. Built
+// as structures in an in-memory ts-morph project, one batch per file.
+import {
+  IndentationText,
+  NewLineKind,
+  Project,
+  QuoteKind,
+  StructureKind,
+  VariableDeclarationKind,
+  type ClassDeclarationStructure,
+  type InterfaceDeclarationStructure,
+  type MethodDeclarationStructure,
+  type OptionalKind,
+  type StatementStructures,
+} from 'ts-morph';
+import type { FlowIR, OptionIR, SpecIR } from '../ir.js';
+import { jsdocText, slashHeader, stringLiteral } from '../text.js';
+
+function newProject(): Project {
+  return new Project({
+    useInMemoryFileSystem: true,
+    manipulationSettings: {
+      indentationText: IndentationText.TwoSpaces,
+      quoteKind: QuoteKind.Single,
+      newLineKind: NewLineKind.LineFeed,
+      useTrailingCommas: true,
+    },
+  });
+}
+
+function render(project: Project, path: string, sources: readonly string[], statements: (string | StatementStructures)[]): string {
+  const file = project.createSourceFile(path, { statements }, { overwrite: true });
+  return slashHeader(sources) + '\n' + file.getFullText();
+}
+
+function optionType(ir: SpecIR, option: OptionIR): string {
+  switch (option.type) {
+    case 'string':
+      return 'string';
+    case 'string[]':
+      return 'readonly string[]';
+    case 'boolean':
+      return 'boolean';
+    case 'ObjectStorageProvider':
+      return ir.sdk.storageProvider.interface;
+  }
+}
+
+function optionDoc(option: OptionIR): string {
+  let doc = jsdocText(option.doc);
+  if (option.defaultText !== undefined) doc += `\n\n@defaultValue ${jsdocText(option.defaultText)}`;
+  return doc;
+}
+
+function literalArray(values: readonly string[]): string {
+  return `[${values.map(stringLiteral).join(', ')}]`;
+}
+
+function settingsFile(ir: SpecIR, project: Project): string {
+  const { sdk } = ir;
+  const env = (key: keyof typeof sdk.environment) => stringLiteral(sdk.environment[key].name);
+  const flows = ir.flows
+    .map(
+      (f) =>
+        `{ id: ${stringLiteral(f.id)}, factory: ${stringLiteral(f.factory)}, grant: ${stringLiteral(f.grant)}, ` +
+        `clientType: ${stringLiteral(f.clientType)}, tokenEndpointAuthMethod: ${stringLiteral(f.tokenEndpointAuthMethod)} }`,
+    )
+    .join(',\n    ');
+  const scopeValue = new Map(sdk.scopes.map((s) => [s.name, s.value]));
+  const initializer = `{
+  issuer: ${stringLiteral(sdk.authServer.issuer)},
+  audience: ${stringLiteral(sdk.authServer.audience)},
+  audienceParameter: ${stringLiteral(sdk.authServer.audienceParameter)},
+  apiBaseUrl: ${stringLiteral(sdk.authServer.apiBaseUrl)},
+  defaultScopes: ${literalArray(sdk.defaultScopes.map((n) => scopeValue.get(n)!))},
+  env: {
+    issuer: ${env('issuer')},
+    apiBaseUrl: ${env('apiBaseUrl')},
+    audience: ${env('audience')},
+    profile: ${env('profile')},
+    clientId: ${env('clientId')},
+    clientSecret: ${env('clientSecret')},
+  },
+  disk: {
+    root: ${stringLiteral(sdk.disk.root)},
+    defaultsFile: ${stringLiteral(sdk.disk.defaultsFile)},
+    defaultProfile: ${stringLiteral(sdk.disk.defaultProfile)},
+  },
+  flows: [
+    ${flows},
+  ],
+}`;
+  return render(project, 'settings.ts', [sdk.source, ...ir.flows.map((f) => f.source)], [
+    `import type { SdkSettings } from './runtime/settings.js';`,
+    {
+      kind: StructureKind.VariableStatement,
+      isExported: true,
+      declarationKind: VariableDeclarationKind.Const,
+      docs: ['Built-in defaults and the flows this SDK was generated with. Environment variables named in `env` override the defaults.'],
+      declarations: [{ name: 'SDK_SETTINGS', type: 'SdkSettings', initializer }],
+    },
+  ]);
+}
+
+function scopesFile(ir: SpecIR, project: Project): string {
+  const { sdk } = ir;
+  const members = sdk.scopes.map((s) => `  /** ${jsdocText(s.doc)} */\n  ${s.name}: ${stringLiteral(s.value)},`).join('\n');
+  return render(project, 'scopes.ts', [sdk.source], [
+    {
+      kind: StructureKind.VariableStatement,
+      isExported: true,
+      declarationKind: VariableDeclarationKind.Const,
+      docs: ['OAuth2 scopes understood by the API.'],
+      declarations: [{ name: sdk.classes.scopes, initializer: `{\n${members}\n} as const` }],
+    },
+    {
+      kind: StructureKind.TypeAlias,
+      isExported: true,
+      name: `${sdk.classes.scopes}Value`,
+      docs: ['One of the scope strings above.'],
+      type: `(typeof ${sdk.classes.scopes})[keyof typeof ${sdk.classes.scopes}]`,
+    },
+  ]);
+}
+
+function storageProviderFile(ir: SpecIR, project: Project): string {
+  const sp = ir.sdk.storageProvider;
+  const iface: InterfaceDeclarationStructure = {
+    kind: StructureKind.Interface,
+    name: sp.interface,
+    isExported: true,
+    docs: [jsdocText(sp.doc)],
+    methods: sp.methods.map((m) => ({
+      name: m.name,
+      docs: [jsdocText(m.doc)],
+      parameters: m.params.map((p) => ({ name: p.name, type: p.type })),
+      returnType: `Promise<${m.returns}>`,
+    })),
+  };
+  return render(project, 'storage-provider.ts', [ir.sdk.source], [iface]);
+}
+
+function optionsFile(ir: SpecIR, project: Project): string {
+  const usesProvider = ir.flows.some((f) => f.options.some((o) => o.type === 'ObjectStorageProvider'));
+  const statements: (string | StatementStructures)[] = [];
+  if (usesProvider) statements.push(`import type { ${ir.sdk.storageProvider.interface} } from './storage-provider.js';`);
+  for (const flow of ir.flows) {
+    statements.push({
+      kind: StructureKind.Interface,
+      name: flow.optionsType,
+      isExported: true,
+      docs: [`Options of {@link ${ir.sdk.classes.auth}.${flow.factory}}: ${jsdocText(flow.title.charAt(0).toLowerCase() + flow.title.slice(1))}.`],
+      properties: flow.options.map((o) => ({
+        name: o.name,
+        type: optionType(ir, o),
+        hasQuestionToken: !o.required,
+        isReadonly: true,
+        docs: [optionDoc(o)],
+      })),
+    });
+  }
+  return render(project, 'options.ts', [ir.sdk.source, ...ir.flows.map((f) => f.source)], statements);
+}
+
+function factoryMethod(ir: SpecIR, flow: FlowIR): OptionalKind<MethodDeclarationStructure> {
+  const grantSee: Record<FlowIR['grant'], string> = {
+    authorization_code: 'https://www.rfc-editor.org/rfc/rfc7636 PKCE (RFC 7636) and https://www.rfc-editor.org/rfc/rfc8252 native apps (RFC 8252)',
+    device_code: 'https://www.rfc-editor.org/rfc/rfc8628 device authorization grant (RFC 8628)',
+    client_credentials: 'https://www.rfc-editor.org/rfc/rfc6749#section-4.4 client credentials grant (RFC 6749, section 4.4)',
+  };
+  return {
+    name: flow.factory,
+    isStatic: true,
+    docs: [`${jsdocText(flow.title)}.\n\n${jsdocText(flow.summary)}\n\n@see ${grantSee[flow.grant]}`],
+    parameters: [{ name: 'options', type: flow.optionsType }],
+    returnType: ir.sdk.classes.auth,
+    statements: [`return new ${ir.sdk.classes.auth}(SDK_SETTINGS, ${stringLiteral(flow.id)}, options);`],
+  };
+}
+
+function authFile(ir: SpecIR, project: Project): string {
+  const name = ir.sdk.classes.auth;
+  const cls: ClassDeclarationStructure = {
+    kind: StructureKind.Class,
+    name,
+    isExported: true,
+    extends: 'AuthCore',
+    docs: [
+      'An OAuth2 session for a user or a service account: logs in, keeps tokens fresh, and saves the session where the options say.\n\n' +
+        'Create one with a factory named after the flow, then pass it to a `Session` to call APIs.',
+    ],
+    methods: [
+      ...ir.flows.map((f) => factoryMethod(ir, f)),
+      {
+        name: 'fromProfile',
+        isStatic: true,
+        docs: ['The session saved on disk under `profileName`, as the CLI or an earlier run left it.\n\nThrows a `ProfileError` when the profile does not exist or its files cannot be read.'],
+        parameters: [{ name: 'profileName', type: 'string' }],
+        returnType: name,
+        statements: ['const { flowId, options } = readProfileOptions(SDK_SETTINGS, profileName);', `return new ${name}(SDK_SETTINGS, flowId, options);`],
+      },
+      {
+        name: 'fromUserDefaultSession',
+        isStatic: true,
+        docs: ['The session the CLI uses by default: the profile named by the environment or `~/.planet.json`, else the built-in default profile.'],
+        returnType: name,
+        statements: ['const { flowId, options } = defaultSessionOptions(SDK_SETTINGS);', `return new ${name}(SDK_SETTINGS, flowId, options);`],
+      },
+    ],
+  };
+  return render(project, 'auth.ts', [ir.sdk.source, ...ir.flows.map((f) => f.source)], [
+    `import { AuthCore } from './runtime/auth-core.js';`,
+    `import { defaultSessionOptions, readProfileOptions } from './runtime/profile.js';`,
+    `import type { ${ir.flows.map((f) => f.optionsType).join(', ')} } from './options.js';`,
+    `import { SDK_SETTINGS } from './settings.js';`,
+    cls,
+  ]);
+}
+
+function indexFile(ir: SpecIR, project: Project): string {
+  const { classes } = ir.sdk;
+  const sessionExport = classes.session === 'Session' ? 'Session' : `Session as ${classes.session}`;
+  return render(project, 'index.ts', [ir.sdk.source, ...ir.flows.map((f) => f.source)], [
+    `export { ${classes.auth} } from './auth.js';`,
+    `export type { ${ir.flows.map((f) => f.optionsType).join(', ')} } from './options.js';`,
+    `export { ${classes.scopes}, type ${classes.scopes}Value } from './scopes.js';`,
+    `export { SDK_SETTINGS } from './settings.js';`,
+    `export type { ${ir.sdk.storageProvider.interface} } from './storage-provider.js';`,
+    `export { ${sessionExport} } from './runtime/session.js';`,
+    `export type { DeviceLoginInfo, DeviceLoginCompleteOptions, EnsureInitializedOptions, UserLoginOptions } from './runtime/auth-core.js';`,
+    `export * from './runtime/errors.js';`,
+  ]);
+}
+
+/** The `src/` files of the generated package, keyed by path relative to `src/`. */
+export function emitTypeScript(ir: SpecIR): Map<string, string> {
+  const project = newProject();
+  return new Map([
+    ['auth.ts', authFile(ir, project)],
+    ['index.ts', indexFile(ir, project)],
+    ['options.ts', optionsFile(ir, project)],
+    ['scopes.ts', scopesFile(ir, project)],
+    ['settings.ts', settingsFile(ir, project)],
+    ['storage-provider.ts', storageProviderFile(ir, project)],
+  ]);
+}

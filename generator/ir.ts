@@ -1,0 +1,152 @@
+// IR stage: plain, readonly, sorted data that the emitters read. Every node
+// names the spec file it came from, so outputs can say where they came from.
+import type { RawOption } from './raw.js';
+import type { TypedSpec } from './validate.js';
+
+export interface OptionIR {
+  readonly name: RawOption['name'];
+  readonly type: RawOption['type'];
+  readonly required: boolean;
+  readonly secret: boolean;
+  readonly defaultText: string | undefined;
+  readonly doc: string;
+}
+
+export interface FlowIR {
+  readonly id: string;
+  readonly source: string;
+  readonly order: number;
+  readonly factory: string;
+  readonly optionsType: string;
+  readonly grant: 'authorization_code' | 'device_code' | 'client_credentials';
+  readonly clientType: string;
+  readonly tokenEndpointAuthMethod: 'none' | 'client_secret_post' | 'client_secret_basic';
+  readonly docGroup: string;
+  readonly title: string;
+  readonly summary: string;
+  readonly requirements: readonly string[];
+  /** The flow's own options, then the SDK-wide ones. */
+  readonly options: readonly OptionIR[];
+}
+
+export interface StorageIR {
+  readonly id: string;
+  readonly source: string;
+  readonly order: number;
+  readonly backend: 'memory' | 'disk' | 'provider';
+  readonly providerClass: string | undefined;
+  readonly providerRoot: string | undefined;
+  readonly title: string;
+  readonly summary: string;
+}
+
+export interface ExampleIR {
+  /** `<storage>__<flow>`, also the file name. */
+  readonly id: string;
+  readonly source: string;
+  readonly flow: string;
+  readonly storage: string;
+  readonly title: string;
+  readonly profileName: string | undefined;
+  readonly login: 'always' | 'ensureInitialized' | 'ifNotInitialized' | 'justInTime';
+}
+
+export interface SdkIR {
+  readonly source: string;
+  readonly packageName: string;
+  readonly packageDescription: string;
+  readonly packageVersion: string;
+  readonly classes: { readonly auth: string; readonly session: string; readonly scopes: string };
+  readonly authServer: { readonly issuer: string; readonly audience: string; readonly audienceParameter: 'audience' | 'resource'; readonly apiBaseUrl: string };
+  readonly scopes: readonly { readonly name: string; readonly value: string; readonly doc: string }[];
+  readonly defaultScopes: readonly string[];
+  readonly environment: Readonly<Record<'issuer' | 'apiBaseUrl' | 'audience' | 'profile' | 'clientId' | 'clientSecret', { readonly name: string; readonly doc: string }>>;
+  readonly examplesEnvironment: Readonly<Record<'userClientId' | 'callbackUrl' | 'm2mClientId' | 'm2mClientSecret' | 'demoStorageRoot', { readonly name: string; readonly doc: string }>>;
+  readonly disk: { readonly root: string; readonly defaultsFile: string; readonly defaultProfile: string };
+  readonly storageProvider: {
+    readonly interface: string;
+    readonly doc: string;
+    readonly methods: readonly { readonly name: string; readonly params: readonly { readonly name: string; readonly type: string }[]; readonly returns: string; readonly doc: string }[];
+  };
+  readonly docGroups: readonly { readonly id: string; readonly title: string; readonly intro: string }[];
+}
+
+export interface SpecIR {
+  readonly sdk: SdkIR;
+  readonly flows: readonly FlowIR[];
+  readonly storages: readonly StorageIR[];
+  readonly examples: readonly ExampleIR[];
+}
+
+const byOrderThenId = <T extends { order: number; id: string }>(a: T, b: T) => a.order - b.order || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+
+function optionIR(o: RawOption): OptionIR {
+  return { name: o.name, type: o.type, required: o.required ?? false, secret: o.secret ?? false, defaultText: o.default, doc: o.doc.trim() };
+}
+
+export function buildIR(spec: TypedSpec): SpecIR {
+  const s = spec.sdk.value;
+  const sdk: SdkIR = {
+    source: spec.sdk.loaded.file,
+    packageName: s.package.name,
+    packageDescription: s.package.description,
+    packageVersion: s.package.version,
+    classes: { ...s.classes },
+    authServer: { ...s.authServer },
+    scopes: s.scopes.map((x) => ({ name: x.name, value: x.value, doc: x.doc.trim() })),
+    defaultScopes: [...s.defaultScopes],
+    environment: { ...s.environment },
+    examplesEnvironment: { ...s.examplesEnvironment },
+    disk: { ...s.disk },
+    storageProvider: {
+      interface: s.storageProvider.interface,
+      doc: s.storageProvider.doc.trim(),
+      methods: s.storageProvider.methods.map((m) => ({ name: m.name, params: m.params.map((p) => ({ ...p })), returns: m.returns, doc: m.doc.trim() })),
+    },
+    docGroups: s.docGroups.map((g) => ({ id: g.id, title: g.title, intro: g.intro.trim() })),
+  };
+  const common = s.commonOptions.map(optionIR);
+  const flows: FlowIR[] = spec.flows
+    .map(({ loaded, value: f }) => ({
+      id: f.id,
+      source: loaded.file,
+      order: f.order,
+      factory: f.factory,
+      optionsType: f.optionsType,
+      grant: f.grant,
+      clientType: f.clientType,
+      tokenEndpointAuthMethod: f.tokenEndpointAuthMethod,
+      docGroup: f.docGroup,
+      title: f.title,
+      summary: f.summary.trim(),
+      requirements: [...f.requirements],
+      options: [...f.options.map(optionIR), ...common],
+    }))
+    .sort(byOrderThenId);
+  const storages: StorageIR[] = spec.storages
+    .map(({ loaded, value: st }) => ({
+      id: st.id,
+      source: loaded.file,
+      order: st.order,
+      backend: st.backend,
+      providerClass: st.providerClass,
+      providerRoot: st.providerRoot,
+      title: st.title,
+      summary: st.summary.trim(),
+    }))
+    .sort(byOrderThenId);
+  const flowIndex = new Map(flows.map((f, i) => [f.id, i]));
+  const storageIndex = new Map(storages.map((st, i) => [st.id, i]));
+  const examples: ExampleIR[] = spec.examples.value.examples
+    .map((e) => ({
+      id: `${e.storage}__${e.flow}`,
+      source: spec.examples.loaded.file,
+      flow: e.flow,
+      storage: e.storage,
+      title: e.title,
+      profileName: e.profileName,
+      login: e.login,
+    }))
+    .sort((a, b) => (flowIndex.get(a.flow)! - flowIndex.get(b.flow)!) || (storageIndex.get(a.storage)! - storageIndex.get(b.storage)!));
+  return { sdk, flows, storages, examples };
+}

@@ -1,0 +1,73 @@
+// The whole generator as one pure function of the spec and templates:
+// load -> validate -> IR -> emit. Only write.ts touches the output folder.
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { SpecError } from './diagnostics.js';
+import { emitDocs } from './emit/docs.js';
+import { emitExamples } from './emit/examples.js';
+import { emitPackageFiles } from './emit/package.js';
+import { emitTypeScript } from './emit/typescript.js';
+import { buildIR, type SpecIR } from './ir.js';
+import { loadSpec } from './load.js';
+import { headerLines } from './text.js';
+import { typed, validateMeaning, validateSchemas } from './validate.js';
+
+export interface GeneratorInputs {
+  /** Folder holding sdk.yaml, flows/, storage/ and examples.yaml. */
+  readonly specDir: string;
+  /** How spec paths are printed in messages and headers. */
+  readonly specDisplay: string;
+  readonly schemaDir: string;
+  /** Holds runtime/, examples/ and docs/. */
+  readonly templatesDir: string;
+  readonly runtimeDependencies: Readonly<Record<string, string>>;
+}
+
+export function projectInputs(root: string, specDir = join(root, 'spec'), specDisplay = 'spec'): GeneratorInputs {
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
+  return { specDir, specDisplay, schemaDir: join(root, 'spec', 'schema'), templatesDir: join(root, 'templates'), runtimeDependencies: pkg.dependencies ?? {} };
+}
+
+/** Reads and checks the spec; throws SpecError listing every problem. */
+export function specToIR(inputs: GeneratorInputs): SpecIR {
+  const loaded = loadSpec(inputs.specDir, inputs.specDisplay);
+  if (loaded.diagnostics.length > 0) throw new SpecError(loaded.diagnostics);
+  const schemaProblems = validateSchemas(loaded, inputs.schemaDir);
+  if (schemaProblems.length > 0) throw new SpecError(schemaProblems);
+  const spec = typed(loaded);
+  const meaningProblems = validateMeaning(spec);
+  if (meaningProblems.length > 0) throw new SpecError(meaningProblems);
+  return buildIR(spec);
+}
+
+function copyRuntime(templatesDir: string): Map<string, string> {
+  const dir = join(templatesDir, 'runtime');
+  const out = new Map<string, string>();
+  for (const name of readdirSync(dir).filter((n) => n.endsWith('.ts') && !n.endsWith('.test.ts')).sort()) {
+    const header = headerLines([`templates/runtime/${name}`]).map((l) => `// ${l}`).join('\n');
+    out.set(name, `${header}\n\n${readFileSync(join(dir, name), 'utf8')}`);
+  }
+  return out;
+}
+
+/** Every output file, keyed by its path under the output folder. */
+export function emitAll(ir: SpecIR, inputs: GeneratorInputs): Map<string, string> {
+  const files = new Map<string, string>();
+  const put = (prefix: string, entries: Map<string, string>) => {
+    for (const [path, text] of entries) files.set(prefix + path, text);
+  };
+  put('', emitPackageFiles(ir, inputs.runtimeDependencies));
+  put('src/', emitTypeScript(ir));
+  put('src/runtime/', copyRuntime(inputs.templatesDir));
+  const examples = emitExamples(ir, join(inputs.templatesDir, 'examples'));
+  put('examples/', examples);
+  put('docs/', emitDocs(ir, join(inputs.templatesDir, 'docs'), examples));
+  return new Map([...files.entries()].sort(([a], [b]) => (a < b ? -1 : 1)));
+}
+
+export function generate(inputs: GeneratorInputs): { ir: SpecIR; files: Map<string, string> } {
+  const ir = specToIR(inputs);
+  return { ir, files: emitAll(ir, inputs) };
+}
+
+export { SpecError };

@@ -1,0 +1,60 @@
+// The shapes of spec files once their JSON Schema has accepted them.
+
+export interface RawEnvVar { name: string; doc: string }
+export interface RawOption {
+  name: 'clientId' | 'clientSecret' | 'callbackUrl' | 'requestedScopes' | 'saveStateToStorage' | 'profileName' | 'storageProvider';
+  type: 'string' | 'string[]' | 'boolean' | 'ObjectStorageProvider';
+  required?: boolean;
+  secret?: boolean;
+  default?: string;
+  doc: string;
+}
+export interface RawSdk {
+  package: { name: string; description: string; version: string };
+  classes: { auth: string; session: string; scopes: string };
+  authServer: { issuer: string; audience: string; audienceParameter: 'audience' | 'resource'; apiBaseUrl: string };
+  scopes: { name: string; value: string; doc: string }[];
+  defaultScopes: string[];
+  environment: Record<'issuer' | 'apiBaseUrl' | 'audience' | 'profile' | 'clientId' | 'clientSecret', RawEnvVar>;
+  disk: { root: string; defaultsFile: string; defaultProfile: string };
+  storageProvider: {
+    interface: string;
+    doc: string;
+    methods: { name: string; params: { name: string; type: string }[]; returns: string; doc: string }[];
+  };
+  commonOptions: RawOption[];
+  examplesEnvironment: Record<'userClientId' | 'callbackUrl' | 'm2mClientId' | 'm2mClientSecret' | 'demoStorageRoot', RawEnvVar>;
+  docGroups: { id: string; title: string; intro: string }[];
+}
+export interface RawFlow {
+  id: string;
+  order: number;
+  factory: string;
+  optionsType: string;
+  grant: 'authorization_code' | 'device_code' | 'client_credentials';
+  clientType: string;
+  tokenEndpointAuthMethod: 'none' | 'client_secret_post' | 'client_secret_basic';
+  docGroup: string;
+  title: string;
+  summary: string;
+  requirements: string[];
+  options: RawOption[];
+}
+export interface RawStorage {
+  id: string;
+  order: number;
+  backend: 'memory' | 'disk' | 'provider';
+  providerClass?: string;
+  providerRoot?: string;
+  title: string;
+  summary: string;
+}
+export interface RawExamples {
+  examples: {
+    flow: string;
+    storage: string;
+    title: string;
+    profileName?: string;
+    login: 'always' | 'ensureInitialized' | 'ifNotInitialized' | 'justInTime';
+  }[];
+}

@@ -1,0 +1,143 @@
+// Typed errors. Each has a stable `code`; each message says what happened,
+// which profile or file, and what to do next. No message ever holds a secret
+// or a token.
+
+export const ERR_CONFIG = 'ERR_CONFIG';
+export const ERR_PROFILE = 'ERR_PROFILE';
+export const ERR_STATE_CORRUPT = 'ERR_STATE_CORRUPT';
+export const ERR_STATE_UNSAFE = 'ERR_STATE_UNSAFE';
+export const ERR_STORAGE = 'ERR_STORAGE';
+export const ERR_NOT_LOGGED_IN = 'ERR_NOT_LOGGED_IN';
+export const ERR_LOGIN_TIMEOUT = 'ERR_LOGIN_TIMEOUT';
+export const ERR_ACCESS_DENIED = 'ERR_ACCESS_DENIED';
+export const ERR_DEVICE_CODE_EXPIRED = 'ERR_DEVICE_CODE_EXPIRED';
+export const ERR_CALLBACK = 'ERR_CALLBACK';
+export const ERR_ABORTED = 'ERR_ABORTED';
+export const ERR_TOKEN_REQUEST = 'ERR_TOKEN_REQUEST';
+export const ERR_SERVER = 'ERR_SERVER';
+export const ERR_NETWORK = 'ERR_NETWORK';
+export const ERR_LOCK_TIMEOUT = 'ERR_LOCK_TIMEOUT';
+
+export type PlanetAuthErrorCode =
+  | typeof ERR_CONFIG
+  | typeof ERR_PROFILE
+  | typeof ERR_STATE_CORRUPT
+  | typeof ERR_STATE_UNSAFE
+  | typeof ERR_STORAGE
+  | typeof ERR_NOT_LOGGED_IN
+  | typeof ERR_LOGIN_TIMEOUT
+  | typeof ERR_ACCESS_DENIED
+  | typeof ERR_DEVICE_CODE_EXPIRED
+  | typeof ERR_CALLBACK
+  | typeof ERR_ABORTED
+  | typeof ERR_TOKEN_REQUEST
+  | typeof ERR_SERVER
+  | typeof ERR_NETWORK
+  | typeof ERR_LOCK_TIMEOUT;
+
+export class PlanetAuthError extends Error {
+  readonly code: PlanetAuthErrorCode;
+
+  constructor(code: PlanetAuthErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+/** Options or arguments that cannot work, such as an empty client ID. */
+export class ConfigError extends PlanetAuthError {
+  constructor(message: string) {
+    super(ERR_CONFIG, message);
+  }
+}
+
+/** A profile that does not exist or whose name is not allowed. */
+export class ProfileError extends PlanetAuthError {
+  constructor(message: string) {
+    super(ERR_PROFILE, message);
+  }
+}
+
+/**
+ * Saved session state that cannot be read or trusted. The file is left as it
+ * is; `location` names it.
+ */
+export class StateError extends PlanetAuthError {
+  constructor(
+    code: typeof ERR_STATE_CORRUPT | typeof ERR_STATE_UNSAFE | typeof ERR_STORAGE,
+    readonly location: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(code, message, options);
+  }
+}
+
+/** No usable session: the user (or program) must log in. */
+export class LoginRequiredError extends PlanetAuthError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(ERR_NOT_LOGGED_IN, message, options);
+  }
+}
+
+export class LoginTimeoutError extends PlanetAuthError {
+  constructor(message: string) {
+    super(ERR_LOGIN_TIMEOUT, message);
+  }
+}
+
+/** The user or the authorization server refused the login. */
+export class AccessDeniedError extends PlanetAuthError {
+  constructor(message: string) {
+    super(ERR_ACCESS_DENIED, message);
+  }
+}
+
+export class DeviceCodeExpiredError extends PlanetAuthError {
+  constructor(message: string) {
+    super(ERR_DEVICE_CODE_EXPIRED, message);
+  }
+}
+
+/** A redirect back to the application that cannot be accepted. */
+export class CallbackError extends PlanetAuthError {
+  constructor(message: string) {
+    super(ERR_CALLBACK, message);
+  }
+}
+
+export class AbortedError extends PlanetAuthError {
+  constructor(message: string) {
+    super(ERR_ABORTED, message);
+  }
+}
+
+/**
+ * The authorization server answered with an OAuth error (`oauthError`, such
+ * as `invalid_grant`) or a status the SDK cannot use.
+ */
+export class TokenRequestError extends PlanetAuthError {
+  constructor(
+    code: typeof ERR_TOKEN_REQUEST | typeof ERR_SERVER,
+    message: string,
+    readonly status: number | undefined,
+    readonly oauthError: string | undefined,
+    options?: { cause?: unknown },
+  ) {
+    super(code, message, options);
+  }
+}
+
+/** The authorization server could not be reached, or did not answer in time. */
+export class NetworkError extends PlanetAuthError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(ERR_NETWORK, message, options);
+  }
+}
+
+export class LockTimeoutError extends PlanetAuthError {
+  constructor(message: string) {
+    super(ERR_LOCK_TIMEOUT, message);
+  }
+}

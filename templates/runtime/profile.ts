@@ -1,0 +1,170 @@
+// Profiles: named sessions kept under `~/.planet/<profile>/` in the CLI's
+// layout, and the rules for which profile is meant when none is named.
+import { lstatSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { ERR_STATE_CORRUPT, ERR_STATE_UNSAFE, ProfileError, StateError } from './errors.js';
+import type { FlowDescriptor, SdkSettings } from './settings.js';
+import { parseJsonObject } from './store.js';
+
+/** `auth_client.json`, as the CLI writes it. */
+export interface ClientConfigFile {
+  readonly client_type: string;
+  readonly auth_server: string;
+  readonly client_id: string;
+  readonly client_secret?: string;
+  readonly scopes?: readonly string[];
+  readonly audiences?: readonly string[];
+  readonly local_redirect_uri?: string;
+  readonly redirect_uri?: string;
+  readonly [extra: string]: unknown;
+}
+
+/** Options of a session, as the factories take them, plus what a saved profile pins down. */
+export interface ClientOptions {
+  readonly clientId: string;
+  readonly clientSecret?: string;
+  readonly callbackUrl?: string;
+  readonly requestedScopes?: readonly string[];
+  readonly saveStateToStorage?: boolean;
+  readonly profileName?: string;
+  readonly storageProvider?: import('./store.js').ObjectStore;
+  /** Issuer saved with a profile; otherwise the SDK's (or the environment's). */
+  readonly issuer?: string;
+  /** Audience saved with a profile; otherwise the SDK's (or the environment's). */
+  readonly audience?: string;
+}
+
+export const CLIENT_FILE = 'auth_client.json';
+export const TOKEN_FILE = 'token.json';
+/** The authorization server's metadata, kept so a new process needs no discovery request. */
+export const METADATA_FILE = 'auth_server_metadata.json';
+
+/** Lowercased profile name; one that could leave the profile folder is refused. */
+export function normalizeProfileName(name: string): string {
+  const lowered = name.trim().toLowerCase();
+  if (lowered === '' || lowered === '.' || lowered === '..' || /[\\/]/.test(lowered) || lowered.includes('\0')) {
+    throw new ProfileError(`profile name ${JSON.stringify(name)} is not allowed: use a plain name without "/" or "\\", such as "my-app"`);
+  }
+  return lowered;
+}
+
+export function profileKey(settings: SdkSettings, profile: string, file: string): string {
+  return `${settings.disk.root}/${profile}/${file}`;
+}
+
+export function profileFolder(settings: SdkSettings, profile: string): string {
+  return join(homedir(), settings.disk.root, profile);
+}
+
+function isStringArray(value: unknown): value is string[] {
+  return Array.isArray(value) && value.every((v) => typeof v === 'string');
+}
+
+export function parseClientConfig(location: string, data: Record<string, unknown>): ClientConfigFile {
+  for (const field of ['client_type', 'auth_server', 'client_id'] as const) {
+    if (typeof data[field] !== 'string' || data[field] === '') {
+      throw new StateError(ERR_STATE_CORRUPT, location, `field "${field}" in ${location} must be a non-empty string; the file was left as it is. Fix it, or log in again to rewrite it`);
+    }
+  }
+  for (const field of ['client_secret', 'local_redirect_uri', 'redirect_uri'] as const) {
+    if (data[field] !== undefined && typeof data[field] !== 'string') {
+      throw new StateError(ERR_STATE_CORRUPT, location, `field "${field}" in ${location} must be a string; the file was left as it is`);
+    }
+  }
+  for (const field of ['scopes', 'audiences'] as const) {
+    if (data[field] !== undefined && !isStringArray(data[field])) {
+      throw new StateError(ERR_STATE_CORRUPT, location, `field "${field}" in ${location} must be a list of strings; the file was left as it is`);
+    }
+  }
+  return data as unknown as ClientConfigFile;
+}
+
+/** Reads a JSON object from disk, synchronously; undefined when the file does not exist. */
+export function readJsonFileSync(path: string): Record<string, unknown> | undefined {
+  try {
+    if (lstatSync(path).isSymbolicLink()) {
+      throw new StateError(ERR_STATE_UNSAFE, path, `${path} is a symbolic link; session files must be regular files. Replace it with the file it points to`);
+    }
+    return parseJsonObject(path, readFileSync(path, 'utf8'));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+}
+
+export function flowForClientType(settings: SdkSettings, clientType: string, location: string): FlowDescriptor {
+  const flow = settings.flows.find((f) => f.clientType === clientType);
+  if (!flow) {
+    const known = settings.flows.map((f) => f.clientType).join(', ');
+    throw new StateError(ERR_STATE_CORRUPT, location, `${location} has client_type ${JSON.stringify(clientType)}, which this SDK does not support (it knows ${known})`);
+  }
+  return flow;
+}
+
+export function optionsFromClientConfig(config: ClientConfigFile, profile: string): ClientOptions {
+  return {
+    clientId: config.client_id,
+    clientSecret: config.client_secret,
+    callbackUrl: config.local_redirect_uri ?? config.redirect_uri,
+    requestedScopes: config.scopes,
+    profileName: profile,
+    saveStateToStorage: true,
+    issuer: config.auth_server,
+    audience: config.audiences?.[0],
+  };
+}
+
+/** The flow and options of a profile saved on disk (by the CLI or an earlier run). */
+export function readProfileOptions(settings: SdkSettings, profileName: string): { flowId: string; options: ClientOptions } {
+  const profile = normalizeProfileName(profileName);
+  const path = join(profileFolder(settings, profile), CLIENT_FILE);
+  const data = readJsonFileSync(path);
+  if (data === undefined) {
+    throw new ProfileError(`profile "${profile}" does not exist (no ${path}): log in with that profile first, or name another one`);
+  }
+  const config = parseClientConfig(path, data);
+  const flow = flowForClientType(settings, config.client_type, path);
+  return { flowId: flow.id, options: optionsFromClientConfig(config, profile) };
+}
+
+export type DefaultSessionSource = 'env-profile' | 'env-client' | 'defaults-file' | 'built-in';
+
+/**
+ * Which session is meant when none is named: the profile in the environment,
+ * else a service account given by client ID and secret in the environment,
+ * else the same keys in `~/.planet.json`, else the built-in default profile.
+ */
+export function defaultSession(settings: SdkSettings): { source: DefaultSessionSource; profile?: string; flowId?: string; options?: ClientOptions } {
+  const env = (name: string) => {
+    const v = process.env[name];
+    return v === undefined || v === '' ? undefined : v;
+  };
+  const fromKeys = (get: (name: string) => unknown, source: DefaultSessionSource) => {
+    const profile = get(settings.env.profile);
+    if (typeof profile === 'string' && profile !== '') return { source, profile: normalizeProfileName(profile) };
+    const clientId = get(settings.env.clientId);
+    const clientSecret = get(settings.env.clientSecret);
+    if (typeof clientId === 'string' && clientId !== '' && typeof clientSecret === 'string' && clientSecret !== '') {
+      const flow = settings.flows.find((f) => f.grant === 'client_credentials');
+      if (flow) return { source, flowId: flow.id, options: { clientId, clientSecret, saveStateToStorage: false } satisfies ClientOptions };
+    }
+    return undefined;
+  };
+  const fromEnv = fromKeys(env, 'env-profile');
+  if (fromEnv) return fromEnv.options ? { ...fromEnv, source: 'env-client' } : fromEnv;
+  const defaultsPath = join(homedir(), settings.disk.defaultsFile);
+  const defaults = readJsonFileSync(defaultsPath);
+  if (defaults) {
+    const fromFile = fromKeys((name) => defaults[name], 'defaults-file');
+    if (fromFile) return fromFile;
+  }
+  return { source: 'built-in', profile: settings.disk.defaultProfile };
+}
+
+/** The flow and options of the default session (see {@link defaultSession}). */
+export function defaultSessionOptions(settings: SdkSettings): { flowId: string; options: ClientOptions } {
+  const session = defaultSession(settings);
+  if (session.flowId !== undefined && session.options !== undefined) return { flowId: session.flowId, options: session.options };
+  return readProfileOptions(settings, session.profile ?? settings.disk.defaultProfile);
+}

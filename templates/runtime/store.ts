@@ -1,0 +1,187 @@
+// Where session objects live. The SDK sees every backend through the same
+// small interface as application storage, keyed by `/`-separated relative
+// paths such as `.planet/<profile>/token.json`.
+import { randomBytes } from 'node:crypto';
+import { constants, promises as fs } from 'node:fs';
+import { dirname, join, sep } from 'node:path';
+import { ERR_STATE_CORRUPT, ERR_STATE_UNSAFE, ERR_STORAGE, StateError } from './errors.js';
+
+/** The methods the SDK needs from any storage; an application's `ObjectStorageProvider` has them all. */
+export interface ObjectStore {
+  loadObj(key: string): Promise<Record<string, unknown>>;
+  saveObj(key: string, data: Record<string, unknown>): Promise<void>;
+  objExists(key: string): Promise<boolean>;
+  mtime(key: string): Promise<number>;
+  objRename(src: string, dst: string): Promise<void>;
+  deleteObj(key: string): Promise<void>;
+}
+
+/**
+ * JSON as the CLI writes it: keys sorted at every level, null and undefined
+ * dropped, two-space indent, a final newline.
+ */
+export function stableJson(data: unknown): string {
+  return JSON.stringify(sortedWithoutNulls(data), null, 2) + '\n';
+}
+
+function sortedWithoutNulls(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortedWithoutNulls);
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const key of Object.keys(value).sort()) {
+      const v = (value as Record<string, unknown>)[key];
+      if (v !== null && v !== undefined) out[key] = sortedWithoutNulls(v);
+    }
+    return out;
+  }
+  return value;
+}
+
+function checkKey(key: string): string[] {
+  const parts = key.split('/');
+  if (key.startsWith('/') || parts.some((p) => p === '' || p === '.' || p === '..' || p.includes('\\'))) {
+    throw new StateError(ERR_STORAGE, key, `storage key ${JSON.stringify(key)} is not a relative path of plain names`);
+  }
+  return parts;
+}
+
+function isErrno(error: unknown, code: string): boolean {
+  return typeof error === 'object' && error !== null && (error as NodeJS.ErrnoException).code === code;
+}
+
+/**
+ * Files under a root folder (the home folder for sessions shared with the
+ * CLI). Writes go to a temporary file in the same folder, are flushed to disk
+ * and renamed over the old file, so a reader sees the old state or the new,
+ * never half of one. Files are 0600 and folders this store creates 0700.
+ */
+export class FileStore implements ObjectStore {
+  constructor(readonly root: string) {}
+
+  pathOf(key: string): string {
+    return join(this.root, ...checkKey(key));
+  }
+
+  async loadObj(key: string): Promise<Record<string, unknown>> {
+    const path = this.pathOf(key);
+    let handle: fs.FileHandle;
+    try {
+      // O_NOFOLLOW: a symbolic link planted in place of a session file is refused, not followed.
+      handle = await fs.open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+    } catch (error) {
+      if (isErrno(error, 'ELOOP')) {
+        throw new StateError(ERR_STATE_UNSAFE, path, `${path} is a symbolic link; session files must be regular files. Replace it with the file it points to, or remove it and log in again`);
+      }
+      throw new StateError(ERR_STORAGE, path, `cannot read ${path}: ${(error as Error).message}`, { cause: error });
+    }
+    let text: string;
+    try {
+      const info = await handle.stat();
+      if (!info.isFile()) throw new StateError(ERR_STATE_UNSAFE, path, `${path} is not a regular file; move it aside and log in again`);
+      if ((info.mode & 0o077) !== 0 && process.platform !== 'win32') {
+        // Readable by others: tighten to owner-only rather than refuse, since the content is ours and nothing is lost.
+        await handle.chmod(0o600);
+      }
+      text = await handle.readFile('utf8');
+    } finally {
+      await handle.close();
+    }
+    return parseJsonObject(path, text);
+  }
+
+  async saveObj(key: string, data: Record<string, unknown>): Promise<void> {
+    const path = this.pathOf(key);
+    await this.makeFolders(dirname(path));
+    const temp = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+    try {
+      const handle = await fs.open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
+      try {
+        await handle.writeFile(stableJson(data), 'utf8');
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await fs.rename(temp, path);
+    } catch (error) {
+      await fs.rm(temp, { force: true });
+      throw new StateError(ERR_STORAGE, path, `cannot write ${path}: ${(error as Error).message}`, { cause: error });
+    }
+    await syncFolder(dirname(path));
+  }
+
+  async objExists(key: string): Promise<boolean> {
+    try {
+      await fs.lstat(this.pathOf(key));
+      return true;
+    } catch (error) {
+      if (isErrno(error, 'ENOENT') || isErrno(error, 'ENOTDIR')) return false;
+      throw error;
+    }
+  }
+
+  async mtime(key: string): Promise<number> {
+    return (await fs.lstat(this.pathOf(key))).mtimeMs / 1000;
+  }
+
+  async objRename(src: string, dst: string): Promise<void> {
+    const to = this.pathOf(dst);
+    await this.makeFolders(dirname(to));
+    await fs.rename(this.pathOf(src), to);
+  }
+
+  async deleteObj(key: string): Promise<void> {
+    await fs.rm(this.pathOf(key), { force: true });
+  }
+
+  /** Creates missing folders below the root with mode 0700; existing ones keep their mode. */
+  private async makeFolders(folder: string): Promise<void> {
+    const relativeParts = folder.slice(this.root.length).split(sep).filter(Boolean);
+    let current = this.root;
+    for (const part of relativeParts) {
+      current = join(current, part);
+      try {
+        await fs.mkdir(current, { mode: 0o700 });
+      } catch (error) {
+        if (!isErrno(error, 'EEXIST')) throw new StateError(ERR_STORAGE, current, `cannot create ${current}: ${(error as Error).message}`, { cause: error });
+      }
+    }
+  }
+}
+
+async function syncFolder(folder: string): Promise<void> {
+  try {
+    const handle = await fs.open(folder, constants.O_RDONLY);
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  } catch {
+    // Some file systems cannot fsync a folder; the rename is still atomic.
+  }
+}
+
+/**
+ * Replaces an object through any store: written under a temporary key, then
+ * renamed over the old one, so an atomic rename means no half-written state.
+ */
+export async function replaceObj(store: ObjectStore, key: string, data: Record<string, unknown>): Promise<void> {
+  if (store instanceof FileStore) return store.saveObj(key, data);
+  const temp = `${key}.${randomBytes(6).toString('hex')}.tmp`;
+  await store.saveObj(temp, data);
+  await store.objRename(temp, key);
+}
+
+/** Parses a state file's text; `location` names it in errors. */
+export function parseJsonObject(location: string, text: string): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new StateError(ERR_STATE_CORRUPT, location, `${location} is not valid JSON; it was left as it is. Fix or move it aside, then log in again`);
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new StateError(ERR_STATE_CORRUPT, location, `${location} does not hold a JSON object; it was left as it is. Fix or move it aside, then log in again`);
+  }
+  return value as Record<string, unknown>;
+}
