@@ -393,7 +393,8 @@ export class AuthCore {
           code_challenge: challenge,
           code_challenge_method: 'S256',
           state,
-          nonce,
+          // A nonce belongs to OpenID Connect: sent (and checked) only when `openid` is requested.
+          ...(openid ? { nonce } : {}),
         }),
       );
       const opened = options.allowOpenBrowser === true && (await openBrowser(url.href));

@@ -1,0 +1,289 @@
+// The embedded authorization server for tests, the demo and local
+// development: panva's oidc-provider on 127.0.0.1, plus a demo API that
+// accepts only valid bearer tokens. It counts every request by route and
+// grant type, so tests can assert what the server saw.
+import { generateKeyPair, exportJWK, createRemoteJWKSet, jwtVerify } from 'jose';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import Provider, { errors as providerErrors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+
+export const USER_CLIENT_ID = 'demo-user-app';
+export const M2M_CLIENT_ID = 'demo-service-account';
+export const M2M_BASIC_CLIENT_ID = 'demo-service-account-basic';
+/** A test secret; never a real one. */
+export const M2M_CLIENT_SECRET = 'demo-service-secret-4f1c7e2a9b';
+export const API_SCOPE = 'planet';
+
+export interface ServerOptions {
+  /** Port of the authorization server; 0 picks a free one. */
+  readonly port?: number;
+  /** Port of the demo API; 0 picks a free one. */
+  readonly apiPort?: number;
+  /** Access token lifetime in seconds. */
+  readonly accessTokenTtl?: number;
+  /** Refresh token lifetime in seconds. */
+  readonly refreshTokenTtl?: number;
+  /** Seconds between device polls, announced to clients (the RFC's default is 5). */
+  readonly deviceInterval?: number;
+  /** Device code lifetime in seconds. */
+  readonly deviceCodeTtl?: number;
+}
+
+export interface Fault {
+  readonly status: number;
+  readonly body?: string;
+  readonly contentType?: string;
+  readonly headers?: Readonly<Record<string, string>>;
+  /** Never answer: the request hangs until the client gives up. */
+  readonly hang?: boolean;
+}
+
+export interface RunningServer {
+  readonly issuer: string;
+  readonly apiBaseUrl: string;
+  /** The audience requested for API tokens (the API's resource indicator). */
+  readonly audience: string;
+  /** Requests seen, keyed like `token:refresh_token`, `authorization`, `device_authorization`, `discovery`, `api`. */
+  counts(): Record<string, number>;
+  count(key: string): number;
+  resetCounts(): void;
+  /** Answers the next token requests with these faults, in order, instead of handling them. */
+  injectTokenFaults(faults: readonly Fault[]): void;
+  /** Answers the next device polls with an OAuth error (such as `slow_down`) before handling them. */
+  injectDevicePollErrors(errors: readonly string[]): void;
+  setAccessTokenTtl(seconds: number): void;
+  /** Environment variables that point the SDK, the CLI and the examples at this server. */
+  env(): Record<string, string>;
+  close(): Promise<void>;
+}
+
+function listen(server: Server, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve((server.address() as AddressInfo).port));
+  });
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+}
+
+function page(title: string, body: string): string {
+  return `<!doctype html><html><head><meta charset="utf-8"><title>${title}</title></head><body><h1>${title}</h1>${body}</body></html>`;
+}
+
+const SEARCHES = [
+  { id: 'c6f4a1f0', name: 'Coastal change, weekly', item_types: ['PSScene'], search_type: 'saved' },
+  { id: '9b2e77d3', name: 'Crop fields, monthly', item_types: ['PSScene', 'SkySatCollect'], search_type: 'saved' },
+];
+
+export async function startAuthServer(options: ServerOptions = {}): Promise<RunningServer> {
+  const counts: Record<string, number> = {};
+  const bump = (key: string) => {
+    counts[key] = (counts[key] ?? 0) + 1;
+  };
+  let accessTokenTtl = options.accessTokenTtl ?? 3600;
+  const deviceInterval = options.deviceInterval ?? 1;
+  const tokenFaults: Fault[] = [];
+  const devicePollErrors: string[] = [];
+
+  // Port first, so the issuer URL is known before the provider is built.
+  const authHttp = createServer();
+  const port = await listen(authHttp, options.port ?? 0);
+  const apiHttp = createServer();
+  const apiPort = await listen(apiHttp, options.apiPort ?? 0);
+  const issuer = `http://127.0.0.1:${port}`;
+  const apiBaseUrl = `http://127.0.0.1:${apiPort}`;
+  const audience = `${apiBaseUrl}/`;
+
+  const { privateKey } = await generateKeyPair('RS256', { extractable: true });
+  const signingKey = { ...(await exportJWK(privateKey)), kid: 'demo-signing-key', alg: 'RS256', use: 'sig' };
+
+  const configuration: Configuration = {
+    clients: [
+      {
+        client_id: USER_CLIENT_ID,
+        application_type: 'native',
+        token_endpoint_auth_method: 'none',
+        grant_types: ['authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code'],
+        response_types: ['code'],
+        // Native loopback redirects: any port is accepted (RFC 8252, section 7.3).
+        redirect_uris: ['http://127.0.0.1/callback', 'http://localhost/callback'],
+      },
+      {
+        client_id: M2M_CLIENT_ID,
+        client_secret: M2M_CLIENT_SECRET,
+        token_endpoint_auth_method: 'client_secret_post',
+        grant_types: ['client_credentials'],
+        response_types: [],
+        redirect_uris: [],
+      },
+      {
+        client_id: M2M_BASIC_CLIENT_ID,
+        client_secret: M2M_CLIENT_SECRET,
+        token_endpoint_auth_method: 'client_secret_basic',
+        grant_types: ['client_credentials'],
+        response_types: [],
+        redirect_uris: [],
+      },
+    ],
+    jwks: { keys: [signingKey] },
+    cookies: { keys: ['embedded-dev-server-cookie-key'] },
+    scopes: ['openid', 'offline_access', API_SCOPE],
+    extraParams: ['audience'],
+    findAccount: async (_ctx, sub) => ({ accountId: sub, claims: async () => ({ sub }) }),
+    issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
+    features: {
+      devInteractions: { enabled: true },
+      deviceFlow: {
+        enabled: true,
+        userCodeInputSource: async (ctx, form, _out, err) => {
+          ctx.body = page('Sign-in', `${err ? '<p>That code is not valid. Try again.</p>' : '<p>Enter the code shown on your device.</p>'}${form}<button type="submit" form="op.deviceInputForm">Continue</button>`);
+        },
+        userCodeConfirmSource: async (ctx, form, client, _info, userCode) => {
+          ctx.body = page('Confirm device', `<p>${escapeHtml(client.clientId)} shows the code <code>${escapeHtml(userCode)}</code>.</p>${form}<button autofocus type="submit" form="op.deviceConfirmForm">Continue</button>`);
+        },
+        successSource: async (ctx) => {
+          ctx.body = page('Signed in', '<p>The device is signed in. You can close this window.</p>');
+        },
+      },
+      clientCredentials: { enabled: true },
+      revocation: { enabled: true },
+      resourceIndicators: {
+        enabled: true,
+        // Planet-style clients send `audience=`; RFC 8707 clients send `resource=`. Both name the API.
+        defaultResource: async (ctx, _client, oneOf) => {
+          if (oneOf) return oneOf[0] ?? audience;
+          const requested = (ctx.oidc.params as Record<string, unknown> | undefined)?.['audience'];
+          return typeof requested === 'string' ? requested : audience;
+        },
+        useGrantedResource: async () => true,
+        getResourceServerInfo: async (_ctx, resource) => {
+          if (resource !== audience) throw new providerErrors.InvalidTarget(`unknown resource ${resource}`);
+          return { scope: API_SCOPE, audience, accessTokenTTL: accessTokenTtl, accessTokenFormat: 'jwt', jwt: { sign: { alg: 'RS256' } } };
+        },
+      },
+    },
+    ttl: {
+      AccessToken: () => accessTokenTtl,
+      ClientCredentials: () => accessTokenTtl,
+      RefreshToken: options.refreshTokenTtl ?? 14 * 24 * 3600,
+      DeviceCode: options.deviceCodeTtl ?? 600,
+      Interaction: 600,
+      Session: 3600,
+      Grant: 14 * 24 * 3600,
+      AuthorizationCode: 60,
+    },
+    pkce: { required: () => true },
+    renderError: async (ctx, out) => {
+      ctx.type = 'html';
+      ctx.body = `<!doctype html><html><body><h1>Error</h1><pre>${Object.entries(out)
+        .map(([k, v]) => `${k}: ${String(v).replace(/[<>&]/g, '')}`)
+        .join('\n')}</pre></body></html>`;
+    },
+  };
+
+  // The provider warns that its in-memory store and login pages are for development; that is what this server is.
+  const warn = console.warn;
+  console.warn = () => undefined;
+  const provider = new Provider(issuer, configuration);
+  console.warn = warn;
+  provider.proxy = false;
+  // Counting and fault injection sit in front of the provider's own routes.
+  provider.use(async (ctx, next) => {
+    const isToken = ctx.method === 'POST' && ctx.path === '/token';
+    if (isToken && tokenFaults.length > 0) {
+      const fault = tokenFaults.shift()!;
+      bump('token:fault');
+      if (fault.hang) {
+        await new Promise(() => undefined);
+      }
+      ctx.status = fault.status;
+      for (const [k, v] of Object.entries(fault.headers ?? {})) ctx.set(k, v);
+      ctx.type = fault.contentType ?? 'application/json';
+      ctx.body = fault.body ?? JSON.stringify({ error: 'temporarily_unavailable' });
+      return;
+    }
+    await next();
+    const oidc = (ctx as unknown as KoaContextWithOIDC).oidc;
+    const route = oidc?.route ?? ctx.path;
+    const grant = isToken ? String((oidc?.params as Record<string, unknown> | undefined)?.['grant_type'] ?? 'unknown') : undefined;
+    bump(grant ? `token:${grant}` : String(route));
+    if (oidc?.route === 'device_authorization' && ctx.status === 200 && ctx.body && typeof ctx.body === 'object') {
+      (ctx.body as Record<string, unknown>)['interval'] = deviceInterval;
+    }
+  });
+  provider.use(async (ctx, next) => {
+    const isDevicePoll =
+      ctx.method === 'POST' && ctx.path === '/token' && devicePollErrors.length > 0 && String((ctx.request as unknown as { body?: Record<string, unknown> }).body?.['grant_type'] ?? '').includes('device_code');
+    if (isDevicePoll) {
+      ctx.status = 400;
+      ctx.type = 'application/json';
+      ctx.body = JSON.stringify({ error: devicePollErrors.shift() });
+      return;
+    }
+    await next();
+  });
+
+  const providerCallback = provider.callback();
+  authHttp.on('request', (req: IncomingMessage, res: ServerResponse) => providerCallback(req, res));
+
+  const jwks = createRemoteJWKSet(new URL(`${issuer}/jwks`));
+  apiHttp.on('request', async (req: IncomingMessage, res: ServerResponse) => {
+    bump('api');
+    const send = (status: number, body: unknown, headers: Record<string, string> = {}) => {
+      res.writeHead(status, { 'content-type': 'application/json', ...headers });
+      res.end(JSON.stringify(body));
+    };
+    const url = new URL(req.url ?? '/', apiBaseUrl);
+    if (req.method !== 'GET' || url.pathname !== '/data/v1/searches') return send(404, { message: 'not found' });
+    const header = req.headers.authorization ?? '';
+    const match = /^Bearer (.+)$/.exec(header);
+    if (!match) return send(401, { message: 'missing bearer token' }, { 'www-authenticate': 'Bearer' });
+    try {
+      const { payload } = await jwtVerify(match[1]!, jwks, { issuer, audience, typ: 'at+jwt' });
+      const scopes = String(payload['scope'] ?? '').split(' ');
+      if (!scopes.includes(API_SCOPE)) return send(403, { message: `token lacks the ${API_SCOPE} scope` }, { 'www-authenticate': 'Bearer error="insufficient_scope"' });
+      bump('api:ok');
+      return send(200, { _links: { _self: `${apiBaseUrl}/data/v1/searches` }, searches: SEARCHES });
+    } catch {
+      bump('api:rejected');
+      return send(401, { message: 'invalid token' }, { 'www-authenticate': 'Bearer error="invalid_token"' });
+    }
+  });
+
+  return {
+    issuer,
+    apiBaseUrl,
+    audience,
+    counts: () => ({ ...counts }),
+    count: (key) => counts[key] ?? 0,
+    resetCounts: () => {
+      for (const key of Object.keys(counts)) delete counts[key];
+    },
+    injectTokenFaults: (faults) => {
+      tokenFaults.push(...faults);
+    },
+    injectDevicePollErrors: (errors) => {
+      devicePollErrors.push(...errors);
+    },
+    setAccessTokenTtl: (seconds) => {
+      accessTokenTtl = seconds;
+    },
+    env: () => ({
+      PLANET_AUTH_ISSUER: issuer,
+      PLANET_API_URL: apiBaseUrl,
+      PLANET_AUTH_AUDIENCE: audience,
+      PLANET_EXAMPLE_CLIENT_ID: USER_CLIENT_ID,
+      PLANET_EXAMPLE_CALLBACK_URL: 'http://127.0.0.1:0/callback',
+      PLANET_EXAMPLE_M2M_CLIENT_ID: M2M_CLIENT_ID,
+      PLANET_EXAMPLE_M2M_CLIENT_SECRET: M2M_CLIENT_SECRET,
+    }),
+    close: async () => {
+      for (const server of [authHttp, apiHttp]) {
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+      }
+    },
+  };
+}
