@@ -62,5 +62,7 @@ export function checkOutput(outDir: string, files: ReadonlyMap<string, string>):
     else if (readFileSync(full, 'utf8') !== text) drift.differing.push(path);
   }
   drift.extra = listFiles(outDir).filter((p) => !all.has(p)).sort();
+  drift.differing.sort();
+  drift.missing.sort();
   return drift;
 }
