@@ -35,6 +35,12 @@ export interface ClientOptions {
   readonly audience?: string;
 }
 
+/** The home folder: `HOME` when set (so tests and tools can point it elsewhere), else the account's. */
+export function homeDir(): string {
+  const fromEnv = process.env['HOME'];
+  return fromEnv !== undefined && fromEnv !== '' ? fromEnv : homedir();
+}
+
 export const CLIENT_FILE = 'auth_client.json';
 export const TOKEN_FILE = 'token.json';
 /** The authorization server's metadata, kept so a new process needs no discovery request. */
@@ -54,7 +60,7 @@ export function profileKey(settings: SdkSettings, profile: string, file: string)
 }
 
 export function profileFolder(settings: SdkSettings, profile: string): string {
-  return join(homedir(), settings.disk.root, profile);
+  return join(homeDir(), settings.disk.root, profile);
 }
 
 function isStringArray(value: unknown): value is string[] {
@@ -153,7 +159,7 @@ export function defaultSession(settings: SdkSettings): { source: DefaultSessionS
   };
   const fromEnv = fromKeys(env, 'env-profile');
   if (fromEnv) return fromEnv.options ? { ...fromEnv, source: 'env-client' } : fromEnv;
-  const defaultsPath = join(homedir(), settings.disk.defaultsFile);
+  const defaultsPath = join(homeDir(), settings.disk.defaultsFile);
   const defaults = readJsonFileSync(defaultsPath);
   if (defaults) {
     const fromFile = fromKeys((name) => defaults[name], 'defaults-file');

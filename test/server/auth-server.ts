@@ -49,7 +49,7 @@ export interface RunningServer {
   resetCounts(): void;
   /** Answers the next token requests with these faults, in order, instead of handling them. */
   injectTokenFaults(faults: readonly Fault[]): void;
-  /** Answers the next device polls with an OAuth error (such as `slow_down`) before handling them. */
+  /** Answers the next token requests (device polls, in the tests that use it) with an OAuth error such as `slow_down`. */
   injectDevicePollErrors(errors: readonly string[]): void;
   setAccessTokenTtl(seconds: number): void;
   /** Environment variables that point the SDK, the CLI and the examples at this server. */
@@ -85,7 +85,6 @@ export async function startAuthServer(options: ServerOptions = {}): Promise<Runn
   let accessTokenTtl = options.accessTokenTtl ?? 3600;
   const deviceInterval = options.deviceInterval ?? 1;
   const tokenFaults: Fault[] = [];
-  const devicePollErrors: string[] = [];
 
   // Port first, so the issuer URL is known before the provider is built.
   const authHttp = createServer();
@@ -213,18 +212,6 @@ export async function startAuthServer(options: ServerOptions = {}): Promise<Runn
       (ctx.body as Record<string, unknown>)['interval'] = deviceInterval;
     }
   });
-  provider.use(async (ctx, next) => {
-    const isDevicePoll =
-      ctx.method === 'POST' && ctx.path === '/token' && devicePollErrors.length > 0 && String((ctx.request as unknown as { body?: Record<string, unknown> }).body?.['grant_type'] ?? '').includes('device_code');
-    if (isDevicePoll) {
-      ctx.status = 400;
-      ctx.type = 'application/json';
-      ctx.body = JSON.stringify({ error: devicePollErrors.shift() });
-      return;
-    }
-    await next();
-  });
-
   const providerCallback = provider.callback();
   authHttp.on('request', (req: IncomingMessage, res: ServerResponse) => providerCallback(req, res));
 
@@ -265,7 +252,7 @@ export async function startAuthServer(options: ServerOptions = {}): Promise<Runn
       tokenFaults.push(...faults);
     },
     injectDevicePollErrors: (errors) => {
-      devicePollErrors.push(...errors);
+      tokenFaults.push(...errors.map((error) => ({ status: 400, body: JSON.stringify({ error }) })));
     },
     setAccessTokenTtl: (seconds) => {
       accessTokenTtl = seconds;

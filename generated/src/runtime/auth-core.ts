@@ -4,7 +4,6 @@
 // The session engine behind the generated Auth class: logs in with the flow
 // the factory chose, keeps the token fresh (one refresh at a time, in this
 // process and across processes), and keeps the session where the options say.
-import { homedir } from 'node:os';
 import { createInterface } from 'node:readline';
 import { inspect } from 'node:util';
 import type * as OidcClient from 'openid-client';
@@ -23,6 +22,7 @@ import { inProcess, withFolderLock } from './lock.js';
 import { startLoopbackListener } from './loopback.js';
 import {
   CLIENT_FILE,
+  homeDir,
   METADATA_FILE,
   TOKEN_FILE,
   normalizeProfileName,
@@ -136,7 +136,7 @@ export class AuthCore {
     this.#scopes = flow.grant === 'client_credentials' ? scopes.filter((s) => s !== 'offline_access') : [...scopes];
     if (options.saveStateToStorage === false) this.#backend = { kind: 'memory' };
     else if (options.storageProvider) this.#backend = { kind: 'provider', store: options.storageProvider };
-    else this.#backend = { kind: 'disk', store: new FileStore(homedir()), folder: profileFolder(settings, this.profileName) };
+    else this.#backend = { kind: 'disk', store: new FileStore(homeDir()), folder: profileFolder(settings, this.profileName) };
   }
 
   /** Base URL of the API that receives this session's bearer token. */

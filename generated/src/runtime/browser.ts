@@ -17,7 +17,7 @@ function runBrowserCommand(command: string, url: string): Promise<boolean> {
   const hasPlaceholder = args.some((a) => a.includes('%s'));
   const finalArgs = hasPlaceholder ? args.map((a) => a.replace(/%s/g, url)) : [...args, url];
   return new Promise((resolve) => {
-    const child = spawn(words[0]!, finalArgs, { stdio: 'ignore', detached: true });
+    const child = spawn(words[0]!, finalArgs, { stdio: 'ignore', detached: true, env: process.env });
     child.once('error', () => resolve(false));
     child.once('spawn', () => {
       child.unref();
