@@ -1,6 +1,8 @@
 // A real headless Chromium (Debian's, driven by playwright-core) that logs
 // in at the provider's pages and follows the redirect to the application.
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 export const CHROMIUM_PATH = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 
@@ -12,6 +14,8 @@ export async function chromiumLogin(url: string, login = 'alice@example.com'): P
   const { chromium } = await import('playwright-core');
   const browser = await chromium.launch({
     executablePath: CHROMIUM_PATH,
+    // Chromium keeps its own files in a throwaway home, not in the home of the program that opened it.
+    env: { ...process.env, HOME: mkdtempSync(join(tmpdir(), 'chromium-home-')) },
     headless: true,
     args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
@@ -27,7 +31,8 @@ export async function chromiumLogin(url: string, login = 'alice@example.com'): P
       }
       const submit = page.locator('button[type=submit]').first();
       if (!(await submit.count())) break;
-      await Promise.all([page.waitForURL((next) => next.href !== page.url(), { waitUntil: 'domcontentloaded', timeout: 15_000 }), submit.click()]);
+      // Each submit posts a form and lands on the next page (which may keep the same URL).
+      await Promise.all([page.waitForNavigation({ waitUntil: 'domcontentloaded', timeout: 15_000 }), submit.click()]);
     }
     return (await page.textContent('body')) ?? '';
   } finally {
