@@ -1,0 +1,50 @@
+// npm run demo: starts the embedded authorization server and demo API, runs
+// the nine generated examples in turn (the persisted ones twice, to show the
+// saved session being reused), and prints what the server saw.
+import { rmSync } from 'node:fs';
+import { startAuthServer } from './server/auth-server.js';
+import { chromiumAvailable } from './support/chromium.js';
+import { tempHome } from './support/env.js';
+import { exampleParts, runExample, type BrowserMode } from './support/run-example.js';
+import { readdirSync } from 'node:fs';
+import { EXAMPLES_DIR } from './support/run-example.js';
+
+const browser: BrowserMode = chromiumAvailable() ? 'chromium' : 'scripted';
+const server = await startAuthServer();
+const home = tempHome();
+console.log(`Embedded authorization server ${server.issuer}, demo API ${server.apiBaseUrl}, HOME=${home}`);
+console.log(
+  browser === 'chromium'
+    ? 'Browser logins: headless Chromium at /usr/bin/chromium.'
+    : 'Browser logins: Chromium is not installed, so a scripted user agent completes them (install the Debian package chromium for a real browser).',
+);
+console.log('');
+
+const rows: string[][] = [];
+let failures = 0;
+for (const example of readdirSync(EXAMPLES_DIR).filter((f) => f.endsWith('.ts')).sort()) {
+  const { storage, flow } = exampleParts(example);
+  const runs = storage === 'in_memory' ? ['first run'] : ['first run', 'second run'];
+  for (const label of runs) {
+    const result = await runExample(server, example, home, browser);
+    const ok = result.exitCode === 0 && result.apiItems > 0;
+    if (!ok) {
+      failures++;
+      console.error(`${example} (${label}) failed with exit code ${result.exitCode}:\n${result.stderr.trim().split('\n').slice(-5).join('\n')}`);
+    }
+    const via = flow.includes('authcode') && result.logins > 0 ? ` (${browser})` : result.deviceUser ? ` (${result.deviceUser})` : '';
+    rows.push([example.replace(/\.ts$/, ''), label, flow, storage, String(result.logins) + via, String(result.tokenRequests), String(result.apiItems), ok ? 'ok' : 'FAILED']);
+  }
+}
+await server.close();
+rmSync(home, { recursive: true, force: true });
+
+const header = ['example', 'run', 'flow', 'storage', 'logins', 'token requests', 'API items', 'result'];
+const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
+console.log(line(header));
+console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
+for (const row of rows) console.log(line(row));
+console.log('');
+console.log(failures === 0 ? `All ${rows.length} runs succeeded.` : `${failures} of ${rows.length} runs failed.`);
+process.exitCode = failures === 0 ? 0 : 1;
