@@ -11,6 +11,7 @@ import {
   LoginTimeoutError,
   StateError,
   Session,
+  TokenRequestError,
   type ObjectStorageProvider,
 } from '../generated/src/index.js';
 import { AuthCore } from '../generated/src/runtime/auth-core.js';
@@ -362,4 +363,41 @@ test('files readable by others are tightened to 0600 on read', async () => {
   chmodSync(tokenPath('loose'), 0o644);
   await Auth.fromOAuthM2M({ clientId: M2M_CLIENT_ID, clientSecret: M2M_CLIENT_SECRET, profileName: 'loose' }).getAccessToken();
   expect(statSync(tokenPath('loose')).mode & 0o777).toBe(0o600);
+});
+
+describe('a busy token endpoint', () => {
+  test('503 and 429 with Retry-After are retried, then the login succeeds', async () => {
+    server.injectTokenFaults([
+      { status: 503, headers: { 'retry-after': '0' } },
+      { status: 429, headers: { 'retry-after': '0' } },
+    ]);
+    const auth = Auth.fromOAuthM2M({ clientId: M2M_CLIENT_ID, clientSecret: M2M_CLIENT_SECRET, saveStateToStorage: false });
+    expect(await listSearches(auth)).toBe(2);
+    expect(server.count('token:fault')).toBe(2);
+    expect(server.count('token:client_credentials')).toBe(1);
+  });
+
+  test('retries are bounded: a server that stays busy gives a typed error and the saved session is kept', async () => {
+    const auth = Auth.fromOAuthM2M({ clientId: M2M_CLIENT_ID, clientSecret: M2M_CLIENT_SECRET, profileName: 'busy-server' });
+    await auth.ensureInitialized();
+    const saved = readFileSync(tokenPath('busy-server'), 'utf8');
+    server.injectTokenFaults(Array.from({ length: 4 }, () => ({ status: 503, headers: { 'retry-after': '0' } })));
+    server.resetCounts();
+    const error = await auth.tokenRejected(await auth.getAccessToken()).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TokenRequestError);
+    expect((error as TokenRequestError).status).toBe(503);
+    expect(server.count('token:fault')).toBe(4);
+    expect(readFileSync(tokenPath('busy-server'), 'utf8')).toBe(saved);
+  });
+});
+
+test('the bearer token goes only to the API origin', async () => {
+  const auth = Auth.fromOAuthM2M({ clientId: M2M_CLIENT_ID, clientSecret: M2M_CLIENT_SECRET, saveStateToStorage: false });
+  const session = new Session(auth);
+  // The issuer is another origin: the request goes out without the token.
+  const response = await session.fetch(`${server.issuer}/.well-known/openid-configuration`);
+  expect(response.status).toBe(200);
+  expect(server.count('token:client_credentials')).toBe(0);
+  expect((await session.fetch('/data/v1/searches')).status).toBe(200);
+  expect(server.count('token:client_credentials')).toBe(1);
 });
