@@ -26,7 +26,7 @@ export function emitPackageFiles(ir: SpecIR, runtimeDependencies: Readonly<Recor
       lib: ['ES2023'],
       types: ['node'],
       strict: true,
-      declaration: true,
+      declaration: false,
       sourceMap: true,
       skipLibCheck: true,
       rootDir: 'src',
