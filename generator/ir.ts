@@ -24,6 +24,8 @@ export interface FlowIR {
   readonly docGroup: string;
   readonly title: string;
   readonly summary: string;
+  /** The CLI's `login <command>` for this flow. */
+  readonly cliLogin: { readonly command: string; readonly summary: string };
   readonly requirements: readonly string[];
   /** The flow's own options, then the SDK-wide ones. */
   readonly options: readonly OptionIR[];
@@ -56,6 +58,7 @@ export interface SdkIR {
   readonly packageName: string;
   readonly packageDescription: string;
   readonly packageVersion: string;
+  readonly cliName: string;
   readonly classes: { readonly auth: string; readonly session: string; readonly scopes: string };
   readonly authServer: { readonly issuer: string; readonly audience: string; readonly audienceParameter: 'audience' | 'resource'; readonly apiBaseUrl: string };
   readonly scopes: readonly { readonly name: string; readonly value: string; readonly doc: string }[];
@@ -91,6 +94,7 @@ export function buildIR(spec: TypedSpec): SpecIR {
     packageName: s.package.name,
     packageDescription: s.package.description,
     packageVersion: s.package.version,
+    cliName: s.package.cliName,
     classes: { ...s.classes },
     authServer: { ...s.authServer },
     scopes: s.scopes.map((x) => ({ name: x.name, value: x.value, doc: x.doc.trim() })),
@@ -119,6 +123,7 @@ export function buildIR(spec: TypedSpec): SpecIR {
       docGroup: f.docGroup,
       title: f.title,
       summary: f.summary.trim(),
+      cliLogin: { ...f.cliLogin },
       requirements: [...f.requirements],
       options: [...f.options.map(optionIR), ...common],
     }))

@@ -10,7 +10,7 @@ export interface RawOption {
   doc: string;
 }
 export interface RawSdk {
-  package: { name: string; description: string; version: string };
+  package: { name: string; description: string; version: string; cliName: string };
   classes: { auth: string; session: string; scopes: string };
   authServer: { issuer: string; audience: string; audienceParameter: 'audience' | 'resource'; apiBaseUrl: string };
   scopes: { name: string; value: string; doc: string }[];
@@ -37,6 +37,7 @@ export interface RawFlow {
   docGroup: string;
   title: string;
   summary: string;
+  cliLogin: { command: string; summary: string };
   requirements: string[];
   options: RawOption[];
 }

@@ -154,6 +154,7 @@ export function validateMeaning(spec: TypedSpec): Diagnostic[] {
     once('flow', f.id, loaded, ['id'], 'flow id');
     identifier(loaded, ['factory'], f.factory, 'factory name');
     once('factory', f.factory, loaded, ['factory'], 'factory name');
+    once('cli-login', f.cliLogin.command, loaded, ['cliLogin', 'command'], 'CLI login command');
     identifier(loaded, ['optionsType'], f.optionsType, 'options type name');
     once('export', f.optionsType, loaded, ['optionsType'], 'exported name');
     if (!groups.has(f.docGroup)) report(loaded, ['docGroup'], `doc group ${JSON.stringify(f.docGroup)} is not defined under /docGroups in ${sdk.loaded.file}`);

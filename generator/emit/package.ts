@@ -14,7 +14,8 @@ export function emitPackageFiles(ir: SpecIR, runtimeDependencies: Readonly<Recor
     engines: { node: '>=20' },
     exports: { '.': { types: './src/index.ts', default: './dist/index.js' } },
     types: './src/index.ts',
-    files: ['src', 'dist', 'docs', 'examples'],
+    bin: { [ir.sdk.cliName]: './bin/cli.js' },
+    files: ['bin', 'src', 'dist', 'docs', 'examples'],
     scripts: { build: 'tsc -p tsconfig.json' },
     dependencies: deps,
   };
@@ -34,7 +35,18 @@ export function emitPackageFiles(ir: SpecIR, runtimeDependencies: Readonly<Recor
     },
     include: ['src'],
   };
+  const bin = [
+    '#!/usr/bin/env node',
+    ...headerLines([ir.sdk.source]).map((l) => `// ${l}`),
+    `// The ${ir.sdk.cliName} command: see "${ir.sdk.cliName} --help".`,
+    "import { CLI_SPEC } from '../dist/cli.js';",
+    "import { main } from '../dist/runtime/cli.js';",
+    '',
+    'await main(CLI_SPEC);',
+    '',
+  ].join('\n');
   return new Map([
+    ['bin/cli.js', bin],
     ['package.json', JSON.stringify(pkg, null, 2) + '\n'],
     ['tsconfig.json', slashHeader([ir.sdk.source]) + JSON.stringify(tsconfig, null, 2) + '\n'],
   ]);

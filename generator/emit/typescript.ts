@@ -234,11 +234,35 @@ function indexFile(ir: SpecIR, project: Project): string {
   ]);
 }
 
+function cliFile(ir: SpecIR, project: Project): string {
+  const logins = ir.flows
+    .map((f) => `{ command: ${stringLiteral(f.cliLogin.command)}, flowId: ${stringLiteral(f.id)}, summary: ${stringLiteral(f.cliLogin.summary)} }`)
+    .join(',\n    ');
+  return render(project, 'cli.ts', [ir.sdk.source, ...ir.flows.map((f) => f.source)], [
+    `import type { CliSpec } from './runtime/cli.js';`,
+    `import { SDK_SETTINGS } from './settings.js';`,
+    {
+      kind: StructureKind.VariableStatement,
+      isExported: true,
+      declarationKind: VariableDeclarationKind.Const,
+      docs: ['The command line: its name, and one `login` command per flow.'],
+      declarations: [
+        {
+          name: 'CLI_SPEC',
+          type: 'CliSpec',
+          initializer: `{\n  name: ${stringLiteral(ir.sdk.cliName)},\n  version: ${stringLiteral(ir.sdk.packageVersion)},\n  settings: SDK_SETTINGS,\n  logins: [\n    ${logins},\n  ],\n}`,
+        },
+      ],
+    },
+  ]);
+}
+
 /** The `src/` files of the generated package, keyed by path relative to `src/`. */
 export function emitTypeScript(ir: SpecIR): Map<string, string> {
   const project = newProject();
   return new Map([
     ['auth.ts', authFile(ir, project)],
+    ['cli.ts', cliFile(ir, project)],
     ['index.ts', indexFile(ir, project)],
     ['options.ts', optionsFile(ir, project)],
     ['scopes.ts', scopesFile(ir, project)],

@@ -64,6 +64,21 @@ export interface DeviceLoginInfo {
   readonly interval: number;
 }
 
+export interface SessionStatus {
+  readonly profile: string;
+  readonly flow: string;
+  readonly clientType: string;
+  readonly clientId: string;
+  readonly issuer: string;
+  readonly scopes: readonly string[];
+  readonly storage: 'memory' | 'disk' | 'provider';
+  readonly loggedIn: boolean;
+  /** Expiry of the access token, epoch seconds. */
+  readonly expiresAt?: number;
+  readonly accessTokenValid: boolean;
+  readonly hasRefreshToken: boolean;
+}
+
 export interface DeviceLoginCompleteOptions {
   readonly signal?: AbortSignal;
 }
@@ -292,6 +307,40 @@ export class AuthCore {
       if (this.#backend.kind !== 'memory') await this.#backend.store.deleteObj(this.#key(TOKEN_FILE));
       if (failure) throw failure;
     });
+  }
+
+  /**
+   * What is known about the saved session, without any request and without
+   * the tokens themselves.
+   */
+  async sessionStatus(): Promise<SessionStatus> {
+    const token = this.#token ?? (this.#backend.kind === 'memory' ? undefined : await this.#loadStoredToken());
+    const file = this.#tokenFile;
+    return {
+      profile: this.profileName,
+      flow: this.flow.id,
+      clientType: this.flow.clientType,
+      clientId: this.#identity.clientId,
+      issuer: this.#identity.issuer,
+      scopes: [...this.#scopes],
+      storage: this.#backend.kind,
+      loggedIn: file !== undefined,
+      ...(file?._exp !== undefined ? { expiresAt: file._exp } : {}),
+      accessTokenValid: token !== undefined && token.accessToken !== '' && Date.now() < token.expiresAtMs,
+      hasRefreshToken: typeof file?.refresh_token === 'string',
+    };
+  }
+
+  /** The saved access token as it is, even when due for refresh; undefined when there is none. Makes no request. */
+  async savedAccessToken(): Promise<string | undefined> {
+    if (!this.#token && this.#backend.kind !== 'memory') await this.#loadStoredToken();
+    return this.#token?.accessToken || undefined;
+  }
+
+  /** Refreshes now, whether or not the token is due (a service account logs in again). */
+  async refresh(): Promise<void> {
+    if (!this.#token && this.#backend.kind !== 'memory') await this.#loadStoredToken();
+    await this.#freshToken(this.#token?.accessToken ?? '');
   }
 
   /** Hides secrets and tokens from `console.log` and `util.inspect`. */

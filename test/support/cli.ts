@@ -1,0 +1,25 @@
+// Runs the generated CLI as a user would: `planet-auth ...` in a child
+// process with a given HOME and environment.
+import { spawn } from 'node:child_process';
+import { join, resolve } from 'node:path';
+
+const ROOT = resolve(import.meta.dirname, '..', '..');
+export const CLI_BIN = join(ROOT, 'generated', 'bin', 'cli.js');
+
+export interface CliRun {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export function runCli(args: string[], env: Record<string, string>, onStderr?: (text: string) => void): Promise<CliRun> {
+  const child = spawn(process.execPath, [CLI_BIN, ...args], { env: { PATH: process.env['PATH'] ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
+  child.stderr.setEncoding('utf8').on('data', (c: string) => {
+    stderr += c;
+    onStderr?.(stderr);
+  });
+  return new Promise((done) => child.on('close', (code) => done({ code, stdout, stderr })));
+}
