@@ -29,7 +29,7 @@ import {
   type ClientConfigFile,
   type ClientOptions,
 } from './profile.js';
-import { configFromMetadata, discover, loadOidc, protocolError, refreshRefused, type ClientIdentity } from './protocol.js';
+import { REQUEST_TIMEOUT_SECONDS, configFromMetadata, discover, loadOidc, protocolError, refreshRefused, type ClientIdentity } from './protocol.js';
 import { flowById, serverSettings, type FlowDescriptor, type SdkSettings } from './settings.js';
 import { FileStore, replaceObj, type ObjectStore } from './store.js';
 import { liveToken, parseTokenFile, tokenFileFromResponse, type LiveToken, type TokenFile } from './token.js';
@@ -141,6 +141,7 @@ export class AuthCore {
       clientId: options.clientId,
       clientSecret: options.clientSecret,
       authMethod: flow.tokenEndpointAuthMethod,
+      ...(options.requestTimeoutSeconds !== undefined ? { timeoutSeconds: options.requestTimeoutSeconds } : {}),
     };
     this.#audience = options.audience ?? server.audience;
     this.#apiBaseUrl = server.apiBaseUrl;
@@ -237,7 +238,7 @@ export class AuthCore {
     try {
       response = await oidc.initiateDeviceAuthorization(config, this.#grantParameters({ scope: this.#scopes.join(' ') }));
     } catch (error) {
-      throw protocolError(error, 'the device authorization request');
+      throw this.#protocolError(error, 'the device authorization request');
     }
     const info: DeviceLoginInfo = {
       verificationUri: response.verification_uri,
@@ -271,7 +272,7 @@ export class AuthCore {
       if (expiry.aborted || (error as { error?: string }).error === 'expired_token') {
         throw new DeviceCodeExpiredError(`the device code expired before the login was completed; start the login again and finish it within ${response.expires_in} s`);
       }
-      const mapped = protocolError(error, 'the device login');
+      const mapped = this.#protocolError(error, 'the device login');
       if (mapped instanceof AccessDeniedError) throw new AccessDeniedError('the device login was refused at the verification page; start the login again and allow access');
       throw mapped;
     }
@@ -296,7 +297,7 @@ export class AuthCore {
             if (file.access_token && !isJwt(file.access_token)) await oidc.tokenRevocation(config, file.access_token, { token_type_hint: 'access_token' });
           }
         } catch (error) {
-          failure = protocolError(error, 'revoking the session');
+          failure = this.#protocolError(error, 'revoking the session');
         }
       }
       this.#token = undefined;
@@ -404,7 +405,7 @@ export class AuthCore {
     try {
       response = await oidc.refreshTokenGrant(config, file.refresh_token!, this.#grantParameters({}));
     } catch (error) {
-      const mapped = refreshRefused(protocolError(error, `refreshing the session of profile "${this.profileName}"`), this.profileName, this.#loginHint());
+      const mapped = refreshRefused(this.#protocolError(error, `refreshing the session of profile "${this.profileName}"`), this.profileName, this.#loginHint());
       // A service account whose refresh token is refused just logs in again.
       if (mapped instanceof LoginRequiredError && this.flow.grant === 'client_credentials') return this.#clientCredentialsLogin();
       throw mapped;
@@ -419,7 +420,7 @@ export class AuthCore {
     try {
       response = await oidc.clientCredentialsGrant(config, this.#grantParameters({ scope: this.#scopes.join(' ') }));
     } catch (error) {
-      throw protocolError(error, `the client credentials login of profile "${this.profileName}"`);
+      throw this.#protocolError(error, `the client credentials login of profile "${this.profileName}"`);
     }
     return this.#saveTokens(response as unknown as Record<string, unknown>, undefined, true);
   }
@@ -460,12 +461,16 @@ export class AuthCore {
           this.#grantParameters({}),
         );
       } catch (error) {
-        throw protocolError(error, 'exchanging the authorization code');
+        throw this.#protocolError(error, 'exchanging the authorization code');
       }
       await this.#sessionTurn(() => this.#saveTokens(tokens as unknown as Record<string, unknown>, undefined, true));
     } finally {
       listener.close();
     }
+  }
+
+  #protocolError(error: unknown, step: string): PlanetAuthError {
+    return protocolError(error, step, this.#identity.timeoutSeconds ?? REQUEST_TIMEOUT_SECONDS);
   }
 
   #grantParameters(extra: Record<string, string>): Record<string, string> {
@@ -534,7 +539,7 @@ export class AuthCore {
   async #saveTokens(response: Record<string, unknown>, previous: TokenFile | undefined, isLogin: boolean): Promise<string> {
     const file = tokenFileFromResponse(response, previous);
     const live = liveToken(file);
-    if (!live) throw protocolError(new Error('the token response holds no access token'), 'the token request');
+    if (!live) throw this.#protocolError(new Error('the token response holds no access token'), 'the token request');
     if (this.#backend.kind !== 'memory') {
       const { store } = this.#backend;
       if (isLogin) {

@@ -26,6 +26,8 @@ export interface ClientIdentity {
   readonly clientId: string;
   readonly clientSecret: string | undefined;
   readonly authMethod: TokenEndpointAuthMethod;
+  /** Seconds before a request is given up; {@link REQUEST_TIMEOUT_SECONDS} when unset. */
+  readonly timeoutSeconds?: number;
 }
 
 /** Seconds before a request to the authorization server is given up. */
@@ -88,9 +90,9 @@ async function clientAuth(oidc: Oidc, identity: ClientIdentity): Promise<OidcCli
   }
 }
 
-function prepare(oidc: Oidc, config: OidcClient.Configuration, insecure: boolean): OidcClient.Configuration {
+function prepare(oidc: Oidc, config: OidcClient.Configuration, insecure: boolean, timeoutSeconds: number): OidcClient.Configuration {
   config[oidc.customFetch] = retryingFetch;
-  config.timeout = REQUEST_TIMEOUT_SECONDS;
+  config.timeout = timeoutSeconds;
   if (insecure) oidc.allowInsecureRequests(config);
   return config;
 }
@@ -102,13 +104,13 @@ export async function discover(identity: ClientIdentity): Promise<{ config: Oidc
   try {
     const config = await oidc.discovery(new URL(identity.issuer), identity.clientId, undefined, await clientAuth(oidc, identity), {
       execute: insecure ? [oidc.allowInsecureRequests] : [],
-      timeout: REQUEST_TIMEOUT_SECONDS,
+      timeout: timeoutOf(identity),
       [oidc.customFetch]: retryingFetch,
     });
-    prepare(oidc, config, insecure);
+    prepare(oidc, config, insecure, timeoutOf(identity));
     return { config, metadata: { ...config.serverMetadata() } };
   } catch (error) {
-    throw protocolError(error, `discovery of ${identity.issuer}`);
+    throw protocolError(error, `discovery of ${identity.issuer}`, timeoutOf(identity));
   }
 }
 
@@ -120,7 +122,11 @@ export async function configFromMetadata(identity: ClientIdentity, metadata: Rec
     throw new ConfigError(`saved metadata is for issuer ${String(metadata['issuer'])}, not ${identity.issuer}`);
   }
   const config = new oidc.Configuration(metadata as OidcClient.ServerMetadata, identity.clientId, undefined, await clientAuth(oidc, identity));
-  return prepare(oidc, config, insecure);
+  return prepare(oidc, config, insecure, timeoutOf(identity));
+}
+
+function timeoutOf(identity: ClientIdentity): number {
+  return identity.timeoutSeconds ?? REQUEST_TIMEOUT_SECONDS;
 }
 
 function describeOAuthError(error: { error: string; error_description?: string }): string {
@@ -131,7 +137,7 @@ function describeOAuthError(error: { error: string; error_description?: string }
  * Turns what openid-client throws into this SDK's typed errors. `step` names
  * what was being done, for the message.
  */
-export function protocolError(error: unknown, step: string): PlanetAuthError {
+export function protocolError(error: unknown, step: string, timeoutSeconds = REQUEST_TIMEOUT_SECONDS): PlanetAuthError {
   if (error instanceof PlanetAuthError) return error;
   const e = error as { name?: string; code?: string; message?: string; cause?: unknown; error?: string; error_description?: string; status?: number };
   if (e?.name === 'ResponseBodyError' && typeof e.error === 'string') {
@@ -145,7 +151,7 @@ export function protocolError(error: unknown, step: string): PlanetAuthError {
     return new TokenRequestError(ERR_TOKEN_REQUEST, `the authorization server answered the login with ${describeOAuthError(e as { error: string })}`, undefined, e.error, { cause: error });
   }
   if (e?.name === 'TimeoutError' || e?.name === 'AbortError' || (e?.cause as { name?: string } | undefined)?.name === 'TimeoutError') {
-    return new NetworkError(`${step} got no answer within ${REQUEST_TIMEOUT_SECONDS} s; check the network and try again`, { cause: error });
+    return new NetworkError(`${step} got no answer within ${timeoutSeconds} s; check the network and try again`, { cause: error });
   }
   if (e?.code === 'OAUTH_RESPONSE_IS_NOT_CONFORM' || e?.code === 'OAUTH_RESPONSE_IS_NOT_JSON' || e?.code === 'OAUTH_PARSE_ERROR' || e?.code === 'OAUTH_INVALID_RESPONSE') {
     const response = e.cause as { status?: number } | undefined;

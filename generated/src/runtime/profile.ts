@@ -36,6 +36,8 @@ export interface ClientOptions {
   readonly issuer?: string;
   /** Audience saved with a profile; otherwise the SDK's (or the environment's). */
   readonly audience?: string;
+  /** Seconds before a request to the authorization server is given up (default 30). */
+  readonly requestTimeoutSeconds?: number;
 }
 
 /** The home folder: `HOME` when set (so tests and tools can point it elsewhere), else the account's. */

@@ -1,0 +1,109 @@
+// Reliability scenarios shared by the tests (short runs) and `npm run stress`
+// (long runs): many processes on one profile, a killed lock holder, writers
+// killed mid-write.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { RunningServer } from '../server/auth-server.js';
+
+const WORKERS = resolve(import.meta.dirname, 'workers');
+
+interface Child {
+  readonly stdout: Promise<string>;
+  readonly kill: () => void;
+  readonly firstLine: Promise<string>;
+  readonly exited: Promise<number | null>;
+}
+
+function start(script: string, args: string[], env: Record<string, string>): Child {
+  const child = spawn(process.execPath, [join(WORKERS, script), ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let firstLine: (line: string) => void = () => undefined;
+  const first = new Promise<string>((r) => (firstLine = r));
+  child.stdout.setEncoding('utf8').on('data', (c: string) => {
+    out += c;
+    if (out.includes('\n')) firstLine(out.split('\n')[0]!);
+  });
+  child.stderr.resume();
+  const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
+  return { stdout: exited.then(() => out), kill: () => child.kill('SIGKILL'), firstLine: first, exited };
+}
+
+/** Moves a saved token's times into the past, as if it had expired. */
+export function expireTokenFile(path: string): void {
+  const data = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+  const now = Math.floor(Date.now() / 1000);
+  writeFileSync(path, JSON.stringify({ ...data, _iat: now - 7200, _exp: now - 3600 }, null, 2), { mode: 0o600 });
+}
+
+export interface RoundResult {
+  readonly processes: number;
+  readonly ok: number;
+  readonly failures: string[];
+  readonly tokenRequests: number;
+  readonly distinctTokens: number;
+}
+
+/** `processes` processes ask for the expired token of `profile` at the same moment. */
+export async function concurrentRound(server: RunningServer, home: string, profile: string, processes: number): Promise<RoundResult> {
+  expireTokenFile(join(home, '.planet', profile, 'token.json'));
+  server.resetCounts();
+  const startAt = String(Date.now() + 300 + processes * 40);
+  const children = Array.from({ length: processes }, () => start('token-worker.mjs', [profile, startAt], { ...server.env(), HOME: home }));
+  const lines = await Promise.all(children.map((c) => c.stdout));
+  const results = lines.map((l) => JSON.parse(l.trim() || '{"ok":false,"code":"NO_OUTPUT"}') as { ok: boolean; token?: string; code?: string; message?: string });
+  const counts = server.counts();
+  return {
+    processes,
+    ok: results.filter((r) => r.ok).length,
+    failures: results.filter((r) => !r.ok).map((r) => `${r.code}: ${r.message}`),
+    tokenRequests: Object.entries(counts).filter(([k]) => k.startsWith('token:')).reduce((n, [, v]) => n + v, 0),
+    distinctTokens: new Set(results.filter((r) => r.ok).map((r) => r.token)).size,
+  };
+}
+
+/**
+ * A process takes the profile's lock and is killed with SIGKILL; then another
+ * process refreshes the expired token. Returns how long that took.
+ */
+export async function lockTakeover(server: RunningServer, home: string, profile: string): Promise<{ ok: boolean; ms: number; detail: string }> {
+  const holder = start('lock-holder.mjs', [join(home, '.planet', profile)], { HOME: home });
+  await holder.firstLine;
+  holder.kill();
+  await holder.exited;
+  expireTokenFile(join(home, '.planet', profile, 'token.json'));
+  const started = Date.now();
+  const waiter = start('token-worker.mjs', [profile, '0'], { ...server.env(), HOME: home });
+  const line = (await waiter.stdout).trim();
+  const result = JSON.parse(line || '{"ok":false}') as { ok: boolean; code?: string };
+  return { ok: result.ok, ms: Date.now() - started, detail: line };
+}
+
+/**
+ * A writer alternating two states is killed at a random moment, `iterations`
+ * times; after each kill the file must parse and hold one whole state.
+ */
+export async function crashWrites(iterations: number, seed = 1): Promise<{ kills: number; bad: string[] }> {
+  const root = mkdtempSync(join(tmpdir(), 'crash-'));
+  const path = join(root, '.planet', 'crash', 'token.json');
+  let state = seed;
+  const random = () => ((state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const bad: string[] = [];
+  for (let i = 0; i < iterations; i++) {
+    const writer = start('state-writer.mjs', [root], {});
+    await writer.firstLine;
+    await new Promise((r) => setTimeout(r, 5 + random() * 40));
+    writer.kill();
+    await writer.exited;
+    let text = '';
+    try {
+      text = readFileSync(path, 'utf8');
+      const data = JSON.parse(text) as { access_token?: string; seq?: number; padding?: string };
+      if (!['state-a', 'state-b'].includes(data.access_token ?? '') || data.padding?.length !== 8192 || typeof data.seq !== 'number') bad.push(`iteration ${i}: unexpected content`);
+    } catch (error) {
+      if (!(i === 0 && (error as NodeJS.ErrnoException).code === 'ENOENT')) bad.push(`iteration ${i}: ${(error as Error).message}`);
+    }
+  }
+  return { kills: iterations, bad };
+}
