@@ -162,13 +162,23 @@ export function protocolError(error: unknown, step: string, timeoutSeconds = REQ
     const what = status !== undefined ? `an unusable answer (HTTP ${status})` : 'an answer that is not valid JSON';
     return new TokenRequestError(status !== undefined && status < 500 && status !== 429 ? ERR_TOKEN_REQUEST : ERR_SERVER, `${step} failed: the server sent ${what}; try again later`, status, undefined, { cause: error });
   }
-  if (e?.code === 'OAUTH_JSON_ATTRIBUTE_COMPARISON' || e?.code === 'OAUTH_JWT_CLAIM_COMPARISON') {
+  if (typeof e?.code === 'string' && /^OAUTH_(JSON_ATTRIBUTE|JWT_CLAIM)_COMPARISON/.test(e.code)) {
     return new TokenRequestError(ERR_TOKEN_REQUEST, `${step} failed: ${e.message ?? 'the server metadata does not match'}; check the issuer URL`, undefined, undefined, { cause: error });
   }
-  if (error instanceof TypeError || e?.name === 'TypeError') {
-    return new NetworkError(`${step} failed: cannot reach the server (${String((e?.cause as Error | undefined)?.message ?? e?.message)}); check the issuer URL and the network`, { cause: error });
+  const unreachable = networkCause(error);
+  if (unreachable !== undefined) {
+    return new NetworkError(`${step} failed: cannot reach the server (${unreachable}); check the issuer URL and the network`, { cause: error });
   }
   return new TokenRequestError(ERR_TOKEN_REQUEST, `${step} failed: ${e?.message ?? String(error)}`, undefined, undefined, { cause: error });
+}
+
+/** The innermost message of a failed connection (fetch wraps it, and openid-client may wrap fetch), or undefined. */
+function networkCause(error: unknown): string | undefined {
+  let found: string | undefined;
+  for (let current = error as { name?: string; message?: string; code?: string; cause?: unknown } | undefined, depth = 0; current && depth < 6; current = current.cause as typeof current, depth++) {
+    if (current.message === 'fetch failed' || (typeof current.code === 'string' && /^(E[A-Z]+|UND_ERR_\w+)$/.test(current.code))) found = current.message;
+  }
+  return found;
 }
 
 /** A refresh the server refused for good (`invalid_grant`): the session is over and the user must log in. */
