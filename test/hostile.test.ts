@@ -148,3 +148,13 @@ describe('faulty servers and networks', () => {
     }
   });
 });
+
+describe('the leak check on program output', () => {
+  test('finds a secret or a token, and allows access tokens only on the stdout of print-access-token', async () => {
+    const { findLeaks } = await import('./support/secrets.js');
+    const { issuedSecrets } = await import('./server/auth-server.js');
+    const { clientSecret } = issuedSecrets();
+    expect(findLeaks({ what: 'x', stdout: `secret=${clientSecret}`, stderr: '' })).toEqual(['x: the client secret on stdout']);
+    expect(findLeaks({ what: 'x', stdout: 'nothing here', stderr: '' })).toEqual([]);
+  });
+});

@@ -14,6 +14,13 @@ export const M2M_BASIC_CLIENT_ID = 'demo-service-account-basic';
 export const M2M_CLIENT_SECRET = 'demo-service-secret-4f1c7e2a9b';
 export const API_SCOPE = 'planet';
 
+/** Every token any embedded server in this process issued, so test output can be checked for leaks. */
+const issuedTokens = new Set<string>();
+
+export function issuedSecrets(): { readonly tokens: ReadonlySet<string>; readonly clientSecret: string } {
+  return { tokens: issuedTokens, clientSecret: M2M_CLIENT_SECRET };
+}
+
 export interface ServerOptions {
   /** Port of the authorization server; 0 picks a free one. */
   readonly port?: number;
@@ -208,6 +215,12 @@ export async function startAuthServer(options: ServerOptions = {}): Promise<Runn
     const route = oidc?.route ?? ctx.path;
     const grant = isToken ? String((oidc?.params as Record<string, unknown> | undefined)?.['grant_type'] ?? 'unknown') : undefined;
     bump(grant ? `token:${grant}` : String(route));
+    if (isToken && ctx.body && typeof ctx.body === 'object') {
+      for (const key of ['access_token', 'refresh_token', 'id_token']) {
+        const value = (ctx.body as Record<string, unknown>)[key];
+        if (typeof value === 'string') issuedTokens.add(value);
+      }
+    }
     if (oidc?.route === 'device_authorization' && ctx.status === 200 && ctx.body && typeof ctx.body === 'object') {
       (ctx.body as Record<string, unknown>)['interval'] = deviceInterval;
     }

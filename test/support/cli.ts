@@ -2,6 +2,7 @@
 // process with a given HOME and environment.
 import { spawn } from 'node:child_process';
 import { join, resolve } from 'node:path';
+import { assertNoLeaks } from './secrets.js';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
 export const CLI_BIN = join(ROOT, 'generated', 'bin', 'cli.js');
@@ -21,5 +22,10 @@ export function runCli(args: string[], env: Record<string, string>, onStderr?: (
     stderr += c;
     onStderr?.(stderr);
   });
-  return new Promise((done) => child.on('close', (code) => done({ code, stdout, stderr })));
+  return new Promise((done) =>
+    child.on('close', (code) => {
+      assertNoLeaks({ what: `planet-auth ${args[0] ?? ''}`, stdout, stderr, accessTokenOnStdout: args[0] === 'print-access-token' });
+      done({ code, stdout, stderr });
+    }),
+  );
 }

@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import type { RunningServer } from '../server/auth-server.js';
 import { browserCommand } from './env.js';
+import { assertNoLeaks } from './secrets.js';
 import { scriptedUserLogin } from './user-agent.js';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
@@ -61,6 +62,7 @@ export async function runExample(server: RunningServer, example: string, home: s
   const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
   const exitCode = await new Promise<number | null>((done) => child.on('close', (code) => done(code)));
   clearTimeout(timer);
+  assertNoLeaks({ what: example, stdout, stderr });
   const counts = server.counts();
   const sum = (pred: (key: string) => boolean) => Object.entries(counts).filter(([k]) => pred(k)).reduce((n, [, v]) => n + v, 0);
   const apiItems = stdout
