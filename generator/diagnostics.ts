@@ -45,5 +45,12 @@ export function formatDiagnostics(diagnostics: readonly Diagnostic[]): string {
 /** JSON Pointer-like path (`/options/0/type`) of a list of keys; `/` is the root. */
 export function jsonPath(segments: readonly (string | number)[]): string {
   if (segments.length === 0) return '/';
-  return segments.map((s) => '/' + String(s).replace(/~/g, '~0').replace(/\//g, '~1')).join('');
+  return segments.map((s) => '/' + printable(String(s)).replace(/~/g, '~0').replace(/\//g, '~1')).join('');
+}
+
+/** A key as it can stand in a one-line message: control characters escaped, very long keys shortened. */
+function printable(key: string): string {
+  // eslint-disable-next-line no-control-regex
+  const escaped = key.replace(/[\u0000-\u001f\u007f\u2028\u2029]/g, (c) => (c === '\n' ? '\\n' : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`));
+  return escaped.length > 60 ? `${escaped.slice(0, 57)}...` : escaped;
 }

@@ -86,6 +86,27 @@ function isSnakeId(name: string): boolean {
   return /^[a-z][a-z0-9_]*$/.test(name);
 }
 
+/** The storage methods the runtime calls, with the signatures it calls them with. */
+const STORAGE_METHODS: Record<string, { params: string[]; returns: string }> = {
+  loadObj: { params: ['string'], returns: 'Record<string, unknown>' },
+  saveObj: { params: ['string', 'Record<string, unknown>'], returns: 'void' },
+  objExists: { params: ['string'], returns: 'boolean' },
+  mtime: { params: ['string'], returns: 'number' },
+  objRename: { params: ['string', 'string'], returns: 'void' },
+  deleteObj: { params: ['string'], returns: 'void' },
+};
+
+/** The type each option has, since the runtime reads it as such. */
+const OPTION_TYPES: Record<string, string> = {
+  clientId: 'string',
+  clientSecret: 'string',
+  callbackUrl: 'string',
+  requestedScopes: 'string[]',
+  saveStateToStorage: 'boolean',
+  profileName: 'string',
+  storageProvider: 'ObjectStorageProvider',
+};
+
 export interface TypedSpec {
   readonly sdk: { loaded: LoadedFile; value: RawSdk };
   readonly flows: readonly { loaded: LoadedFile; value: RawFlow }[];
@@ -140,9 +161,22 @@ export function validateMeaning(spec: TypedSpec): Diagnostic[] {
   });
   s.storageProvider.methods.forEach((m, i) => {
     once('method', m.name, sdk.loaded, ['storageProvider', 'methods', i, 'name'], 'storage method');
+    const wanted = STORAGE_METHODS[m.name];
+    if (wanted && (m.returns !== wanted.returns || m.params.map((p) => p.type).join(', ') !== wanted.params.join(', '))) {
+      report(sdk.loaded, ['storageProvider', 'methods', i], `storage method "${m.name}" must take (${wanted.params.join(', ')}) and return ${wanted.returns}, as the runtime calls it`);
+    }
     m.params.forEach((p, j) => identifier(sdk.loaded, ['storageProvider', 'methods', i, 'params', j, 'name'], p.name, 'parameter name'));
   });
-  s.commonOptions.forEach((o, i) => once('common-option', o.name, sdk.loaded, ['commonOptions', i, 'name'], 'common option'));
+  for (const name of Object.keys(STORAGE_METHODS)) {
+    if (!s.storageProvider.methods.some((m) => m.name === name)) report(sdk.loaded, ['storageProvider', 'methods'], `storage method "${name}" is missing; the runtime calls it`);
+  }
+  const optionType = (loaded: LoadedFile, path: (string | number)[], o: { name: string; type: string }) => {
+    if (OPTION_TYPES[o.name] !== o.type) report(loaded, [...path, 'type'], `option "${o.name}" must have type ${JSON.stringify(OPTION_TYPES[o.name])}`);
+  };
+  s.commonOptions.forEach((o, i) => {
+    once('common-option', o.name, sdk.loaded, ['commonOptions', i, 'name'], 'common option');
+    optionType(sdk.loaded, ['commonOptions', i], o);
+  });
   s.docGroups.forEach((g, i) => {
     snake(sdk.loaded, ['docGroups', i, 'id'], g.id, 'doc group id');
     once('group', g.id, sdk.loaded, ['docGroups', i, 'id'], 'doc group id');
@@ -160,6 +194,7 @@ export function validateMeaning(spec: TypedSpec): Diagnostic[] {
     if (!groups.has(f.docGroup)) report(loaded, ['docGroup'], `doc group ${JSON.stringify(f.docGroup)} is not defined under /docGroups in ${sdk.loaded.file}`);
     const names = new Set<string>();
     f.options.forEach((o, i) => {
+      optionType(loaded, ['options', i], o);
       if (names.has(o.name)) report(loaded, ['options', i, 'name'], `duplicate option ${JSON.stringify(o.name)}`);
       names.add(o.name);
       if (s.commonOptions.some((c) => c.name === o.name)) report(loaded, ['options', i, 'name'], `option ${JSON.stringify(o.name)} is already a common option in ${sdk.loaded.file}`);

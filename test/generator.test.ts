@@ -107,7 +107,7 @@ describe('spec errors are reported as path:line:col with the JSON path', () => {
   });
 
   test('duplicate id', () => {
-    const dir = specCopy({ 'flows/m2m_copy.yaml': (_) => readFileSync(join(ROOT, 'spec/flows/m2m.yaml'), 'utf8').replace('factory: fromOAuthM2M', 'factory: fromOAuthM2MCopy').replace('optionsType: OAuthM2MOptions', 'optionsType: OAuthM2MCopyOptions') });
+    const dir = specCopy({ 'flows/m2m_copy.yaml': (_) => readFileSync(join(ROOT, 'spec/flows/m2m.yaml'), 'utf8').replace('factory: fromOAuthM2M', 'factory: fromOAuthM2MCopy').replace('optionsType: OAuthM2MOptions', 'optionsType: OAuthM2MCopyOptions').replace('command: service-account', 'command: service-account-copy') });
     expect(specErrors(dir)).toBe('spec/flows/m2m_copy.yaml:1:5 error duplicate flow id "oauth_m2m", first defined in spec/flows/m2m.yaml:1 (/id)');
   });
 
@@ -132,7 +132,7 @@ describe('spec errors are reported as path:line:col with the JSON path', () => {
     const dir = specCopy({ 'flows/m2m.yaml': (t) => t + 'garbage: [unclosed\n' });
     const cli = spawnSync(process.execPath, [join(ROOT, 'node_modules/tsx/dist/cli.mjs'), join(ROOT, 'generator/main.ts'), '--spec', dir, '--out', scratchDir('out')], { encoding: 'utf8', cwd: join(dir, '..') });
     expect(cli.status).toBe(1);
-    expect(cli.stderr).toMatch(/^spec\/flows\/m2m\.yaml:27:1 error /);
+    expect(cli.stderr).toMatch(/^spec\/flows\/m2m\.yaml:30:1 error /);
     expect(cli.stderr).not.toMatch(/\n\s+at /);
   });
 });

@@ -1,0 +1,176 @@
+// Seeded random mutations of the real spec files: deleted keys, wrong
+// types, duplicated keys, garbage bytes, very long strings. Each must give
+// either code that type-checks or formatted `path:line:col` errors.
+import { readFileSync, readdirSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import ts from 'typescript';
+import { isMap, isScalar, isSeq, parseDocument, type Node } from 'yaml';
+import { SpecError, formatDiagnostics } from '../../generator/diagnostics.js';
+import { emitAll, type GeneratorInputs } from '../../generator/pipeline.js';
+import { buildIR } from '../../generator/ir.js';
+import { parseSpecText, type LoadedFile, type SpecKind } from '../../generator/load.js';
+import { typed, validateMeaning, validateSchemas } from '../../generator/validate.js';
+
+export function rng(seed: number): () => number {
+  let state = seed >>> 0 || 1;
+  return () => {
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    return (state >>> 0) / 2 ** 32;
+  };
+}
+
+interface SpecText {
+  readonly kind: SpecKind;
+  readonly file: string;
+  text: string;
+}
+
+export function readSpecTexts(root: string): SpecText[] {
+  const dir = join(root, 'spec');
+  const out: SpecText[] = [{ kind: 'sdk', file: 'spec/sdk.yaml', text: readFileSync(join(dir, 'sdk.yaml'), 'utf8') }];
+  for (const [kind, folder] of [['flow', 'flows'], ['storage', 'storage']] as const) {
+    for (const name of readdirSync(join(dir, folder)).sort()) out.push({ kind, file: `spec/${folder}/${name}`, text: readFileSync(join(dir, folder, name), 'utf8') });
+  }
+  out.push({ kind: 'examples', file: 'spec/examples.yaml', text: readFileSync(join(dir, 'examples.yaml'), 'utf8') });
+  return out;
+}
+
+type Path = (string | number)[];
+
+function paths(node: unknown, prefix: Path = []): { path: Path; node: Node }[] {
+  const out: { path: Path; node: Node }[] = [];
+  if (isMap(node)) {
+    for (const pair of node.items) {
+      const key = isScalar(pair.key) ? String(pair.key.value) : '?';
+      out.push({ path: [...prefix, key], node: pair.value as Node }, ...paths(pair.value, [...prefix, key]));
+    }
+  } else if (isSeq(node)) {
+    node.items.forEach((item, i) => out.push({ path: [...prefix, i], node: item as Node }, ...paths(item, [...prefix, i])));
+  }
+  return out;
+}
+
+const MUTATIONS = ['delete-key', 'wrong-type', 'duplicate-key', 'garbage-bytes', 'long-string'] as const;
+export type Mutation = (typeof MUTATIONS)[number];
+
+/** Applies one seeded mutation to one spec file; returns what was done. */
+export function mutate(texts: SpecText[], random: () => number): { mutation: Mutation; file: string } {
+  const target = texts[Math.floor(random() * texts.length)]!;
+  const mutation = MUTATIONS[Math.floor(random() * MUTATIONS.length)]!;
+  const pick = <T>(xs: T[]): T | undefined => (xs.length === 0 ? undefined : xs[Math.floor(random() * xs.length)]);
+  if (mutation === 'garbage-bytes') {
+    const at = Math.floor(random() * target.text.length);
+    const garbage = Array.from({ length: 1 + Math.floor(random() * 12) }, () => String.fromCharCode(Math.floor(random() * 0x3000))).join('');
+    target.text = target.text.slice(0, at) + garbage + target.text.slice(at);
+  } else if (mutation === 'duplicate-key') {
+    const lines = target.text.split('\n');
+    const candidates = lines.map((l, i) => (/^\s*[A-Za-z]\w*:/.test(l) ? i : -1)).filter((i) => i >= 0);
+    const i = pick(candidates);
+    if (i !== undefined) lines.splice(i + 1, 0, lines[i]!.replace(/:.*$/, ': duplicated'));
+    target.text = lines.join('\n');
+  } else {
+    const doc = parseDocument(target.text);
+    const all = paths(doc.contents);
+    const chosen = pick(mutation === 'long-string' ? all.filter((p) => isScalar(p.node) && typeof (p.node as { value: unknown }).value === 'string') : all);
+    if (chosen) {
+      if (mutation === 'delete-key') doc.deleteIn(chosen.path);
+      else if (mutation === 'wrong-type') {
+        const replacements = [42, true, 'text', ['a', 'b'], { nested: 1 }, null];
+        doc.setIn(chosen.path, doc.createNode(pick(replacements)));
+      } else {
+        const length = pick([300, 2500, 30_000])!;
+        doc.setIn(chosen.path, 'x'.repeat(length) + ' */ `${x}` "q"');
+      }
+      target.text = doc.toString({ lineWidth: 0 });
+    }
+  }
+  return { mutation, file: target.file };
+}
+
+export type FuzzOutcome = { kind: 'errors'; lines: string[] } | { kind: 'generated'; files: Map<string, string> } | { kind: 'crash'; message: string };
+
+/** The generator on in-memory spec texts, without touching disk. */
+export function generateFromTexts(texts: SpecText[], inputs: GeneratorInputs): FuzzOutcome {
+  try {
+    const files: LoadedFile[] = [];
+    const diagnostics = [];
+    for (const t of texts) {
+      const parsed = parseSpecText(t.kind, t.file, t.text);
+      files.push(parsed.file);
+      diagnostics.push(...parsed.diagnostics);
+    }
+    const loaded = { files, diagnostics };
+    if (diagnostics.length > 0) throw new SpecError(diagnostics);
+    const schema = validateSchemas(loaded, inputs.schemaDir);
+    if (schema.length > 0) throw new SpecError(schema);
+    const spec = typed(loaded);
+    const meaning = validateMeaning(spec);
+    if (meaning.length > 0) throw new SpecError(meaning);
+    return { kind: 'generated', files: emitAll(buildIR(spec), inputs) };
+  } catch (error) {
+    if (error instanceof SpecError) return { kind: 'errors', lines: formatDiagnostics(error.diagnostics).split('\n') };
+    return { kind: 'crash', message: error instanceof Error ? `${error.message}\n${error.stack ?? ''}` : String(error) };
+  }
+}
+
+export const DIAGNOSTIC_LINE = /^spec\/[\w./-]+:\d+:\d+ error .+ \(\/.*\)$/s;
+
+/**
+ * Type-checks generated files held in memory, as if they were written to
+ * `<root>/.tmp/fuzz/`; declarations from node_modules are parsed once and reused.
+ */
+export class MemoryTypeChecker {
+  private readonly cache = new Map<string, ts.SourceFile>();
+  private readonly base: string;
+
+  constructor(private readonly root: string) {
+    this.base = join(root, '.tmp', 'fuzz-virtual');
+  }
+
+  check(files: Map<string, string>, packageName: string): string[] {
+    const virtual = new Map<string, string>();
+    for (const [path, text] of files) virtual.set(join(this.base, path), text);
+    virtual.set(join(this.base, 'package.json'), JSON.stringify({ type: 'module' }));
+    const options: ts.CompilerOptions = {
+      target: ts.ScriptTarget.ES2022,
+      module: ts.ModuleKind.NodeNext,
+      moduleResolution: ts.ModuleResolutionKind.NodeNext,
+      lib: ['lib.es2023.d.ts'],
+      types: ['node'],
+      typeRoots: [join(this.root, 'node_modules', '@types')],
+      strict: true,
+      noEmit: true,
+      skipLibCheck: true,
+      baseUrl: this.base,
+      paths: { [packageName]: ['src/index.ts'] },
+    };
+    const host = ts.createCompilerHost(options);
+    const readFile = host.readFile.bind(host);
+    const fileExists = host.fileExists.bind(host);
+    host.readFile = (name) => virtual.get(name) ?? (name.startsWith(this.base) ? undefined : readFile(name));
+    host.fileExists = (name) => virtual.has(name) || (!name.startsWith(this.base) && fileExists(name));
+    const folders = new Set<string>();
+    for (const path of virtual.keys()) for (let d = path; d.length > this.base.length; ) folders.add((d = d.slice(0, d.lastIndexOf('/'))));
+    folders.add(this.base);
+    const directoryExists = host.directoryExists?.bind(host);
+    host.directoryExists = (name) => folders.has(name) || (!name.startsWith(this.base) && (directoryExists ? directoryExists(name) : true));
+    host.realpath = (name) => name;
+    const getSourceFile = host.getSourceFile.bind(host);
+    host.getSourceFile = (name, languageVersion, onError) => {
+      const text = virtual.get(name);
+      if (text !== undefined) return ts.createSourceFile(name, text, languageVersion, true);
+      if (name.startsWith(this.base)) return undefined;
+      let cached = this.cache.get(name);
+      if (!cached) {
+        cached = getSourceFile(name, languageVersion, onError);
+        if (cached) this.cache.set(name, cached);
+      }
+      return cached;
+    };
+    const roots = [...virtual.keys()].filter((p) => p.endsWith('.ts') && (p.includes('/src/') || p.includes('/examples/')));
+    const program = ts.createProgram(roots, options, host);
+    return ts.getPreEmitDiagnostics(program).map((d) => `${d.file ? relative(this.base, d.file.fileName) : ''} ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`);
+  }
+}
