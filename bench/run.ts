@@ -1,0 +1,153 @@
+// npm run bench: the token hot path, round trips, CLI start-up, generator
+// cost and memory, measured in one run against the embedded server on
+// 127.0.0.1, printed as one markdown table.
+import { spawn, spawnSync } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parse, stringify } from 'yaml';
+import { Auth, Session } from '../generated/src/index.js';
+import { M2M_CLIENT_ID, M2M_CLIENT_SECRET, USER_CLIENT_ID, startAuthServer } from '../test/server/auth-server.js';
+import { tempHome } from '../test/support/env.js';
+import { concurrentRound, expireTokenFile } from '../test/support/scenarios.js';
+import { scriptedUserLogin } from '../test/support/user-agent.js';
+import { measureHotPath } from './hot-path.js';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const TSX = join(ROOT, 'node_modules/tsx/dist/cli.mjs');
+const rows: string[][] = [];
+const row = (measure: string, figure: string, target: string, verdict: string) => {
+  rows.push([measure, figure, target, verdict]);
+  console.error(`${verdict.padEnd(6)} ${measure}: ${figure}`);
+};
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const fmt = (n: number) => (n >= 1e6 ? `${(n / 1e6).toFixed(2)} M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)} k` : n.toFixed(0));
+
+function run(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; ms: number }> {
+  const started = performance.now();
+  const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  let stdout = '';
+  child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
+  return new Promise((done) => child.on('close', (code) => done({ code, stdout, ms: performance.now() - started })));
+}
+
+const server = await startAuthServer();
+const home = tempHome();
+const env = { ...process.env, ...server.env(), HOME: home };
+Object.assign(process.env, env);
+const authRequests = () =>
+  Object.entries(server.counts())
+    .filter(([k]) => !k.startsWith('api') && k !== 'jwks')
+    .reduce((n, [, v]) => n + v, 0);
+
+// 1. Hot path.
+{
+  const auth = Auth.fromOAuthM2M({ clientId: M2M_CLIENT_ID, clientSecret: M2M_CLIENT_SECRET, saveStateToStorage: false });
+  const session = new Session(auth);
+  const f = await measureHotPath(server, () => auth.getAccessToken(), (path) => session.fetch(path));
+  const share = f.sdk / f.floor;
+  row('`auth.getAccessToken()`, valid token (ops/s, median of 5)', `${fmt(f.sdk)} ops/s = ${(share * 100).toFixed(0)}% of the async floor (${fmt(f.floor)})`, '>= 80% of floor', share >= 0.8 ? 'met' : 'missed');
+  row('google-auth-library `getAccessToken()` / `getRequestHeaders()`', `${fmt(f.googleGetAccessToken)} / ${fmt(f.googleGetRequestHeaders)} ops/s; SDK is ${(f.sdk / f.googleGetAccessToken).toFixed(1)}x / ${(f.sdk / f.googleGetRequestHeaders).toFixed(1)}x`, 'SDK above both', f.sdk > f.googleGetAccessToken && f.sdk > f.googleGetRequestHeaders ? 'met' : 'missed');
+  row('`session.fetch` vs plain `fetch` to the demo API (per request)', `${f.sessionFetchMs.toFixed(3)} ms vs ${f.fetchMs.toFixed(3)} ms (+${(f.sessionFetchMs - f.fetchMs).toFixed(3)} ms)`, 'small', 'info');
+}
+
+// 2. Round trips, counted by the server.
+{
+  const user = Auth.fromOAuthUserDeviceCode({ clientId: USER_CLIENT_ID, profileName: 'bench-user' });
+  const info = await user.deviceUserLoginInitiate();
+  const done = user.deviceUserLoginComplete(info);
+  await scriptedUserLogin(info.verificationUriComplete!);
+  await done;
+  const tokenFile = join(home, '.planet/bench-user/token.json');
+  const apiCall = join(ROOT, 'bench/workers/api-call.mjs');
+
+  server.resetCounts();
+  const warm = await run([apiCall, 'bench-user'], env);
+  const warmRequests = authRequests();
+  row('new process, valid stored session: auth-server requests before its API call', `${warmRequests} (API answered ${warm.stdout.trim()})`, '0', warmRequests === 0 ? 'met' : 'missed');
+
+  expireTokenFile(tokenFile);
+  server.resetCounts();
+  const cold = await run([apiCall, 'bench-user'], env);
+  const coldRequests = authRequests();
+  row('new process, expired access token', `${coldRequests} (API answered ${cold.stdout.trim()})`, '1', coldRequests === 1 ? 'met' : 'missed');
+
+  expireTokenFile(tokenFile);
+  const busy = new Session(Auth.fromProfile('bench-user'));
+  server.resetCounts();
+  const responses = await Promise.all(Array.from({ length: 1000 }, () => busy.fetch('/data/v1/searches')));
+  const busyRequests = authRequests();
+  row('1,000 concurrent `session.fetch` on an expired token', `${busyRequests} (${responses.filter((r) => r.status === 200).length} x 200)`, '1', busyRequests === 1 ? 'met' : 'missed');
+
+  const round = await concurrentRound(server, home, 'bench-user', 8);
+  row('8 processes on one expired profile', `${round.tokenRequests} (${round.ok}/8 served)`, '1', round.tokenRequests === 1 && round.ok === 8 ? 'met' : 'missed');
+}
+
+// 3. CLI cold start.
+{
+  await run([join(ROOT, 'generated/bin/cli.js'), 'login', 'service-account', '--client-id', M2M_CLIENT_ID, '--profile', 'bench-cli'], { ...env, PL_AUTH_CLIENT_SECRET: M2M_CLIENT_SECRET });
+  server.resetCounts();
+  const bare: number[] = [];
+  const cli: number[] = [];
+  for (let i = 0; i < 10; i++) {
+    bare.push((await run(['-e', '0'], env)).ms);
+    const r = await run([join(ROOT, 'generated/bin/cli.js'), 'print-access-token', '--profile', 'bench-cli'], env);
+    if (r.code !== 0) throw new Error('print-access-token failed');
+    cli.push(r.ms);
+  }
+  const ratio = median(cli) / median(bare);
+  row('`planet-auth print-access-token`, valid token (median of 10)', `${median(cli).toFixed(0)} ms = ${ratio.toFixed(2)}x \`node -e 0\` (${median(bare).toFixed(0)} ms); ${authRequests()} requests`, '<= 2x', ratio <= 2 ? 'met' : 'missed');
+}
+
+// 4. Generator cost: the real spec and a synthetic 10 flows x 10 storage modes.
+{
+  const scratch = mkdtempSync(join(tmpdir(), 'bench-gen-'));
+  const synthetic = join(scratch, 'spec');
+  cpSync(join(ROOT, 'spec'), synthetic, { recursive: true, filter: (src) => !src.includes(join('spec', 'schema')) });
+  rmSync(join(synthetic, 'flows'), { recursive: true });
+  rmSync(join(synthetic, 'storage'), { recursive: true });
+  mkdirSync(join(synthetic, 'flows'));
+  mkdirSync(join(synthetic, 'storage'));
+  const flowBases = ['auth_code', 'device_code', 'm2m'].map((n) => parse(readFileSync(join(ROOT, `spec/flows/${n}.yaml`), 'utf8')) as Record<string, unknown>);
+  const storageBases = ['in_memory', 'on_disk_cli_shared', 'app_custom_storage'].map((n) => parse(readFileSync(join(ROOT, `spec/storage/${n}.yaml`), 'utf8')) as Record<string, unknown>);
+  const examples = [];
+  for (let i = 0; i < 10; i++) {
+    const base = flowBases[i % 3]!;
+    const flow = { ...base, id: `flow_${i}`, order: i, factory: `fromFlow${i}`, optionsType: `Flow${i}Options`, cliLogin: { command: `flow-${i}`, summary: `Flow ${i}.` } };
+    writeFileSync(join(synthetic, 'flows', `flow_${i}.yaml`), stringify(flow));
+  }
+  for (let j = 0; j < 10; j++) {
+    const base = storageBases[j % 3]!;
+    const storage = { ...base, id: `storage_${j}`, order: j, ...(base['backend'] === 'provider' ? { providerClass: `Provider${j}` } : {}) };
+    writeFileSync(join(synthetic, 'storage', `storage_${j}.yaml`), stringify(storage));
+  }
+  for (let i = 0; i < 10; i++) for (let j = 0; j < 10; j++) examples.push({ flow: `flow_${i}`, storage: `storage_${j}`, title: `Flow ${i} with storage ${j}`, profileName: `p-${i}-${j}`, login: 'ensureInitialized' });
+  writeFileSync(join(synthetic, 'examples.yaml'), stringify({ examples }));
+  const time = (spec: string) => {
+    const out = join(scratch, `out-${Math.random().toString(16).slice(2)}`);
+    const t = performance.now();
+    const r = spawnSync(process.execPath, [TSX, join(ROOT, 'generator/main.ts'), '--spec', spec, '--out', out], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`generator failed: ${r.stderr}`);
+    return { ms: performance.now() - t, files: Number(/generated (\d+) files/.exec(r.stdout)?.[1] ?? 0) };
+  };
+  const real = Array.from({ length: 3 }, () => time(join(ROOT, 'spec')));
+  const big = Array.from({ length: 3 }, () => time(synthetic));
+  const realMs = median(real.map((r) => r.ms));
+  const bigMs = median(big.map((r) => r.ms));
+  const outputRatio = big[0]!.files / real[0]!.files;
+  row('`npm run generate`: real spec (9 examples) vs 10 x 10 spec (100 examples)', `${(realMs / 1000).toFixed(2)} s vs ${(bigMs / 1000).toFixed(2)} s: ${(bigMs / realMs).toFixed(2)}x time for ${outputRatio.toFixed(2)}x files (${real[0]!.files} -> ${big[0]!.files})`, 'no worse than linear', bigMs / realMs <= outputRatio ? 'met' : 'missed');
+  rmSync(scratch, { recursive: true, force: true });
+}
+
+// 5. Memory.
+{
+  const r = await run([join(ROOT, 'bench/workers/memory.mjs'), M2M_CLIENT_ID, M2M_CLIENT_SECRET, '10000'], env);
+  const { ok, peakRssMiB } = JSON.parse(r.stdout) as { ok: number; peakRssMiB: number };
+  row('peak RSS: M2M login + 10,000 `session.fetch`', `${peakRssMiB.toFixed(0)} MiB (${ok} x 200)`, 'bounded', 'info');
+}
+
+await server.close();
+rmSync(home, { recursive: true, force: true });
+console.log('| measure | figure | target | verdict |');
+console.log('|---|---|---|---|');
+for (const r of rows) console.log(`| ${r.join(' | ')} |`);
