@@ -17,11 +17,20 @@ async function opsPerSecond(op: Op, windowMs = 250): Promise<number> {
   return (count * 1000) / (now - started);
 }
 
-async function median(op: Op): Promise<number> {
-  await opsPerSecond(op, 300); // warm-up
-  const runs: number[] = [];
-  for (let i = 0; i < 5; i++) runs.push(await opsPerSecond(op));
-  return runs.sort((a, b) => a - b)[2]!;
+/**
+ * Median ops/s of each operation over 5 runs after a warm-up. The runs are
+ * interleaved, so every operation meets the same JIT state and machine load.
+ */
+async function medians(ops: Op[]): Promise<number[]> {
+  for (const op of ops) await opsPerSecond(op, 300);
+  const runs: number[][] = ops.map(() => []);
+  for (let round = 0; round < 5; round++) {
+    for (let i = 0; i < ops.length; i++) {
+      const index = (i + round) % ops.length;
+      runs[index]!.push(await opsPerSecond(ops[index]!));
+    }
+  }
+  return runs.map((r) => r.sort((a, b) => a - b)[2]!);
 }
 
 export interface HotPathFigures {
@@ -40,28 +49,23 @@ export async function measureHotPath(server: RunningServer, getAccessToken: Op, 
   const google = new OAuth2Client();
   google.setCredentials({ access_token: 'cached-token', expiry_date: expiry });
 
-  const figures = {
-    floor: await median(floor),
-    sdk: await median(getAccessToken),
-    googleGetAccessToken: await median(() => google.getAccessToken()),
-    googleGetRequestHeaders: await median(() => google.getRequestHeaders()),
-  };
+  const [floorOps, sdkOps, googleToken, googleHeaders] = await medians([floor, getAccessToken, () => google.getAccessToken(), () => google.getRequestHeaders()]);
+  const figures = { floor: floorOps!, sdk: sdkOps!, googleGetAccessToken: googleToken!, googleGetRequestHeaders: googleHeaders! };
 
   // Per-request cost of session.fetch over a plain fetch carrying the same header, against the demo API.
   const url = `${server.apiBaseUrl}/data/v1/searches`;
   const plain = async () => (await fetch(url, { headers: { authorization: `Bearer ${String(token)}` } })).arrayBuffer();
   const viaSession = async () => (await sessionFetch('/data/v1/searches')).arrayBuffer();
-  const meanMs = async (op: Op, n: number) => {
-    for (let i = 0; i < 50; i++) await op();
-    const samples: number[] = [];
-    for (let round = 0; round < 5; round++) {
+  const samples: [number[], number[]] = [[], []];
+  for (const op of [plain, viaSession]) for (let i = 0; i < 50; i++) await op();
+  for (let round = 0; round < 6; round++) {
+    for (const [index, op] of (round % 2 === 0 ? [[0, plain], [1, viaSession]] : [[1, viaSession], [0, plain]]) as [0 | 1, Op][]) {
       const t = performance.now();
-      for (let i = 0; i < n; i++) await op();
-      samples.push((performance.now() - t) / n);
+      for (let i = 0; i < 200; i++) await op();
+      samples[index].push((performance.now() - t) / 200);
     }
-    return samples.sort((a, b) => a - b)[2]!;
-  };
-  const fetchMs = await meanMs(plain, 300);
-  const sessionFetchMs = await meanMs(viaSession, 300);
+  }
+  const fetchMs = samples[0].sort((a, b) => a - b)[3]!;
+  const sessionFetchMs = samples[1].sort((a, b) => a - b)[3]!;
   return { ...figures, fetchMs, sessionFetchMs };
 }
