@@ -8,8 +8,8 @@ import { startLoopbackListener } from '../generated/src/runtime/loopback.js';
 import { AuthCore } from '../generated/src/runtime/auth-core.js';
 import { SDK_SETTINGS } from '../generated/src/settings.js';
 import { AccessDeniedError, NetworkError, TokenRequestError } from '../generated/src/index.js';
-import { M2M_CLIENT_ID, M2M_CLIENT_SECRET, startAuthServer, type RunningServer } from './server/auth-server.js';
-import { tempHome } from './support/env.js';
+import { M2M_CLIENT_ID, M2M_CLIENT_SECRET, type RunningServer } from './server/auth-server.js';
+import { useEmbeddedServer } from './support/server-fixture.js';
 
 async function refused(url: string): Promise<boolean> {
   return fetch(url).then(
@@ -61,17 +61,12 @@ describe('the loopback listener', () => {
 });
 
 describe('faulty servers and networks', () => {
+  const fixture = useEmbeddedServer();
   let server: RunningServer;
   let home: string;
-  beforeAll(async () => {
-    server = await startAuthServer();
-    Object.assign(process.env, server.env());
-  });
-  afterAll(() => server.close());
   beforeEach(() => {
-    home = tempHome();
-    process.env['HOME'] = home;
-    server.resetCounts();
+    server = fixture.server();
+    home = fixture.home();
   });
 
   const service = (extra: { requestTimeoutSeconds?: number; issuer?: string } = {}) =>

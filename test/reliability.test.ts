@@ -5,21 +5,17 @@ import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Auth, StateError } from '../generated/src/index.js';
 import { LOCK_STALE_MS } from '../generated/src/runtime/lock.js';
-import { M2M_CLIENT_ID, M2M_CLIENT_SECRET, USER_CLIENT_ID, startAuthServer, type RunningServer } from './server/auth-server.js';
-import { tempHome } from './support/env.js';
+import { M2M_CLIENT_ID, M2M_CLIENT_SECRET, USER_CLIENT_ID, type RunningServer } from './server/auth-server.js';
+import { useEmbeddedServer } from './support/server-fixture.js';
 import { concurrentRound, crashWrites, lockTakeover } from './support/scenarios.js';
 import { scriptedUserLogin } from './support/user-agent.js';
 
+const fixture = useEmbeddedServer();
 let server: RunningServer;
 let home: string;
-beforeAll(async () => {
-  server = await startAuthServer();
-  Object.assign(process.env, server.env());
-});
-afterAll(() => server.close());
 beforeEach(() => {
-  home = tempHome();
-  process.env['HOME'] = home;
+  server = fixture.server();
+  home = fixture.home();
 });
 
 async function userProfile(profile: string): Promise<void> {

@@ -16,22 +16,17 @@ import {
 } from '../generated/src/index.js';
 import { AuthCore } from '../generated/src/runtime/auth-core.js';
 import { SDK_SETTINGS } from '../generated/src/settings.js';
-import { M2M_BASIC_CLIENT_ID, M2M_CLIENT_ID, M2M_CLIENT_SECRET, USER_CLIENT_ID, startAuthServer, type RunningServer } from './server/auth-server.js';
-import { browserCommand, tempHome } from './support/env.js';
+import { M2M_BASIC_CLIENT_ID, M2M_CLIENT_ID, M2M_CLIENT_SECRET, USER_CLIENT_ID, type RunningServer } from './server/auth-server.js';
+import { browserCommand } from './support/env.js';
+import { useEmbeddedServer } from './support/server-fixture.js';
 import { scriptedUserLogin } from './support/user-agent.js';
 
+const fixture = useEmbeddedServer({ BROWSER: browserCommand(), PLANET_TEST_BROWSER: 'scripted' });
 let server: RunningServer;
 let home: string;
-
-beforeAll(async () => {
-  server = await startAuthServer();
-  Object.assign(process.env, server.env(), { BROWSER: browserCommand(), PLANET_TEST_BROWSER: 'scripted' });
-});
-afterAll(() => server.close());
 beforeEach(() => {
-  home = tempHome();
-  process.env['HOME'] = home;
-  server.resetCounts();
+  server = fixture.server();
+  home = fixture.home();
 });
 
 /** Application storage kept in a Map, counting every call. */

@@ -1,8 +1,8 @@
 // Spec fixtures for generator tests: a copy of the real spec with edits, and
 // a type check of what it generates.
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import ts from 'typescript';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { MemoryTypeChecker } from './typecheck.js';
 
 export const ROOT = resolve(import.meta.dirname, '..', '..');
 
@@ -33,27 +33,9 @@ export function specCopy(edits: Record<string, string | ((text: string) => strin
 
 /** Type-checks a generated package folder (src and examples) as the project's tsconfig would. */
 export function typecheckGenerated(outDir: string, packageName: string): string[] {
-  const rootNames = [
-    ...ts.sys.readDirectory(join(outDir, 'src'), ['.ts']),
-    ...ts.sys.readDirectory(join(outDir, 'examples'), ['.ts']),
-  ];
-  const options: ts.CompilerOptions = {
-    target: ts.ScriptTarget.ES2022,
-    module: ts.ModuleKind.NodeNext,
-    moduleResolution: ts.ModuleResolutionKind.NodeNext,
-    lib: ['lib.es2023.d.ts'],
-    types: ['node'],
-    typeRoots: [join(ROOT, 'node_modules', '@types')],
-    strict: true,
-    noEmit: true,
-    skipLibCheck: true,
-    baseUrl: outDir,
-    paths: { [packageName]: ['src/index.ts'] },
-  };
-  // The scratch folder has no package.json of its own; ES modules are what the generator emits.
-  writeFileSync(join(outDir, 'package.json'), JSON.stringify({ type: 'module' }));
-  const program = ts.createProgram(rootNames, options);
-  return ts
-    .getPreEmitDiagnostics(program)
-    .map((d) => `${d.file ? `${d.file.fileName}:${d.file.getLineAndCharacterOfPosition(d.start ?? 0).line + 1} ` : ''}${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`);
+  const files = new Map<string, string>();
+  for (const entry of readdirSync(outDir, { recursive: true, withFileTypes: true })) {
+    if (entry.isFile()) files.set(relative(outDir, join(entry.parentPath, entry.name)), readFileSync(join(entry.parentPath, entry.name), 'utf8'));
+  }
+  return new MemoryTypeChecker(ROOT).check(files, packageName);
 }
