@@ -3,7 +3,7 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { M2M_CLIENT_ID, M2M_CLIENT_SECRET, USER_CLIENT_ID, startAuthServer, type RunningServer } from './server/auth-server.js';
-import { runCli, type CliRun } from './support/cli.js';
+import { CLI_BIN, runCli, type CliRun } from './support/cli.js';
 import { tempHome } from './support/env.js';
 import { runExample } from './support/run-example.js';
 import { scriptedUserLogin } from './support/user-agent.js';
@@ -211,4 +211,53 @@ test('every command has --help with examples; usage errors exit 2', async () => 
   }
   expect((await runCli(['frobnicate'], env)).code).toBe(2);
   expect((await runCli(['login', 'teleport'], env)).code).toBe(2);
+});
+
+test('print-access-token --no-refresh, refresh, and profile show without secrets', async () => {
+  await serviceLogin('tools');
+  const saved = () => (JSON.parse(readFileSync(join(home, '.planet/tools/token.json'), 'utf8')) as { access_token: string }).access_token;
+  const before = saved();
+  server.resetCounts();
+  const noRefresh = await runCli(['print-access-token', '--no-refresh', '--profile', 'tools'], env);
+  expect(noRefresh).toMatchObject({ code: 0, stdout: `${before}\n` });
+  expect(authServerRequests()).toBe(0);
+
+  const refreshed = await runCli(['refresh', '--profile', 'tools', '--json'], env);
+  expect(refreshed.code).toBe(0);
+  expect(server.count('token:client_credentials')).toBe(1);
+  expect(saved()).not.toBe(before);
+  expect(JSON.parse(refreshed.stdout)).toMatchObject({ profile: 'tools', logged_in: true, access_token_valid: true });
+
+  const show = await runCli(['profile', 'show', 'tools', '--json'], env);
+  expect(show.code).toBe(0);
+  expect(JSON.parse(show.stdout)).toMatchObject({ profile: 'tools', client_id: M2M_CLIENT_ID, client_secret: '(hidden)' });
+});
+
+test('--show-qr-code draws the device login URL as a terminal QR code', async () => {
+  let user: Promise<unknown> | undefined;
+  const run = await runCli(['login', 'device', '--client-id', USER_CLIENT_ID, '--profile', 'qr', '--show-qr-code'], env, (stderr) => {
+    const match = /open (\S+)\s+and check/.exec(stderr);
+    if (match && !user) user = scriptedUserLogin(match[1]!);
+  });
+  await user;
+  expect(run.code).toBe(0);
+  // Half-block characters make up the code, several rows of them.
+  expect(run.stderr.split('\n').filter((line) => /[▀▄█]{10,}/.test(line)).length).toBeGreaterThan(5);
+}, 60_000);
+
+test('print-access-token with a valid saved token loads no third-party module and makes no request', async () => {
+  await serviceLogin('lean');
+  // A copy of the built package with no node_modules anywhere above it: any import of
+  // openid-client, proper-lockfile or open would fail to resolve.
+  const { cpSync, mkdtempSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const isolated = mkdtempSync(join(tmpdir(), 'lean-cli-'));
+  for (const part of ['package.json', 'bin', 'dist']) cpSync(join(CLI_BIN, '..', '..', part), join(isolated, part), { recursive: true });
+  server.resetCounts();
+  const { spawnSync } = await import('node:child_process');
+  const run = spawnSync(process.execPath, [join(isolated, 'bin', 'cli.js'), 'print-access-token', '--profile', 'lean'], { env: { PATH: process.env['PATH'] ?? '', ...env }, encoding: 'utf8' });
+  expect(run.stderr).toBe('');
+  expect(run.status).toBe(0);
+  expect(run.stdout.trim().split('.')).toHaveLength(3);
+  expect(authServerRequests()).toBe(0);
 });
