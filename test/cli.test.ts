@@ -241,8 +241,10 @@ test('--show-qr-code draws the device login URL as a terminal QR code', async ()
   });
   await user;
   expect(run.code).toBe(0);
-  // Half-block characters make up the code, several rows of them.
-  expect(run.stderr.split('\n').filter((line) => /[▀▄█]{10,}/.test(line)).length).toBeGreaterThan(5);
+  // The code is a block of rows drawn only with half-block characters and spaces, all as wide.
+  const rows = run.stderr.split('\n').filter((line) => /^[▀▄█ ]{20,}$/.test(line));
+  expect(rows.length).toBeGreaterThanOrEqual(10);
+  expect(new Set(rows.map((r) => r.length)).size).toBe(1);
 }, 60_000);
 
 test('print-access-token with a valid saved token loads no third-party module and makes no request', async () => {
