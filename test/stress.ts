@@ -55,7 +55,7 @@ for (let trial = 0; trial < 3; trial++) {
 row('lock holder killed with SIGKILL, 3 trials', `next process served after ${takeovers.map((ms) => `${(ms / 1000).toFixed(1)} s`).join(', ')} (stale after ${LOCK_STALE_MS / 1000} s)`, takeoverOk && Math.max(...takeovers) < LOCK_STALE_MS + 6000);
 
 const crash = await crashWrites(1000, 7);
-row('state writer killed with SIGKILL at random moments', `${crash.kills} kills, ${crash.bad.length} torn or unreadable files`, crash.bad.length === 0);
+row('state writer killed with SIGKILL at random moments', `${crash.kills} kills, ${crash.bad.length} torn or unreadable files, ${crash.leftoverTemps} temporary files left after the next write`, crash.bad.length === 0 && crash.leftoverTemps === 0);
 
 const fuzz = fuzzSpecs(ROOT, 1, 1500);
 row(

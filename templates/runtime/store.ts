@@ -107,6 +107,7 @@ export class FileStore implements ObjectStore {
       throw new StateError(ERR_STORAGE, path, `cannot write ${path}: ${(error as Error).message}`, { cause: error });
     }
     await syncFolder(dirname(path));
+    await removeAbandonedTemps(path);
   }
 
   async objExists(key: string): Promise<boolean> {
@@ -145,6 +146,31 @@ export class FileStore implements ObjectStore {
         if (!isErrno(error, 'EEXIST')) throw new StateError(ERR_STORAGE, current, `cannot create ${current}: ${(error as Error).message}`, { cause: error });
       }
     }
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Removes temporary files next to `path` left by writers that died mid-write (their process is gone). */
+async function removeAbandonedTemps(path: string): Promise<void> {
+  const folder = dirname(path);
+  const prefix = `${path.slice(folder.length + 1)}.`;
+  let names: string[];
+  try {
+    names = await fs.readdir(folder);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const match = name.startsWith(prefix) ? /^(\d+)\.[0-9a-f]{12}\.tmp$/.exec(name.slice(prefix.length)) : null;
+    if (match && Number(match[1]) !== process.pid && !processAlive(Number(match[1]))) await fs.rm(join(folder, name), { force: true });
   }
 }
 

@@ -2,9 +2,10 @@
 // (long runs): many processes on one profile, a killed lock holder, writers
 // killed mid-write.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { FileStore } from '../../generated/src/runtime/store.js';
 import type { RunningServer } from '../server/auth-server.js';
 
 const WORKERS = resolve(import.meta.dirname, 'workers');
@@ -84,7 +85,7 @@ export async function lockTakeover(server: RunningServer, home: string, profile:
  * A writer alternating two states is killed at a random moment, `iterations`
  * times; after each kill the file must parse and hold one whole state.
  */
-export async function crashWrites(iterations: number, seed = 1): Promise<{ kills: number; bad: string[] }> {
+export async function crashWrites(iterations: number, seed = 1): Promise<{ kills: number; bad: string[]; leftoverTemps: number }> {
   const root = mkdtempSync(join(tmpdir(), 'crash-'));
   const path = join(root, '.planet', 'crash', 'token.json');
   let state = seed;
@@ -105,5 +106,8 @@ export async function crashWrites(iterations: number, seed = 1): Promise<{ kills
       if (!(i === 0 && (error as NodeJS.ErrnoException).code === 'ENOENT')) bad.push(`iteration ${i}: ${(error as Error).message}`);
     }
   }
-  return { kills: iterations, bad };
+  // The next successful write clears the temporary files the killed writers left.
+  await new FileStore(root).saveObj('.planet/crash/token.json', { access_token: 'state-a', seq: -1, padding: 'x'.repeat(8192) });
+  const leftoverTemps = readdirSync(join(root, '.planet', 'crash')).filter((n) => n.endsWith('.tmp')).length;
+  return { kills: iterations, bad, leftoverTemps };
 }
