@@ -87,7 +87,7 @@ const deviceResponses = new WeakMap<DeviceLoginInfo, OidcClient.DeviceAuthorizat
 
 type Backend = { kind: 'memory' } | { kind: 'disk'; store: FileStore; folder: string } | { kind: 'provider'; store: ObjectStore };
 
-let providerIds = new WeakMap<object, number>();
+const providerIds = new WeakMap<object, number>();
 let nextProviderId = 1;
 
 function providerId(provider: object): number {
@@ -387,9 +387,8 @@ export class AuthCore {
         throw error;
       }
       throw new LoginRequiredError(
-        this.#tokenFile
-          ? `the session of profile "${this.profileName}" has expired and holds no refresh token: ${this.#loginHint()}`
-          : `profile "${this.profileName}" has no session: ${this.#loginHint()}`,
+        this.#tokenFile ? `the session of profile "${this.profileName}" has expired and holds no refresh token` : `profile "${this.profileName}" has no session`,
+        this.#loginHint(),
       );
     });
   }
@@ -503,7 +502,7 @@ export class AuthCore {
   async #loadObject(key: string): Promise<Record<string, unknown> | undefined> {
     if (this.#backend.kind === 'memory') return undefined;
     const { store } = this.#backend;
-    const location = this.#backend.kind === 'disk' ? this.#backend.store.pathOf(key) : key;
+    const location = this.#location(key);
     try {
       if (!(await store.objExists(key))) return undefined;
       return await store.loadObj(key);
@@ -617,9 +616,4 @@ function raceWithPastedUrl(listener: Awaited<ReturnType<typeof startLoopbackList
     });
   });
   return Promise.race([listener.callback, pasted]).finally(() => prompt.close());
-}
-
-/** For tests: forget which providers were seen. */
-export function resetProviderIds(): void {
-  providerIds = new WeakMap();
 }

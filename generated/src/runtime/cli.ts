@@ -13,6 +13,7 @@ import {
   CLIENT_FILE,
   TOKEN_FILE,
   defaultSession,
+  defaultSessionOptions,
   homeDir,
   normalizeProfileName,
   parseClientConfig,
@@ -307,19 +308,12 @@ Example:
     }
   }
 
-  /** The session a command acts on, by the CLI's precedence rules. */
-  #resolve(parsed: Parsed): { flowId: string; options: ClientOptions; source: string } {
+  /** The session a command acts on: `--profile`, else the SDK's default-session rules. */
+  #auth(parsed: Parsed): AuthCore {
     const settings = this.#spec.settings;
     const named = this.#profileArg(parsed.values['profile']);
-    if (named !== undefined) return { ...readProfileOptions(settings, named), source: '--profile' };
-    const fallback = defaultSession(settings);
-    if (fallback.flowId !== undefined && fallback.options !== undefined) return { flowId: fallback.flowId, options: fallback.options, source: fallback.source };
-    return { ...readProfileOptions(settings, fallback.profile ?? settings.disk.defaultProfile), source: fallback.source };
-  }
-
-  #auth(parsed: Parsed): AuthCore {
-    const { flowId, options } = this.#resolve(parsed);
-    return new AuthCore(this.#spec.settings, flowId, options);
+    const { flowId, options } = named !== undefined ? readProfileOptions(settings, named) : defaultSessionOptions(settings);
+    return new AuthCore(settings, flowId, options);
   }
 
   #helpRequested(parsed: Parsed, command: string): boolean {
@@ -478,7 +472,7 @@ Example:
     let token: string | undefined;
     if (parsed.values['no-refresh'] === true) {
       token = await auth.savedAccessToken();
-      if (token === undefined) throw new LoginRequiredError(`profile "${auth.profileName}" has no saved access token: run "${this.#spec.name} login" first`);
+      if (token === undefined) throw new LoginRequiredError(`profile "${auth.profileName}" has no saved access token`, this.#loginCommand(auth));
     } else {
       if (parsed.values['refresh'] === true) await auth.refresh();
       token = await this.#withLoginHint(auth, () => auth.getAccessToken());
@@ -503,12 +497,15 @@ Example:
     try {
       return await fn();
     } catch (error) {
-      if (error instanceof LoginRequiredError) {
-        const command = this.#spec.logins.find((l) => l.flowId === auth.flow.id)?.command ?? '';
-        throw new LoginRequiredError(`${error.message.replace(/: log in with userLogin\(\) or ensureInitialized\(\)$/, '')}: run "${this.#spec.name} login ${command} --profile ${auth.profileName}"`);
-      }
+      if (error instanceof LoginRequiredError) throw new LoginRequiredError(error.reason, this.#loginCommand(auth), { cause: error });
       throw error;
     }
+  }
+
+  /** The hint a CLI user needs: the exact login command for the profile. */
+  #loginCommand(auth: AuthCore): string {
+    const command = this.#spec.logins.find((l) => l.flowId === auth.flow.id)?.command ?? '';
+    return `run "${this.#spec.name} login ${command} --profile ${auth.profileName}"`;
   }
 
   async #profile(args: string[]): Promise<number> {

@@ -77,10 +77,17 @@ export class StateError extends PlanetAuthError {
   }
 }
 
-/** No usable session: the user (or program) must log in. */
+/**
+ * No usable session: the user (or program) must log in. `reason` says why and
+ * `hint` how; a caller such as the CLI may give its own hint for the same reason.
+ */
 export class LoginRequiredError extends PlanetAuthError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(ERR_NOT_LOGGED_IN, message, options);
+  constructor(
+    readonly reason: string,
+    readonly hint: string,
+    options?: { cause?: unknown },
+  ) {
+    super(ERR_NOT_LOGGED_IN, `${reason}: ${hint}`, options);
   }
 }
 

@@ -184,7 +184,7 @@ function networkCause(error: unknown): string | undefined {
 /** A refresh the server refused for good (`invalid_grant`): the session is over and the user must log in. */
 export function refreshRefused(error: PlanetAuthError, profile: string, loginHint: string): PlanetAuthError {
   if (error instanceof TokenRequestError && error.oauthError === 'invalid_grant') {
-    return new LoginRequiredError(`the session of profile "${profile}" has ended (the server refused its refresh token): ${loginHint}`, { cause: error });
+    return new LoginRequiredError(`the session of profile "${profile}" has ended (the server refused its refresh token)`, loginHint, { cause: error });
   }
   return error;
 }
