@@ -15,16 +15,17 @@ const SCHEMA_FILES: Record<SpecKind, string> = {
   examples: 'examples.schema.json',
 };
 
-let compiled: Record<SpecKind, ValidateFunction> | undefined;
+const compiled = new Map<string, Record<SpecKind, ValidateFunction>>();
 
 function validators(schemaDir: string): Record<SpecKind, ValidateFunction> {
-  if (compiled) return compiled;
+  const cached = compiled.get(schemaDir);
+  if (cached) return cached;
   const ajv = new Ajv({ allErrors: true, strict: true });
   const read = (name: string) => JSON.parse(readFileSync(join(schemaDir, name), 'utf8')) as object;
   ajv.addSchema(read('defs.schema.json'));
   const result = {} as Record<SpecKind, ValidateFunction>;
   for (const kind of Object.keys(SCHEMA_FILES) as SpecKind[]) result[kind] = ajv.compile(read(SCHEMA_FILES[kind]));
-  compiled = result;
+  compiled.set(schemaDir, result);
   return result;
 }
 

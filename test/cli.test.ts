@@ -22,11 +22,6 @@ beforeEach(() => {
   server.resetCounts();
 });
 
-function authServerRequests(): number {
-  return Object.entries(server.counts())
-    .filter(([k]) => !k.startsWith('api') && k !== 'jwks')
-    .reduce((n, [, v]) => n + v, 0);
-}
 
 function snapshot(dir: string): Record<string, string> {
   if (!existsSync(dir)) return {};
@@ -86,7 +81,7 @@ test('the CLI sees the sessions of on-disk examples and not those of in-memory o
   expect(printed.code).toBe(0);
   const saved = JSON.parse(readFileSync(join(home, '.planet/my-app-service/token.json'), 'utf8')) as { access_token: string };
   expect(printed.stdout).toBe(`${saved.access_token}\n`);
-  expect(authServerRequests()).toBe(0);
+  expect(server.authServerRequests()).toBe(0);
 }, 60_000);
 
 describe('which profile a command uses', () => {
@@ -146,7 +141,7 @@ test('files in the Python CLI format are read, and the CLI writes exactly that f
   expect(JSON.parse(status.stdout)).toMatchObject({ profile: 'from-python', flow: 'oauth_m2m', logged_in: true, access_token_valid: true });
   const printed = await runCli(['print-access-token', '--profile', 'from-python'], env);
   expect(printed.stdout).toBe(`${String(token['access_token'])}\n`);
-  expect(authServerRequests()).toBe(0);
+  expect(server.authServerRequests()).toBe(0);
 }, 60_000);
 
 describe('bad input: one line naming the fix, the documented exit code, no file changed', () => {
@@ -186,7 +181,7 @@ describe('bad input: one line naming the fix, the documented exit code, no file 
     expect(run.stderr.trim().split('\n')).toHaveLength(1);
     expect(run.stderr).toContain('missing client secret: set PL_AUTH_CLIENT_SECRET');
     expect(snapshot(home)).toEqual({});
-    expect(authServerRequests()).toBe(0);
+    expect(server.authServerRequests()).toBe(0);
   });
 });
 
@@ -220,7 +215,7 @@ test('print-access-token --no-refresh, refresh, and profile show without secrets
   server.resetCounts();
   const noRefresh = await runCli(['print-access-token', '--no-refresh', '--profile', 'tools'], env);
   expect(noRefresh).toMatchObject({ code: 0, stdout: `${before}\n` });
-  expect(authServerRequests()).toBe(0);
+  expect(server.authServerRequests()).toBe(0);
 
   const refreshed = await runCli(['refresh', '--profile', 'tools', '--json'], env);
   expect(refreshed.code).toBe(0);
@@ -261,5 +256,5 @@ test('print-access-token with a valid saved token loads no third-party module an
   expect(run.stderr).toBe('');
   expect(run.status).toBe(0);
   expect(run.stdout.trim().split('.')).toHaveLength(3);
-  expect(authServerRequests()).toBe(0);
+  expect(server.authServerRequests()).toBe(0);
 });

@@ -1,13 +1,11 @@
 // npm run demo: starts the embedded authorization server and demo API, runs
 // the nine generated examples in turn (the persisted ones twice, to show the
 // saved session being reused), and prints what the server saw.
-import { rmSync } from 'node:fs';
+import { readdirSync, rmSync } from 'node:fs';
 import { startAuthServer } from './server/auth-server.js';
 import { chromiumAvailable } from './support/chromium.js';
 import { tempHome } from './support/env.js';
-import { exampleParts, runExample, type BrowserMode } from './support/run-example.js';
-import { readdirSync } from 'node:fs';
-import { EXAMPLES_DIR } from './support/run-example.js';
+import { EXAMPLES_DIR, exampleParts, runExample, type BrowserMode } from './support/run-example.js';
 
 const browser: BrowserMode = chromiumAvailable() ? 'chromium' : 'scripted';
 const server = await startAuthServer();

@@ -18,6 +18,7 @@ import { AuthCore } from '../generated/src/runtime/auth-core.js';
 import { SDK_SETTINGS } from '../generated/src/settings.js';
 import { M2M_BASIC_CLIENT_ID, M2M_CLIENT_ID, M2M_CLIENT_SECRET, USER_CLIENT_ID, type RunningServer } from './server/auth-server.js';
 import { browserCommand } from './support/env.js';
+import { expireTokenFile, expiredToken } from './support/scenarios.js';
 import { useEmbeddedServer } from './support/server-fixture.js';
 import { scriptedUserLogin } from './support/user-agent.js';
 
@@ -68,12 +69,6 @@ class MapStorage implements ObjectStorageProvider {
 type Storage = 'memory' | 'disk' | 'provider';
 type Flow = 'authcode' | 'device' | 'm2m';
 
-function authServerRequests(): number {
-  // JWKS requests come from the demo API checking tokens, never from the SDK.
-  return Object.entries(server.counts())
-    .filter(([k]) => !k.startsWith('api') && k !== 'jwks')
-    .reduce((n, [, v]) => n + v, 0);
-}
 
 function storageOptions(storage: Storage, provider: MapStorage) {
   if (storage === 'memory') return { saveStateToStorage: false };
@@ -111,17 +106,11 @@ function tokenPath(profile = 'disk-profile'): string {
   return join(home, '.planet', profile, 'token.json');
 }
 
-/** Moves a saved token's times into the past, as if it had expired. */
-function expireSaved(data: Record<string, unknown>): Record<string, unknown> {
-  const now = Math.floor(Date.now() / 1000);
-  return { ...data, _iat: now - 7200, _exp: now - 3600 };
-}
-
 function expireStored(storage: Storage, provider: MapStorage): void {
-  if (storage === 'disk') writeFileSync(tokenPath(), JSON.stringify(expireSaved(JSON.parse(readFileSync(tokenPath(), 'utf8'))), null, 2));
+  if (storage === 'disk') expireTokenFile(tokenPath());
   else {
     const key = '.planet/app-profile/token.json';
-    provider.objects.set(key, expireSaved(provider.objects.get(key)!));
+    provider.objects.set(key, expiredToken(provider.objects.get(key)!));
   }
 }
 
@@ -150,7 +139,7 @@ describe.each<[Flow, Storage]>([
     const second = await auth.tokenRejected(first);
     expect(second).not.toBe(first);
     expect(server.count(refreshGrant(flow))).toBe(1);
-    expect(authServerRequests()).toBe(1);
+    expect(server.authServerRequests()).toBe(1);
     expect(await listSearches(auth)).toBe(2);
 
     if (storage === 'memory') {
@@ -164,7 +153,7 @@ describe.each<[Flow, Storage]>([
     const again = makeAuth(flow, storage, provider);
     expect(await again.isInitialized()).toBe(true);
     expect(await listSearches(again)).toBe(2);
-    expect(authServerRequests()).toBe(0);
+    expect(server.authServerRequests()).toBe(0);
 
     // Expired access token: exactly one request (no discovery: metadata is kept with the profile).
     expireStored(storage, provider);
@@ -172,21 +161,21 @@ describe.each<[Flow, Storage]>([
     const third = makeAuth(flow, storage, provider);
     expect(await listSearches(third)).toBe(2);
     expect(server.count(refreshGrant(flow))).toBe(1);
-    expect(authServerRequests()).toBe(1);
+    expect(server.authServerRequests()).toBe(1);
   });
 });
 
 test('1,000 concurrent session.fetch calls on an expired token make one token request', async () => {
   const auth = Auth.fromOAuthUserDeviceCode({ clientId: USER_CLIENT_ID, profileName: 'busy' });
   await deviceLogin(auth);
-  writeFileSync(tokenPath('busy'), JSON.stringify(expireSaved(JSON.parse(readFileSync(tokenPath('busy'), 'utf8')))));
+  expireTokenFile(tokenPath('busy'));
   const fresh = Auth.fromOAuthUserDeviceCode({ clientId: USER_CLIENT_ID, profileName: 'busy' });
   const session = new Session(fresh);
   server.resetCounts();
   const responses = await Promise.all(Array.from({ length: 1000 }, () => session.fetch('/data/v1/searches')));
   expect(responses.every((r) => r.status === 200)).toBe(true);
   expect(server.count('token:refresh_token')).toBe(1);
-  expect(authServerRequests()).toBe(1);
+  expect(server.authServerRequests()).toBe(1);
 }, 60_000);
 
 test('the rotated refresh token is saved, and the spent one is never sent again', async () => {
@@ -243,10 +232,10 @@ test('a profile written by hand in the Python CLI format is read, refreshed and 
   const auth = Auth.fromProfile('PY-USER');
   expect(await auth.isInitialized()).toBe(true);
   expect(await listSearches(auth)).toBe(2);
-  expect(authServerRequests()).toBe(0);
+  expect(server.authServerRequests()).toBe(0);
 
   // Expired: no metadata was saved by the Python CLI, so one discovery and one refresh.
-  writeFileSync(join(folder, 'token.json'), JSON.stringify(expireSaved(JSON.parse(readFileSync(join(folder, 'token.json'), 'utf8'))), null, 2));
+  expireTokenFile(join(folder, 'token.json'));
   server.resetCounts();
   expect(await listSearches(Auth.fromProfile('py-user'))).toBe(2);
   expect(server.count('token:refresh_token')).toBe(1);
@@ -280,7 +269,7 @@ test('a corrupt token file is an error naming it, and it is left untouched', asy
   expect((error as StateError).code).toBe('ERR_STATE_CORRUPT');
   expect((error as Error).message).toContain(join(folder, 'token.json'));
   expect(readFileSync(join(folder, 'token.json'), 'utf8')).toBe('{"access_token": "abc", ');
-  expect(authServerRequests()).toBe(0);
+  expect(server.authServerRequests()).toBe(0);
 });
 
 test('secrets and tokens stay out of util.inspect and JSON', async () => {

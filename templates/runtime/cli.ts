@@ -5,7 +5,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { AuthCore, type DeviceLoginInfo, type SessionStatus } from './auth-core.js';
-import { ConfigError, LoginRequiredError, PlanetAuthError, ProfileError, StateError } from './errors.js';
+import { ConfigError, LoginRequiredError, ProfileError, StateError } from './errors.js';
 import {
   CLIENT_FILE,
   TOKEN_FILE,

@@ -53,6 +53,8 @@ export interface RunningServer {
   /** Requests seen, keyed like `token:refresh_token`, `authorization`, `device_authorization`, `discovery`, `api`. */
   counts(): Record<string, number>;
   count(key: string): number;
+  /** Requests an SDK or CLI made to the authorization server (not the API, and not the API's own JWKS fetches). */
+  authServerRequests(): number;
   resetCounts(): void;
   /** Answers the next token requests with these faults, in order, instead of handling them. */
   injectTokenFaults(faults: readonly Fault[]): void;
@@ -258,6 +260,10 @@ export async function startAuthServer(options: ServerOptions = {}): Promise<Runn
     audience,
     counts: () => ({ ...counts }),
     count: (key) => counts[key] ?? 0,
+    authServerRequests: () =>
+      Object.entries(counts)
+        .filter(([k]) => !k.startsWith('api') && k !== 'jwks')
+        .reduce((n, [, v]) => n + v, 0),
     resetCounts: () => {
       for (const key of Object.keys(counts)) delete counts[key];
     },

@@ -82,8 +82,7 @@ export async function runExample(server: RunningServer, example: string, home: s
     stderr,
     logins: (counts['authorization'] ?? 0) + (counts['device_authorization'] ?? 0) + (counts['token:client_credentials'] ?? 0),
     tokenRequests: sum((k) => k.startsWith('token:')),
-    // JWKS requests come from the demo API checking tokens, never from the SDK.
-    authServerRequests: sum((k) => !k.startsWith('api') && k !== 'jwks'),
+    authServerRequests: server.authServerRequests(),
     apiItems,
     counts,
     ...(deviceUser ? { deviceUser: await deviceUser } : {}),

@@ -31,11 +31,15 @@ function start(script: string, args: string[], env: Record<string, string>): Chi
   return { stdout: exited.then(() => out), kill: () => child.kill('SIGKILL'), firstLine: first, exited };
 }
 
-/** Moves a saved token's times into the past, as if it had expired. */
-export function expireTokenFile(path: string): void {
-  const data = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+/** A saved token with its times moved into the past, as if it had expired. */
+export function expiredToken(data: Record<string, unknown>): Record<string, unknown> {
   const now = Math.floor(Date.now() / 1000);
-  writeFileSync(path, JSON.stringify({ ...data, _iat: now - 7200, _exp: now - 3600 }, null, 2), { mode: 0o600 });
+  return { ...data, _iat: now - 7200, _exp: now - 3600 };
+}
+
+/** Rewrites a token file as if its access token had expired. */
+export function expireTokenFile(path: string): void {
+  writeFileSync(path, JSON.stringify(expiredToken(JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>), null, 2), { mode: 0o600 });
 }
 
 export interface RoundResult {
