@@ -282,7 +282,7 @@ test('secrets and tokens stay out of util.inspect and JSON', async () => {
 });
 
 test('client_secret_basic service accounts log in with HTTP Basic', async () => {
-  const settings = { ...SDK_SETTINGS, flows: [...SDK_SETTINGS.flows, { id: 'basic', factory: 'fromBasic', grant: 'client_credentials' as const, clientType: 'basic', tokenEndpointAuthMethod: 'client_secret_basic' as const }] };
+  const settings = { ...SDK_SETTINGS, flows: [...SDK_SETTINGS.flows, { id: 'basic', factory: 'fromBasic', grant: 'client_credentials' as const, clientType: 'basic', tokenEndpointAuthMethod: 'client_secret_basic' as const, options: SDK_SETTINGS.flows[2]!.options }] };
   const auth = new AuthCore(settings, 'basic', { clientId: M2M_BASIC_CLIENT_ID, clientSecret: M2M_CLIENT_SECRET, saveStateToStorage: false });
   expect(await listSearches(auth as Auth)).toBe(2);
   expect(server.count('token:client_credentials')).toBe(1);

@@ -54,6 +54,13 @@ function optionDoc(option: OptionIR): string {
   return doc;
 }
 
+/** The runtime's view of an option: whether it is required or secret, and its default. */
+function optionDescriptor(o: OptionIR): string {
+  const parts = [`name: ${stringLiteral(o.name)}`, `required: ${o.required}`, `secret: ${o.secret}`];
+  if (o.defaultText !== undefined) parts.push(`default: ${JSON.stringify(JSON.parse(o.defaultText))}`);
+  return `{ ${parts.join(', ')} }`;
+}
+
 function literalArray(values: readonly string[]): string {
   return `[${values.map(stringLiteral).join(', ')}]`;
 }
@@ -65,7 +72,9 @@ function settingsFile(ir: SpecIR, project: Project): string {
     .map(
       (f) =>
         `{ id: ${stringLiteral(f.id)}, factory: ${stringLiteral(f.factory)}, grant: ${stringLiteral(f.grant)}, ` +
-        `clientType: ${stringLiteral(f.clientType)}, tokenEndpointAuthMethod: ${stringLiteral(f.tokenEndpointAuthMethod)} }`,
+        `clientType: ${stringLiteral(f.clientType)}, tokenEndpointAuthMethod: ${stringLiteral(f.tokenEndpointAuthMethod)},\n      options: [\n` +
+        f.options.map((o) => `        ${optionDescriptor(o)},\n`).join('') +
+        '      ] }',
     )
     .join(',\n    ');
   const scopeValue = new Map(sdk.scopes.map((s) => [s.name, s.value]));

@@ -33,7 +33,8 @@ export type PlanetAuthErrorCode =
   | typeof ERR_TOKEN_REQUEST
   | typeof ERR_SERVER
   | typeof ERR_NETWORK
-  | typeof ERR_LOCK_TIMEOUT;
+  | typeof ERR_LOCK_TIMEOUT
+  | typeof ERR_TURN_LOST;
 
 export class PlanetAuthError extends Error {
   readonly code: PlanetAuthErrorCode;
@@ -146,5 +147,18 @@ export class NetworkError extends PlanetAuthError {
 export class LockTimeoutError extends PlanetAuthError {
   constructor(message: string) {
     super(ERR_LOCK_TIMEOUT, message);
+  }
+}
+
+export const ERR_TURN_LOST = 'ERR_TURN_LOST';
+
+/**
+ * This process lost its turn as the session's writer (its lock or lease was
+ * taken over, say after a long pause); it gave the turn up without spending
+ * a refresh token or writing. Calling again takes a new turn.
+ */
+export class TurnLostError extends PlanetAuthError {
+  constructor(message: string) {
+    super(ERR_TURN_LOST, message);
   }
 }

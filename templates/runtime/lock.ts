@@ -13,6 +13,20 @@ const LOCK_UPDATE_MS = 1000;
 /** How long a process waits for its turn before giving up. */
 export const LOCK_WAIT_MS = 30_000;
 
+/**
+ * One turn as the session's only writer. Whoever takes a turn proves it
+ * still holds it right before it spends a refresh token and before it writes.
+ */
+export interface Turn {
+  /** A fencing value from a shared store's lease; undefined for local turns. */
+  readonly fence: number | undefined;
+  /** Rejects with a `TurnLostError` (code ERR_TURN_LOST) when this process no longer holds the turn. */
+  assertHeld(): Promise<void>;
+}
+
+/** A turn that cannot be lost: the in-process queue. */
+export const LOCAL_TURN: Turn = { fence: undefined, assertHeld: async () => undefined };
+
 const queues = new Map<string, Promise<unknown>>();
 
 /** Runs `fn` after every earlier call with the same key in this process has finished. */
@@ -32,7 +46,7 @@ export async function inProcess<T>(key: string, fn: () => Promise<T>): Promise<T
 }
 
 /** Runs `fn` holding the lock of the session folder `folder`, in this process and across processes. */
-export async function withFolderLock<T>(folder: string, fn: () => Promise<T>): Promise<T> {
+export async function withFolderLock<T>(folder: string, fn: (turn: Turn) => Promise<T>): Promise<T> {
   return inProcess(`folder:${folder}`, async () => {
     const { default: lockfile } = await import('proper-lockfile');
     await mkdir(folder, { recursive: true, mode: 0o700 });
@@ -59,7 +73,7 @@ export async function withFolderLock<T>(folder: string, fn: () => Promise<T>): P
       }
     }
     try {
-      return await fn();
+      return await fn(LOCAL_TURN);
     } finally {
       await release().catch(() => undefined);
     }

@@ -11,6 +11,11 @@ export interface LoopbackListener {
   readonly redirectUri: string;
   /** Resolves with the callback URL (query included) once a valid callback arrived. */
   readonly callback: Promise<URL>;
+  /**
+   * Answers the browser that brought the callback: the success page only
+   * once the code exchange succeeded, else an error page with `message`.
+   */
+  respond(outcome: { readonly ok: true } | { readonly ok: false; readonly message: string }): void;
   close(): void;
 }
 
@@ -125,6 +130,7 @@ export async function startLoopbackListener(callbackUrl: string, expectedState: 
   return {
     redirectUri,
     callback,
+    respond: () => undefined,
     close: () => {
       if (!done) {
         done = true;

@@ -1,16 +1,47 @@
 // What the generated code tells the runtime: the built-in server settings,
 // the environment variables that override them, and the flow table.
 
-export type GrantType = 'authorization_code' | 'device_code' | 'client_credentials';
-export type TokenEndpointAuthMethod = 'none' | 'client_secret_post' | 'client_secret_basic';
+import type { GrantType, OptionName, TokenEndpointAuthMethod } from './registry.js';
+
+export type { GrantType, TokenEndpointAuthMethod } from './registry.js';
+
+/** An option as the spec declares it for one flow. */
+export interface OptionDescriptor {
+  readonly name: OptionName;
+  /** The factory refuses to run without it. */
+  readonly required: boolean;
+  /** Never printed, logged or serialized. */
+  readonly secret: boolean;
+  /** Applied when the caller leaves the option out. */
+  readonly default?: string | boolean | number | readonly string[];
+}
 
 export interface FlowDescriptor {
   readonly id: string;
   readonly factory: string;
   readonly grant: GrantType;
-  /** The `client_type` written to `auth_client.json`. */
+  /** The `client_type` written to `auth_client.json`; one flow per client type. */
   readonly clientType: string;
   readonly tokenEndpointAuthMethod: TokenEndpointAuthMethod;
+  /** The options the flow's factory takes (its own, then the SDK-wide ones). */
+  readonly options: readonly OptionDescriptor[];
+  /** This flow's authorization server, when it differs from the SDK-wide one. */
+  readonly issuer?: string;
+}
+
+/**
+ * A profile whose client settings live in the SDK, not in `auth_client.json`
+ * (as the Python CLI's built-in profiles do); a session in one is only its
+ * `token.json`.
+ */
+export interface BuiltinProfile {
+  readonly name: string;
+  readonly flowId: string;
+  /** Absent for a profile whose client the user supplies (a service account). */
+  readonly clientId?: string;
+  readonly issuer: string;
+  readonly audiences: readonly string[];
+  readonly scopes: readonly string[];
 }
 
 export interface SdkSettings {
@@ -29,6 +60,7 @@ export interface SdkSettings {
   };
   readonly disk: { readonly root: string; readonly defaultsFile: string; readonly defaultProfile: string };
   readonly flows: readonly FlowDescriptor[];
+  readonly builtinProfiles?: readonly BuiltinProfile[];
 }
 
 export interface ServerSettings {

@@ -14,6 +14,22 @@ export interface ObjectStore {
   mtime(key: string): Promise<number>;
   objRename(src: string, dst: string): Promise<void>;
   deleteObj(key: string): Promise<void>;
+  /**
+   * Optional, for storage shared by many processes or machines: takes the
+   * lease on `key` for `ttlMs` milliseconds. Resolves to a fencing value
+   * larger than any returned before for `key`, or undefined while another
+   * holder's lease is still running.
+   */
+  acquireLease?(key: string, ttlMs: number): Promise<number | undefined>;
+  /** Optional: extends the lease `fence` on `key` by `ttlMs`; false when it is no longer held. */
+  renewLease?(key: string, fence: number, ttlMs: number): Promise<boolean>;
+  /** Optional: ends the lease `fence` on `key` if it still holds it. */
+  releaseLease?(key: string, fence: number): Promise<void>;
+  /**
+   * Optional: stores `data` under `key` only while `fence` is the running
+   * lease on `leaseKey`, as one atomic step; false (nothing written) otherwise.
+   */
+  saveObjFenced?(key: string, data: Record<string, unknown>, leaseKey: string, fence: number): Promise<boolean>;
 }
 
 /**

@@ -1,0 +1,119 @@
+// What the runtime can do, as plain data: the grants it implements, the ways
+// a client authenticates at the token endpoint, the storage backends, the
+// options a factory reads, and the storage methods it calls. The spec's JSON
+// Schema and the generator's validator take their allowed values from here,
+// so the spec cannot ask for something the runtime does not do.
+// This file imports nothing: the generator reads it as data.
+
+/** A grant: one module of the runtime implements it (see `grants/`). */
+export interface GrantCapability {
+  /** Options a flow of this grant must declare, and the runtime requires at run time. */
+  readonly requiredOptions: readonly string[];
+  /** Token endpoint authentication methods this grant works with. */
+  readonly authMethods: readonly string[];
+  /** Where the grant is specified, for doc comments. */
+  readonly see: string;
+}
+
+export const GRANTS = {
+  authorization_code: {
+    requiredOptions: ['clientId', 'callbackUrl'],
+    authMethods: ['none', 'client_secret_post', 'client_secret_basic'],
+    see: 'https://www.rfc-editor.org/rfc/rfc7636 PKCE (RFC 7636) and https://www.rfc-editor.org/rfc/rfc8252 native apps (RFC 8252)',
+  },
+  device_code: {
+    requiredOptions: ['clientId'],
+    authMethods: ['none', 'client_secret_post', 'client_secret_basic'],
+    see: 'https://www.rfc-editor.org/rfc/rfc8628 device authorization grant (RFC 8628)',
+  },
+  client_credentials: {
+    requiredOptions: ['clientId', 'clientSecret'],
+    authMethods: ['client_secret_post', 'client_secret_basic'],
+    see: 'https://www.rfc-editor.org/rfc/rfc6749#section-4.4 client credentials grant (RFC 6749, section 4.4)',
+  },
+} as const satisfies Record<string, GrantCapability>;
+
+export type GrantType = keyof typeof GRANTS;
+
+export interface AuthMethodCapability {
+  /** Whether the client must hold a secret (option `clientSecret`). */
+  readonly needsSecret: boolean;
+}
+
+export const TOKEN_ENDPOINT_AUTH_METHODS = {
+  none: { needsSecret: false },
+  client_secret_post: { needsSecret: true },
+  client_secret_basic: { needsSecret: true },
+} as const satisfies Record<string, AuthMethodCapability>;
+
+export type TokenEndpointAuthMethod = keyof typeof TOKEN_ENDPOINT_AUTH_METHODS;
+
+export interface StorageBackendCapability {
+  /** The option that selects this backend; a spec with such a storage mode must keep it. */
+  readonly selectedBy: string | undefined;
+  /** Whether a storage mode of this backend brings a provider class. */
+  readonly needsProvider: boolean;
+}
+
+export const STORAGE_BACKENDS = {
+  memory: { selectedBy: 'saveStateToStorage', needsProvider: false },
+  disk: { selectedBy: undefined, needsProvider: false },
+  provider: { selectedBy: 'storageProvider', needsProvider: true },
+} as const satisfies Record<string, StorageBackendCapability>;
+
+export type StorageBackend = keyof typeof STORAGE_BACKENDS;
+
+/** The value types an option can have, as written in the spec. */
+export type OptionType = 'string' | 'string[]' | 'boolean' | 'number' | 'ObjectStorageProvider' | 'FetchFunction' | 'Logger';
+
+export interface OptionCapability {
+  readonly type: OptionType;
+  /** Never printed, logged or serialized by the SDK. */
+  readonly secret: boolean;
+  /** Read by every flow whatever the spec says; a spec may document it but not remove it. */
+  readonly always: boolean;
+}
+
+/** Every option a factory reads. */
+export const OPTIONS = {
+  clientId: { type: 'string', secret: false, always: false },
+  clientSecret: { type: 'string', secret: true, always: false },
+  callbackUrl: { type: 'string', secret: false, always: false },
+  requestedScopes: { type: 'string[]', secret: false, always: false },
+  saveStateToStorage: { type: 'boolean', secret: false, always: false },
+  profileName: { type: 'string', secret: false, always: false },
+  storageProvider: { type: 'ObjectStorageProvider', secret: false, always: false },
+  issuer: { type: 'string', secret: false, always: false },
+  apiBaseUrl: { type: 'string', secret: false, always: false },
+  audience: { type: 'string', secret: false, always: false },
+  fetch: { type: 'FetchFunction', secret: false, always: false },
+  logger: { type: 'Logger', secret: false, always: false },
+  requestTimeoutSeconds: { type: 'number', secret: false, always: false },
+  allowInsecureHttp: { type: 'boolean', secret: false, always: false },
+} as const satisfies Record<string, OptionCapability>;
+
+export type OptionName = keyof typeof OPTIONS;
+
+export interface StorageMethodCapability {
+  readonly params: readonly string[];
+  readonly returns: string;
+  /** An optional capability: the runtime uses it when the provider has it. */
+  readonly optional: boolean;
+}
+
+/** The methods the runtime calls on application storage, with the signatures it calls them with. */
+export const STORAGE_METHODS = {
+  loadObj: { params: ['string'], returns: 'Record<string, unknown>', optional: false },
+  saveObj: { params: ['string', 'Record<string, unknown>'], returns: 'void', optional: false },
+  objExists: { params: ['string'], returns: 'boolean', optional: false },
+  mtime: { params: ['string'], returns: 'number', optional: false },
+  objRename: { params: ['string', 'string'], returns: 'void', optional: false },
+  deleteObj: { params: ['string'], returns: 'void', optional: false },
+  // Taking turns across processes and machines (a lease with a fencing value).
+  acquireLease: { params: ['string', 'number'], returns: 'number | undefined', optional: true },
+  renewLease: { params: ['string', 'number', 'number'], returns: 'boolean', optional: true },
+  releaseLease: { params: ['string', 'number'], returns: 'void', optional: true },
+  saveObjFenced: { params: ['string', 'Record<string, unknown>', 'string', 'number'], returns: 'boolean', optional: true },
+} as const satisfies Record<string, StorageMethodCapability>;
+
+export type StorageMethodName = keyof typeof STORAGE_METHODS;
