@@ -3,7 +3,7 @@
 
 // Profiles: named sessions kept under `~/.planet/<profile>/` in the CLI's
 // layout, and the rules for which profile is meant when none is named.
-import { lstatSync, readFileSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { ERR_STATE_CORRUPT, ERR_STATE_UNSAFE, ProfileError, StateError } from './errors.js';
@@ -137,6 +137,42 @@ export function readProfileOptions(settings: SdkSettings, profileName: string): 
   const config = parseClientConfig(path, data);
   const flow = flowForClientType(settings, config.client_type, path);
   return { flowId: flow.id, options: optionsFromClientConfig(config, profile) };
+}
+
+/** A profile as `profile list` shows it. */
+export interface ProfileSummary {
+  readonly name: string;
+  /** Whether the SDK can use it; when not, `reason` says why. */
+  readonly usable: boolean;
+  readonly reason?: string;
+  /** Declared by the SDK (no `auth_client.json` needed). */
+  readonly builtin: boolean;
+  readonly clientType?: string;
+  readonly hasSession: boolean;
+}
+
+/** Every profile under the session root, usable or not, sorted by name. */
+export function listProfiles(settings: SdkSettings): ProfileSummary[] {
+  const root = join(homeDir(), settings.disk.root);
+  let names: string[];
+  try {
+    names = readdirSync(root, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
+  } catch {
+    return [];
+  }
+  return names.sort().map((name) => {
+    const folder = join(root, name);
+    const hasSession = existsSync(join(folder, TOKEN_FILE));
+    try {
+      const data = readJsonFileSync(join(folder, CLIENT_FILE));
+      if (data === undefined) return { name, usable: false, reason: `no ${CLIENT_FILE}`, builtin: false, hasSession };
+      const config = parseClientConfig(join(folder, CLIENT_FILE), data);
+      flowForClientType(settings, config.client_type, join(folder, CLIENT_FILE));
+      return { name, usable: true, builtin: false, clientType: config.client_type, hasSession };
+    } catch (error) {
+      return { name, usable: false, reason: (error as Error).message, builtin: false, hasSession };
+    }
+  });
 }
 
 export type DefaultSessionSource = 'env-profile' | 'env-client' | 'defaults-file' | 'built-in';

@@ -1,0 +1,15 @@
+// What an application can hand the SDK in code: its own fetch (for proxies,
+// custom CAs or instrumentation) and a logger for every protocol step.
+
+/** A `fetch` with the signature of the global one; used for every request the SDK makes. */
+export type FetchFunction = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
+
+/** One protocol step, as the SDK logs it. Secrets and tokens never appear in `message` or `fields`. */
+export interface LogRecord {
+  readonly level: 'debug' | 'info' | 'warn' | 'error';
+  readonly message: string;
+  readonly fields?: Readonly<Record<string, unknown>>;
+}
+
+/** Receives the SDK's log records; the SDK logs nothing unless given one (or the debug environment variable is set). */
+export type Logger = (record: LogRecord) => void;
