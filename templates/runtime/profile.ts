@@ -6,6 +6,9 @@ import { join } from 'node:path';
 import { ERR_STATE_CORRUPT, ERR_STATE_UNSAFE, ProfileError, StateError } from './errors.js';
 import type { FlowDescriptor, SdkSettings } from './settings.js';
 import { parseJsonObject } from './store.js';
+import type { ClientOptions } from './client-options.js';
+
+export type { ClientOptions } from './client-options.js';
 
 /** `auth_client.json`, as the CLI writes it. */
 export interface ClientConfigFile {
@@ -18,23 +21,6 @@ export interface ClientConfigFile {
   readonly local_redirect_uri?: string;
   readonly redirect_uri?: string;
   readonly [extra: string]: unknown;
-}
-
-/** Options of a session, as the factories take them, plus what a saved profile pins down. */
-export interface ClientOptions {
-  readonly clientId: string;
-  readonly clientSecret?: string;
-  readonly callbackUrl?: string;
-  readonly requestedScopes?: readonly string[];
-  readonly saveStateToStorage?: boolean;
-  readonly profileName?: string;
-  readonly storageProvider?: import('./store.js').ObjectStore;
-  /** Issuer saved with a profile; otherwise the SDK's (or the environment's). */
-  readonly issuer?: string;
-  /** Audience saved with a profile; otherwise the SDK's (or the environment's). */
-  readonly audience?: string;
-  /** Seconds before a request to the authorization server is given up (default 30). */
-  readonly requestTimeoutSeconds?: number;
 }
 
 /** The home folder: `HOME` when set (so tests and tools can point it elsewhere), else the account's. */
@@ -170,6 +156,16 @@ export function listProfiles(settings: SdkSettings): ProfileSummary[] {
       return { name, usable: false, reason: (error as Error).message, builtin: false, hasSession };
     }
   });
+}
+
+/**
+ * What to write as `auth_client.json` after a login, given what is there
+ * (`existing`, undefined when there is no file) and the settings the login
+ * used (`wanted`); undefined when the file should be left as it is.
+ */
+export function clientConfigToWrite(existing: ClientConfigFile | undefined, wanted: ClientConfigFile): ClientConfigFile | undefined {
+  if (existing === undefined) return wanted;
+  return { ...existing, ...wanted };
 }
 
 export type DefaultSessionSource = 'env-profile' | 'env-client' | 'defaults-file' | 'built-in';
