@@ -59,7 +59,7 @@ export function emitAll(ir: SpecIR, inputs: GeneratorInputs): Map<string, string
   put('', emitPackageFiles(ir, inputs.runtimeDependencies));
   put('src/', emitTypeScript(ir));
   put('src/runtime/', copyRuntime(inputs.templatesDir));
-  const examples = emitExamples(ir, join(inputs.templatesDir, 'examples'));
+  const examples = emitExamples(ir, join(inputs.templatesDir, 'examples'), inputs.specDir);
   put('examples/', examples);
   put('docs/', emitDocs(ir, join(inputs.templatesDir, 'docs'), examples));
   return new Map([...files.entries()].sort(([a], [b]) => (a < b ? -1 : 1)));
