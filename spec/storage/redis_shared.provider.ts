@@ -73,7 +73,7 @@ export class RedisStorageProvider implements ObjectStorageProvider {
         // A command while Redis is away fails at once instead of waiting in a queue: the SDK keeps serving valid tokens meanwhile.
         disableOfflineQueue: true,
         ...clientOptions,
-        socket: { connectTimeout: this.#timeoutMs, reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 2000), ...clientOptions.socket },
+        socket: { connectTimeout: this.#timeoutMs, reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 500), ...clientOptions.socket },
       }) as unknown as RedisConnection;
     } else {
       this.#where = 'the Redis client given to RedisStorageProvider';
