@@ -6,7 +6,7 @@ import { REFRESH_AT_LIFETIME_SHARE } from '../generated/src/runtime/token.js';
 import { RedisStorageProvider } from '../generated/examples/providers/redis_shared.js';
 import { startAuthServer, USER_CLIENT_ID, type RunningServer } from './server/auth-server.js';
 import { tempHome } from './support/env.js';
-import { runFleet, seedSession, type FleetResult } from './support/fleet.js';
+import { redisRestart, runFleet, seedSession, type FleetResult } from './support/fleet.js';
 import { redisServerPath, REDIS_INSTALL_HINT, startRedis, type RunningRedis } from './support/redis.js';
 
 const haveRedis = redisServerPath() !== undefined;
@@ -67,23 +67,11 @@ suite('fleet mode through Redis', () => {
 
   test('Redis killed with SIGKILL mid-run and restarted from its append-only file: workers keep serving and recover without a login', async () => {
     await seedSession(redis, 'user', 'fleet-restart');
-    let refreshesAfterRestart = 0;
-    const result = await runFleet(server, redis, TTL, 'fleet-restart', {
-      flow: 'user',
-      durationMs: SECONDS * 1000,
-      during: async () => {
-        await sleep((SECONDS * 1000) / 3);
-        await redis.kill('SIGKILL');
-        await sleep(800);
-        await redis.restart();
-        const atRestart = server.count('token:refresh_token');
-        await sleep((SECONDS * 1000) / 2);
-        refreshesAfterRestart = server.count('token:refresh_token') - atRestart;
-      },
-    });
+    const restart = redisRestart(server, redis, SECONDS * 1000);
+    const result = await runFleet(server, redis, TTL, 'fleet-restart', { flow: 'user', durationMs: SECONDS * 1000, during: restart.during });
     console.log(`fleet across a Redis restart: ${JSON.stringify(result)}`);
     expectHealthy(result);
-    expect(refreshesAfterRestart).toBeGreaterThanOrEqual(1);
+    expect(restart.refreshesAfterRestart()).toBeGreaterThanOrEqual(1);
   }, (SECONDS + 90) * 1000);
 
   test('Redis unreachable: a valid token keeps serving with no Redis round trip; an expired one gives a typed error, not a hang', async () => {

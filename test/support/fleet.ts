@@ -133,3 +133,25 @@ export async function runFleet(server: RunningServer, redis: RunningRedis, ttlSe
     groupsFailed,
   };
 }
+
+/**
+ * A `during` step that kills Redis with SIGKILL a third into the run, starts
+ * it again from its append-only file 0.8 s later, and counts the refreshes the
+ * server sees in the half of the run after the restart.
+ */
+export function redisRestart(server: RunningServer, redis: RunningRedis, durationMs: number): { during: (startedAt: number) => Promise<void>; refreshesAfterRestart: () => number } {
+  let after = 0;
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  return {
+    during: async () => {
+      await sleep(durationMs / 3);
+      await redis.kill('SIGKILL');
+      await sleep(800);
+      await redis.restart();
+      const atRestart = server.count('token:refresh_token');
+      await sleep(durationMs / 2);
+      after = server.count('token:refresh_token') - atRestart;
+    },
+    refreshesAfterRestart: () => after,
+  };
+}
