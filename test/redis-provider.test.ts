@@ -109,6 +109,31 @@ suite('RedisStorageProvider against redis-server', () => {
     expect(await b.acquireLease(key, 5000)).toBeGreaterThan(fence);
   });
 
+  test('a lease granted after the caller gave up waiting is given back, not left to block every worker until it expires', async () => {
+    const impatient = provider(200);
+    const other = provider();
+    const key = '.planet/late/session.lease';
+    await impatient.objExists(key);
+    const { createClient } = await import('redis');
+    const raw = createClient({ url: redis.url });
+    await raw.connect();
+    // A script that keeps the server busy for 600 ms, as an overloaded Redis would be.
+    const busy = raw.eval(
+      "local s = redis.call('TIME') while true do local n = redis.call('TIME') if (n[1] - s[1]) * 1000000 + (n[2] - s[2]) > 600000 then return 1 end end",
+      { keys: [], arguments: [] },
+    );
+    await sleep(50);
+    await expect(impatient.acquireLease(key, 60_000)).rejects.toMatchObject({ code: 'ERR_STORAGE' });
+    await busy;
+    await raw.close();
+    let fence: number | undefined;
+    for (let i = 0; i < 20 && fence === undefined; i++) {
+      fence = await other.acquireLease(key, 5000);
+      if (fence === undefined) await sleep(50);
+    }
+    expect(fence).toBeGreaterThan(1);
+  });
+
   test('Redis killed: calls fail with ERR_STORAGE instead of hanging; after a restart the same provider works and the data survived', async () => {
     const store = provider(1000);
     await store.saveObj('.planet/restart/token.json', { access_token: 'kept' });

@@ -121,10 +121,25 @@ export class RedisStorageProvider implements ObjectStorageProvider {
   }
 
   async acquireLease(key: string, ttlMs: number): Promise<number | undefined> {
-    const fence = await this.#run(`lease ${key}`, () =>
-      this.#client.eval(ACQUIRE, { keys: [this.#key(key), this.#key(`${key}.fence`)], arguments: [String(Math.ceil(ttlMs))] }),
-    );
-    return fence === null || fence === undefined ? undefined : Number(fence);
+    let gaveUp = false;
+    const ask = () => {
+      const reply = this.#client.eval(ACQUIRE, { keys: [this.#key(key), this.#key(`${key}.fence`)], arguments: [String(Math.ceil(ttlMs))] });
+      // A lease granted after this call gave up waiting has no holder: give it back rather than block everyone until it expires.
+      reply.then(
+        (late) => {
+          if (gaveUp && late != null) void this.releaseLease(key, Number(late)).catch(() => undefined);
+        },
+        () => undefined,
+      );
+      return reply;
+    };
+    try {
+      const fence = await this.#run(`lease ${key}`, ask);
+      return fence === null || fence === undefined ? undefined : Number(fence);
+    } catch (error) {
+      gaveUp = true;
+      throw error;
+    }
   }
 
   async renewLease(key: string, fence: number, ttlMs: number): Promise<boolean> {
