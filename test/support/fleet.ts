@@ -135,9 +135,11 @@ export async function runFleet(server: RunningServer, redis: RunningRedis, ttlSe
 }
 
 /**
- * A `during` step that kills Redis with SIGKILL a third into the run, starts
- * it again from its append-only file 0.8 s later, and counts the refreshes the
- * server sees in the half of the run after the restart.
+ * A `during` step that kills Redis with SIGKILL a third into the run, soon
+ * after a refresh (so the outage falls inside the new token's validity:
+ * workers must serve from it, not fail), starts it again from its
+ * append-only file 0.8 s later, and counts the refreshes the server sees in
+ * the half of the run after the restart.
  */
 export function redisRestart(server: RunningServer, redis: RunningRedis, durationMs: number): { during: (startedAt: number) => Promise<void>; refreshesAfterRestart: () => number } {
   let after = 0;
@@ -145,6 +147,10 @@ export function redisRestart(server: RunningServer, redis: RunningRedis, duratio
   return {
     during: async () => {
       await sleep(durationMs / 3);
+      const seen = server.count('token:refresh_token');
+      for (let i = 0; i < 400 && server.count('token:refresh_token') === seen; i++) await sleep(25);
+      // Every worker picks up the new token on its next call; then Redis goes.
+      await sleep(800);
       await redis.kill('SIGKILL');
       await sleep(800);
       await redis.restart();
