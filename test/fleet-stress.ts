@@ -20,11 +20,11 @@ const rows: string[][] = [];
 let failed = false;
 
 function report(scenario: string, result: FleetResult, extra = '', extraOk = true): void {
-  const perLifetime = result.tokenRequests <= Math.ceil(result.lifetimes) + 1 && result.tokenRequests >= Math.floor(seconds / TTL);
+  const perLifetime = result.tokenRequests <= Math.ceil(result.maxLifetimes) && result.tokenRequests >= Math.floor(seconds / TTL) && result.shortestGapMs > TTL * 1000 * 0.4;
   const ok = extraOk && perLifetime && result.failedCalls === 0 && result.lostSessions === 0 && result.logins === 0 && result.tokenErrors === 0 && result.groupsFailed.length === 0;
   failed ||= !ok;
   const figures =
-    `${result.tokenRequests} token requests for ${result.lifetimes.toFixed(1)} token lifetimes, ${result.apiOk} API calls served, ` +
+    `${result.tokenRequests} token requests for ${result.lifetimes.toFixed(1)} token lifetimes (at most ${result.maxLifetimes.toFixed(1)}; shortest gap ${(result.shortestGapMs / 1000).toFixed(2)} s), ${result.apiOk} API calls served, ` +
     `${result.failedCalls} failed, ${result.lostSessions} lost sessions, ${result.logins} logins, ${result.tokenErrors} refused token requests${extra}` +
     (result.failedCalls > 0 ? ` (${JSON.stringify(result.failures)})` : '') +
     (result.groupsFailed.length > 0 ? ` (groups failed: ${result.groupsFailed.join('; ')})` : '');

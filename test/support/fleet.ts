@@ -39,8 +39,16 @@ export interface FleetResult {
   readonly tokenErrors: number;
   /** Interactive logins the server saw (device authorizations). */
   readonly logins: number;
-  /** Token lifetimes in the run: its length over the part of a lifetime a token is used before it is renewed. */
+  /**
+   * Token lifetimes in the run: its length over the time a token is used
+   * before it is renewed, 3/4 of its lifetime counted from the whole second
+   * it arrived in (the saved `_iat`), so half a second less on average.
+   */
   readonly lifetimes: number;
+  /** Fewest token lifetimes the run could hold (each token renewed a whole second early). */
+  readonly maxLifetimes: number;
+  /** Shortest time between two token requests: a token renewed twice would show as a few milliseconds. */
+  readonly shortestGapMs: number;
   readonly groupsFailed: string[];
 }
 
@@ -97,11 +105,21 @@ export async function runFleet(server: RunningServer, redis: RunningRedis, ttlSe
       }),
     );
   });
+  const grant = options.flow === 'user' ? 'token:refresh_token' : 'token:client_credentials';
+  // The server's own count, sampled often, dates each token request to within a few milliseconds.
+  const requestTimes: number[] = [];
+  let sampled = 0;
+  const sampler = setInterval(() => {
+    const now = server.count(grant);
+    for (; sampled < now; sampled++) requestTimes.push(Date.now());
+  }, 10);
   if (options.during) {
     await new Promise((r) => setTimeout(r, Math.max(0, startAt - Date.now())));
     await options.during(startAt);
   }
   const outcomes = await Promise.all(children);
+  clearInterval(sampler);
+  const gaps = requestTimes.slice(1).map((t, i) => t - requestTimes[i]!);
   const seconds = (Date.now() - startAt) / 1000;
   const failures: Record<string, number> = {};
   let apiOk = 0;
@@ -118,7 +136,7 @@ export async function runFleet(server: RunningServer, redis: RunningRedis, ttlSe
     }
   }
   const counts = server.counts();
-  const grant = options.flow === 'user' ? 'token:refresh_token' : 'token:client_credentials';
+  const used = ttlSeconds * REFRESH_AT_LIFETIME_SHARE;
   return {
     workers: groups * workersPerGroup,
     seconds,
@@ -129,7 +147,9 @@ export async function runFleet(server: RunningServer, redis: RunningRedis, ttlSe
     tokenRequests: counts[grant] ?? 0,
     tokenErrors: server.tokenErrors(),
     logins: (counts['device_authorization'] ?? 0) + (counts['authorization'] ?? 0),
-    lifetimes: (options.durationMs / 1000) / (ttlSeconds * REFRESH_AT_LIFETIME_SHARE),
+    lifetimes: options.durationMs / 1000 / (used - 0.5),
+    maxLifetimes: options.durationMs / 1000 / (used - 1),
+    shortestGapMs: gaps.length > 0 ? Math.min(...gaps) : Infinity,
     groupsFailed,
   };
 }
