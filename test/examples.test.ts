@@ -10,7 +10,7 @@ import { writeOutput } from '../generator/write.js';
 import { startAuthServer, type RunningServer } from './server/auth-server.js';
 import { chromiumAvailable } from './support/chromium.js';
 import { tempHome } from './support/env.js';
-import { redisServerPath, REDIS_INSTALL_HINT, startRedis, type RunningRedis } from './support/redis.js';
+import { redisForTests, startRedis, type RunningRedis } from './support/redis.js';
 import { EXAMPLES_DIR, exampleParts, runExample, type ExampleRun } from './support/run-example.js';
 import { filesWithSecrets } from './support/secrets.js';
 import { ROOT, scratchDir, specCopy } from './support/spec-fixture.js';
@@ -21,9 +21,7 @@ if (!haveChromium && process.env['CI'] === 'true') {
   throw new Error('Chromium is missing at /usr/bin/chromium; CI must install it (apt-get install chromium) to run the browser logins');
 }
 if (!haveChromium) console.warn('Chromium not found: the authorization code examples are skipped (install the Debian package chromium to run them)');
-const haveRedis = redisServerPath() !== undefined;
-if (!haveRedis && process.env['CI'] === 'true') throw new Error(`redis-server is missing; CI must install it (${REDIS_INSTALL_HINT})`);
-if (!haveRedis) console.warn(`redis-server not found: the Redis examples are skipped (${REDIS_INSTALL_HINT})`);
+const haveRedis = redisForTests('the Redis examples');
 
 const PROFILES: Record<string, string> = {
   oauth_user_authcode__with_browser: 'my-app-authcode',

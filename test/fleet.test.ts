@@ -7,11 +7,9 @@ import { RedisStorageProvider } from '../generated/examples/providers/redis_shar
 import { startAuthServer, USER_CLIENT_ID, type RunningServer } from './server/auth-server.js';
 import { tempHome } from './support/env.js';
 import { redisRestart, runFleet, seedSession, type FleetResult } from './support/fleet.js';
-import { redisServerPath, REDIS_INSTALL_HINT, startRedis, type RunningRedis } from './support/redis.js';
+import { redisForTests, startRedis, type RunningRedis } from './support/redis.js';
 
-const haveRedis = redisServerPath() !== undefined;
-if (!haveRedis && process.env['CI'] === 'true') throw new Error(`redis-server is missing; CI must install it (${REDIS_INSTALL_HINT})`);
-if (!haveRedis) console.warn(`redis-server not found: the fleet tests are skipped (${REDIS_INSTALL_HINT})`);
+const haveRedis = redisForTests('the fleet tests');
 const suite = haveRedis ? describe : describe.skip;
 
 const TTL = 5;

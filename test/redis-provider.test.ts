@@ -2,11 +2,9 @@
 // against a real redis-server: objects, leases, fencing, expiry, and a server
 // that goes away and comes back.
 import { RedisStorageProvider } from '../generated/examples/providers/redis_shared.js';
-import { redisServerPath, startRedis, REDIS_INSTALL_HINT, type RunningRedis } from './support/redis.js';
+import { redisForTests, startRedis, type RunningRedis } from './support/redis.js';
 
-const haveRedis = redisServerPath() !== undefined;
-if (!haveRedis && process.env['CI'] === 'true') throw new Error(`redis-server is missing; CI must install it (${REDIS_INSTALL_HINT})`);
-if (!haveRedis) console.warn(`redis-server not found: the Redis provider tests are skipped (${REDIS_INSTALL_HINT})`);
+const haveRedis = redisForTests('the Redis provider tests');
 const suite = haveRedis ? describe : describe.skip;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

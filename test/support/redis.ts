@@ -102,3 +102,14 @@ export async function startRedis(options: { appendOnly?: boolean } = {}): Promis
     },
   };
 }
+
+/**
+ * Whether the tests of `what` can run: false (with a message) when
+ * redis-server is missing; with CI=true a missing one is an error instead.
+ */
+export function redisForTests(what: string): boolean {
+  if (redisServerPath() !== undefined) return true;
+  if (process.env['CI'] === 'true') throw new Error(`redis-server is missing; CI must install it (${REDIS_INSTALL_HINT})`);
+  console.warn(`redis-server not found: ${what} are skipped (${REDIS_INSTALL_HINT})`);
+  return false;
+}
