@@ -34,13 +34,19 @@ function fieldProblem(storage: StorageIR, message: string): Diagnostic {
 /** Reads, checks the shape of and emits one storage mode's provider code. */
 function providerCode(ir: SpecIR, storage: StorageIR, specDir: string): ProviderCode | Diagnostic {
   const source = storage.providerSource!;
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(readFileSync(join(specDir, 'storage', source.name)));
+    bytes = readFileSync(join(specDir, 'storage', source.name));
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'does not exist' : code === 'EISDIR' ? 'is a folder' : code ? `cannot be read (${code})` : 'is not UTF-8 text';
+    const why = code === 'ENOENT' ? 'does not exist' : code === 'EISDIR' ? 'is a folder' : `cannot be read (${code ?? 'unknown error'})`;
     return fieldProblem(storage, `provider source ${source.file} ${why}; write the provider class there`);
+  }
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    return fieldProblem(storage, `provider source ${source.file} is not UTF-8 text; save it as UTF-8`);
   }
   const file = ts.createSourceFile(source.name, text, ts.ScriptTarget.ES2022, true, ts.ScriptKind.TS);
   const className = storage.providerClass!;
