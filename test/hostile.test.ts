@@ -1,14 +1,18 @@
 // The loopback listener and the network are hostile territory: wrong
 // states, replays, probes, script injection, faulty and absent servers.
+import { execFileSync, spawn } from 'node:child_process';
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { existsSync, readFileSync } from 'node:fs';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
+import { existsSync, lstatSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startLoopbackListener } from '../generated/src/runtime/loopback.js';
 import { AuthCore } from '../generated/src/runtime/auth-core.js';
 import { SDK_SETTINGS } from '../generated/src/settings.js';
-import { AccessDeniedError, NetworkError, TokenRequestError } from '../generated/src/index.js';
+import { AccessDeniedError, Auth, NetworkError, TokenRequestError } from '../generated/src/index.js';
+import { readJsonFileSync } from '../generated/src/runtime/profile.js';
+import { FileStore } from '../generated/src/runtime/store.js';
 import { M2M_CLIENT_ID, M2M_CLIENT_SECRET, type RunningServer } from './server/auth-server.js';
+import { CLI_BIN } from './support/cli.js';
 import { useEmbeddedServer } from './support/server-fixture.js';
 
 async function refused(url: string): Promise<boolean> {
@@ -142,6 +146,85 @@ describe('faulty servers and networks', () => {
       await new Promise<void>((r) => liar.close(() => r()));
     }
   });
+});
+
+describe('files that are not regular files in place of session files', () => {
+  const fixture = useEmbeddedServer();
+  let server: RunningServer;
+  let home: string;
+  beforeEach(() => {
+    server = fixture.server();
+    home = fixture.home();
+  });
+  const folder = () => join(home, '.planet', 'odd');
+  const fifo = (path: string) => {
+    mkdirSync(join(path, '..'), { recursive: true });
+    execFileSync('mkfifo', ['-m', '600', path]);
+  };
+  /** A service account profile as the CLI saves it, without a session. */
+  const clientFile = () => {
+    mkdirSync(folder(), { recursive: true });
+    writeFileSync(join(folder(), 'auth_client.json'), JSON.stringify({ client_type: 'oidc_client_credentials_secret', auth_server: server.issuer, client_id: M2M_CLIENT_ID, client_secret: M2M_CLIENT_SECRET, scopes: ['planet'], audiences: [server.audience] }), { mode: 0o600 });
+  };
+  const unsafe = { code: 'ERR_STATE_UNSAFE', message: expect.stringContaining('is a named pipe (FIFO), not a regular file, so it was not read') };
+
+  /** Runs the CLI, killed after 20 s so a command that blocks fails the test instead of hanging it. */
+  function cli(args: string[]): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
+    const child = spawn(process.execPath, [CLI_BIN, ...args], { env: { PATH: process.env['PATH'] ?? '', ...server.env(), HOME: home }, stdio: ['ignore', 'pipe', 'pipe'], timeout: 20_000, killSignal: 'SIGKILL' });
+    let stderr = '';
+    child.stdout.resume();
+    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+    return new Promise((done) => child.on('close', (code, signal) => done({ code, signal, stderr })));
+  }
+
+  test('FileStore refuses a FIFO, a socket and a device without reading them', async () => {
+    fifo(join(folder(), 'token.json'));
+    await expect(new FileStore(home).loadObj('.planet/odd/token.json')).rejects.toMatchObject(unsafe);
+    const socket = createNetServer();
+    await new Promise<void>((r) => socket.listen(join(folder(), 'auth_server_metadata.json'), r));
+    try {
+      await expect(new FileStore(home).loadObj('.planet/odd/auth_server_metadata.json')).rejects.toMatchObject({ code: 'ERR_STATE_UNSAFE', message: expect.stringContaining('is a socket') });
+    } finally {
+      await new Promise((r) => socket.close(r));
+    }
+    await expect(new FileStore('/').loadObj('dev/zero')).rejects.toMatchObject({ code: 'ERR_STATE_UNSAFE', message: expect.stringContaining('is a device') });
+  });
+
+  test('readJsonFileSync refuses a FIFO without reading it', () => {
+    fifo(join(home, '.planet.json'));
+    expect(() => readJsonFileSync(join(home, '.planet.json'))).toThrow(expect.objectContaining(unsafe));
+  });
+
+  test('the SDK refuses a FIFO as token.json, auth_client.json or auth_server_metadata.json, and leaves it in place', async () => {
+    for (const name of ['token.json', 'auth_server_metadata.json']) {
+      clientFile();
+      fifo(join(folder(), name));
+      const error = await Auth.fromProfile('odd')
+        .getAccessToken()
+        .catch((e: unknown) => e);
+      expect(error).toMatchObject(unsafe);
+      expect(lstatSync(join(folder(), name)).isFIFO()).toBe(true);
+      execFileSync('rm', ['-rf', folder()]);
+    }
+    fifo(join(folder(), 'auth_client.json'));
+    expect(() => Auth.fromProfile('odd')).toThrow(expect.objectContaining(unsafe));
+  });
+
+  test('the CLI exits at once with a clear error when token.json, auth_client.json or ~/.planet.json is a FIFO', async () => {
+    clientFile();
+    fifo(join(folder(), 'token.json'));
+    for (const args of [['status', '--profile', 'odd'], ['print-access-token', '--profile', 'odd']]) {
+      const run = await cli(args);
+      expect({ args, signal: run.signal, failed: run.code !== 0, stderr: run.stderr }).toEqual({ args, signal: null, failed: true, stderr: expect.stringContaining('is a named pipe (FIFO), not a regular file') });
+    }
+    execFileSync('rm', ['-rf', folder()]);
+    fifo(join(folder(), 'auth_client.json'));
+    fifo(join(home, '.planet.json'));
+    for (const args of [['status'], ['print-access-token'], ['status', '--profile', 'odd']]) {
+      const run = await cli(args);
+      expect({ args, signal: run.signal, failed: run.code !== 0, stderr: run.stderr }).toEqual({ args, signal: null, failed: true, stderr: expect.stringContaining('is a named pipe (FIFO), not a regular file') });
+    }
+  }, 90_000);
 });
 
 describe('the leak check on program output', () => {
