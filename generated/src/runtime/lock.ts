@@ -17,7 +17,7 @@
 // process's own clock. Releasing marks the generation `released` and keeps
 // it, so numbers only grow and a number is never reused.
 import { randomBytes } from 'node:crypto';
-import { promises as fs, readFileSync, readlinkSync } from 'node:fs';
+import { constants, promises as fs, readFileSync, readlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -155,9 +155,26 @@ async function listGenerations(lockDir: string): Promise<number[]> {
     .sort((a, b) => b - a);
 }
 
+/** Reads a small file of the lock; undefined unless it is a regular file (a FIFO planted here must not block the reader). */
+async function readLockFile(path: string): Promise<string | undefined> {
+  let handle: fs.FileHandle;
+  try {
+    handle = await fs.open(path, constants.O_RDONLY | constants.O_NOFOLLOW | (constants.O_NONBLOCK ?? 0));
+  } catch {
+    return undefined;
+  }
+  try {
+    return (await handle.stat()).isFile() ? await handle.readFile('utf8') : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    await handle.close();
+  }
+}
+
 async function readOwner(generationDir: string): Promise<LockOwner | undefined> {
   try {
-    const owner = JSON.parse(await fs.readFile(join(generationDir, OWNER_FILE), 'utf8')) as LockOwner;
+    const owner = JSON.parse((await readLockFile(join(generationDir, OWNER_FILE))) ?? '') as LockOwner;
     return typeof owner === 'object' && owner !== null && Number.isSafeInteger(owner.pid) && typeof owner.host === 'string' && typeof owner.token === 'string' ? owner : undefined;
   } catch {
     return undefined;
@@ -186,7 +203,7 @@ type HeartbeatSightings = Map<number, { beat: string | undefined; since: number 
 async function abandoned(generationDir: string, generation: number, owner: LockOwner | undefined, sightings: HeartbeatSightings): Promise<boolean> {
   if (await exists(join(generationDir, RELEASED_FILE))) return true;
   if (owner !== undefined && onThisMachine(owner)) return !ownerAlive(owner);
-  const beat = readOptional(() => readFileSync(join(generationDir, HEARTBEAT_FILE), 'utf8'));
+  const beat = await readLockFile(join(generationDir, HEARTBEAT_FILE));
   const seen = sightings.get(generation);
   const now = performance.now();
   if (seen === undefined || seen.beat !== beat) {
@@ -338,7 +355,9 @@ export async function withFolderLock<T>(folder: string, fn: (turn: Turn) => Prom
     };
     signal?.addEventListener('abort', onAbort, { once: true });
     inProcess(`folder:${folder}`, async () => {
-      await fs.mkdir(lockDir, { recursive: true, mode: 0o700 });
+      await fs.mkdir(lockDir, { recursive: true, mode: 0o700 }).catch((error: unknown) => {
+        throw new StateError(ERR_STORAGE, lockDir, `cannot create the lock folder ${lockDir}: ${(error as Error).message}; the profile folder must be a folder this user can write`, { cause: error });
+      });
       const held = await acquire(lockDir, signal);
       if (signal?.aborted) {
         await held.release();
