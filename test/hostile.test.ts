@@ -1,5 +1,6 @@
-// The loopback listener and the network are hostile territory: wrong
-// states, replays, probes, script injection, faulty and absent servers.
+// The loopback listener, the network and the home folder are hostile
+// territory: wrong states, replays, probes, malformed requests, script
+// injection, faulty and absent servers, FIFOs and sockets in place of files.
 import { execFileSync, spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import { connect, createServer as createNetServer, type AddressInfo } from 'node:net';
@@ -14,6 +15,14 @@ import { FileStore } from '../generated/src/runtime/store.js';
 import { M2M_CLIENT_ID, M2M_CLIENT_SECRET, type RunningServer } from './server/auth-server.js';
 import { CLI_BIN } from './support/cli.js';
 import { useEmbeddedServer } from './support/server-fixture.js';
+
+const fixture = useEmbeddedServer();
+let server: RunningServer;
+let home: string;
+beforeEach(() => {
+  server = fixture.server();
+  home = fixture.home();
+});
 
 async function refused(url: string): Promise<boolean> {
   return fetch(url).then(
@@ -169,13 +178,6 @@ describe('the loopback listener', () => {
 });
 
 describe('faulty servers and networks', () => {
-  const fixture = useEmbeddedServer();
-  let server: RunningServer;
-  let home: string;
-  beforeEach(() => {
-    server = fixture.server();
-    home = fixture.home();
-  });
 
   const service = (extra: { requestTimeoutSeconds?: number; issuer?: string } = {}) =>
     new AuthCore(SDK_SETTINGS, 'oauth_m2m', { clientId: M2M_CLIENT_ID, clientSecret: M2M_CLIENT_SECRET, profileName: 'faulty', ...extra });
@@ -253,13 +255,6 @@ describe('faulty servers and networks', () => {
 });
 
 describe('files that are not regular files in place of session files', () => {
-  const fixture = useEmbeddedServer();
-  let server: RunningServer;
-  let home: string;
-  beforeEach(() => {
-    server = fixture.server();
-    home = fixture.home();
-  });
   const folder = () => join(home, '.planet', 'odd');
   const fifo = (path: string) => {
     mkdirSync(join(path, '..'), { recursive: true });
