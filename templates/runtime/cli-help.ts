@@ -57,10 +57,14 @@ Run "${spec.name} help <command>" for a command's options and examples.`;
 
 export function groupHelp(spec: CliSpec, table: readonly CommandSpec[], group: readonly string[]): string {
   const words = childWords(table, group);
+  const examples = table.filter((c) => !c.hidden && group.every((w, i) => c.path[i] === w)).map((c) => `  ${c.examples[0]}`);
   return `Usage: ${spec.name} ${group.join(' ')} <${words.join('|')}> [options]
 
 Commands:
 ${commandLines(spec, table, group).join('\n')}
+
+Examples:
+${examples.join('\n')}
 
 Run "${spec.name} help ${group.join(' ')} <command>" for one command's options and examples.`;
 }

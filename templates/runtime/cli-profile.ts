@@ -6,7 +6,7 @@ import type { CommandSpec } from './cli-args.js';
 import { CliError, EXIT_FAILURE, EXIT_NOT_LOGGED_IN, EXIT_OK, EXIT_USAGE, type Call, type CliContext, type CliSpec, type Runner } from './cli-context.js';
 import { confirm, printable } from './cli-output.js';
 import { endSession } from './cli-session.js';
-import { CLIENT_FILE, listProfiles, parseClientConfig, profileFolder, readJsonFileSync, readProfileOptions } from './profile.js';
+import { CLIENT_FILE, homeDir, listProfiles, parseClientConfig, profileFolder, profileKey, readJsonFileSync, readProfileOptions } from './profile.js';
 import { FileStore } from './store.js';
 
 function notFound(cli: CliContext, profile: string): CliError {
@@ -120,7 +120,7 @@ async function copy(cli: CliContext, call: Call): Promise<number> {
     const flow = cli.settings.flows.find((f) => f.id === builtin.flowId)!;
     config = { client_type: flow.clientType, client_id: builtin.clientId, auth_server: builtin.issuer, scopes: [...builtin.scopes], audiences: [...builtin.audiences] };
   }
-  await new FileStore(targetFolder).saveObj(CLIENT_FILE, config);
+  await new FileStore(homeDir()).saveObj(profileKey(cli.settings, target, CLIENT_FILE), config);
   cli.out.data({ copied: source, to: target });
   cli.out.result(`Copied the client settings of profile ${source} to ${target} (no session); log in with ${cli.command(`login ... --profile ${target}`)}.`);
   return EXIT_OK;

@@ -1,11 +1,12 @@
 // The commands on one profile's session: status, print-access-token,
 // refresh and logout.
+import { join } from 'node:path';
 import type { AuthCore, SessionStatus } from './auth-core.js';
 import type { CommandSpec } from './cli-args.js';
 import { CliError, EXIT_FAILURE, EXIT_NOT_LOGGED_IN, EXIT_OK, EXIT_USAGE, type CliContext, type CliSpec, type Runner } from './cli-context.js';
 import { printable } from './cli-output.js';
 import { ERR_NETWORK, ERR_SERVER, LoginRequiredError, PlanetAuthError } from './errors.js';
-import { CLIENT_FILE, profileFolder, readJsonFileSync } from './profile.js';
+import { CLIENT_FILE, homeDir, profileFolder, profileKey, readJsonFileSync } from './profile.js';
 import { FileStore } from './store.js';
 
 export function statusJson(status: SessionStatus): Record<string, unknown> {
@@ -143,11 +144,10 @@ async function logout(cli: CliContext, call: Parameters<Runner>[1]): Promise<num
 
 /** Removes the secret from the profile's `auth_client.json`, keeping every other field. */
 async function forgetClientSecret(cli: CliContext, profile: string): Promise<void> {
-  const folder = profileFolder(cli.settings, profile);
-  const data = readJsonFileSync(`${folder}/${CLIENT_FILE}`);
+  const data = readJsonFileSync(join(profileFolder(cli.settings, profile), CLIENT_FILE));
   if (data === undefined || !('client_secret' in data)) return;
   const { client_secret: _dropped, ...rest } = data;
-  await new FileStore(folder).saveObj(CLIENT_FILE, rest);
+  await new FileStore(homeDir()).saveObj(profileKey(cli.settings, profile, CLIENT_FILE), rest);
 }
 
 export function sessionCommands(spec: CliSpec): CommandSpec<Runner>[] {
