@@ -349,7 +349,7 @@ describe('--json: every outcome is JSON on stdout, with the same exit codes as t
     { args: ['help', 'status'], text: /^Usage: planet-auth status\n/, code: 0 },
     { args: ['version'], text: /^\d+\.\d+\.\d+\n$/, code: 0 },
     { args: ['status', '--profile', 'absent'], text: /^$/, code: 3 },
-    { args: ['print-access-token', ...sa], setup: async () => (await serviceLogin('sa'), runCli(['logout', ...sa], env)), text: /^$/, code: 3 },
+    { args: ['print-access-token', ...sa], setup: async () => (await serviceLogin('sa'), runCli(['logout', '--forget-secret', ...sa], env)), text: /^$/, code: 3 },
     { args: ['statsu'], text: /^$/, code: 2 },
     { args: ['profile', 'remove', 'sa'], setup: () => serviceLogin('sa'), text: /^$/, code: 2 },
     { args: ['login', 'browser', '--client-id', USER_CLIENT_ID, '--profile', 'web'], env: { PLANET_TEST_BROWSER: 'deny' }, text: /^$/, code: 1 },
@@ -377,8 +377,9 @@ describe('--json: every outcome is JSON on stdout, with the same exit codes as t
         expect(Object.keys(parsed)).toEqual(['error']);
         const error = parsed['error'] as { code: string; message: string; hint: string };
         expect(error).toEqual({ code: expect.stringMatching(/^ERR_[A-Z_]+$/), message: expect.any(String), hint: expect.stringContaining('planet-auth ') });
-        expect(text.stderr).toContain(`planet-auth: error: ${error.message}`);
-        expect(text.stderr).toContain(`planet-auth: hint: ${error.hint}`);
+        const anyHome = (t: string) => t.replace(/planet-home-\w+/g, 'planet-home-X');
+        expect(anyHome(text.stderr)).toContain(anyHome(`planet-auth: error: ${error.message}`));
+        expect(anyHome(text.stderr)).toContain(anyHome(`planet-auth: hint: ${error.hint}`));
       }
       const { command } = { command: visibleCommands.filter((v) => what.startsWith(v)).sort((a, b) => b.length - a.length)[0] };
       if (command && c.code === 0) covered.add(command);
@@ -516,6 +517,32 @@ describe('profiles: remove, copy; login --scope; service-account logout', () => 
       expect(run.stderr).not.toMatch(/userLogin|ensureInitialized/);
     }
   }, 60_000);
+});
+
+test('text a server sends reaches the terminal without control characters, in text and in JSON', async () => {
+  const { createServer } = await import('node:http');
+  const hostile = createServer((request, response) => {
+    const base = `http://127.0.0.1:${(hostile.address() as { port: number }).port}`;
+    response.setHeader('content-type', 'application/json');
+    if (request.url?.startsWith('/.well-known/')) return response.end(JSON.stringify({ issuer: `${base}/`, token_endpoint: `${base}/token` }));
+    response.statusCode = 400;
+    response.end(JSON.stringify({ error: 'invalid_client', error_description: 'forged\u001b[2J\u001b[31m red\r\nline\u0007' }));
+  });
+  await new Promise<void>((resolve) => hostile.listen(0, '127.0.0.1', resolve));
+  const port = (hostile.address() as { port: number }).port;
+  try {
+    const hostileEnv = { ...env, PLANET_AUTH_ISSUER: `http://127.0.0.1:${port}/`, PL_AUTH_CLIENT_SECRET: 'not-checked' };
+    const args = ['login', 'service-account', '--client-id', 'someone', '--profile', 'hostile'];
+    const text = await runCli(args, hostileEnv);
+    const json = await runCli([...args, '--json'], hostileEnv);
+    expect(text.code).toBe(1);
+    expect(json.code).toBe(1);
+    expect(text.stderr).toContain('forged[2J[31m red line');
+    expect((JSON.parse(json.stdout) as { error: { message: string } }).error.message).toContain('forged[2J[31m red line');
+    for (const printed of [text.stdout, text.stderr, json.stdout, json.stderr]) expect(printed).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f]/);
+  } finally {
+    hostile.close();
+  }
 });
 
 describe('logout when the server cannot be reached', () => {

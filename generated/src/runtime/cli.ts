@@ -11,7 +11,7 @@ import { completions, completionScript, SHELLS } from './cli-completion.js';
 import { CliContext, CliError, EXIT_FAILURE, EXIT_NOT_LOGGED_IN, EXIT_OK, EXIT_USAGE, type Call, type CliSpec, type Runner } from './cli-context.js';
 import { commandHelp, GLOBAL_OPTIONS, groupHelp, mainHelp, usageLine } from './cli-help.js';
 import { loginCommands } from './cli-login.js';
-import { Output, type CliIo } from './cli-output.js';
+import { Output, printable, type CliIo } from './cli-output.js';
 import { profileCommands } from './cli-profile.js';
 import { sessionCommands } from './cli-session.js';
 import { ConfigError, LoginRequiredError, PlanetAuthError, ProfileError } from './errors.js';
@@ -131,7 +131,7 @@ export class Cli {
 
   #fail(cli: CliContext, error: unknown, usage: readonly string[]): number {
     const { code, message, hint, exit } = this.#describe(cli, error, usage);
-    if (cli.out.json) cli.io.stdout.write(`${JSON.stringify({ error: { code, message, hint: hint ?? null } }, null, 2)}\n`);
+    if (cli.out.json) cli.io.stdout.write(`${JSON.stringify({ error: { code, message: printable(message), hint: hint === undefined ? null : printable(hint) } }, null, 2)}\n`);
     else {
       cli.out.error(this.#spec.name, message, hint);
       if (exit === EXIT_USAGE && error instanceof UsageError) {
