@@ -537,8 +537,8 @@ test('text a server sends reaches the terminal without control characters, in te
     const json = await runCli([...args, '--json'], hostileEnv);
     expect(text.code).toBe(1);
     expect(json.code).toBe(1);
-    expect(text.stderr).toContain('forged[2J[31m red line');
-    expect((JSON.parse(json.stdout) as { error: { message: string } }).error.message).toContain('forged[2J[31m red line');
+    expect(text.stderr).toMatch(/forged ?\[2J ?\[31m red ?line/);
+    expect((JSON.parse(json.stdout) as { error: { message: string } }).error.message).toMatch(/forged ?\[2J ?\[31m red ?line/);
     for (const printed of [text.stdout, text.stderr, json.stdout, json.stderr]) expect(printed).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f]/);
   } finally {
     hostile.close();
@@ -569,7 +569,7 @@ describe('logout when the server cannot be reached', () => {
     const forgot = await runCli(['logout', '--forget-locally', '--profile', 'away'], ownEnv);
     expect(forgot.code).toBe(0);
     expect(forgot.stdout).toBe('Logged out: profile away (forgotten here only, not revoked).\n');
-    expect(forgot.stderr).toContain('the session was not revoked at the server');
+    expect(forgot.stderr).toMatch(/^planet-auth: warning: .*cannot reach the server.*stays valid at the server until it expires\.\n$/);
     expect(existsSync(token)).toBe(false);
   }, 60_000);
 });

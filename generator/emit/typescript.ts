@@ -256,10 +256,16 @@ function terminalLine(text: string): string {
   return text.replace(/`/g, '').replace(/\s+/g, ' ').trim();
 }
 
+/** The factory options that `login` takes as command-line options; their docs become the help text. */
+const CLI_OPTIONS: ReadonlySet<string> = new Set(['clientId', 'clientSecret', 'callbackUrl', 'requestedScopes']);
+
 function cliFile(ir: SpecIR, project: Project): string {
   const logins = ir.flows
     .map((f) => {
-      const docs = f.options.map((o) => `${o.name}: ${stringLiteral(terminalLine(o.doc))}`).join(', ');
+      const docs = f.options
+        .filter((o) => CLI_OPTIONS.has(o.name))
+        .map((o) => `${o.name}: ${stringLiteral(terminalLine(o.doc))}`)
+        .join(', ');
       return (
         `{\n      command: ${stringLiteral(f.cliLogin.command)}, flowId: ${stringLiteral(f.id)},\n      summary: ${stringLiteral(f.cliLogin.summary)},\n` +
         `      requirements: ${literalArray(f.requirements.map(terminalLine))},\n      optionDocs: { ${docs} },\n    }`

@@ -83,11 +83,12 @@ async function remove(cli: CliContext, call: Call): Promise<number> {
     const { flowId, options } = readProfileOptions(cli.settings, profile);
     const auth = new AuthCore(cli.settings, flowId, options);
     if ((await auth.sessionStatus()).loggedIn) {
-      await endSession(auth, true);
-      revoked = true;
+      const result = await endSession(auth, true);
+      revoked = result.revoked;
+      notRevoked = result.warning;
     }
   } catch (error) {
-    // A profile that cannot be read, or a server that cannot be reached, does not stop the removal the user asked for.
+    // A profile that cannot be read does not stop the removal the user asked for.
     notRevoked = (error as Error).message;
   }
   rmSync(folder, { recursive: true, force: true });
@@ -97,7 +98,7 @@ async function remove(cli: CliContext, call: Call): Promise<number> {
     await cli.writeDefaults(rest);
   }
   out.data({ removed: profile, revoked, ...(notRevoked ? { not_revoked: notRevoked } : {}), was_default: wasDefault });
-  if (notRevoked) out.info(`${spec.name}: warning: the session was not revoked at the server (${printable(notRevoked)}); its tokens stay valid there until they expire.`);
+  if (notRevoked) out.info(`${spec.name}: warning: the session was not revoked at the server: ${printable(notRevoked)}`);
   out.result(`Removed profile ${profile}${revoked ? ' (session revoked)' : ''}.`);
   if (wasDefault) out.result(`It was the default profile; choose another with ${cli.command('profile set NAME')}.`);
   return EXIT_OK;

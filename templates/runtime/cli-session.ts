@@ -82,12 +82,16 @@ export function isUnreachable(error: unknown): error is PlanetAuthError {
 /**
  * Ends the session: revokes it at the server, then forgets the tokens. When
  * the server cannot be reached the session is kept (the tokens would stay
- * valid there), unless `forgetLocally`.
+ * valid there) and this rejects, unless `forgetLocally`.
  */
-export async function endSession(auth: AuthCore, forgetLocally: boolean): Promise<void> {
-  // The SDK's logout takes { forgetLocally } from this release on.
-  const logout = auth.logout.bind(auth) as (options?: { forgetLocally?: boolean }) => Promise<void>;
-  await logout({ forgetLocally });
+export async function endSession(auth: AuthCore, forgetLocally: boolean): Promise<{ revoked: boolean; warning?: string }> {
+  return auth.logout({ forgetLocally });
+}
+
+/** An SDK error's message without the SDK's own advice, which names SDK calls; the CLI gives a command instead. */
+export function withoutSdkHint(error: PlanetAuthError): string {
+  const hint = error.hint;
+  return hint !== undefined && error.message.endsWith(`; ${hint}`) ? error.message.slice(0, -(hint.length + 2)) : error.message;
 }
 
 async function logout(cli: CliContext, call: Parameters<Runner>[1]): Promise<number> {
@@ -99,21 +103,22 @@ async function logout(cli: CliContext, call: Parameters<Runner>[1]): Promise<num
     throw new CliError('ERR_USAGE', `--forget-secret is for service accounts; profile "${auth.profileName}" is a ${auth.flow.clientType} profile with no secret`, `run ${cli.command(`logout --profile ${auth.profileName}`)}`, EXIT_USAGE);
   }
   const before = await auth.sessionStatus();
-  let revoked = before.loggedIn;
+  let revoked = false;
+  let notRevoked = false;
   try {
-    await endSession(auth, forgetLocally);
+    const result = await endSession(auth, forgetLocally);
+    revoked = result.revoked;
+    notRevoked = result.warning !== undefined;
+    if (result.warning !== undefined) out.info(`${spec.name}: warning: ${printable(result.warning)}.`);
   } catch (error) {
-    if (!isUnreachable(error)) throw error;
-    if (!forgetLocally) {
-      throw new CliError(
-        error.code,
-        `the session of profile "${auth.profileName}" could not be revoked (${error.message}); it was kept`,
-        `run ${cli.command(`logout --profile ${auth.profileName}`)} again once the server can be reached, or ${cli.command(`logout --forget-locally --profile ${auth.profileName}`)} to forget it here only (its tokens stay valid at the server until they expire)`,
-        EXIT_FAILURE,
-      );
-    }
-    revoked = false;
-    out.info(`${spec.name}: warning: the session was not revoked at the server (${printable(error.message)}); its tokens stay valid there until they expire.`);
+    if (!isUnreachable(error) || forgetLocally) throw error;
+    const cause = error.cause instanceof PlanetAuthError ? error.cause : error;
+    throw new CliError(
+      error.code,
+      `the session of profile "${auth.profileName}" could not be revoked (${withoutSdkHint(cause)}); it was kept`,
+      `run ${cli.command(`logout --profile ${auth.profileName}`)} again once the server can be reached, or ${cli.command(`logout --forget-locally --profile ${auth.profileName}`)} to forget it here only (its tokens stay valid at the server until they expire)`,
+      EXIT_FAILURE,
+    );
   }
 
   let secret: 'kept' | 'forgotten' | 'environment' | undefined;
@@ -127,7 +132,7 @@ async function logout(cli: CliContext, call: Parameters<Runner>[1]): Promise<num
   }
   const next = secret === 'kept' ? `${spec.name} print-access-token --profile ${auth.profileName}` : undefined;
   out.data({ profile: auth.profileName, logged_out: before.loggedIn, revoked, ...(secret ? { client_secret: secret } : {}), ...(next ? { next_login: next } : {}) });
-  out.result(before.loggedIn ? `Logged out: profile ${auth.profileName}${revoked ? '' : ' (forgotten here only, not revoked)'}.` : `Profile ${auth.profileName} had no session.`);
+  out.result(before.loggedIn ? `Logged out: profile ${auth.profileName}${notRevoked ? ' (forgotten here only, not revoked)' : ''}.` : `Profile ${auth.profileName} had no session.`);
   if (secret === 'kept') {
     const file = `~/${cli.settings.disk.root}/${auth.profileName}/${CLIENT_FILE}`;
     out.result(
