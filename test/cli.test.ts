@@ -290,6 +290,8 @@ describe('the command line: help, suggestions, global options, refusals', () => 
       [['profile', 'copy', 'a'], 'missing TARGET', 'Usage: planet-auth profile copy SOURCE TARGET'],
       [['print-access-token', '--profile'], 'option --profile needs a value (NAME)', 'Usage: planet-auth print-access-token [options]'],
       [['status', '--json=yes'], 'option --json takes no value (got "--json=yes")', 'Usage: planet-auth status'],
+      [['login', 'service-account', '--client-secret', '-starts-with-a-dash'], 'option --client-secret needs a value (SECRET); for a value that starts with "-", write --client-secret=SECRET', 'Usage: planet-auth login service-account [options]'],
+      [['status', '-xsecretish'], 'unknown option "-x"', 'Usage: planet-auth status'],
       [['status', '--profile', 'a', '--profile', 'b'], 'option --profile is given twice with different values', 'Usage: planet-auth status'],
     ];
     const runs = await Promise.all(cases.map(([args]) => runCli(args, env)));

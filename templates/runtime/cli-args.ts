@@ -140,7 +140,8 @@ export function parseLine<Run>(argv: readonly string[], table: readonly CommandS
     const name = text.startsWith('--') ? text.slice(2, eq === -1 ? undefined : eq) : text.slice(1);
     const spec = text.startsWith('--') ? everyOption.get(name) : byShort.get(name);
     if (spec === undefined) {
-      tokens.push({ option: `?${text.startsWith('--') ? name : text}`, text });
+      // Only the option's name is repeated in messages: what follows it may be a secret.
+      tokens.push({ option: `?${text.startsWith('--') ? name : text.slice(0, 2)}`, text });
       continue;
     }
     if (spec.value === undefined) {
@@ -150,7 +151,8 @@ export function parseLine<Run>(argv: readonly string[], table: readonly CommandS
     }
     let value = eq !== -1 && text.startsWith('--') ? text.slice(eq + 1) : argv[++i];
     if (value === undefined || (eq === -1 && value.startsWith('-') && value !== '-')) {
-      throw new UsageError(`option --${spec.name} needs a value (${spec.value})${value === undefined ? '' : `, not "${value}"`}`, guessed());
+      const dash = value === undefined ? '' : `; for a value that starts with "-", write --${spec.name}=${spec.value}`;
+      throw new UsageError(`option --${spec.name} needs a value (${spec.value})${dash}`, guessed());
     }
     if (value === '') throw new UsageError(`option --${spec.name} needs a non-empty value (${spec.value})`, guessed());
     tokens.push({ option: spec.name, text, value });

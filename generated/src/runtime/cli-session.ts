@@ -8,7 +8,7 @@ import type { AuthCore, SessionStatus } from './auth-core.js';
 import type { CommandSpec } from './cli-args.js';
 import { CliError, EXIT_FAILURE, EXIT_NOT_LOGGED_IN, EXIT_OK, EXIT_USAGE, type CliContext, type CliSpec, type Runner } from './cli-context.js';
 import { printable } from './cli-output.js';
-import { ERR_NETWORK, ERR_SERVER, LoginRequiredError, PlanetAuthError } from './errors.js';
+import { ERR_NETWORK, ERR_SERVER, ERR_TOKEN_REQUEST, LoginRequiredError, PlanetAuthError } from './errors.js';
 import { CLIENT_FILE, homeDir, profileFolder, profileKey, readJsonFileSync } from './profile.js';
 import { FileStore } from './store.js';
 
@@ -77,9 +77,9 @@ async function refresh(cli: CliContext, call: Parameters<Runner>[1]): Promise<nu
   return EXIT_OK;
 }
 
-/** Revocation failed because the server could not be reached or answered with an error of its own. */
-export function isUnreachable(error: unknown): error is PlanetAuthError {
-  return error instanceof PlanetAuthError && (error.code === ERR_NETWORK || error.code === ERR_SERVER);
+/** The server could not be reached to revoke, or refused the revocation: the SDK kept the session. */
+function revocationFailed(error: unknown): error is PlanetAuthError {
+  return error instanceof PlanetAuthError && (error.code === ERR_NETWORK || error.code === ERR_SERVER || error.code === ERR_TOKEN_REQUEST);
 }
 
 /**
@@ -114,7 +114,7 @@ async function logout(cli: CliContext, call: Parameters<Runner>[1]): Promise<num
     notRevoked = result.warning !== undefined;
     if (result.warning !== undefined) out.info(`${spec.name}: warning: ${printable(result.warning)}.`);
   } catch (error) {
-    if (!isUnreachable(error) || forgetLocally) throw error;
+    if (!revocationFailed(error) || forgetLocally) throw error;
     const cause = error.cause instanceof PlanetAuthError ? error.cause : error;
     throw new CliError(
       error.code,
