@@ -93,20 +93,21 @@ test('service account: the secret prompt does not echo what is typed', async () 
 
 test('profile remove asks on the terminal: "n" keeps the profile, "y" removes it', async () => {
   expect((await runCli(['login', 'service-account', '--client-id', M2M_CLIENT_ID, '--profile', 'old'], { ...env, PL_AUTH_CLIENT_SECRET: M2M_CLIENT_SECRET })).code).toBe(0);
-  const keep = terminal(['profile', 'remove', 'old']);
-  await keep.waitFor('the question', (s) => s.includes('Remove profile "old" (~/.planet/old: client settings and session)? [y/N]'));
-  keep.type('n');
-  keep.keys('Enter');
-  expect(await keep.exitCode()).toBe(1);
-  expect(keep.screen()).toContain('profile "old" was not removed');
+  const answer = async (key: string) => {
+    const run = terminal(['profile', 'remove', 'old']);
+    await run.waitFor('the question', (s) => s.includes('Remove profile "old" (~/.planet/old: client settings and session)? [y/N]'));
+    run.type(key);
+    run.keys('Enter');
+    return { code: await run.exitCode(), screen: run.screen() };
+  };
+  const kept = await answer('n');
+  expect(kept.code).toBe(1);
+  expect(kept.screen).toContain('profile "old" was not removed');
   expect(existsSync(join(home, '.planet/old'))).toBe(true);
 
-  const remove = terminal(['profile', 'remove', 'old']);
-  await remove.waitFor('the question', (s) => s.includes('[y/N]'));
-  remove.type('y');
-  remove.keys('Enter');
-  expect(await remove.exitCode()).toBe(0);
-  expect(remove.screen()).toContain('Removed profile old (session revoked).');
+  const removed = await answer('y');
+  expect(removed.code).toBe(0);
+  expect(removed.screen).toContain('Removed profile old (session revoked).');
   expect(existsSync(join(home, '.planet/old'))).toBe(false);
 }, 60_000);
 
