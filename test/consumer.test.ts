@@ -1,0 +1,170 @@
+// The generated package as its users get it: packed with `npm pack`,
+// installed from the tarball by npm, pnpm and yarn into fresh apps, then
+// type-checked with strict settings on two TypeScript versions and both
+// module resolutions, and run as an ES module, as CommonJS and as esbuild
+// bundles, each logging in as a service account against the embedded server.
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { importedPackages } from '../generator/emit/package.js';
+import { findLeaks } from './support/secrets.js';
+import { useEmbeddedServer } from './support/server-fixture.js';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const BIN = join(ROOT, 'node_modules', '.bin');
+const TYPESCRIPTS = { '5.4': join(ROOT, 'node_modules/typescript-5.4/bin/tsc'), '5.9': join(ROOT, 'node_modules/typescript/bin/tsc') } as const;
+// Package managers keep their caches in the real home, shared by every run.
+const REAL_HOME = process.env['HOME'] ?? tmpdir();
+const TYPES_NODE = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> }).devDependencies['@types/node']!;
+
+const MANAGERS = {
+  npm: ['npm', 'install', '--no-audit', '--no-fund', '--loglevel=error'],
+  pnpm: ['npx', '-y', 'pnpm@9', 'install', '--reporter=silent'],
+  yarn: ['npx', '-y', 'yarn@1', 'install', '--non-interactive', '--silent', '--no-progress'],
+} as const;
+type Manager = keyof typeof MANAGERS;
+
+interface Run {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+function run(command: string, args: readonly string[], cwd: string, env: NodeJS.ProcessEnv = process.env): Promise<Run> {
+  return new Promise((done) => {
+    execFile(command, args, { cwd, env, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+      done({ code, stdout, stderr });
+    });
+  });
+}
+
+function expectSuccess(what: string, result: Run): void {
+  if (result.code !== 0) throw new Error(`${what} exited ${result.code}\n${result.stdout}\n${result.stderr}`.slice(0, 6000));
+}
+
+const STRICT = {
+  target: 'ES2022',
+  strict: true,
+  exactOptionalPropertyTypes: true,
+  noUncheckedIndexedAccess: true,
+  skipLibCheck: false,
+  noEmit: true,
+  types: ['node'],
+};
+
+// The same program three ways: TypeScript (type-checked, then bundled), plain
+// JavaScript as an ES module, and CommonJS with require().
+const APP_BODY = `
+const auth = Auth.fromOAuthM2M({
+  clientId: process.env['PLANET_EXAMPLE_M2M_CLIENT_ID'] ?? '',
+  clientSecret: process.env['PLANET_EXAMPLE_M2M_CLIENT_SECRET'] ?? '',
+});
+const session = new Session(auth);
+const response = await session.fetch('/data/v1/searches');
+const body = await response.json();
+const status = await auth.sessionStatus();
+console.log(JSON.stringify({ how: process.argv[2], status: response.status, searches: body.searches.length, storage: status.storage, loggedIn: status.loggedIn }));
+`;
+
+const APP_FILES: Record<string, string> = {
+  'app.ts': `import { Auth, PlanetAuthError, Session, type OAuthM2MOptions } from '@planet-auth/sdk';
+const options: OAuthM2MOptions = {
+  clientId: process.env['PLANET_EXAMPLE_M2M_CLIENT_ID'] ?? '',
+  clientSecret: process.env['PLANET_EXAMPLE_M2M_CLIENT_SECRET'] ?? '',
+  requestedScopes: ['planet'],
+};
+const auth = Auth.fromOAuthM2M(options);
+const session = new Session(auth);
+try {
+  const response = await session.fetch('/data/v1/searches');
+  const body = (await response.json()) as { searches: unknown[] };
+  const status = await auth.sessionStatus();
+  console.log(JSON.stringify({ how: process.argv[2], status: response.status, searches: body.searches.length, storage: status.storage, loggedIn: status.loggedIn }));
+} catch (error) {
+  if (error instanceof PlanetAuthError) console.error(error.code, error.message);
+  process.exitCode = 1;
+}
+`,
+  'app.mjs': `import { Auth, Session } from '@planet-auth/sdk';\n${APP_BODY}`,
+  'app.cjs': `const { Auth, Session } = require('@planet-auth/sdk');\n(async () => {${APP_BODY}})().catch((error) => { console.error(error.code, error.message); process.exitCode = 1; });\n`,
+  'tsconfig.nodenext.json': JSON.stringify({ compilerOptions: { ...STRICT, module: 'nodenext', moduleResolution: 'nodenext' }, files: ['app.ts'] }),
+  'tsconfig.bundler.json': JSON.stringify({ compilerOptions: { ...STRICT, module: 'esnext', moduleResolution: 'bundler' }, files: ['app.ts'] }),
+};
+
+const ESM_REQUIRE_BANNER = "--banner:js=import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);";
+
+describe('the packed package in fresh apps', () => {
+  const fixture = useEmbeddedServer();
+  const work = mkdtempSync(join(tmpdir(), 'planet-consumer-'));
+  const apps = {} as Record<Manager, string>;
+  let tarball = '';
+
+  beforeAll(async () => {
+    const packed = await run('npm', ['pack', '--json', '--pack-destination', work, '--loglevel=error'], join(ROOT, 'generated'));
+    expectSuccess('npm pack', packed);
+    tarball = join(work, (JSON.parse(packed.stdout) as { filename: string }[])[0]!.filename);
+    const installEnv = { ...process.env, HOME: REAL_HOME, npm_config_update_notifier: 'false' };
+    await Promise.all(
+      (Object.keys(MANAGERS) as Manager[]).map(async (manager) => {
+        const dir = join(work, manager);
+        mkdirSync(dir);
+        const pkg = { name: `consumer-${manager}`, private: true, type: 'module', dependencies: { '@planet-auth/sdk': `file:${tarball}` }, devDependencies: { '@types/node': TYPES_NODE } };
+        writeFileSync(join(dir, 'package.json'), JSON.stringify(pkg, null, 2));
+        for (const [name, text] of Object.entries(APP_FILES)) writeFileSync(join(dir, name), text);
+        const [command, ...args] = MANAGERS[manager];
+        expectSuccess(`${manager} install`, await run(command, args, dir, installEnv));
+        apps[manager] = dir;
+      }),
+    );
+  }, 300_000);
+
+  afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+  test('the tarball holds compiled code, declarations with maps, README and LICENSE, and depends on exactly what the code imports', async () => {
+    const listed = await run('tar', ['-tzf', tarball], work);
+    const files = listed.stdout.split('\n').map((f) => f.replace(/^package\//, ''));
+    expect(files).toEqual(expect.arrayContaining(['README.md', 'LICENSE', 'package.json', 'dist/index.js', 'dist/index.d.ts', 'dist/index.d.ts.map', 'src/index.ts', 'bin/cli.js']));
+    const installed = join(apps.npm, 'node_modules/@planet-auth/sdk');
+    const pkg = JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8')) as Record<string, unknown> & { dependencies: Record<string, string> };
+    expect(pkg).toMatchObject({ license: 'MIT', types: './dist/index.d.ts', exports: { '.': { types: './dist/index.d.ts' }, './package.json': './package.json' } });
+    const imported = new Set<string>();
+    const walk = (dir: string): void => {
+      for (const entry of readdirSync(dir, { withFileTypes: true })) {
+        const full = join(dir, entry.name);
+        if (entry.isDirectory()) walk(full);
+        else if (/\.(js|d\.ts)$/.test(entry.name)) for (const name of importedPackages(readFileSync(full, 'utf8'))) imported.add(name);
+      }
+    };
+    walk(join(installed, 'dist'));
+    expect(Object.keys(pkg.dependencies).sort()).toEqual([...imported].sort());
+    expectSuccess('npm ls --all', await run('npm', ['ls', '--all'], apps.npm, { ...process.env, HOME: REAL_HOME }));
+  });
+
+  describe.each(Object.keys(MANAGERS) as Manager[])('installed with %s', (manager) => {
+    test('type-checks under strict settings with TypeScript 5.4 and 5.9, nodenext and bundler resolution', async () => {
+      const checks = Object.entries(TYPESCRIPTS).flatMap(([version, tsc]) =>
+        ['nodenext', 'bundler'].map(async (resolution) => ({ what: `tsc ${version} ${resolution}`, result: await run(process.execPath, [tsc, '-p', `tsconfig.${resolution}.json`], apps[manager]) })),
+      );
+      for (const { what, result } of await Promise.all(checks)) expectSuccess(`${manager}: ${what}`, result);
+    });
+
+    test('runs as an ES module, with require() and as esbuild bundles, logging in and calling the API', async () => {
+      const dir = apps[manager];
+      const esbuild = join(BIN, 'esbuild');
+      expectSuccess('esbuild esm', await run(esbuild, ['app.ts', '--bundle', '--platform=node', '--format=esm', '--outfile=bundle.mjs', '--log-level=warning', ESM_REQUIRE_BANNER], dir));
+      expectSuccess('esbuild cjs', await run(esbuild, ['app.cjs', '--bundle', '--platform=node', '--format=cjs', '--outfile=bundle.cjs', '--log-level=warning'], dir));
+      const programs = ['app.mjs', 'app.cjs', 'bundle.mjs', 'bundle.cjs'];
+      for (const program of programs) {
+        const result = await run(process.execPath, [program, program], dir);
+        expectSuccess(`${manager}: node ${program}`, result);
+        expect(JSON.parse(result.stdout)).toEqual({ how: program, status: 200, searches: 2, storage: 'disk', loggedIn: true });
+        expect(findLeaks({ what: program, stdout: result.stdout, stderr: result.stderr })).toEqual([]);
+      }
+      // The first program logs in and saves the session on disk; the others reuse it.
+      expect(fixture.server().count('token:client_credentials')).toBe(1);
+      expect(fixture.server().count('api:ok')).toBe(programs.length);
+    });
+  });
+});
