@@ -123,7 +123,8 @@ export function emitPackageFiles(ir: SpecIR, inputs: PackageInputs): Map<string,
     bin: { [ir.sdk.cliName]: './bin/cli.js' },
     // src/ ships so the declaration maps lead an editor's go-to-definition to the source.
     files: ['bin', 'dist', 'src', 'docs', 'examples'],
-    scripts: { build: 'tsc -p tsconfig.json', prepack: 'npm run build' },
+    // A clean build before packing, so no output of a removed module ships.
+    scripts: { build: 'tsc -p tsconfig.json', prepack: `node -e "require('node:fs').rmSync('dist', { recursive: true, force: true })" && npm run build` },
     dependencies: dependenciesOf(inputs, ir.sdk.packageName),
   };
   const tsconfig = {
