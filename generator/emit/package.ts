@@ -123,8 +123,13 @@ export function emitPackageFiles(ir: SpecIR, inputs: PackageInputs): Map<string,
     bin: { [ir.sdk.cliName]: './bin/cli.js' },
     // src/ ships so the declaration maps lead an editor's go-to-definition to the source.
     files: ['bin', 'dist', 'src', 'docs', 'examples'],
-    // A clean build before packing, so no output of a removed module ships.
-    scripts: { build: 'tsc -p tsconfig.json', prepack: `node -e "require('node:fs').rmSync('dist', { recursive: true, force: true })" && npm run build` },
+    // A clean build before packing, so no output of a removed module ships; the
+    // API reference ships too (dist/api), so the docs page's link to it works.
+    scripts: {
+      build: 'tsc -p tsconfig.json',
+      docs: 'typedoc',
+      prepack: `node -e "require('node:fs').rmSync('dist', { recursive: true, force: true })" && npm run build && npm run docs`,
+    },
     dependencies: dependenciesOf(inputs, ir.sdk.packageName),
   };
   const tsconfig = {
@@ -144,6 +149,20 @@ export function emitPackageFiles(ir: SpecIR, inputs: PackageInputs): Map<string,
     },
     include: ['src'],
   };
+  // The API reference: every exported symbol must carry a doc comment, or
+  // the build of the reference (and so packing) fails.
+  const typedoc = {
+    entryPoints: ['src/index.ts'],
+    tsconfig: 'tsconfig.json',
+    out: 'dist/api',
+    name: ir.sdk.packageName,
+    readme: 'README.md',
+    disableSources: true,
+    excludePrivate: true,
+    excludeInternal: true,
+    validation: { notExported: true, invalidLink: true, notDocumented: true },
+    treatValidationWarningsAsErrors: true,
+  };
   const bin = [
     '#!/usr/bin/env node',
     ...headerLines([ir.sdk.source]).map((l) => `// ${l}`),
@@ -160,5 +179,6 @@ export function emitPackageFiles(ir: SpecIR, inputs: PackageInputs): Map<string,
     ['README.md', readme(ir, inputs.templatesDir)],
     ['package.json', JSON.stringify(pkg, null, 2) + '\n'],
     ['tsconfig.json', slashHeader([ir.sdk.source]) + JSON.stringify(tsconfig, null, 2) + '\n'],
+    ['typedoc.json', slashHeader([ir.sdk.source]) + JSON.stringify(typedoc, null, 2) + '\n'],
   ]);
 }
