@@ -58,12 +58,13 @@ export function emitAll(ir: SpecIR, inputs: GeneratorInputs): Map<string, string
   const put = (prefix: string, entries: Map<string, string>) => {
     for (const [path, text] of entries) files.set(prefix + path, text);
   };
-  const sources = new Map([...emitTypeScript(ir), ...[...copyRuntime(inputs.templatesDir)].map(([p, t]) => [`runtime/${p}`, t] as const)]);
-  put('src/', sources);
-  put('', emitPackageFiles(ir, { ...inputs, sources }));
+  put('src/', emitTypeScript(ir));
+  put('src/runtime/', copyRuntime(inputs.templatesDir));
   const examples = emitExamples(ir, join(inputs.templatesDir, 'examples'));
   put('examples/', examples);
   put('docs/', emitDocs(ir, join(inputs.templatesDir, 'docs'), examples));
+  const sources = new Map([...files].filter(([path]) => path.startsWith('src/')).map(([path, text]) => [path.slice('src/'.length), text]));
+  put('', emitPackageFiles(ir, { ...inputs, sources }));
   return new Map([...files.entries()].sort(([a], [b]) => (a < b ? -1 : 1)));
 }
 

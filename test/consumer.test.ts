@@ -182,6 +182,22 @@ describe('the packed package in fresh apps', () => {
     expectSuccess('npm ls --all', await run('npm', ['ls', '--all'], apps.npm, { ...process.env, HOME: REAL_HOME }));
   });
 
+  test('the docs page covers the lifecycle, links to the API reference shipped with it, and names nothing a package user lacks', () => {
+    const installed = join(apps.npm, 'node_modules/@planet-auth/sdk');
+    const [header, ...body] = readFileSync(join(installed, 'docs/application-managed-sessions.md'), 'utf8').split('\n');
+    expect(header).toMatch(/^<!-- Code generated .* -->$/);
+    const page = body.join('\n');
+    expect(page).not.toMatch(/spec\/|npm run|dev-server/);
+    for (const call of ['getAccessToken()', 'refresh()', 'logout()', 'sessionStatus()', 'fromProfile(', 'fromUserDefaultSession()', 'session.fetch', 'ensureInitialized()']) {
+      expect(page).toContain(call.replace('session.fetch', '.fetch(pathOrUrl'));
+    }
+    for (const code of ['ERR_NOT_LOGGED_IN', 'ERR_TOKEN_REQUEST', 'ERR_NETWORK', 'ERR_STATE_CORRUPT']) expect(page).toContain(code);
+    expect(page).toMatch(/client secret, \*\*in plain text\*\*/);
+    expect(page).toContain('and to `planet` alone for a service account');
+    expect(page).toContain('](../dist/api/index.html)');
+    expect(readFileSync(join(installed, 'dist/api/index.html'), 'utf8')).toContain('PlanetAuthError');
+  });
+
   describe.each(Object.keys(MANAGERS) as Manager[])('installed with %s', (manager) => {
     test('type-checks under strict settings', async () => {
       for (const [what, result] of await checks[manager]) expectSuccess(`${manager}: ${what}`, result);

@@ -2,6 +2,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatDiagnostics, SpecError } from '../generator/diagnostics.js';
+import { exampleForReaders } from '../generator/emit/docs.js';
 import { emitAll, generate, projectInputs, specToIR } from '../generator/pipeline.js';
 import { checkOutput, writeOutput } from '../generator/write.js';
 import { ROOT, scratchDir, specCopy, typecheckGenerated } from './support/spec-fixture.js';
@@ -49,7 +50,7 @@ describe('the real spec', () => {
     const { files } = generate(inputs);
     const docs = files.get('docs/application-managed-sessions.md')!;
     for (const [path, text] of files) {
-      if (path.startsWith('examples/')) expect(docs).toContain(text);
+      if (path.startsWith('examples/')) expect(docs).toContain(exampleForReaders(text));
     }
     expect(docs).toContain('PLANET_AUTH_ISSUER');
   });
