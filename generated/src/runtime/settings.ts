@@ -60,16 +60,19 @@ export interface SdkSettings {
     readonly profile: string;
     readonly clientId: string;
     readonly clientSecret: string;
+    /** Set to log every protocol step to stderr (secrets and tokens redacted). */
+    readonly debug: string;
   };
   readonly disk: { readonly root: string; readonly defaultsFile: string; readonly defaultProfile: string };
   readonly flows: readonly FlowDescriptor[];
   readonly builtinProfiles?: readonly BuiltinProfile[];
 }
 
+/** What the environment variables named in the spec say, each undefined when unset. */
 export interface ServerSettings {
-  readonly issuer: string;
-  readonly audience: string;
-  readonly apiBaseUrl: string;
+  readonly issuer: string | undefined;
+  readonly audience: string | undefined;
+  readonly apiBaseUrl: string | undefined;
 }
 
 function envValue(name: string): string | undefined {
@@ -77,12 +80,17 @@ function envValue(name: string): string | undefined {
   return value === undefined || value.trim() === '' ? undefined : value.trim();
 }
 
-/** Built-in server settings, overridden by the environment variables the spec names. */
+/**
+ * The server settings the environment overrides. Precedence, highest first:
+ * an option in code, these variables, the flow's own authorization server,
+ * the SDK's built-in settings.
+ */
 export function serverSettings(settings: SdkSettings): ServerSettings {
+  const audience = envValue(settings.env.audience);
   return {
-    issuer: envValue(settings.env.issuer) ?? settings.issuer,
-    audience: envValue(settings.env.audience) ?? settings.audience,
-    apiBaseUrl: envValue(settings.env.apiBaseUrl) ?? settings.apiBaseUrl,
+    issuer: envValue(settings.env.issuer),
+    audience,
+    apiBaseUrl: envValue(settings.env.apiBaseUrl),
   };
 }
 
