@@ -4,12 +4,15 @@
 // module resolutions, and run as an ES module, as CommonJS and as esbuild
 // bundles, each logging in as a service account against the embedded server.
 import { execFile } from 'node:child_process';
+import { createServer, type IncomingMessage } from 'node:http';
+import { connect, type AddressInfo, type Socket } from 'node:net';
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
 import { importedPackages } from '../generator/emit/package.js';
 import { findLeaks } from './support/secrets.js';
 import { useEmbeddedServer } from './support/server-fixture.js';
+import { M2M_CLIENT_ID, M2M_CLIENT_SECRET, startAuthServer, type RunningServer } from './server/auth-server.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const BIN = join(ROOT, 'node_modules', '.bin');
@@ -93,17 +96,23 @@ try {
   'tsconfig.bundler.json': JSON.stringify({ compilerOptions: { ...STRICT, module: 'esnext', moduleResolution: 'bundler' }, files: ['app.ts'] }),
 };
 
-// Every TypeScript version and resolution with npm's layout; pnpm's symlinked
-// and yarn's hoisted layouts once each, since only where files sit differs.
+// Every TypeScript version and resolution with npm's layout, plus the
+// two-server program and the settings `tsc --init` writes (types: [], so the
+// declarations must bring in Node's types themselves); pnpm's symlinked and
+// yarn's hoisted layouts fewer times, since only where files sit differs.
 const TYPE_CHECKS: Record<Manager, readonly string[]> = {
-  npm: ['5.4 nodenext', '5.4 bundler', '5.9 nodenext', '5.9 bundler'],
+  npm: ['5.4 nodenext', '5.4 bundler', '5.9 nodenext', '5.9 bundler', '5.9 servers', '5.9 init'],
   pnpm: ['5.4 bundler', '5.9 nodenext'],
   yarn: ['5.9 nodenext'],
 };
 
-function typeCheck(dir: string, check: string): Promise<Run> {
-  const [version, resolution] = check.split(' ') as [keyof typeof TYPESCRIPTS, string];
-  return run(process.execPath, [TYPESCRIPTS[version], '-p', `tsconfig.${resolution}.json`], dir);
+async function typeCheck(dir: string, check: string): Promise<Run> {
+  const [version, project] = check.split(' ') as [keyof typeof TYPESCRIPTS, string];
+  const tsc = TYPESCRIPTS[version];
+  if (project !== 'init') return run(process.execPath, [tsc, '-p', `tsconfig.${project}.json`], dir);
+  const init = await run(process.execPath, [tsc, '--init'], dir);
+  if (init.code !== 0) return init;
+  return run(process.execPath, [tsc, '-p', 'tsconfig.json', '--skipLibCheck', 'false', '--noEmit'], dir);
 }
 
 /** Runs the jobs `lanes` at a time, in order; one promise per job. */
@@ -114,6 +123,66 @@ function inLanes<T>(jobs: readonly (() => Promise<T>)[], lanes: number): Promise
     tails[i % lanes] = result.catch(() => undefined);
     return result;
   });
+}
+
+const UNDICI = '7.30.2';
+
+// Two servers chosen in code (no environment variable names them), each with
+// its own session; the second through an HTTP proxy by undici's fetch, as
+// the README shows.
+const NPM_APP_FILES: Record<string, string> = {
+  'servers.ts': `import { Auth, Session, type FetchFunction } from '@planet-auth/sdk';
+import { ProxyAgent, fetch as undiciFetch, type RequestInfo, type RequestInit } from 'undici';
+
+interface Server {
+  readonly issuer: string;
+  readonly apiBaseUrl: string;
+  readonly audience: string;
+}
+const [first, second] = [process.argv[2], process.argv[3]].map((arg) => JSON.parse(arg ?? '{}') as Server) as [Server, Server];
+const proxy = new ProxyAgent(process.argv[4] ?? '');
+const proxiedFetch: FetchFunction = async (input, init) =>
+  (await undiciFetch(input as RequestInfo, { ...init, dispatcher: proxy } as RequestInit)) as unknown as Response;
+
+const credentials = { clientId: process.env['TEST_CLIENT_ID'] ?? '', clientSecret: process.env['TEST_CLIENT_SECRET'] ?? '' };
+const direct = Auth.fromOAuthM2M({ ...credentials, ...first, profileName: 'first' });
+const proxied = Auth.fromOAuthM2M({ ...credentials, ...second, profileName: 'second', fetch: proxiedFetch });
+const results: unknown[] = [];
+for (const auth of [direct, proxied]) {
+  const response = await new Session(auth).fetch('/data/v1/searches');
+  const status = await auth.sessionStatus();
+  results.push({ profile: status.profile, issuer: status.issuer, api: response.status, loggedIn: status.loggedIn });
+}
+console.log(JSON.stringify(results));
+await proxy.close();
+`,
+  'tsconfig.servers.json': JSON.stringify({ compilerOptions: { ...STRICT, module: 'nodenext', moduleResolution: 'nodenext' }, files: ['servers.ts'] }),
+};
+
+/** An HTTP proxy on 127.0.0.1 that tunnels CONNECT requests and records where to. */
+async function startConnectProxy(): Promise<{ url: string; targets: string[]; close: () => Promise<void> }> {
+  const targets: string[] = [];
+  const server = createServer((_req, res) => res.writeHead(405).end());
+  server.on('connect', (req: IncomingMessage, client: Socket, head: Buffer) => {
+    const target = req.url ?? '';
+    targets.push(target);
+    const [host, port] = [target.slice(0, target.lastIndexOf(':')), Number(target.slice(target.lastIndexOf(':') + 1))];
+    const upstream = connect(port, host, () => {
+      client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+      upstream.write(head);
+      upstream.pipe(client);
+      client.pipe(upstream);
+    });
+    upstream.on('error', () => client.destroy());
+    client.on('error', () => upstream.destroy());
+  });
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    targets,
+    close: () => new Promise<void>((done) => server.close(() => done())),
+  };
 }
 
 const ESM_REQUIRE_BANNER = "--banner:js=import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);";
@@ -132,17 +201,17 @@ describe('the packed package in fresh apps', () => {
     cpSync(join(ROOT, 'generated'), source, { recursive: true, filter: (from) => !/[\\/](dist|node_modules)$/.test(from) });
     symlinkSync(join(ROOT, 'node_modules'), join(work, 'source', 'node_modules'));
     const packEnv = { ...process.env, PATH: `${BIN}${delimiter}${process.env['PATH'] ?? ''}` };
-    const packed = await run('npm', ['pack', '--json', '--pack-destination', work, '--loglevel=error'], source, packEnv);
-    expectSuccess('npm pack', packed);
-    tarball = join(work, (JSON.parse(packed.stdout) as { filename: string }[])[0]!.filename);
+    expectSuccess('npm pack', await run('npm', ['pack', '--pack-destination', work, '--loglevel=error'], source, packEnv));
+    tarball = join(work, readdirSync(work).find((name) => name.endsWith('.tgz'))!);
     const installEnv = { ...process.env, HOME: REAL_HOME, npm_config_update_notifier: 'false' };
     await Promise.all(
       (Object.keys(MANAGERS) as Manager[]).map(async (manager) => {
         const dir = join(work, manager);
         mkdirSync(dir);
-        const pkg = { name: `consumer-${manager}`, private: true, type: 'module', dependencies: { '@planet-auth/sdk': `file:${tarball}` }, devDependencies: { '@types/node': TYPES_NODE } };
+        const extra = manager === 'npm' ? { undici: UNDICI } : {};
+        const pkg = { name: `consumer-${manager}`, private: true, type: 'module', dependencies: { '@planet-auth/sdk': `file:${tarball}`, ...extra }, devDependencies: { '@types/node': TYPES_NODE } };
         writeFileSync(join(dir, 'package.json'), JSON.stringify(pkg, null, 2));
-        for (const [name, text] of Object.entries(APP_FILES)) writeFileSync(join(dir, name), text);
+        for (const [name, text] of Object.entries({ ...APP_FILES, ...(manager === 'npm' ? NPM_APP_FILES : {}) })) writeFileSync(join(dir, name), text);
         const [command, ...args] = MANAGERS[manager];
         expectSuccess(`${manager} install`, await run(command, args, dir, installEnv));
         apps[manager] = dir;
@@ -160,7 +229,42 @@ describe('the packed package in fresh apps', () => {
     }
   }, 300_000);
 
-  afterAll(() => rmSync(work, { recursive: true, force: true }));
+  let second: RunningServer | undefined;
+  let proxy: Awaited<ReturnType<typeof startConnectProxy>> | undefined;
+  beforeAll(async () => {
+    second = await startAuthServer();
+    proxy = await startConnectProxy();
+  });
+
+  afterAll(async () => {
+    await second?.close();
+    await proxy?.close();
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  test('two servers in one process, chosen in code, each with its own session; one through a proxy by a custom fetch', async () => {
+    const dir = apps.npm;
+    expectSuccess('esbuild servers.ts', await run(join(BIN, 'esbuild'), ['servers.ts', '--format=esm', '--platform=node', '--outfile=servers.mjs', '--log-level=warning'], dir));
+    const [a, b] = [fixture.server(), second!];
+    b.resetCounts();
+    const where = (s: RunningServer) => JSON.stringify({ issuer: s.issuer, apiBaseUrl: s.apiBaseUrl, audience: s.audience });
+    // No variable names a server: the code alone chooses.
+    const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(PLANET_|PL_AUTH_)/.test(name)));
+    const result = await run(process.execPath, ['servers.mjs', where(a), where(b), proxy!.url], dir, { ...env, TEST_CLIENT_ID: M2M_CLIENT_ID, TEST_CLIENT_SECRET: M2M_CLIENT_SECRET });
+    expectSuccess('node servers.mjs', result);
+    expect(JSON.parse(result.stdout)).toEqual([
+      { profile: 'first', issuer: a.issuer, api: 200, loggedIn: true },
+      { profile: 'second', issuer: b.issuer, api: 200, loggedIn: true },
+    ]);
+    for (const server of [a, b]) {
+      expect(server.count('token:client_credentials')).toBe(1);
+      expect(server.count('api:ok')).toBe(1);
+    }
+    const authority = (url: string) => new URL(url).host;
+    expect(new Set(proxy!.targets)).toEqual(new Set([authority(b.issuer), authority(b.apiBaseUrl)]));
+    for (const profile of ['first', 'second']) expect(readdirSync(join(fixture.home(), '.planet', profile))).toContain('token.json');
+    expect(findLeaks({ what: 'servers.mjs', stdout: result.stdout, stderr: result.stderr })).toEqual([]);
+  });
 
   test('the tarball holds compiled code, declarations with maps, README and LICENSE, and depends on exactly what the code imports', async () => {
     const listed = await run('tar', ['-tzf', tarball], work);
@@ -195,7 +299,7 @@ describe('the packed package in fresh apps', () => {
     expect(page).toMatch(/client secret, \*\*in plain text\*\*/);
     expect(page).toContain('and to `planet` alone for a service account');
     expect(page).toContain('](../dist/api/index.html)');
-    expect(readFileSync(join(installed, 'dist/api/index.html'), 'utf8')).toContain('PlanetAuthError');
+    expect(readFileSync(join(installed, 'dist/api/classes/PlanetAuthError.html'), 'utf8')).toContain('Stable identifier of the kind of failure');
   });
 
   describe.each(Object.keys(MANAGERS) as Manager[])('installed with %s', (manager) => {

@@ -8,4 +8,6 @@ export { SDK_SETTINGS } from './settings.js';
 export type { ObjectStorageProvider } from './storage-provider.js';
 export { Session } from './runtime/session.js';
 export type { DeviceLoginInfo, DeviceLoginCompleteOptions, EnsureInitializedOptions, UserLoginOptions } from './runtime/auth-core.js';
+export type { AuthCore, LogoutOptions, LogoutResult, SessionStatus, SignalOptions, TokenEvent, TokenListenerOptions } from './runtime/auth-core.js';
+export type { FetchFunction, Logger, LogRecord } from './runtime/hooks.js';
 export * from './runtime/errors.js';

@@ -12,6 +12,8 @@ import { TemplateSet } from './handlebars.js';
 export const LICENSE_HOLDER = 'Planet auth SDK contributors';
 /** Node 20.19 is the first 20.x that loads this ES module from `require()` without a flag. */
 export const NODE_ENGINES = '>=20.19';
+/** The Node type declarations the package's declarations are checked against. */
+export const NODE_TYPES = '>=20';
 
 export interface PackageInputs {
   /** The workspace's `dependencies`: where the versions of imported packages come from. */
@@ -96,9 +98,11 @@ function readme(ir: SpecIR, templatesDir: string): string {
     sessionClass: ir.sdk.classes.session,
     cliName: ir.sdk.cliName,
     nodeEngines: NODE_ENGINES,
+    nodeTypes: NODE_TYPES,
     m2mFactory: m2m?.factory ?? '',
     flows: ir.flows.map((f) => ({ factory: f.factory, title: f.title })),
     storages: ir.storages.map((s) => ({ title: s.title })),
+    debugVariable: ir.sdk.environment.debug.name,
     environment: Object.values(ir.sdk.environment).map((e) => ({ name: e.name, doc: e.doc.replace(/\s*\n\s*/g, ' ').trim() })),
     licenseHolder: LICENSE_HOLDER,
   });
@@ -131,6 +135,10 @@ export function emitPackageFiles(ir: SpecIR, inputs: PackageInputs): Map<string,
       prepack: `node -e "require('node:fs').rmSync('dist', { recursive: true, force: true })" && npm run build && npm run docs`,
     },
     dependencies: dependenciesOf(inputs, ir.sdk.packageName),
+    // The declarations name Node's types (fetch, AbortSignal, util.inspect):
+    // TypeScript users need them, JavaScript users do not.
+    peerDependencies: { '@types/node': NODE_TYPES },
+    peerDependenciesMeta: { '@types/node': { optional: true } },
   };
   const tsconfig = {
     compilerOptions: {
@@ -149,8 +157,9 @@ export function emitPackageFiles(ir: SpecIR, inputs: PackageInputs): Map<string,
     },
     include: ['src'],
   };
-  // The API reference: every exported symbol must carry a doc comment, or
-  // the build of the reference (and so packing) fails.
+  // The API reference. Undocumented symbols are warnings here, so packing
+  // still ships a reference; the workspace's `npm run docs` (run in CI)
+  // makes them errors.
   const typedoc = {
     entryPoints: ['src/index.ts'],
     tsconfig: 'tsconfig.json',
@@ -161,7 +170,8 @@ export function emitPackageFiles(ir: SpecIR, inputs: PackageInputs): Map<string,
     excludePrivate: true,
     excludeInternal: true,
     validation: { notExported: true, invalidLink: true, notDocumented: true },
-    treatValidationWarningsAsErrors: true,
+    // What the factories and SDK_SETTINGS carry inside; users never build these.
+    intentionallyNotExported: ['ClientOptions', 'FlowDescriptor', 'SdkSettings'],
   };
   const bin = [
     '#!/usr/bin/env node',

@@ -247,6 +247,9 @@ function indexFile(ir: SpecIR, project: Project): string {
     `export type { ${ir.sdk.storageProvider.interface} } from './storage-provider.js';`,
     `export { ${sessionExport} } from './runtime/session.js';`,
     `export type { DeviceLoginInfo, DeviceLoginCompleteOptions, EnsureInitializedOptions, UserLoginOptions } from './runtime/auth-core.js';`,
+    // Every type a public signature names, so users can name it too.
+    `export type { AuthCore, LogoutOptions, LogoutResult, SessionStatus, SignalOptions, TokenEvent, TokenListenerOptions } from './runtime/auth-core.js';`,
+    `export type { FetchFunction, Logger, LogRecord } from './runtime/hooks.js';`,
     `export * from './runtime/errors.js';`,
   ]);
 }
