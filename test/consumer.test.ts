@@ -292,8 +292,8 @@ describe('the packed package in fresh apps', () => {
     expect(header).toMatch(/^<!-- Code generated .* -->$/);
     const page = body.join('\n');
     expect(page).not.toMatch(/spec\/|npm run|dev-server/);
-    for (const call of ['getAccessToken()', 'refresh()', 'logout()', 'sessionStatus()', 'fromProfile(', 'fromUserDefaultSession()', 'session.fetch', 'ensureInitialized()']) {
-      expect(page).toContain(call.replace('session.fetch', '.fetch(pathOrUrl'));
+    for (const call of ['getAccessToken()', 'getRequestHeaders()', '.fetch(pathOrUrl', 'refresh()', 'onTokens(', 'logout()', 'sessionStatus()', 'fromProfile(', 'fromUserDefaultSession()', 'ensureInitialized()']) {
+      expect(page).toContain(call);
     }
     for (const code of ['ERR_NOT_LOGGED_IN', 'ERR_TOKEN_REQUEST', 'ERR_NETWORK', 'ERR_STATE_CORRUPT']) expect(page).toContain(code);
     expect(page).toMatch(/client secret, \*\*in plain text\*\*/);
