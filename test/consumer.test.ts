@@ -264,7 +264,7 @@ describe('the packed package in fresh apps', () => {
     expect(new Set(proxy!.targets)).toEqual(new Set([authority(b.issuer), authority(b.apiBaseUrl)]));
     for (const profile of ['first', 'second']) expect(readdirSync(join(fixture.home(), '.planet', profile))).toContain('token.json');
     expect(findLeaks({ what: 'servers.mjs', stdout: result.stdout, stderr: result.stderr })).toEqual([]);
-  });
+  }, 120_000);
 
   test('the tarball holds compiled code, declarations with maps, README and LICENSE, and depends on exactly what the code imports', async () => {
     const listed = await run('tar', ['-tzf', tarball], work);
@@ -272,7 +272,12 @@ describe('the packed package in fresh apps', () => {
     expect(files).toEqual(expect.arrayContaining(['README.md', 'LICENSE', 'package.json', 'dist/index.js', 'dist/index.d.ts', 'dist/index.d.ts.map', 'src/index.ts', 'bin/cli.js']));
     const installed = join(apps.npm, 'node_modules/@planet-auth/sdk');
     const pkg = JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8')) as Record<string, unknown> & { dependencies: Record<string, string> };
-    expect(pkg).toMatchObject({ license: 'MIT', types: './dist/index.d.ts', exports: { '.': { types: './dist/index.d.ts' }, './package.json': './package.json' } });
+    expect(pkg).toMatchObject({
+      license: 'MIT',
+      types: './dist/index.d.ts',
+      exports: { '.': { types: './dist/index.d.ts' }, './package.json': './package.json' },
+      peerDependenciesMeta: { '@types/node': { optional: true } },
+    });
     const imported = new Set<string>();
     const walk = (dir: string): void => {
       for (const entry of readdirSync(dir, { withFileTypes: true })) {
@@ -322,6 +327,6 @@ describe('the packed package in fresh apps', () => {
       // The first program logs in and saves the session on disk; the others reuse it.
       expect(fixture.server().count('token:client_credentials')).toBe(1);
       expect(fixture.server().count('api:ok')).toBe(programs.length);
-    });
+    }, 120_000);
   });
 });
