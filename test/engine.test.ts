@@ -1,7 +1,6 @@
 // The session engine under stress from outside: storage that fails, clocks
 // that disagree, servers that hang, lie or shout, APIs that reject every
 // token, and the configuration an application passes in code.
-import { execFile } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { existsSync, readFileSync } from 'node:fs';
@@ -13,6 +12,7 @@ import type { LogRecord } from '../generated/src/runtime/hooks.js';
 import { SDK_SETTINGS } from '../generated/src/settings.js';
 import { M2M_CLIENT_ID, M2M_CLIENT_SECRET, USER_CLIENT_ID, issuedSecrets, startAuthServer, type RunningServer } from './server/auth-server.js';
 import { expiredToken } from './support/scenarios.js';
+import { FlakyStorage, clockSkewRuns, runNode, writeFailureRounds } from './support/engine-scenarios.js';
 import { useEmbeddedServer } from './support/server-fixture.js';
 import { scriptedUserLogin } from './support/user-agent.js';
 
@@ -23,42 +23,6 @@ beforeEach(() => {
   server = fixture.server();
   home = fixture.home();
 });
-
-/** Application storage in a Map whose writes can be made to fail. */
-class FlakyStorage implements ObjectStorageProvider {
-  readonly objects = new Map<string, Record<string, unknown>>();
-  failWrites = 0;
-  failReads = false;
-  async loadObj(key: string) {
-    if (this.failReads) throw new Error('storage offline');
-    const value = this.objects.get(key);
-    if (!value) throw new Error(`no object ${key}`);
-    return structuredClone(value);
-  }
-  async saveObj(key: string, data: Record<string, unknown>) {
-    if (this.failWrites > 0) {
-      this.failWrites--;
-      throw new Error('disk full');
-    }
-    this.objects.set(key, structuredClone(data));
-  }
-  async objExists(key: string) {
-    if (this.failReads) throw new Error('storage offline');
-    return this.objects.has(key);
-  }
-  async mtime() {
-    return Date.now() / 1000;
-  }
-  async objRename(src: string, dst: string) {
-    const value = this.objects.get(src);
-    if (!value) throw new Error(`no object ${src}`);
-    this.objects.set(dst, value);
-    this.objects.delete(src);
-  }
-  async deleteObj(key: string) {
-    this.objects.delete(key);
-  }
-}
 
 const TOKEN_KEY = (profile: string) => `.planet/${profile}/token.json`;
 
@@ -76,15 +40,6 @@ async function rejection(promise: Promise<unknown>): Promise<Error & { code?: st
     },
     (error: unknown) => error as Error,
   );
-}
-
-/** Runs node with `args` without blocking this process, which serves the embedded server. */
-function runNode(args: string[], env: Record<string, string | undefined>): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolveRun) => {
-    execFile(process.execPath, args, { env, encoding: 'utf8', timeout: 30_000 }, (error, stdout, stderr) => {
-      resolveRun({ status: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
-  });
 }
 
 /** A server on 127.0.0.1 answering every request with `handler`'s status and body. */
@@ -127,6 +82,10 @@ describe('new tokens are never dropped', () => {
     expect(server.count('token:refresh_token')).toBe(2);
   });
 
+  test('three rounds of failed writes right after refreshes lose no session', async () => {
+    expect(await writeFailureRounds(server, USER_CLIENT_ID, 3)).toEqual({ rounds: 3, storageErrors: 3, refreshes: 4, lostSessions: 0 });
+  });
+
   test('errors of application storage are typed', async () => {
     const storage = new FlakyStorage();
     storage.failReads = true;
@@ -139,16 +98,8 @@ describe('new tokens are never dropped', () => {
 });
 
 describe('refresh timing does not depend on this machine agreeing with the server clock', () => {
-  const worker = resolve(import.meta.dirname, 'support/workers/shifted-clock.mjs');
   test.each([3000, -3000])('clock shifted %i s: no extra refresh in one process or the next', async (shift) => {
-    const run = () => runNode([worker, String(shift), '3'], { ...process.env, HOME: home });
-    const first = await run();
-    expect(first.stderr).toBe('');
-    expect(first.status).toBe(0);
-    const second = await run();
-    expect(second.status).toBe(0);
-    expect(JSON.parse(second.stdout.trim())).toEqual({ ok: true, distinct: 1 });
-    expect(server.count('token:client_credentials')).toBe(1);
+    expect(await clockSkewRuns(server, shift, 2)).toEqual({ shiftSeconds: shift, runs: 2, failedRuns: 0, tokenRequests: 1 });
   });
 });
 

@@ -67,17 +67,27 @@ export interface LogoutResult {
 
 /** What is known about a session, without any request and without the tokens themselves. */
 export interface SessionStatus {
+  /** The profile the session is saved under. */
   readonly profile: string;
+  /** The flow it logs in with. */
   readonly flow: string;
+  /** The `client_type` of its profile. */
   readonly clientType: string;
+  /** The client ID it logs in as. */
   readonly clientId: string;
+  /** The authorization server's issuer URL. */
   readonly issuer: string;
+  /** The scopes it asks for. */
   readonly scopes: readonly string[];
+  /** Where the session is kept. */
   readonly storage: 'memory' | 'disk' | 'provider';
+  /** Whether tokens are saved. */
   readonly loggedIn: boolean;
   /** Expiry of the access token, epoch seconds. */
   readonly expiresAt?: number;
+  /** Whether the access token has not expired yet. */
   readonly accessTokenValid: boolean;
+  /** Whether the session can be refreshed without a login. */
   readonly hasRefreshToken: boolean;
 }
 
@@ -89,7 +99,9 @@ export interface TokenEvent {
   readonly accessToken?: string;
   /** When it expires, epoch seconds on this machine's clock; absent when nothing says. */
   readonly expiresAt?: number;
+  /** The scopes the server granted, when it said. */
   readonly scope?: string;
+  /** The OpenID Connect ID token, when there is one. */
   readonly idToken?: string;
   /** Only for listeners that asked for it with `includeRefreshToken`. */
   readonly refreshToken?: string;
@@ -205,6 +217,11 @@ function raceSignal<T>(promise: Promise<T>, signal: AbortSignal | undefined, wha
   });
 }
 
+/**
+ * One OAuth2 session: logs in with its flow, hands out fresh access tokens,
+ * and keeps the session where its options say. The generated `Auth` class
+ * extends it with a factory per flow.
+ */
 export class AuthCore {
   /** The profile this session is saved under (lowercased). */
   readonly profileName: string;
@@ -235,6 +252,10 @@ export class AuthCore {
   #freshAfterRejection: string | undefined;
   readonly #listeners = new Set<{ listener: (event: TokenEvent) => void; includeRefreshToken: boolean }>();
 
+  /**
+   * A session of flow `flowId` of `settings`; the generated factories call
+   * this. Throws `ConfigError` for options that cannot work.
+   */
   constructor(settings: SdkSettings, flowId: string, options: ClientOptions) {
     const flow = flowById(settings, flowId);
     const resolved = resolveOptions(flow, options);
