@@ -97,11 +97,11 @@ try {
 };
 
 // Every TypeScript version and resolution with npm's layout, plus the
-// two-server program and the settings `tsc --init` writes (types: [], so the
+// two-server program, a CommonJS module and the settings `tsc --init` writes (types: [], so the
 // declarations must bring in Node's types themselves); pnpm's symlinked and
 // yarn's hoisted layouts fewer times, since only where files sit differs.
 const TYPE_CHECKS: Record<Manager, readonly string[]> = {
-  npm: ['5.4 nodenext', '5.4 bundler', '5.9 nodenext', '5.9 bundler', '5.9 servers', '5.9 init'],
+  npm: ['5.4 nodenext', '5.4 bundler', '5.9 nodenext', '5.9 bundler', '5.9 servers', '5.9 cjs', '5.9 init'],
   pnpm: ['5.4 bundler', '5.9 nodenext'],
   yarn: ['5.9 nodenext'],
 };
@@ -157,6 +157,12 @@ console.log(JSON.stringify(results));
 await proxy.close();
 `,
   'tsconfig.servers.json': JSON.stringify({ compilerOptions: { ...STRICT, module: 'nodenext', moduleResolution: 'nodenext' }, files: ['servers.ts'] }),
+  // CommonJS TypeScript: TypeScript 5.8 and later type require(esm), as the README says.
+  'app.cts': `import { Auth, type SessionStatus } from '@planet-auth/sdk';
+const describe = (status: SessionStatus): string => status.profile;
+console.log(typeof Auth.fromOAuthM2M, describe);
+`,
+  'tsconfig.cjs.json': JSON.stringify({ compilerOptions: { ...STRICT, module: 'nodenext', moduleResolution: 'nodenext' }, files: ['app.cts'] }),
 };
 
 /** An HTTP proxy on 127.0.0.1 that tunnels CONNECT requests and records where to. */
