@@ -110,9 +110,13 @@ async function typeCheck(dir: string, check: string): Promise<Run> {
   const [version, project] = check.split(' ') as [keyof typeof TYPESCRIPTS, string];
   const tsc = TYPESCRIPTS[version];
   if (project !== 'init') return run(process.execPath, [tsc, '-p', `tsconfig.${project}.json`], dir);
-  const init = await run(process.execPath, [tsc, '--init'], dir);
+  // A folder of its own, since the settings of `tsc --init` take every file below them.
+  const initDir = join(dir, 'init');
+  mkdirSync(initDir);
+  writeFileSync(join(initDir, 'app.ts'), APP_FILES['app.ts']!);
+  const init = await run(process.execPath, [tsc, '--init'], initDir);
   if (init.code !== 0) return init;
-  return run(process.execPath, [tsc, '-p', 'tsconfig.json', '--skipLibCheck', 'false', '--noEmit'], dir);
+  return run(process.execPath, [tsc, '-p', 'tsconfig.json', '--skipLibCheck', 'false', '--noEmit'], initDir);
 }
 
 /** Runs the jobs `lanes` at a time, in order; one promise per job. */
