@@ -160,7 +160,8 @@ for (const auth of [direct, proxied]) {
 console.log(JSON.stringify(results));
 await proxy.close();
 `,
-  'tsconfig.servers.json': JSON.stringify({ compilerOptions: { ...STRICT, module: 'nodenext', moduleResolution: 'nodenext' }, files: ['servers.ts'] }),
+  // With the README's complete programs (readme-*.ts, written after install).
+  'tsconfig.servers.json': JSON.stringify({ compilerOptions: { ...STRICT, module: 'nodenext', moduleResolution: 'nodenext' }, include: ['servers.ts', 'readme-*.ts'] }),
   // CommonJS TypeScript: TypeScript 5.8 and later type require(esm), as the README says.
   'app.cts': `import { Auth, type SessionStatus } from '@planet-auth/sdk';
 const describe = (status: SessionStatus): string => status.profile;
@@ -168,6 +169,11 @@ console.log(typeof Auth.fromOAuthM2M, describe);
 `,
   'tsconfig.cjs.json': JSON.stringify({ compilerOptions: { ...STRICT, module: 'nodenext', moduleResolution: 'nodenext' }, files: ['app.cts'] }),
 };
+
+/** The README's TypeScript blocks that are whole programs (they import the package). */
+function readmePrograms(readme: string): string[] {
+  return [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!).filter((code) => /^import .* from '@planet-auth\/sdk';$/m.test(code));
+}
 
 /** An HTTP proxy on 127.0.0.1 that tunnels CONNECT requests and records where to. */
 async function startConnectProxy(): Promise<{ url: string; targets: string[]; close: () => Promise<void> }> {
@@ -225,6 +231,10 @@ describe('the packed package in fresh apps', () => {
         const [command, ...args] = MANAGERS[manager];
         expectSuccess(`${manager} install`, await run(command, args, dir, installEnv));
         apps[manager] = dir;
+        if (manager === 'npm') {
+          const readme = readFileSync(join(dir, 'node_modules/@planet-auth/sdk/README.md'), 'utf8');
+          readmePrograms(readme).forEach((code, i) => writeFileSync(join(dir, `readme-${i + 1}.ts`), code));
+        }
       }),
     );
     // Type checks are the slow part (about 10 s each here): two at a time,
@@ -299,6 +309,8 @@ describe('the packed package in fresh apps', () => {
     walk(join(installed, 'dist'));
     expect(Object.keys(pkg.dependencies).sort()).toEqual([...imported].sort());
     expectSuccess('npm ls --all', await run('npm', ['ls', '--all'], apps.npm, { ...process.env, HOME: REAL_HOME }));
+    // The README's programs are type-checked with the two-server program: the usage and the proxy.
+    expect(readdirSync(apps.npm).filter((name) => name.startsWith('readme-'))).toEqual(['readme-1.ts', 'readme-2.ts']);
   });
 
   test('the docs page covers the lifecycle, links to the API reference shipped with it, and names nothing a package user lacks', () => {
