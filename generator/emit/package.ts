@@ -99,7 +99,8 @@ function readme(ir: SpecIR, templatesDir: string): string {
     cliName: ir.sdk.cliName,
     nodeEngines: NODE_ENGINES,
     nodeTypes: NODE_TYPES,
-    m2mFactory: m2m?.factory ?? '',
+    // The examples show a service account; a spec without one still gets a factory that exists.
+    m2mFactory: (m2m ?? ir.flows[0])?.factory ?? '',
     flows: ir.flows.map((f) => ({ factory: f.factory, title: f.title })),
     storages: ir.storages.map((s) => ({ title: s.title })),
     debugVariable: ir.sdk.environment.debug.name,
