@@ -6,9 +6,9 @@
 import { execFile } from 'node:child_process';
 import { createServer, type IncomingMessage } from 'node:http';
 import { connect, type AddressInfo, type Socket } from 'node:net';
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join, resolve } from 'node:path';
+import { delimiter, dirname, join, resolve } from 'node:path';
 import { importedPackages } from '../generator/emit/package.js';
 import { findLeaks } from './support/secrets.js';
 import { useEmbeddedServer } from './support/server-fixture.js';
@@ -298,6 +298,11 @@ describe('the packed package in fresh apps', () => {
       exports: { '.': { types: './dist/index.d.ts' }, './package.json': './package.json' },
       peerDependenciesMeta: { '@types/node': { optional: true } },
     });
+    // Go-to-definition: the declaration maps lead to sources shipped with the package.
+    for (const map of ['dist/index.d.ts.map', 'dist/runtime/auth-core.d.ts.map']) {
+      const { sources } = JSON.parse(readFileSync(join(installed, map), 'utf8')) as { sources: string[] };
+      for (const source of sources) expect(existsSync(resolve(installed, dirname(map), source))).toBe(true);
+    }
     const imported = new Set<string>();
     const walk = (dir: string): void => {
       for (const entry of readdirSync(dir, { withFileTypes: true })) {
