@@ -201,7 +201,6 @@ async function startConnectProxy(): Promise<{ url: string; targets: string[]; cl
   };
 }
 
-const ESM_REQUIRE_BANNER = "--banner:js=import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);";
 
 describe('the packed package in fresh apps', () => {
   const fixture = useEmbeddedServer();
@@ -342,7 +341,7 @@ describe('the packed package in fresh apps', () => {
     test('runs as an ES module, with require() and as esbuild bundles, logging in and calling the API', async () => {
       const dir = apps[manager];
       const esbuild = join(BIN, 'esbuild');
-      expectSuccess('esbuild esm', await run(esbuild, ['app.ts', '--bundle', '--platform=node', '--format=esm', '--outfile=bundle.mjs', '--log-level=warning', ESM_REQUIRE_BANNER], dir));
+      expectSuccess('esbuild esm', await run(esbuild, ['app.ts', '--bundle', '--platform=node', '--format=esm', '--outfile=bundle.mjs', '--log-level=warning'], dir));
       expectSuccess('esbuild cjs', await run(esbuild, ['app.cjs', '--bundle', '--platform=node', '--format=cjs', '--outfile=bundle.cjs', '--log-level=warning'], dir));
       const programs = ['app.mjs', 'app.cjs', 'bundle.mjs', 'bundle.cjs'];
       for (const program of programs) {
