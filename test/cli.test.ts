@@ -90,7 +90,7 @@ describe('which profile a command uses', () => {
   });
   const chosen = async (args: string[], extra: Record<string, string> = {}) => {
     const run = await runCli(['status', '--json', ...args], { ...env, ...extra });
-    // An ad hoc service account lives in memory: status finds it logged out (exit 3) until a token is fetched.
+    // An ad hoc service account has no session until its first token: status then exits 3.
     expect([0, 3]).toContain(run.code);
     return JSON.parse(run.stdout) as { profile: string; flow: string };
   };
@@ -105,7 +105,8 @@ describe('which profile a command uses', () => {
     const run = await runCli(['print-access-token'], { ...env, PL_AUTH_CLIENT_ID: M2M_CLIENT_ID, PL_AUTH_CLIENT_SECRET: M2M_CLIENT_SECRET });
     expect(run.code).toBe(0);
     expect(server.count('token:client_credentials')).toBe(5);
-    expect((await chosen([], { PL_AUTH_CLIENT_ID: M2M_CLIENT_ID, PL_AUTH_CLIENT_SECRET: M2M_CLIENT_SECRET })).profile).toBe(M2M_CLIENT_ID);
+    // Saved where the Python CLI saves an ad hoc service account's session.
+    expect((await chosen([], { PL_AUTH_CLIENT_ID: M2M_CLIENT_ID, PL_AUTH_CLIENT_SECRET: M2M_CLIENT_SECRET })).profile).toBe(`planet-m2m-${M2M_CLIENT_ID}`);
   });
   test('then ~/.planet.json, which "profile set" changes', async () => {
     // The first login made "alpha" the default.
