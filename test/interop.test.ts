@@ -200,6 +200,21 @@ describe('the spec declares the built-in profiles and each flow\'s authorization
   });
 });
 
+test('a flow\'s own authorization server is used unless the environment names another', async () => {
+  const issuerOf = async (auth: Auth) => (await auth.sessionStatus()).issuer;
+  const m2m = () => Auth.fromOAuthM2M({ clientId: M2M_CLIENT_ID, clientSecret: M2M_CLIENT_SECRET, saveStateToStorage: false });
+  const device = () => Auth.fromOAuthUserDeviceCode({ clientId: USER_CLIENT_ID, saveStateToStorage: false });
+  delete process.env['PLANET_AUTH_ISSUER'];
+  try {
+    expect(await issuerOf(m2m())).toBe('https://services.sentinel-hub.com/auth/realms/main');
+    expect(await issuerOf(device())).toBe('https://login.planet.com/');
+  } finally {
+    process.env['PLANET_AUTH_ISSUER'] = server.issuer;
+  }
+  expect(await issuerOf(m2m())).toBe(server.issuer);
+  expect(await issuerOf(device())).toBe(server.issuer);
+});
+
 test('planet-user holding only token.json, as the Python CLI leaves it, is read, used and refreshed by the CLI and the SDK', async () => {
   const saved = JSON.parse(read('planet-user', 'token.json')) as { access_token: string };
   // planet-user is the default profile of both CLIs.
