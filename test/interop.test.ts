@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path';
 import { Auth, ProfileError, Session } from '../generated/src/index.js';
 import { AuthCore } from '../generated/src/runtime/auth-core.js';
 import { clientConfigToWrite, defaultSessionOptions, listProfiles, readProfileOptions, type ClientConfigFile } from '../generated/src/runtime/profile.js';
+import { stableJson } from '../generated/src/runtime/store.js';
 import { SDK_SETTINGS } from '../generated/src/settings.js';
 import { formatDiagnostics, SpecError } from '../generator/diagnostics.js';
 import { projectInputs, specToIR } from '../generator/pipeline.js';
@@ -105,21 +106,13 @@ function read(profile: string, file: string): string {
   return readFileSync(join(home, '.planet', profile, file), 'utf8');
 }
 
-function sortedDeep(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortedDeep);
-  if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.keys(value).sort().map((k) => [k, sortedDeep((value as Record<string, unknown>)[k])]));
-  }
-  return value;
-}
-
 /** What the Python CLI needs of a profile's files: JSON objects, keys sorted, two-space indent, 0600, and a token with `_iat`/`_exp`. */
 function expectPythonForm(profile: string): void {
   const folder = join(home, '.planet', profile);
   for (const file of readdirSync(folder).filter((f) => f.endsWith('.json'))) {
     const text = readFileSync(join(folder, file), 'utf8');
     const data = JSON.parse(text) as Record<string, unknown>;
-    expect({ file, text: text.trimEnd() }).toEqual({ file, text: JSON.stringify(sortedDeep(data), null, 2) });
+    expect({ file, text: text.trimEnd() }).toEqual({ file, text: stableJson(data).trimEnd() });
     expect({ file, mode: statSync(join(folder, file)).mode & 0o777 }).toEqual({ file, mode: 0o600 });
   }
   const token = JSON.parse(read(profile, 'token.json')) as Record<string, unknown>;
