@@ -113,6 +113,7 @@ function expectPythonForm(profile: string): void {
     const text = readFileSync(join(folder, file), 'utf8');
     const data = JSON.parse(text) as Record<string, unknown>;
     expect({ file, text: text.trimEnd() }).toEqual({ file, text: stableJson(data).trimEnd() });
+    expect({ file, start: text.slice(0, 4) }).toEqual({ file, start: '{\n  "' });
     expect({ file, mode: statSync(join(folder, file)).mode & 0o777 }).toEqual({ file, mode: 0o600 });
   }
   const token = JSON.parse(read(profile, 'token.json')) as Record<string, unknown>;
