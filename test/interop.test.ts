@@ -113,13 +113,13 @@ function expectPythonForm(profile: string): void {
     const text = readFileSync(join(folder, file), 'utf8');
     const data = JSON.parse(text) as Record<string, unknown>;
     expect({ file, text: text.trimEnd() }).toEqual({ file, text: stableJson(data).trimEnd() });
-    expect({ file, start: text.slice(0, 4) }).toEqual({ file, start: '{\n  "' });
+    expect({ file, start: text.slice(0, 5) }).toEqual({ file, start: '{\n  "' });
     expect({ file, mode: statSync(join(folder, file)).mode & 0o777 }).toEqual({ file, mode: 0o600 });
   }
-  const token = JSON.parse(read(profile, 'token.json')) as Record<string, unknown>;
-  expect(typeof token['_iat']).toBe('number');
-  expect(typeof token['_exp']).toBe('number');
-  expect(typeof token['access_token']).toBe('string');
+  const token = JSON.parse(read(profile, 'token.json')) as { _iat: number; _exp: number; access_token: string };
+  // The Python CLI takes a JWT's own times over `_iat`/`_exp`; both must agree.
+  const claims = jwtClaims(token.access_token);
+  expect({ _iat: token._iat, _exp: token._exp }).toEqual({ _iat: claims.iat, _exp: claims.exp });
 }
 
 beforeAll(async () => {
@@ -254,6 +254,15 @@ describe('an ad hoc service account (PL_AUTH_CLIENT_ID and PL_AUTH_CLIENT_SECRET
       delete process.env['PL_AUTH_CLIENT_SECRET'];
     }
     expect(server.authServerRequests()).toBe(0);
+
+    // Expired: a new client credentials login, saved in the same place and form.
+    expireTokenFile(join(home, '.planet', AD_HOC, 'token.json'));
+    const renewed = await runCli(['print-access-token'], { ...env, ...credentials });
+    expect(renewed.code).toBe(0);
+    expect(renewed.stdout).not.toBe(`${saved.access_token}\n`);
+    expect(server.count('token:client_credentials')).toBe(1);
+    expect(readdirSync(join(home, '.planet', AD_HOC)).filter((f) => f !== 'auth_server_metadata.json' && f !== 'session.lock')).toEqual(['token.json']);
+    expectPythonForm(AD_HOC);
   });
 
   test('from the environment: two CLI runs make one token request, saved where the Python CLI saves it (token.json only)', async () => {
