@@ -85,6 +85,7 @@ function fill(text: string, tokens: IssuedTokens | undefined): string {
 /** Which issued tokens each fixture profile holds. */
 function tokensFor(profile: string): IssuedTokens | undefined {
   if (profile === 'planet-user') return issued.get('planet-user');
+  if (profile === 'authcode-app') return issued.get('authcode-app');
   if (profile === 'device-app' || profile === 'token-only') return issued.get('device-app');
   if (profile === AD_HOC) return issued.get('ad-hoc');
   return issued.get('service');
@@ -127,6 +128,8 @@ beforeAll(async () => {
   Object.assign(process.env, server.env());
   issued.set('planet-user', await deviceTokens(PLANET_USER.clientId!));
   issued.set('device-app', await deviceTokens(USER_CLIENT_ID));
+  // One session per profile that is refreshed, since a spent refresh token is not accepted again.
+  issued.set('authcode-app', await deviceTokens(USER_CLIENT_ID));
   issued.set('service', await serviceTokens('planet'));
   issued.set('ad-hoc', await serviceTokens(''));
 }, 60_000);
@@ -286,9 +289,10 @@ describe('an ad hoc service account (PL_AUTH_CLIENT_ID and PL_AUTH_CLIENT_SECRET
   });
 });
 
-test('device code and client credentials profiles of the Python CLI are used and refreshed, and their auth_client.json is left byte for byte', async () => {
-  const clients = Object.fromEntries(['device-app', 'service-app', 'service-extras'].map((p) => [p, read(p, 'auth_client.json')]));
-  for (const profile of ['device-app', 'service-app', 'service-extras']) {
+test('device code, auth code and client credentials profiles of the Python CLI are used and refreshed, and their auth_client.json is left byte for byte', async () => {
+  const profiles = ['authcode-app', 'device-app', 'service-app', 'service-extras'];
+  const clients = Object.fromEntries(profiles.map((p) => [p, read(p, 'auth_client.json')]));
+  for (const profile of profiles) {
     const saved = JSON.parse(read(profile, 'token.json')) as { access_token: string };
     expect(await runCli(['print-access-token', '--profile', profile], env)).toMatchObject({ code: 0, stdout: `${saved.access_token}\n` });
   }
@@ -299,6 +303,11 @@ test('device code and client credentials profiles of the Python CLI are used and
   expireTokenFile(join(home, '.planet', 'device-app', 'token.json'));
   expect((await runCli(['print-access-token', '--profile', 'device-app'], env)).code).toBe(0);
   expect(server.count('token:refresh_token')).toBe(1);
+  // The auth code profile's callback is the registered redirect_uri, not the Python CLI's local listener address.
+  expect(readProfileOptions(SDK_SETTINGS, 'authcode-app').options.callbackUrl).toBe('http://localhost:8080/callback');
+  expireTokenFile(join(home, '.planet', 'authcode-app', 'token.json'));
+  expect((await new Session(Auth.fromProfile('authcode-app')).fetch('/data/v1/searches')).status).toBe(200);
+  expect(server.count('token:refresh_token')).toBe(2);
   // A service account has no refresh token: a refresh is a new client credentials login.
   for (const profile of ['service-app', 'service-extras']) expect((await runCli(['refresh', '--profile', profile], env)).code).toBe(0);
   expireTokenFile(join(home, '.planet', 'service-extras', 'token.json'));
@@ -315,6 +324,7 @@ describe('profiles this SDK cannot use', () => {
   test('are all listed, each with the reason', () => {
     const list = listProfiles(SDK_SETTINGS);
     expect(list.map((p) => [p.name, p.usable, p.builtin, p.hasSession])).toEqual([
+      ['authcode-app', true, false, true],
       ['device-app', true, false, true],
       ['legacy-app', false, false, false],
       ['planet-m2m', false, true, false],
@@ -384,6 +394,14 @@ describe('clientConfigToWrite', () => {
   test('keeps unknown fields when a setting changed', () => {
     const written = clientConfigToWrite(python, { client_type: python.client_type, auth_server: python.auth_server, client_id: 'svc', client_secret: 'secret-2' });
     expect(written).toEqual({ ...python, client_secret: 'secret-2' });
+  });
+
+  test('a callback that is either of the file\'s redirect URIs is no change', () => {
+    const authCode: ClientConfigFile = { client_type: 'oidc_auth_code', auth_server: 'https://auth.example/', client_id: 'app', redirect_uri: 'http://localhost:8080/callback', local_redirect_uri: 'http://localhost:8080' };
+    expect(clientConfigToWrite(authCode, { ...authCode, redirect_uri: undefined, local_redirect_uri: 'http://localhost:8080/callback' })).toBeUndefined();
+    const localOnly: ClientConfigFile = { client_type: 'oidc_auth_code', auth_server: 'https://auth.example/', client_id: 'app', local_redirect_uri: 'http://localhost:8080' };
+    expect(clientConfigToWrite(localOnly, { ...localOnly })).toBeUndefined();
+    expect(clientConfigToWrite(localOnly, { ...localOnly, local_redirect_uri: 'http://127.0.0.1:9000/cb' })).toEqual({ ...localOnly, local_redirect_uri: 'http://127.0.0.1:9000/cb' });
   });
 
   test('a changed list of scopes is a change; the same list is not', () => {

@@ -8,6 +8,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { ERR_STATE_CORRUPT, ERR_STATE_UNSAFE, PlanetAuthError, ProfileError, StateError } from './errors.js';
 import { flowById, type BuiltinProfile, type FlowDescriptor, type SdkSettings } from './settings.js';
+import { parseCallbackUrl } from './loopback.js';
 import { parseJsonObject } from './store.js';
 import type { ClientOptions } from './client-options.js';
 
@@ -124,11 +125,31 @@ function unsupportedProfile(settings: SdkSettings, profile: string, clientType: 
   );
 }
 
+/**
+ * The callback URL of a saved profile. The Python CLI sends `redirect_uri`
+ * to the server and listens at `local_redirect_uri`; this SDK listens where
+ * it sends, so a loopback `redirect_uri` (what the client registered) wins.
+ */
+function callbackUrlOf(config: ClientConfigFile): string | undefined {
+  const registered = config.redirect_uri;
+  if (registered !== undefined && isParseableLoopback(registered)) return registered;
+  return config.local_redirect_uri ?? registered;
+}
+
+function isParseableLoopback(url: string): boolean {
+  try {
+    parseCallbackUrl(url);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export function optionsFromClientConfig(config: ClientConfigFile, profile: string): ClientOptions {
   return {
     clientId: config.client_id,
     clientSecret: config.client_secret,
-    callbackUrl: config.local_redirect_uri ?? config.redirect_uri,
+    callbackUrl: callbackUrlOf(config),
     requestedScopes: config.scopes,
     profileName: profile,
     saveStateToStorage: true,
@@ -314,10 +335,13 @@ const SETTINGS_FIELDS = ['client_type', 'auth_server', 'client_id', 'client_secr
  */
 export function clientConfigToWrite(existing: ClientConfigFile | undefined, wanted: ClientConfigFile): ClientConfigFile | undefined {
   if (existing === undefined) return wanted;
-  const changed = SETTINGS_FIELDS.some((field) => wanted[field] !== undefined && !sameValue(existing[field], wanted[field]));
-  if (!changed) return undefined;
+  // The callback the login listened at is the file's own when it is either of the file's redirect URIs.
+  const callback = wanted.local_redirect_uri;
+  const sameCallback = callback !== undefined && callback === callbackUrlOf(existing);
+  const fields = SETTINGS_FIELDS.filter((field) => wanted[field] !== undefined && !(sameCallback && field === 'local_redirect_uri'));
+  if (fields.every((field) => sameValue(existing[field], wanted[field]))) return undefined;
   const merged: Record<string, unknown> = { ...existing };
-  for (const field of SETTINGS_FIELDS) if (wanted[field] !== undefined) merged[field] = wanted[field];
+  for (const field of fields) merged[field] = wanted[field];
   return merged as ClientConfigFile;
 }
 
