@@ -311,10 +311,27 @@ export function listProfiles(settings: SdkSettings): ProfileSummary[] {
       return { name, usable: true, builtin: resolved.builtin, clientType: resolved.clientType, hasSession };
     } catch (error) {
       if (!(error instanceof PlanetAuthError)) throw error;
-      const builtinFlow = builtinProfile(settings, name)?.flowId;
-      return { name, usable: false, reason: error.message, builtin, ...(builtinFlow !== undefined ? { clientType: flowById(settings, builtinFlow).clientType } : {}), hasSession };
+      const clientType = savedClientType(join(root, name, CLIENT_FILE)) ?? builtinClientType(settings, name);
+      return { name, usable: false, reason: error.message, builtin, ...(clientType !== undefined ? { clientType } : {}), hasSession };
     }
   });
+}
+
+/** The `client_type` an `auth_client.json` names, when it can be read at all. */
+function savedClientType(path: string): string | undefined {
+  try {
+    const clientType = readJsonFileSync(path)?.['client_type'];
+    return typeof clientType === 'string' ? clientType : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The client type of a built-in profile, or of an ad hoc service account's profile. */
+function builtinClientType(settings: SdkSettings, profile: string): string | undefined {
+  const m2m = serviceAccountBuiltin(settings);
+  const builtin = builtinProfile(settings, profile) ?? (m2m !== undefined && profile.startsWith(`${m2m.name}-`) ? m2m : undefined);
+  return builtin !== undefined ? flowById(settings, builtin.flowId).clientType : undefined;
 }
 
 /** The `auth_client.json` fields that make a session's settings; a change in any of them is worth a write. */
