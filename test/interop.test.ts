@@ -337,6 +337,8 @@ describe('profiles this SDK cannot use', () => {
       ['service-extras', true, false, true, 'oidc_client_credentials_secret'],
       ['token-only', false, false, true, undefined],
     ]);
+    expect(list.find((p) => p.name === 'planet-user')?.clientId).toBe(PLANET_USER.clientId);
+    expect(list.find((p) => p.name === 'service-app')?.clientId).toBe(M2M_CLIENT_ID);
     const reason = (name: string) => list.find((p) => p.name === name)?.reason ?? '';
     expect(reason('legacy-app')).toMatch(/^profile "legacy-app" is a Planet legacy profile .*\(client_type "planet_legacy"\), which this SDK does not support/);
     expect(reason('planet-m2m')).toContain('set PL_AUTH_CLIENT_ID and PL_AUTH_CLIENT_SECRET');

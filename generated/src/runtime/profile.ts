@@ -287,6 +287,8 @@ export interface ProfileSummary {
   /** Declared by the SDK (no `auth_client.json` needed). */
   readonly builtin: boolean;
   readonly clientType?: string;
+  /** The client the profile logs in with, when it is usable. */
+  readonly clientId?: string;
   readonly hasSession: boolean;
 }
 
@@ -308,7 +310,7 @@ export function listProfiles(settings: SdkSettings): ProfileSummary[] {
     const builtin = builtinProfile(settings, name) !== undefined;
     try {
       const resolved = resolveProfile(settings, name);
-      return { name, usable: true, builtin: resolved.builtin, clientType: resolved.clientType, hasSession };
+      return { name, usable: true, builtin: resolved.builtin, clientType: resolved.clientType, clientId: resolved.options.clientId, hasSession };
     } catch (error) {
       if (!(error instanceof PlanetAuthError)) throw error;
       const clientType = savedClientType(join(root, name, CLIENT_FILE)) ?? builtinClientType(settings, name);
