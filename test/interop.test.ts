@@ -242,6 +242,18 @@ test('planet-user holding only token.json, as the Python CLI leaves it, is read,
   expectPythonForm('planet-user');
 }, 60_000);
 
+test('a refresh the Python CLI wrote in place meanwhile is picked up, not repeated', async () => {
+  const path = join(home, '.planet', 'planet-user', 'token.json');
+  const refreshedByPython = readFileSync(path, 'utf8');
+  expireTokenFile(path);
+  const auth = Auth.fromProfile('planet-user');
+  expect((await auth.sessionStatus()).accessTokenValid).toBe(false);
+  // Truncate, then write, as the Python CLI does.
+  writeFileSync(path, refreshedByPython);
+  expect(await auth.getAccessToken()).toBe((JSON.parse(refreshedByPython) as { access_token: string }).access_token);
+  expect(server.authServerRequests()).toBe(0);
+});
+
 describe('an ad hoc service account (PL_AUTH_CLIENT_ID and PL_AUTH_CLIENT_SECRET)', () => {
   const credentials = { PL_AUTH_CLIENT_ID: M2M_CLIENT_ID, PL_AUTH_CLIENT_SECRET: M2M_CLIENT_SECRET };
 
