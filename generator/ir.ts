@@ -75,7 +75,7 @@ export interface SdkIR {
   readonly authServer: { readonly issuer: string; readonly audience: string; readonly audienceParameter: 'audience' | 'resource'; readonly apiBaseUrl: string };
   readonly scopes: readonly { readonly name: string; readonly value: string; readonly doc: string }[];
   readonly defaultScopes: readonly string[];
-  readonly environment: Readonly<Record<'issuer' | 'apiBaseUrl' | 'audience' | 'profile' | 'clientId' | 'clientSecret', { readonly name: string; readonly doc: string }>>;
+  readonly environment: Readonly<Record<'issuer' | 'apiBaseUrl' | 'audience' | 'profile' | 'clientId' | 'clientSecret' | 'debug', { readonly name: string; readonly doc: string }>>;
   readonly examplesEnvironment: Readonly<Record<'userClientId' | 'callbackUrl' | 'm2mClientId' | 'm2mClientSecret' | 'demoStorageRoot', { readonly name: string; readonly doc: string }>>;
   readonly disk: { readonly root: string; readonly defaultsFile: string; readonly defaultProfile: string };
   readonly builtinProfiles: readonly BuiltinProfileIR[];
@@ -97,7 +97,7 @@ export interface SpecIR {
 const byOrderThenId = <T extends { order: number; id: string }>(a: T, b: T) => a.order - b.order || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
 function optionIR(o: RawOption): OptionIR {
-  return { name: o.name, type: o.type, required: o.required ?? false, secret: o.secret ?? false, defaultText: o.default, doc: o.doc.trim() };
+  return { name: o.name, type: o.type, required: o.required ?? false, secret: o.secret ?? false, defaultText: o.default === undefined ? undefined : JSON.stringify(o.default), doc: o.doc.trim() };
 }
 
 export function buildIR(spec: TypedSpec): SpecIR {

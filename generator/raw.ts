@@ -2,11 +2,11 @@
 
 export interface RawEnvVar { name: string; doc: string }
 export interface RawOption {
-  name: 'clientId' | 'clientSecret' | 'callbackUrl' | 'requestedScopes' | 'saveStateToStorage' | 'profileName' | 'storageProvider';
-  type: 'string' | 'string[]' | 'boolean' | 'ObjectStorageProvider';
+  name: 'clientId' | 'clientSecret' | 'callbackUrl' | 'requestedScopes' | 'saveStateToStorage' | 'profileName' | 'storageProvider' | 'issuer' | 'apiBaseUrl' | 'audience' | 'fetch' | 'logger' | 'requestTimeoutSeconds' | 'allowInsecureHttp';
+  type: 'string' | 'string[]' | 'boolean' | 'number' | 'ObjectStorageProvider' | 'FetchFunction' | 'Logger';
   required?: boolean;
   secret?: boolean;
-  default?: string;
+  default?: string | boolean | number | string[];
   doc: string;
 }
 export interface RawSdk {
@@ -15,7 +15,7 @@ export interface RawSdk {
   authServer: { issuer: string; audience: string; audienceParameter: 'audience' | 'resource'; apiBaseUrl: string };
   scopes: { name: string; value: string; doc: string }[];
   defaultScopes: string[];
-  environment: Record<'issuer' | 'apiBaseUrl' | 'audience' | 'profile' | 'clientId' | 'clientSecret', RawEnvVar>;
+  environment: Record<'issuer' | 'apiBaseUrl' | 'audience' | 'profile' | 'clientId' | 'clientSecret' | 'debug', RawEnvVar>;
   disk: { root: string; defaultsFile: string; defaultProfile: string };
   builtinProfiles?: { name: string; flow: string; clientId?: string; issuer?: string; audiences: string[]; scopes: string[] }[];
   storageProvider: {

@@ -106,6 +106,13 @@ const OPTION_TYPES: Record<string, string> = {
   saveStateToStorage: 'boolean',
   profileName: 'string',
   storageProvider: 'ObjectStorageProvider',
+  issuer: 'string',
+  apiBaseUrl: 'string',
+  audience: 'string',
+  fetch: 'FetchFunction',
+  logger: 'Logger',
+  requestTimeoutSeconds: 'number',
+  allowInsecureHttp: 'boolean',
 };
 
 export interface TypedSpec {

@@ -43,8 +43,13 @@ function optionType(ir: SpecIR, option: OptionIR): string {
       return 'readonly string[]';
     case 'boolean':
       return 'boolean';
+    case 'number':
+      return 'number';
     case 'ObjectStorageProvider':
       return ir.sdk.storageProvider.interface;
+    case 'FetchFunction':
+    case 'Logger':
+      return option.type;
   }
 }
 
@@ -100,6 +105,7 @@ function settingsFile(ir: SpecIR, project: Project): string {
     profile: ${env('profile')},
     clientId: ${env('clientId')},
     clientSecret: ${env('clientSecret')},
+    debug: ${env('debug')},
   },
   disk: {
     root: ${stringLiteral(sdk.disk.root)},
@@ -166,6 +172,8 @@ function optionsFile(ir: SpecIR, project: Project): string {
   const usesProvider = ir.flows.some((f) => f.options.some((o) => o.type === 'ObjectStorageProvider'));
   const statements: (string | StatementStructures)[] = [];
   if (usesProvider) statements.push(`import type { ${ir.sdk.storageProvider.interface} } from './storage-provider.js';`);
+  const hookTypes = ['FetchFunction', 'Logger'].filter((t) => ir.flows.some((f) => f.options.some((o) => o.type === t)));
+  if (hookTypes.length > 0) statements.push(`import type { ${hookTypes.join(', ')} } from './runtime/hooks.js';`);
   for (const flow of ir.flows) {
     statements.push({
       kind: StructureKind.Interface,
