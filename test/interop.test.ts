@@ -404,9 +404,18 @@ describe('clientConfigToWrite', () => {
     expect(clientConfigToWrite(python, { client_type: python.client_type, auth_server: python.auth_server, client_id: 'svc', client_secret: 'secret-1', scopes: ['planet'] })).toBeUndefined();
   });
 
-  test('never adds an audience the file did not have, unless one is wanted', () => {
+  test('never adds an audience or scopes the file did not have, unless the caller chose them', () => {
     expect(clientConfigToWrite(python, { client_type: python.client_type, auth_server: python.auth_server, client_id: 'svc' })).toBeUndefined();
-    expect(clientConfigToWrite(python, { ...python, audiences: ['https://api.example/'] })).toEqual({ ...python, audiences: ['https://api.example/'] });
+    expect(clientConfigToWrite(python, { ...python, audiences: ['https://api.example/'] })).toBeUndefined();
+    expect(clientConfigToWrite(python, { ...python, audiences: ['https://api.example/'] }, { audiences: true })).toEqual({ ...python, audiences: ['https://api.example/'] });
+    const { scopes: _, ...withoutScopes } = python;
+    expect(clientConfigToWrite(withoutScopes, { ...python, scopes: ['planet', 'offline_access'] })).toBeUndefined();
+    expect(clientConfigToWrite(withoutScopes, { ...python, scopes: ['planet'] }, { scopes: true })).toEqual(python);
+  });
+
+  test('an audience the file has is replaced by the one the login asked for', () => {
+    const withAudience = { ...python, audiences: ['https://old.example/'] };
+    expect(clientConfigToWrite(withAudience, { ...withAudience, audiences: ['https://new.example/'] })).toEqual({ ...python, audiences: ['https://new.example/'] });
   });
 
   test('keeps unknown fields when a setting changed', () => {

@@ -151,7 +151,8 @@ export function optionsFromClientConfig(config: ClientConfigFile, profile: strin
     profileName: profile,
     saveStateToStorage: true,
     issuer: config.auth_server,
-    audience: config.audiences?.[0],
+    // A profile saved without an audience requests none (unless the environment names one), as the Python CLI does.
+    audience: config.audiences?.[0] ?? null,
   };
 }
 
@@ -336,25 +337,39 @@ function builtinClientType(settings: SdkSettings, profile: string): string | und
 /** The `auth_client.json` fields that make a session's settings; a change in any of them is worth a write. */
 const SETTINGS_FIELDS = ['client_type', 'auth_server', 'client_id', 'client_secret', 'scopes', 'audiences', 'local_redirect_uri', 'redirect_uri'] as const;
 
+/** Settings the SDK fills in from its own defaults or the environment when a profile leaves them out. */
+export interface ChosenSettings {
+  /** The audience came from the caller (a code option), not from a default or the environment. */
+  readonly audiences?: boolean;
+  /** The scopes came from the caller, not from the SDK's default scopes. */
+  readonly scopes?: boolean;
+}
+
 /**
  * What to write as `auth_client.json` after a login, given what is there
  * (`existing`, undefined when there is no file) and the settings the login
  * used (`wanted`); undefined when the file should be left as it is.
  *
- * `wanted` holds only settings the login was given (by code, by the
- * profile's own file, or for a new file the audience and scopes it sent):
- * a field left out of `wanted` keeps its value in the file, so an audience
- * the SDK filled in from its default or the environment never lands in a
- * file that had none (which would pin it there, and the Python CLI would
- * then check tokens against it). Fields this SDK does not know
- * (`organization`, `project_id`, `_comment`...) are kept as they are.
+ * A file is rewritten only when one of its settings changed, and keeps the
+ * fields this SDK does not know (`organization`, `project_id`,
+ * `_comment`...). A file without `audiences` or `scopes` stays without
+ * unless `chosen` says the caller asked for them: a default written there
+ * would pin it (the environment would no longer apply, and the Python CLI
+ * would check tokens against it). A field left out of `wanted` keeps the
+ * file's value.
  */
-export function clientConfigToWrite(existing: ClientConfigFile | undefined, wanted: ClientConfigFile): ClientConfigFile | undefined {
+export function clientConfigToWrite(existing: ClientConfigFile | undefined, wanted: ClientConfigFile, chosen: ChosenSettings = {}): ClientConfigFile | undefined {
   if (existing === undefined) return wanted;
   // The callback the login listened at is the file's own when it is either of the file's redirect URIs.
   const callback = wanted.local_redirect_uri;
   const sameCallback = callback !== undefined && callback === callbackUrlOf(existing);
-  const fields = SETTINGS_FIELDS.filter((field) => wanted[field] !== undefined && !(sameCallback && field === 'local_redirect_uri'));
+  const keptAbsent = (field: 'scopes' | 'audiences') => existing[field] === undefined && chosen[field] !== true;
+  const fields = SETTINGS_FIELDS.filter(
+    (field) =>
+      wanted[field] !== undefined &&
+      !(sameCallback && field === 'local_redirect_uri') &&
+      !((field === 'scopes' || field === 'audiences') && keptAbsent(field)),
+  );
   if (fields.every((field) => sameValue(existing[field], wanted[field]))) return undefined;
   const merged: Record<string, unknown> = { ...existing };
   for (const field of fields) merged[field] = wanted[field];
