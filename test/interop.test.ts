@@ -336,6 +336,8 @@ describe('profiles this SDK cannot use', () => {
   test('are all listed, each with the reason', () => {
     mkdirSync(join(home, '.planet', 'broken'));
     writeFileSync(join(home, '.planet', 'broken', 'auth_client.json'), '{"client_type": "oidc_dev', { mode: 0o600 });
+    mkdirSync(join(home, '.planet', 'sealed'));
+    writeFileSync(join(home, '.planet', 'sealed', 'auth_client.sops.json'), '{"client_id": "ENC[AES256_GCM,data:x]", "sops": {}}', { mode: 0o600 });
     const list = listProfiles(SDK_SETTINGS);
     expect(list.map((p) => [p.name, p.usable, p.builtin, p.hasSession, p.clientType])).toEqual([
       ['authcode-app', true, false, true, 'oidc_auth_code'],
@@ -345,6 +347,7 @@ describe('profiles this SDK cannot use', () => {
       ['planet-m2m', false, true, false, 'oidc_client_credentials_secret'],
       [AD_HOC, false, false, true, 'oidc_client_credentials_secret'],
       ['planet-user', true, true, true, 'oidc_device_code'],
+      ['sealed', false, false, false, undefined],
       ['service-app', true, false, true, 'oidc_client_credentials_secret'],
       ['service-extras', true, false, true, 'oidc_client_credentials_secret'],
       ['token-only', false, false, true, undefined],
@@ -355,6 +358,7 @@ describe('profiles this SDK cannot use', () => {
     expect(reason('legacy-app')).toMatch(/^profile "legacy-app" is a Planet legacy profile .*\(client_type "planet_legacy"\), which this SDK does not support/);
     expect(reason('planet-m2m')).toContain('set PL_AUTH_CLIENT_ID and PL_AUTH_CLIENT_SECRET');
     expect(reason(AD_HOC)).toContain(`set PL_AUTH_CLIENT_ID to the client ID "${M2M_CLIENT_ID}"`);
+    expect(reason('sealed')).toContain('profile "sealed" is encrypted with SOPS');
     expect(reason('broken')).toContain('auth_client.json is not valid JSON; it was left as it is');
     expect(reason('token-only')).toContain('has a token.json but no auth_client.json, and is not a built-in profile');
   });
