@@ -237,6 +237,8 @@ test('planet-user holding only token.json, as the Python CLI leaves it, is read,
   expect(sdkResponse.status).toBe(200);
   expect(server.count('token:refresh_token')).toBe(2);
   expect(server.count('api:ok')).toBe(2);
+  // The server's metadata is kept with the session after the first discovery, as for any profile.
+  expect(server.count('discovery')).toBe(1);
 
   expect(existsSync(join(home, '.planet', 'planet-user', 'auth_client.json'))).toBe(false);
   expectPythonForm('planet-user');
