@@ -2,7 +2,7 @@
 // writes them (test/fixtures/python-cli/, with tokens the embedded server
 // issues put in at test time) are read, used and refreshed by this CLI and
 // SDK, and stay in the form the Python CLI reads.
-import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Auth, ProfileError, Session } from '../generated/src/index.js';
 import { AuthCore } from '../generated/src/runtime/auth-core.js';
@@ -242,6 +242,22 @@ test('planet-user holding only token.json, as the Python CLI leaves it, is read,
 
   expect(existsSync(join(home, '.planet', 'planet-user', 'auth_client.json'))).toBe(false);
   expectPythonForm('planet-user');
+}, 60_000);
+
+test('a CLI login to planet-user uses the built-in client and leaves only token.json, as the Python CLI\'s login does', async () => {
+  rmSync(join(home, '.planet', 'planet-user'), { recursive: true });
+  let user: Promise<unknown> | undefined;
+  const login = await runCli(['login', 'device', '--profile', 'planet-user'], env, (stderr) => {
+    const match = /open (\S+)\s+and check that it shows the code (\S+?)\./.exec(stderr);
+    if (match && user === undefined) user = scriptedUserLogin(match[1]!, { userCode: match[2]! });
+  });
+  await user;
+  expect(login.code).toBe(0);
+  expect(server.count('token:urn:ietf:params:oauth:grant-type:device_code')).toBeGreaterThan(0);
+  expect(readdirSync(join(home, '.planet', 'planet-user')).filter((f) => f.endsWith('.json') && f !== 'auth_server_metadata.json')).toEqual(['token.json']);
+  expectPythonForm('planet-user');
+  const status = await runCli(['status', '--json'], env);
+  expect(JSON.parse(status.stdout)).toMatchObject({ profile: 'planet-user', client_id: PLANET_USER.clientId, logged_in: true });
 }, 60_000);
 
 test('a refresh the Python CLI wrote in place meanwhile is picked up, not repeated', async () => {
