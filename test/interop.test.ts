@@ -362,7 +362,6 @@ describe('profiles this SDK cannot use', () => {
       ['broken', false, false, false, undefined],
       ['device-app', true, false, true, 'oidc_device_code'],
       ['legacy-app', false, false, false, 'planet_legacy'],
-      ['planet-m2m', false, true, false, 'oidc_client_credentials_secret'],
       [AD_HOC, false, false, true, 'oidc_client_credentials_secret'],
       ['planet-user', true, true, true, 'oidc_device_code'],
       ['sealed', false, false, false, undefined],
@@ -374,7 +373,6 @@ describe('profiles this SDK cannot use', () => {
     expect(list.find((p) => p.name === 'service-app')?.clientId).toBe(M2M_CLIENT_ID);
     const reason = (name: string) => list.find((p) => p.name === name)?.reason ?? '';
     expect(reason('legacy-app')).toMatch(/^profile "legacy-app" is a Planet legacy profile .*\(client_type "planet_legacy"\), which this SDK does not support/);
-    expect(reason('planet-m2m')).toContain('set PL_AUTH_CLIENT_ID and PL_AUTH_CLIENT_SECRET');
     expect(reason(AD_HOC)).toContain(`set PL_AUTH_CLIENT_ID to the client ID "${M2M_CLIENT_ID}"`);
     expect(reason('sealed')).toContain('profile "sealed" is encrypted with SOPS');
     expect(reason('broken')).toContain('auth_client.json is not valid JSON; it was left as it is');
@@ -394,12 +392,13 @@ describe('profiles this SDK cannot use', () => {
   test('a command on one says which profile, what it is and what to do, and changes nothing', async () => {
     const before = read('legacy-app', 'auth_client.json');
     const status = await runCli(['status', '--profile', 'legacy-app'], env);
-    expect(status.code).toBe(2);
+    expect(status.code).toBe(1);
     expect(status.stderr).toContain('profile "legacy-app" is a Planet legacy profile');
     expect(status.stderr).toContain("Keep using it with Planet's Python CLI");
     expect(status.stderr).not.toMatch(/log in again/);
     expect(() => Auth.fromProfile('legacy-app')).toThrow(ProfileError);
     expect(() => Auth.fromProfile('legacy-app')).toThrow(/Planet legacy profile/);
+    expect(() => Auth.fromProfile('planet-m2m')).toThrow(/built-in profile "planet-m2m" has no client of its own: set PL_AUTH_CLIENT_ID and PL_AUTH_CLIENT_SECRET/);
     expect(read('legacy-app', 'auth_client.json')).toBe(before);
     expect(readdirSync(join(home, '.planet', 'legacy-app'))).toEqual(['auth_client.json']);
   });

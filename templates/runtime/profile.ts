@@ -291,19 +291,20 @@ export interface ProfileSummary {
 }
 
 /**
- * Every profile, sorted by name: the built-in ones and every folder under
- * the session root, usable or not (then `reason` says why).
+ * Every profile folder under the session root, sorted by name, usable or
+ * not (then `reason` says why); a folder named like a built-in profile is
+ * that profile. Built-in profiles without a folder hold no session and are
+ * in `settings.builtinProfiles`.
  */
 export function listProfiles(settings: SdkSettings): ProfileSummary[] {
   const root = join(homeDir(), settings.disk.root);
-  let folders: string[];
+  let names: string[];
   try {
-    folders = readdirSync(root, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
+    names = readdirSync(root, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
   } catch {
-    folders = [];
+    return [];
   }
-  const names = new Set([...folders, ...(settings.builtinProfiles ?? []).map((b) => b.name)]);
-  return [...names].sort().map((name) => {
+  return names.sort().map((name) => {
     const hasSession = existsSync(join(root, name, TOKEN_FILE));
     const builtin = builtinProfile(settings, name) !== undefined;
     try {
