@@ -17,6 +17,7 @@ export interface RawSdk {
   defaultScopes: string[];
   environment: Record<'issuer' | 'apiBaseUrl' | 'audience' | 'profile' | 'clientId' | 'clientSecret' | 'debug', RawEnvVar>;
   disk: { root: string; defaultsFile: string; defaultProfile: string };
+  builtinProfiles?: { name: string; flow: string; clientId?: string; issuer?: string; audiences: string[]; scopes: string[] }[];
   storageProvider: {
     interface: string;
     doc: string;
@@ -34,6 +35,7 @@ export interface RawFlow {
   grant: 'authorization_code' | 'device_code' | 'client_credentials';
   clientType: string;
   tokenEndpointAuthMethod: 'none' | 'client_secret_post' | 'client_secret_basic';
+  issuer?: string;
   docGroup: string;
   title: string;
   summary: string;

@@ -77,11 +77,20 @@ function settingsFile(ir: SpecIR, project: Project): string {
     .map(
       (f) =>
         `{ id: ${stringLiteral(f.id)}, factory: ${stringLiteral(f.factory)}, grant: ${stringLiteral(f.grant)}, ` +
-        `clientType: ${stringLiteral(f.clientType)}, tokenEndpointAuthMethod: ${stringLiteral(f.tokenEndpointAuthMethod)},\n      options: [\n` +
+        `clientType: ${stringLiteral(f.clientType)}, tokenEndpointAuthMethod: ${stringLiteral(f.tokenEndpointAuthMethod)},` +
+        (f.issuer !== undefined ? ` issuer: ${stringLiteral(f.issuer)},` : '') +
+        `\n      options: [\n` +
         f.options.map((o) => `        ${optionDescriptor(o)},\n`).join('') +
         '      ] }',
     )
     .join(',\n    ');
+  const builtins = sdk.builtinProfiles
+    .map(
+      (b) =>
+        `{ name: ${stringLiteral(b.name)}, flowId: ${stringLiteral(b.flow)},${b.clientId !== undefined ? ` clientId: ${stringLiteral(b.clientId)},` : ''} ` +
+        `issuer: ${stringLiteral(b.issuer)}, audiences: ${literalArray(b.audiences)}, scopes: ${literalArray(b.scopes)} },\n`,
+    )
+    .join('    ');
   const scopeValue = new Map(sdk.scopes.map((s) => [s.name, s.value]));
   const initializer = `{
   issuer: ${stringLiteral(sdk.authServer.issuer)},
@@ -106,6 +115,8 @@ function settingsFile(ir: SpecIR, project: Project): string {
   flows: [
     ${flows},
   ],
+  builtinProfiles: [
+    ${builtins}  ],
 }`;
   return render(project, 'settings.ts', [sdk.source, ...ir.flows.map((f) => f.source)], [
     `import type { SdkSettings } from './runtime/settings.js';`,
@@ -240,6 +251,9 @@ function indexFile(ir: SpecIR, project: Project): string {
   const { classes } = ir.sdk;
   const sessionExport = classes.session === 'Session' ? 'Session' : `Session as ${classes.session}`;
   return render(project, 'index.ts', [ir.sdk.source, ...ir.flows.map((f) => f.source)], [
+    // The declarations name Node's types (fetch, AbortSignal, util.inspect);
+    // kept in index.d.ts so they load even where a tsconfig lists no types.
+    '/// <reference types="node" preserve="true" />',
     `export { ${classes.auth} } from './auth.js';`,
     `export type { ${ir.flows.map((f) => f.optionsType).join(', ')} } from './options.js';`,
     `export { ${classes.scopes}, type ${classes.scopes}Value } from './scopes.js';`,
@@ -247,6 +261,9 @@ function indexFile(ir: SpecIR, project: Project): string {
     `export type { ${ir.sdk.storageProvider.interface} } from './storage-provider.js';`,
     `export { ${sessionExport} } from './runtime/session.js';`,
     `export type { DeviceLoginInfo, DeviceLoginCompleteOptions, EnsureInitializedOptions, UserLoginOptions } from './runtime/auth-core.js';`,
+    // Every type a public signature names, so users can name it too.
+    `export type { AuthCore, LogoutOptions, LogoutResult, SessionStatus, SignalOptions, TokenEvent, TokenListenerOptions } from './runtime/auth-core.js';`,
+    `export type { FetchFunction, Logger, LogRecord } from './runtime/hooks.js';`,
     `export * from './runtime/errors.js';`,
   ]);
 }
