@@ -1,12 +1,13 @@
 // The shapes of spec files once their JSON Schema has accepted them.
+import type { GrantType, OptionName, OptionType, StorageBackend, StorageMethodName, TokenEndpointAuthMethod } from './registry.js';
 
 export interface RawEnvVar { name: string; doc: string }
 export interface RawOption {
-  name: 'clientId' | 'clientSecret' | 'callbackUrl' | 'requestedScopes' | 'saveStateToStorage' | 'profileName' | 'storageProvider';
-  type: 'string' | 'string[]' | 'boolean' | 'ObjectStorageProvider';
+  name: OptionName;
+  type: OptionType;
   required?: boolean;
   secret?: boolean;
-  default?: string;
+  default?: string | boolean | number | string[];
   doc: string;
 }
 export interface RawSdk {
@@ -20,7 +21,7 @@ export interface RawSdk {
   storageProvider: {
     interface: string;
     doc: string;
-    methods: { name: string; params: { name: string; type: string }[]; returns: string; doc: string }[];
+    methods: { name: StorageMethodName; params: { name: string; type: string }[]; returns: string; doc: string }[];
   };
   commonOptions: RawOption[];
   examplesEnvironment: Record<'userClientId' | 'callbackUrl' | 'm2mClientId' | 'm2mClientSecret' | 'demoStorageRoot', RawEnvVar>;
@@ -31,9 +32,9 @@ export interface RawFlow {
   order: number;
   factory: string;
   optionsType: string;
-  grant: 'authorization_code' | 'device_code' | 'client_credentials';
+  grant: GrantType;
   clientType: string;
-  tokenEndpointAuthMethod: 'none' | 'client_secret_post' | 'client_secret_basic';
+  tokenEndpointAuthMethod: TokenEndpointAuthMethod;
   docGroup: string;
   title: string;
   summary: string;
@@ -44,7 +45,7 @@ export interface RawFlow {
 export interface RawStorage {
   id: string;
   order: number;
-  backend: 'memory' | 'disk' | 'provider';
+  backend: StorageBackend;
   providerClass?: string;
   providerRoot?: string;
   title: string;

@@ -107,7 +107,7 @@ describe('spec errors are reported as path:line:col with the JSON path', () => {
   });
 
   test('duplicate id', () => {
-    const dir = specCopy({ 'flows/m2m_copy.yaml': (_) => readFileSync(join(ROOT, 'spec/flows/m2m.yaml'), 'utf8').replace('factory: fromOAuthM2M', 'factory: fromOAuthM2MCopy').replace('optionsType: OAuthM2MOptions', 'optionsType: OAuthM2MCopyOptions').replace('command: service-account', 'command: service-account-copy') });
+    const dir = specCopy({ 'flows/m2m_copy.yaml': (_) => readFileSync(join(ROOT, 'spec/flows/m2m.yaml'), 'utf8').replace('factory: fromOAuthM2M', 'factory: fromOAuthM2MCopy').replace('optionsType: OAuthM2MOptions', 'optionsType: OAuthM2MCopyOptions').replace('command: service-account', 'command: service-account-copy').replace('clientType: oidc_client_credentials_secret', 'clientType: oidc_copy') });
     expect(specErrors(dir)).toBe('spec/flows/m2m_copy.yaml:1:5 error duplicate flow id "oauth_m2m", first defined in spec/flows/m2m.yaml:1 (/id)');
   });
 

@@ -5,10 +5,9 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { isMap, isScalar, isSeq, parseDocument, type Node } from 'yaml';
 import { SpecError, formatDiagnostics } from '../../generator/diagnostics.js';
-import { emitAll, type GeneratorInputs } from '../../generator/pipeline.js';
-import { buildIR } from '../../generator/ir.js';
+import { checkLoaded, emitChecked, type GeneratorInputs } from '../../generator/pipeline.js';
 import { parseSpecText, type LoadedFile, type SpecKind } from '../../generator/load.js';
-import { typed, validateMeaning, validateSchemas } from '../../generator/validate.js';
+import type { EmittedTypeChecker } from '../../generator/typecheck.js';
 
 export function rng(seed: number): () => number {
   let state = seed >>> 0 || 1;
@@ -90,8 +89,8 @@ export function mutate(texts: SpecText[], random: () => number): { mutation: Mut
 
 export type FuzzOutcome = { kind: 'errors'; lines: string[] } | { kind: 'generated'; files: Map<string, string> } | { kind: 'crash'; message: string };
 
-/** The generator on in-memory spec texts, without touching disk. */
-export function generateFromTexts(texts: SpecText[], inputs: GeneratorInputs): FuzzOutcome {
+/** The generator, type check included, on in-memory spec texts, without touching disk. */
+export function generateFromTexts(texts: SpecText[], inputs: GeneratorInputs, checker: EmittedTypeChecker): FuzzOutcome {
   try {
     const files: LoadedFile[] = [];
     const diagnostics = [];
@@ -100,14 +99,7 @@ export function generateFromTexts(texts: SpecText[], inputs: GeneratorInputs): F
       files.push(parsed.file);
       diagnostics.push(...parsed.diagnostics);
     }
-    const loaded = { files, diagnostics };
-    if (diagnostics.length > 0) throw new SpecError(diagnostics);
-    const schema = validateSchemas(loaded, inputs.schemaDir);
-    if (schema.length > 0) throw new SpecError(schema);
-    const spec = typed(loaded);
-    const meaning = validateMeaning(spec);
-    if (meaning.length > 0) throw new SpecError(meaning);
-    return { kind: 'generated', files: emitAll(buildIR(spec), inputs) };
+    return { kind: 'generated', files: emitChecked(checkLoaded({ files, diagnostics }, inputs), inputs, checker).files };
   } catch (error) {
     if (error instanceof SpecError) return { kind: 'errors', lines: formatDiagnostics(error.diagnostics).split('\n') };
     return { kind: 'crash', message: error instanceof Error ? `${error.message}\n${error.stack ?? ''}` : String(error) };

@@ -1,0 +1,70 @@
+// Compiles the written package (src/ to dist/, as its own tsconfig.json
+// says) and records which sources dist/ was built from, so `generate:check`
+// can tell a stale build from a current one. The examples and the CLI load
+// dist/, so a spec edit takes effect only once this ran.
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import ts from 'typescript';
+
+/** Written into dist/ by the build: the hash of the sources it was built from. */
+export const BUILD_STAMP = 'dist/.source-hash';
+
+/** The files a build reads: tsconfig.json and everything under src/. */
+function isBuildInput(path: string): boolean {
+  return path === 'tsconfig.json' || path.startsWith('src/');
+}
+
+/** Hash of the build inputs among `files` (paths under the package folder). */
+export function sourceHash(files: ReadonlyMap<string, string>): string {
+  const hash = createHash('sha256');
+  for (const path of [...files.keys()].filter(isBuildInput).sort()) hash.update(`${path}\u0000${files.get(path)!}\u0000`);
+  return hash.digest('hex');
+}
+
+function readBuildInputs(outDir: string): Map<string, string> {
+  const files = new Map<string, string>();
+  const tsconfig = join(outDir, 'tsconfig.json');
+  if (existsSync(tsconfig)) files.set('tsconfig.json', readFileSync(tsconfig, 'utf8'));
+  const src = join(outDir, 'src');
+  if (existsSync(src)) {
+    for (const entry of readdirSync(src, { recursive: true, withFileTypes: true })) {
+      if (entry.isFile()) {
+        const full = join(entry.parentPath, entry.name);
+        files.set(relative(outDir, full).split('\\').join('/'), readFileSync(full, 'utf8'));
+      }
+    }
+  }
+  return files;
+}
+
+/** Why dist/ does not match `files`, or undefined when it was built from exactly these sources. */
+export function staleBuild(outDir: string, files: ReadonlyMap<string, string>): string | undefined {
+  const stamp = join(outDir, BUILD_STAMP);
+  if (!existsSync(stamp)) return 'dist/ was not built by npm run build or npm run generate';
+  return readFileSync(stamp, 'utf8').trim() === sourceHash(files) ? undefined : 'dist/ was built from other sources';
+}
+
+/**
+ * Compiles `<outDir>/tsconfig.json` and stamps dist/; returns the compiler's
+ * errors (nothing is stamped then). `typeCheck: false` when the sources were
+ * just type-checked in memory; `reuse` hands over declarations another
+ * program already parsed, such as lib and node_modules files.
+ */
+export function buildPackage(outDir: string, options: { typeCheck: boolean; reuse?: (fileName: string) => ts.SourceFile | undefined }): string[] {
+  const configPath = join(outDir, 'tsconfig.json');
+  const parsed = ts.getParsedCommandLineOfConfigFile(configPath, {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => undefined });
+  if (!parsed) return [`${configPath} cannot be read`];
+  const host = ts.createCompilerHost(parsed.options);
+  const getSourceFile = host.getSourceFile.bind(host);
+  const inside = outDir.endsWith('/') ? outDir : `${outDir}/`;
+  host.getSourceFile = (name, languageVersion, onError) => (!name.startsWith(inside) && options.reuse?.(name)) || getSourceFile(name, languageVersion, onError);
+  const program = ts.createProgram({ rootNames: parsed.fileNames, options: parsed.options, host });
+  const result = program.emit();
+  const errors = [...parsed.errors, ...(options.typeCheck ? ts.getPreEmitDiagnostics(program) : []), ...result.diagnostics].filter((d) => d.category === ts.DiagnosticCategory.Error);
+  if (errors.length > 0) return errors.map((d) => ts.formatDiagnostic(d, { getCanonicalFileName: (f) => f, getCurrentDirectory: () => outDir, getNewLine: () => '\n' }).trim());
+  const stamp = join(outDir, BUILD_STAMP);
+  mkdirSync(dirname(stamp), { recursive: true });
+  writeFileSync(stamp, sourceHash(readBuildInputs(outDir)) + '\n');
+  return [];
+}

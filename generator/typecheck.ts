@@ -1,0 +1,105 @@
+// Type-checks the emitted package in memory before anything is written: the
+// copied runtime, the emitted src/ and the examples are laid over the output
+// folder as if written there (what is on disk under it is not seen), so the
+// imports of node_modules resolve as they will once written. The compiler is
+// the project's own `typescript`, the one that builds dist/. Declarations
+// parsed from lib and node_modules are kept between checks and handed to the
+// build, so checking again (the fuzzer does) and building stay cheap.
+import { join, relative } from 'node:path';
+import ts from 'typescript';
+
+export interface EmittedDiagnostic {
+  /** Path under the output folder (`src/auth.ts`), or '' for a global problem. */
+  readonly file: string;
+  readonly line: number;
+  readonly col: number;
+  /** The source text the compiler points at, such as an identifier. */
+  readonly text: string;
+  readonly message: string;
+}
+
+/** Emitted files whose diagnostics count; the runtime is checked in place by `npm run typecheck`. */
+function isEmittedCode(path: string): boolean {
+  return path.endsWith('.ts') && (path.startsWith('examples/') || (path.startsWith('src/') && !path.startsWith('src/runtime/')));
+}
+
+export class EmittedTypeChecker {
+  private readonly declarations = new Map<string, ts.SourceFile>();
+  private program: ts.Program | undefined;
+
+  /** `outDir`: where the files will be written (a folder inside the project, so node_modules resolve). */
+  constructor(
+    private readonly root: string,
+    private readonly outDir = join(root, '.generate-check'),
+  ) {}
+
+  /** A declaration file the last check parsed (lib, node_modules), for the build to reuse. */
+  parsedDeclaration(fileName: string): ts.SourceFile | undefined {
+    return this.declarations.get(fileName);
+  }
+
+  /**
+   * Diagnostics of `files` (paths under the output folder): of the emitted
+   * code only, or with `everything` of the copied runtime too.
+   */
+  check(files: ReadonlyMap<string, string>, packageName: string, everything = false): EmittedDiagnostic[] {
+    const base = this.outDir;
+    const virtual = new Map<string, string>();
+    for (const [path, text] of files) virtual.set(join(base, path), text);
+    const options: ts.CompilerOptions = {
+      target: ts.ScriptTarget.ES2022,
+      module: ts.ModuleKind.NodeNext,
+      moduleResolution: ts.ModuleResolutionKind.NodeNext,
+      lib: ['lib.es2023.d.ts'],
+      types: ['node'],
+      typeRoots: [join(this.root, 'node_modules', '@types')],
+      strict: true,
+      noEmit: true,
+      skipLibCheck: true,
+      paths: { [packageName]: [join(base, 'src', 'index.ts')] },
+    };
+    const inside = (name: string) => name === base || name.startsWith(`${base}/`);
+    const folders = new Set<string>([base]);
+    for (const path of virtual.keys()) for (let d = path; d.length > base.length; ) folders.add((d = d.slice(0, d.lastIndexOf('/'))));
+    const host = ts.createCompilerHost(options);
+    const { readFile, fileExists, directoryExists, getSourceFile } = host;
+    host.readFile = (name) => (inside(name) ? virtual.get(name) : readFile.call(host, name));
+    host.fileExists = (name) => (inside(name) ? virtual.has(name) : fileExists.call(host, name));
+    host.directoryExists = (name) => (inside(name) ? folders.has(name) : directoryExists ? directoryExists.call(host, name) : true);
+    host.realpath = (name) => name;
+    host.getSourceFile = (name, languageVersion, onError) => {
+      if (inside(name)) {
+        const text = virtual.get(name);
+        return text === undefined ? undefined : ts.createSourceFile(name, text, languageVersion, true);
+      }
+      let parsed = this.declarations.get(name);
+      if (!parsed) {
+        parsed = getSourceFile.call(host, name, languageVersion, onError);
+        if (parsed) this.declarations.set(name, parsed);
+      }
+      return parsed;
+    };
+    const roots = [...files.keys()].filter((p) => p.endsWith('.ts') && (p.startsWith('src/') || p.startsWith('examples/'))).sort();
+    const program = ts.createProgram({ rootNames: roots.map((p) => join(base, p)), options, host, oldProgram: this.program });
+    this.program = program;
+    const out: EmittedDiagnostic[] = [];
+    const add = (d: ts.Diagnostic) => {
+      const message = ts.flattenDiagnosticMessageText(d.messageText, ' ');
+      if (!d.file || d.start === undefined) {
+        out.push({ file: '', line: 1, col: 1, text: '', message });
+        return;
+      }
+      const { line, character } = d.file.getLineAndCharacterOfPosition(d.start);
+      out.push({ file: relative(base, d.file.fileName).split('\\').join('/'), line: line + 1, col: character + 1, text: d.file.text.slice(d.start, d.start + (d.length ?? 0)), message });
+    };
+    program.getOptionsDiagnostics().forEach(add);
+    program.getGlobalDiagnostics().forEach(add);
+    for (const path of roots) {
+      if (!everything && !isEmittedCode(path)) continue;
+      const sf = program.getSourceFile(join(base, path))!;
+      program.getSyntacticDiagnostics(sf).forEach(add);
+      program.getSemanticDiagnostics(sf).forEach(add);
+    }
+    return out;
+  }
+}
