@@ -72,17 +72,33 @@ function nameOrigins(spec: TypedSpec): Map<string, { loaded: LoadedFile; path: (
   return origins;
 }
 
-/** A compiler diagnostic of emitted code, placed at the spec field that named what it points at, when one did. */
-function specDiagnostic(spec: TypedSpec, origins: ReturnType<typeof nameOrigins>, d: EmittedDiagnostic): Diagnostic {
-  const where = d.file === '' ? '' : `${d.file}:${d.line}:${d.col} `;
-  const quoted = [...d.message.matchAll(/['"]([^'"]+)['"]/g)].map((m) => m[1]!);
-  const name = [d.text, ...quoted].find((n) => origins.has(n));
-  if (name !== undefined) {
+/**
+ * Compiler diagnostics of emitted code as spec problems. One that points at
+ * (or quotes) a name the spec gave is placed at that spec field, once per
+ * field; the others follow from it and are left out. Only when no name is to
+ * blame is each reported, at the top of sdk.yaml.
+ */
+function specDiagnostics(spec: TypedSpec, problems: readonly EmittedDiagnostic[]): Diagnostic[] {
+  const origins = nameOrigins(spec);
+  const where = (d: EmittedDiagnostic) => (d.file === '' ? '' : `${d.file}:${d.line}:${d.col} `);
+  const blamed = new Map<string, { first: EmittedDiagnostic; count: number }>();
+  for (const d of problems) {
+    const quoted = [...d.message.matchAll(/['"]([^'"]+)['"]/g)].map((m) => m[1]!);
+    const name = [d.text, ...quoted].find((n) => origins.has(n));
+    if (name === undefined) continue;
+    const seen = blamed.get(name);
+    if (seen) seen.count++;
+    else blamed.set(name, { first: d, count: 1 });
+  }
+  if (blamed.size === 0) {
+    return problems.map((d) => ({ file: spec.sdk.loaded.file, line: 1, col: 1, message: `the generated code does not compile: ${where(d)}${d.message}`, jsonPath: '/' }));
+  }
+  return [...blamed].map(([name, { first, count }]) => {
     const { loaded, path } = origins.get(name)!;
     const { line, col } = positionOf(loaded, path);
-    return { file: loaded.file, line, col, message: `the name ${JSON.stringify(name)} breaks the generated code (${where}${d.message}); choose another name`, jsonPath: jsonPath(path) };
-  }
-  return { file: spec.sdk.loaded.file, line: 1, col: 1, message: `the generated code does not compile: ${where}${d.message}`, jsonPath: '/' };
+    const more = count > 1 ? `, and ${count - 1} more` : '';
+    return { file: loaded.file, line, col, message: `the name ${JSON.stringify(name)} clashes with the generated code (${where(first)}${first.message.replace(/\.$/, '')}${more}); choose another name`, jsonPath: jsonPath(path) };
+  });
 }
 
 /** Emits and type-checks; throws SpecError when the emitted code does not compile. */
@@ -90,10 +106,7 @@ export function emitChecked(spec: TypedSpec, inputs: GeneratorInputs, checker = 
   const ir = buildIR(spec);
   const files = emitAll(ir, inputs);
   const problems = checker.check(files, ir.sdk.packageName);
-  if (problems.length > 0) {
-    const origins = nameOrigins(spec);
-    throw new SpecError(problems.map((d) => specDiagnostic(spec, origins, d)));
-  }
+  if (problems.length > 0) throw new SpecError(specDiagnostics(spec, problems));
   return { ir, files };
 }
 

@@ -239,6 +239,7 @@ export function validateMeaning(spec: TypedSpec, templatesDir: string): Diagnost
     const grant = GRANTS[f.grant];
     if (!(grant.authMethods as readonly string[]).includes(f.tokenEndpointAuthMethod)) {
       report(loaded, ['tokenEndpointAuthMethod'], `the ${f.grant} grant works with token endpoint auth method ${grant.authMethods.map((m) => JSON.stringify(m)).join(', ')}, not ${JSON.stringify(f.tokenEndpointAuthMethod)}`);
+      continue;
     }
     const needsSecret = TOKEN_ENDPOINT_AUTH_METHODS[f.tokenEndpointAuthMethod].needsSecret;
     const wanted = [...grant.requiredOptions, ...(needsSecret ? ['clientSecret'] : [])];
