@@ -65,7 +65,7 @@ export interface SdkIR {
   readonly authServer: { readonly issuer: string; readonly audience: string; readonly audienceParameter: 'audience' | 'resource'; readonly apiBaseUrl: string };
   readonly scopes: readonly { readonly name: string; readonly value: string; readonly doc: string }[];
   readonly defaultScopes: readonly string[];
-  readonly environment: Readonly<Record<'issuer' | 'apiBaseUrl' | 'audience' | 'profile' | 'clientId' | 'clientSecret', { readonly name: string; readonly doc: string }>>;
+  readonly environment: Readonly<Record<'issuer' | 'apiBaseUrl' | 'audience' | 'profile' | 'clientId' | 'clientSecret' | 'debug', { readonly name: string; readonly doc: string }>>;
   readonly examplesEnvironment: Readonly<Record<'userClientId' | 'callbackUrl' | 'm2mClientId' | 'm2mClientSecret' | 'demoStorageRoot', { readonly name: string; readonly doc: string }>>;
   readonly disk: { readonly root: string; readonly defaultsFile: string; readonly defaultProfile: string };
   readonly storageProvider: {

@@ -110,13 +110,21 @@ export function emitChecked(spec: TypedSpec, inputs: GeneratorInputs, checker = 
   return { ir, files };
 }
 
+/** The runtime's files (folders included), copied unchanged under a header naming each source. */
 function copyRuntime(templatesDir: string): Map<string, string> {
   const dir = join(templatesDir, 'runtime');
   const out = new Map<string, string>();
-  for (const name of readdirSync(dir).filter((n) => n.endsWith('.ts') && !n.endsWith('.test.ts')).sort()) {
-    const header = headerLines([`templates/runtime/${name}`]).map((l) => `// ${l}`).join('\n');
-    out.set(name, `${header}\n\n${readFileSync(join(dir, name), 'utf8')}`);
-  }
+  const visit = (relative: string) => {
+    for (const entry of readdirSync(join(dir, relative), { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      const path = relative ? `${relative}/${entry.name}` : entry.name;
+      if (entry.isDirectory()) visit(path);
+      else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.test.ts')) {
+        const header = headerLines([`templates/runtime/${path}`]).map((l) => `// ${l}`).join('\n');
+        out.set(path, `${header}\n\n${readFileSync(join(dir, path), 'utf8')}`);
+      }
+    }
+  };
+  visit('');
   return out;
 }
 

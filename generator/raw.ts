@@ -16,7 +16,7 @@ export interface RawSdk {
   authServer: { issuer: string; audience: string; audienceParameter: 'audience' | 'resource'; apiBaseUrl: string };
   scopes: { name: string; value: string; doc: string }[];
   defaultScopes: string[];
-  environment: Record<'issuer' | 'apiBaseUrl' | 'audience' | 'profile' | 'clientId' | 'clientSecret', RawEnvVar>;
+  environment: Record<'issuer' | 'apiBaseUrl' | 'audience' | 'profile' | 'clientId' | 'clientSecret' | 'debug', RawEnvVar>;
   disk: { root: string; defaultsFile: string; defaultProfile: string };
   storageProvider: {
     interface: string;

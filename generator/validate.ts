@@ -195,7 +195,10 @@ export function validateMeaning(spec: TypedSpec, templatesDir: string): Diagnost
   /** What the registry says of one option: its type, secrecy and default. */
   const checkOption = (loaded: LoadedFile, path: (string | number)[], o: RawOption) => {
     const capability = OPTIONS[o.name];
-    if (capability.type !== o.type) report(loaded, [...path, 'type'], `option "${o.name}" must have type ${JSON.stringify(capability.type)}, as the runtime reads it`);
+    if (capability.type !== o.type) {
+      report(loaded, [...path, 'type'], `option "${o.name}" must have type ${JSON.stringify(capability.type)}, as the runtime reads it`);
+      return;
+    }
     if (capability.secret && o.secret !== true) report(loaded, [...path, 'name'], `option "${o.name}" holds a secret: add "secret: true", so the SDK never prints or saves it in plain view`);
     if (o.default === undefined) return;
     const fits = defaultFits(o.type, o.default);

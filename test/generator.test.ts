@@ -202,26 +202,22 @@ describe('the runtime registry is the source of the allowed values', () => {
   });
 
   test('an option the runtime reads gets its type from the registry', () => {
-    const files = generated({
-      'sdk.yaml': (t) =>
-        t.replace(
-          'commonOptions:\n',
-          'commonOptions:\n' +
-            '  - name: requestTimeoutSeconds\n    type: number\n    default: 30\n    doc: Seconds before a request to the authorization server is abandoned.\n' +
-            '  - name: fetch\n    type: FetchFunction\n    doc: The fetch used for every request.\n' +
-            '  - name: logger\n    type: Logger\n    doc: Receives a record of each protocol step.\n' +
-            '  - name: issuer\n    type: string\n    default: https://issuer.example/\n    doc: Issuer URL.\n',
-        ),
-    });
+    const files = generated({});
     const options = files.get('src/options.ts')!;
     expect(options).toContain("import type { FetchFunction, Logger } from './runtime/hooks.js';");
     expect(options).toMatch(/@defaultValue 30\s*\*\/\s*readonly requestTimeoutSeconds\?: number;/);
     expect(options).toContain('readonly fetch?: FetchFunction;');
     expect(options).toContain('readonly logger?: Logger;');
-    expect(options).toMatch(/@defaultValue 'https:\/\/issuer\.example\/'\s*\*\/\s*readonly issuer\?: string;/);
     expect(files.get('src/settings.ts')).toContain("{ name: 'requestTimeoutSeconds', required: false, secret: false, default: 30 },");
-    expect(files.get('src/settings.ts')).toContain("{ name: 'issuer', required: false, secret: false, default: 'https://issuer.example/' },");
+    expect(files.get('src/settings.ts')).toContain("{ name: 'allowInsecureHttp', required: false, secret: false, default: false },");
   }, 60_000);
+
+  test('a type other than the registry\'s is refused', () => {
+    expectProblems(
+      specErrors(specCopy({ 'sdk.yaml': (t) => t.replace('  - name: requestTimeoutSeconds\n    type: number\n', '  - name: requestTimeoutSeconds\n    type: string\n') })),
+      'spec/sdk.yaml:L:11 error option "requestTimeoutSeconds" must have type "number", as the runtime reads it (/commonOptions/9/type)',
+    );
+  });
 
   test('optional storage methods may be declared and are optional in the provider interface', () => {
     const lease =

@@ -182,12 +182,12 @@ test('the rotated refresh token is saved, and the spent one is never sent again'
   const auth = Auth.fromOAuthUserDeviceCode({ clientId: USER_CLIENT_ID, profileName: 'rotate' });
   await deviceLogin(auth);
   const before = JSON.parse(readFileSync(tokenPath('rotate'), 'utf8')) as Record<string, string>;
-  await auth.tokenRejected(await auth.getAccessToken());
+  await auth.refresh();
   const after = JSON.parse(readFileSync(tokenPath('rotate'), 'utf8')) as Record<string, string>;
   expect(after['refresh_token']).not.toBe(before['refresh_token']);
   // Further refreshes keep working: the grant was not revoked by reuse.
-  await auth.tokenRejected(await auth.getAccessToken());
-  await auth.tokenRejected(await auth.getAccessToken());
+  await auth.refresh();
+  await auth.refresh();
   expect(await listSearches(auth)).toBe(2);
   expect(server.count('token:refresh_token')).toBe(3);
 });

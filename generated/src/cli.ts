@@ -3,14 +3,38 @@
 
 import type { CliSpec } from './runtime/cli.js';
 import { SDK_SETTINGS } from './settings.js';
-/** The command line: its name, and one `login` command per flow. */
+/** The command line: its name, one `login` command per flow (with what the flow needs), and the environment it reads. */
 export const CLI_SPEC: CliSpec = {
     name: 'planet-auth',
     version: '0.1.0',
     settings: SDK_SETTINGS,
     logins: [
-      { command: 'browser', flowId: 'oauth_user_authcode__with_browser', summary: 'Log in as a user in the local browser (authorization code flow with PKCE).' },
-      { command: 'device', flowId: 'oauth_user_devicecode__external_browser', summary: 'Log in as a user on any device with a code (device authorization flow).' },
-      { command: 'service-account', flowId: 'oauth_m2m', summary: 'Log in as a service account with its client ID and secret.' },
+      {
+        command: 'browser', flowId: 'oauth_user_authcode__with_browser',
+        summary: 'Log in as a user in the local browser (authorization code flow with PKCE).',
+        requirements: ['The application can start a web browser on the user\'s machine.', 'That browser can reach the authorization server.', 'The browser can reach a port the application listens on at 127.0.0.1.'],
+        optionDocs: { clientId: 'Client ID issued when the application was registered.', callbackUrl: 'Loopback redirect URI registered for the client, such as http://127.0.0.1:8080/callback. Port 0 picks a free port.', requestedScopes: 'Scopes to request. Defaults to planet and offline_access.' },
+      },
+      {
+        command: 'device', flowId: 'oauth_user_devicecode__external_browser',
+        summary: 'Log in as a user on any device with a code (device authorization flow).',
+        requirements: ['The application can reach the authorization server.', 'The application can show the user a URL and a code.'],
+        optionDocs: { clientId: 'Client ID issued when the application was registered.', requestedScopes: 'Scopes to request. Defaults to planet and offline_access.' },
+      },
+      {
+        command: 'service-account', flowId: 'oauth_m2m',
+        summary: 'Log in as a service account with its client ID and secret.',
+        requirements: ['The application can reach the authorization server.', 'The application holds the service account\'s client ID and secret.'],
+        optionDocs: { clientId: 'Client ID of the service account.', clientSecret: 'Client secret of the service account. Never logged or shown.', requestedScopes: 'Scopes to request. Defaults to planet and offline_access.' },
+      },
+    ],
+    environment: [
+      { name: 'PLANET_AUTH_ISSUER', doc: 'Issuer URL of the authorization server; overrides the built-in one.' },
+      { name: 'PLANET_API_URL', doc: 'Base URL of the API that receives the bearer token.' },
+      { name: 'PLANET_AUTH_AUDIENCE', doc: 'Audience requested for access tokens.' },
+      { name: 'PL_AUTH_PROFILE', doc: 'Profile used when none is named.' },
+      { name: 'PL_AUTH_CLIENT_ID', doc: 'Client ID of an ad hoc service account profile (with PL_AUTH_CLIENT_SECRET).' },
+      { name: 'PL_AUTH_CLIENT_SECRET', doc: 'Client secret of an ad hoc service account profile.' },
+      { name: 'PLANET_AUTH_DEBUG', doc: 'Set to 1 to log every protocol step to stderr, with secrets and tokens redacted.' },
     ],
   };

@@ -2,6 +2,7 @@
 // Edit those files instead, then run npm run generate.
 
 import type { ObjectStorageProvider } from './storage-provider.js';
+import type { FetchFunction, Logger } from './runtime/hooks.js';
 
 /** Options of {@link Auth.fromOAuthUserAuthCode}: with a local web browser. */
 export interface OAuthUserAuthCodeOptions {
@@ -31,6 +32,41 @@ export interface OAuthUserAuthCodeOptions {
    * there instead of `~/.planet` and is not visible to the CLI.
    */
   readonly storageProvider?: ObjectStorageProvider;
+  /**
+   * Issuer URL of the authorization server. Wins over the environment
+   * variable and the built-in server, so one process can talk to several.
+   */
+  readonly issuer?: string;
+  /**
+   * Base URL of the API that receives the bearer token. Wins over the
+   * environment variable and the built-in API.
+   */
+  readonly apiBaseUrl?: string;
+  /** Audience requested for access tokens. Wins over the environment variable and the built-in one. */
+  readonly audience?: string;
+  /**
+   * The `fetch` used for every request, to the authorization server and to
+   * the API: for a proxy, custom certificate authorities or instrumentation.
+   */
+  readonly fetch?: FetchFunction;
+  /**
+   * Receives a record of every protocol step, with secrets and tokens
+   * redacted. Without one, setting the debug environment variable logs to stderr.
+   */
+  readonly logger?: Logger;
+  /**
+   * Seconds before a request to the authorization server is given up.
+   *
+   * @defaultValue 30
+   */
+  readonly requestTimeoutSeconds?: number;
+  /**
+   * Let logins and bearer tokens go over plain http to hosts other than this
+   * machine. Off by default: plain http is allowed only for 127.0.0.1 and localhost.
+   *
+   * @defaultValue false
+   */
+  readonly allowInsecureHttp?: boolean;
 }
 
 /** Options of {@link Auth.fromOAuthUserDeviceCode}: without a local web browser. */
@@ -56,6 +92,41 @@ export interface OAuthUserDeviceCodeOptions {
    * there instead of `~/.planet` and is not visible to the CLI.
    */
   readonly storageProvider?: ObjectStorageProvider;
+  /**
+   * Issuer URL of the authorization server. Wins over the environment
+   * variable and the built-in server, so one process can talk to several.
+   */
+  readonly issuer?: string;
+  /**
+   * Base URL of the API that receives the bearer token. Wins over the
+   * environment variable and the built-in API.
+   */
+  readonly apiBaseUrl?: string;
+  /** Audience requested for access tokens. Wins over the environment variable and the built-in one. */
+  readonly audience?: string;
+  /**
+   * The `fetch` used for every request, to the authorization server and to
+   * the API: for a proxy, custom certificate authorities or instrumentation.
+   */
+  readonly fetch?: FetchFunction;
+  /**
+   * Receives a record of every protocol step, with secrets and tokens
+   * redacted. Without one, setting the debug environment variable logs to stderr.
+   */
+  readonly logger?: Logger;
+  /**
+   * Seconds before a request to the authorization server is given up.
+   *
+   * @defaultValue 30
+   */
+  readonly requestTimeoutSeconds?: number;
+  /**
+   * Let logins and bearer tokens go over plain http to hosts other than this
+   * machine. Off by default: plain http is allowed only for 127.0.0.1 and localhost.
+   *
+   * @defaultValue false
+   */
+  readonly allowInsecureHttp?: boolean;
 }
 
 /** Options of {@link Auth.fromOAuthM2M}: service account (client credentials). */
@@ -83,4 +154,39 @@ export interface OAuthM2MOptions {
    * there instead of `~/.planet` and is not visible to the CLI.
    */
   readonly storageProvider?: ObjectStorageProvider;
+  /**
+   * Issuer URL of the authorization server. Wins over the environment
+   * variable and the built-in server, so one process can talk to several.
+   */
+  readonly issuer?: string;
+  /**
+   * Base URL of the API that receives the bearer token. Wins over the
+   * environment variable and the built-in API.
+   */
+  readonly apiBaseUrl?: string;
+  /** Audience requested for access tokens. Wins over the environment variable and the built-in one. */
+  readonly audience?: string;
+  /**
+   * The `fetch` used for every request, to the authorization server and to
+   * the API: for a proxy, custom certificate authorities or instrumentation.
+   */
+  readonly fetch?: FetchFunction;
+  /**
+   * Receives a record of every protocol step, with secrets and tokens
+   * redacted. Without one, setting the debug environment variable logs to stderr.
+   */
+  readonly logger?: Logger;
+  /**
+   * Seconds before a request to the authorization server is given up.
+   *
+   * @defaultValue 30
+   */
+  readonly requestTimeoutSeconds?: number;
+  /**
+   * Let logins and bearer tokens go over plain http to hosts other than this
+   * machine. Off by default: plain http is allowed only for 127.0.0.1 and localhost.
+   *
+   * @defaultValue false
+   */
+  readonly allowInsecureHttp?: boolean;
 }

@@ -112,6 +112,7 @@ function settingsFile(ir: SpecIR, project: Project): string {
     profile: ${env('profile')},
     clientId: ${env('clientId')},
     clientSecret: ${env('clientSecret')},
+    debug: ${env('debug')},
   },
   disk: {
     root: ${stringLiteral(sdk.disk.root)},
@@ -262,9 +263,29 @@ function indexFile(ir: SpecIR, project: Project): string {
   ]);
 }
 
+/** Spec prose as one terminal line: no line breaks, no Markdown backticks. */
+function terminalLine(text: string): string {
+  return text.replace(/`/g, '').replace(/\s+/g, ' ').trim();
+}
+
+/** The factory options that `login` takes as command-line options; their docs become the help text. */
+const CLI_OPTIONS: ReadonlySet<string> = new Set(['clientId', 'clientSecret', 'callbackUrl', 'requestedScopes']);
+
 function cliFile(ir: SpecIR, project: Project): string {
   const logins = ir.flows
-    .map((f) => `{ command: ${stringLiteral(f.cliLogin.command)}, flowId: ${stringLiteral(f.id)}, summary: ${stringLiteral(f.cliLogin.summary)} }`)
+    .map((f) => {
+      const docs = f.options
+        .filter((o) => CLI_OPTIONS.has(o.name))
+        .map((o) => `${o.name}: ${stringLiteral(terminalLine(o.doc))}`)
+        .join(', ');
+      return (
+        `{\n      command: ${stringLiteral(f.cliLogin.command)}, flowId: ${stringLiteral(f.id)},\n      summary: ${stringLiteral(f.cliLogin.summary)},\n` +
+        `      requirements: ${literalArray(f.requirements.map(terminalLine))},\n      optionDocs: { ${docs} },\n    }`
+      );
+    })
+    .join(',\n    ');
+  const environment = Object.values(ir.sdk.environment)
+    .map((v) => `{ name: ${stringLiteral(v.name)}, doc: ${stringLiteral(terminalLine(v.doc))} }`)
     .join(',\n    ');
   return render(project, 'cli.ts', [ir.sdk.source, ...ir.flows.map((f) => f.source)], [
     `import type { CliSpec } from './runtime/cli.js';`,
@@ -273,12 +294,12 @@ function cliFile(ir: SpecIR, project: Project): string {
       kind: StructureKind.VariableStatement,
       isExported: true,
       declarationKind: VariableDeclarationKind.Const,
-      docs: ['The command line: its name, and one `login` command per flow.'],
+      docs: ['The command line: its name, one `login` command per flow (with what the flow needs), and the environment it reads.'],
       declarations: [
         {
           name: 'CLI_SPEC',
           type: 'CliSpec',
-          initializer: `{\n  name: ${stringLiteral(ir.sdk.cliName)},\n  version: ${stringLiteral(ir.sdk.packageVersion)},\n  settings: SDK_SETTINGS,\n  logins: [\n    ${logins},\n  ],\n}`,
+          initializer: `{\n  name: ${stringLiteral(ir.sdk.cliName)},\n  version: ${stringLiteral(ir.sdk.packageVersion)},\n  settings: SDK_SETTINGS,\n  logins: [\n    ${logins},\n  ],\n  environment: [\n    ${environment},\n  ],\n}`,
         },
       ],
     },

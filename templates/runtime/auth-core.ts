@@ -1,100 +1,128 @@
-// The session engine behind the generated Auth class: logs in with the flow
-// the factory chose, keeps the token fresh (one refresh at a time, in this
-// process and across processes), and keeps the session where the options say.
-import { createInterface } from 'node:readline';
+// The session engine behind the generated Auth class. It owns the session's
+// lifecycle only: load what storage holds, hand out a fresh access token,
+// take turns with every other writer before spending a refresh token, and
+// save what it got. How a first set of tokens is obtained is up to the
+// flow's grant module (grants/).
 import { inspect } from 'node:util';
 import type * as OidcClient from 'openid-client';
-import { openBrowser } from './browser.js';
+import type { ClientOptions } from './client-options.js';
 import {
   AbortedError,
-  AccessDeniedError,
   ConfigError,
-  DeviceCodeExpiredError,
+  ERR_STORAGE,
   LoginRequiredError,
+  NetworkError,
   PlanetAuthError,
-  CallbackError,
   StateError,
+  TokenRequestError,
+  TurnLostError,
 } from './errors.js';
-import { inProcess, withFolderLock } from './lock.js';
-import { startLoopbackListener } from './loopback.js';
-import {
-  CLIENT_FILE,
-  homeDir,
-  METADATA_FILE,
-  TOKEN_FILE,
-  normalizeProfileName,
-  parseClientConfig,
-  profileFolder,
-  profileKey,
-  type ClientConfigFile,
-  type ClientOptions,
-} from './profile.js';
+import { completeDeviceLogin, initiateDeviceLogin } from './grants/device-code.js';
+import { GRANT_MODULES, type DeviceLoginInfo, type Grant, type GrantContext, type LoginResult, type UserLoginOptions } from './grants/index.js';
+import type { FetchFunction } from './hooks.js';
+import type { Turn } from './lock.js';
+import { sessionLog, type SessionLog } from './log.js';
+import { CLIENT_FILE, METADATA_FILE, TOKEN_FILE, clientConfigToWrite, homeDir, normalizeProfileName, parseClientConfig, profileFolder, profileKey, type ClientConfigFile } from './profile.js';
 import { REQUEST_TIMEOUT_SECONDS, configFromMetadata, discover, loadOidc, protocolError, refreshRefused, type ClientIdentity } from './protocol.js';
+import { OPTIONS, type OptionName } from './registry.js';
 import { flowById, serverSettings, type FlowDescriptor, type SdkSettings } from './settings.js';
 import { FileStore, replaceObj, type ObjectStore } from './store.js';
 import { liveToken, parseTokenFile, tokenFileFromResponse, type LiveToken, type TokenFile } from './token.js';
+import { canLease, folderTurns, leaseTurns, processTurns, type TurnTaker } from './turns.js';
 
-export interface UserLoginOptions {
-  /** Open the login page in the user's browser; otherwise the URL is printed. @defaultValue false */
-  readonly allowOpenBrowser?: boolean;
-  /** Also let the user paste the URL the browser was sent to, when the terminal is interactive. @defaultValue false */
-  readonly allowTtyPrompt?: boolean;
-  /** How long to wait for the browser login, in milliseconds. @defaultValue 300000 */
-  readonly timeoutMs?: number;
-  /** Shows the device login instructions; by default they are printed to stderr. */
-  readonly onDeviceCode?: (info: DeviceLoginInfo) => void;
-  /** Cancels a device login that is waiting for the user. */
+export type { DeviceLoginInfo, UserLoginOptions } from './grants/index.js';
+export { BROWSER_LOGIN_TIMEOUT_MS } from './grants/authorization-code.js';
+
+/** Options of {@link AuthCore.ensureInitialized}: those of a login, used only when one is needed. */
+export type EnsureInitializedOptions = UserLoginOptions;
+
+/** Options of a call that may wait for the authorization server. */
+export interface SignalOptions {
+  /** Stops waiting (the call rejects with `AbortedError`); a refresh other callers share goes on. */
   readonly signal?: AbortSignal;
 }
 
-export type EnsureInitializedOptions = UserLoginOptions;
+/** Options of {@link AuthCore.deviceUserLoginComplete}. */
+export type DeviceLoginCompleteOptions = SignalOptions;
 
-/** What the user needs to complete a device login (RFC 8628, section 3.2). */
-export interface DeviceLoginInfo {
-  readonly verificationUri: string;
-  /** The URL with the code already in it, when the server sends one. */
-  readonly verificationUriComplete?: string;
-  readonly userCode: string;
-  /** Seconds until the code expires. */
-  readonly expiresIn: number;
-  /** Seconds between polls. */
-  readonly interval: number;
+/** Options of {@link AuthCore.logout}. */
+export interface LogoutOptions extends SignalOptions {
+  /**
+   * Forget the session here even when the server cannot be reached to
+   * revoke it; its refresh token then stays valid at the server until it
+   * expires. @defaultValue false
+   */
+  readonly forgetLocally?: boolean;
 }
 
+/** What {@link AuthCore.logout} did. */
+export interface LogoutResult {
+  /** The server revoked the refresh token (and an opaque access token). */
+  readonly revoked: boolean;
+  /** The tokens were forgotten here (memory and storage). */
+  readonly forgotten: boolean;
+  /** Why the server did not revoke, when it did not. */
+  readonly warning?: string;
+}
+
+/** What is known about a session, without any request and without the tokens themselves. */
 export interface SessionStatus {
+  /** The profile the session is saved under. */
   readonly profile: string;
+  /** The flow it logs in with. */
   readonly flow: string;
+  /** The `client_type` of its profile. */
   readonly clientType: string;
+  /** The client ID it logs in as. */
   readonly clientId: string;
+  /** The authorization server's issuer URL. */
   readonly issuer: string;
+  /** The scopes it asks for. */
   readonly scopes: readonly string[];
+  /** Where the session is kept. */
   readonly storage: 'memory' | 'disk' | 'provider';
+  /** Whether tokens are saved. */
   readonly loggedIn: boolean;
   /** Expiry of the access token, epoch seconds. */
   readonly expiresAt?: number;
+  /** Whether the access token has not expired yet. */
   readonly accessTokenValid: boolean;
+  /** Whether the session can be refreshed without a login. */
   readonly hasRefreshToken: boolean;
 }
 
-export interface DeviceLoginCompleteOptions {
-  readonly signal?: AbortSignal;
+/** New tokens, as {@link AuthCore.onTokens} reports them. */
+export interface TokenEvent {
+  /** Why the tokens changed. */
+  readonly reason: 'login' | 'refresh' | 'logout';
+  /** The new access token; absent after a logout. */
+  readonly accessToken?: string;
+  /** When it expires, epoch seconds on this machine's clock; absent when nothing says. */
+  readonly expiresAt?: number;
+  /** The scopes the server granted, when it said. */
+  readonly scope?: string;
+  /** The OpenID Connect ID token, when there is one. */
+  readonly idToken?: string;
+  /** Only for listeners that asked for it with `includeRefreshToken`. */
+  readonly refreshToken?: string;
 }
 
-/** Default wait for a browser login. */
-export const BROWSER_LOGIN_TIMEOUT_MS = 300_000;
+/** Options of {@link AuthCore.onTokens}. */
+export interface TokenListenerOptions {
+  /** Also hand the listener the refresh token. @defaultValue false */
+  readonly includeRefreshToken?: boolean;
+}
 
-const deviceResponses = new WeakMap<DeviceLoginInfo, OidcClient.DeviceAuthorizationResponse>();
+type Backend = { kind: 'memory' } | { kind: 'disk'; store: FileStore } | { kind: 'provider'; store: ObjectStore };
 
-type Backend = { kind: 'memory' } | { kind: 'disk'; store: FileStore; folder: string } | { kind: 'provider'; store: ObjectStore };
+const instanceIds = new WeakMap<object, number>();
+let nextInstanceId = 1;
 
-const providerIds = new WeakMap<object, number>();
-let nextProviderId = 1;
-
-function providerId(provider: object): number {
-  let id = providerIds.get(provider);
+function instanceId(value: object): number {
+  let id = instanceIds.get(value);
   if (id === undefined) {
-    id = nextProviderId++;
-    providerIds.set(provider, id);
+    id = nextInstanceId++;
+    instanceIds.set(value, id);
   }
   return id;
 }
@@ -103,53 +131,173 @@ function isJwt(token: string): boolean {
   return token.split('.').length === 3;
 }
 
+function normalizeIssuer(issuer: string): string {
+  return issuer.replace(/\/+$/, '');
+}
+
+/** A failed background refresh is tried again after this long, not on every call. */
+const BACKGROUND_RETRY_MS = 5_000;
+/** A failed write of new tokens is tried again at most this often. */
+const WRITE_RETRY_MS = 1_000;
+
+const OPTION_HINTS: Partial<Record<OptionName, string>> = {
+  clientId: 'pass the client ID issued when the application was registered',
+  clientSecret: "pass the service account's secret, for example from an environment variable",
+  callbackUrl: 'pass the loopback URL registered for the client, such as http://127.0.0.1:8080/callback',
+};
+
+function isMissing(value: unknown): boolean {
+  return value === undefined || value === null || (typeof value === 'string' && value.trim() === '');
+}
+
+function hasType(value: unknown, type: (typeof OPTIONS)[OptionName]['type']): boolean {
+  switch (type) {
+    case 'string':
+      return typeof value === 'string';
+    case 'string[]':
+      return Array.isArray(value) && value.every((v) => typeof v === 'string');
+    case 'boolean':
+      return typeof value === 'boolean';
+    case 'number':
+      return typeof value === 'number' && Number.isFinite(value);
+    case 'FetchFunction':
+    case 'Logger':
+      return typeof value === 'function';
+    case 'ObjectStorageProvider':
+      return typeof value === 'object' && value !== null;
+  }
+}
+
+/**
+ * The options a factory was given, with the spec's defaults applied and its
+ * `required` and the registry's types enforced.
+ */
+function resolveOptions(flow: FlowDescriptor, given: ClientOptions): ClientOptions {
+  if (given === null || typeof given !== 'object') throw new ConfigError(`${flow.factory}() takes an options object`);
+  const out: Record<string, unknown> = { ...given };
+  for (const option of flow.options) {
+    if (out[option.name] === undefined && option.default !== undefined) out[option.name] = option.default;
+  }
+  const required = new Set(flow.options.filter((o) => o.required).map((o) => o.name as string));
+  for (const name of ['clientId', ...(flow.tokenEndpointAuthMethod === 'none' ? [] : ['clientSecret']), ...(flow.grant === 'authorization_code' ? ['callbackUrl'] : [])]) required.add(name);
+  for (const name of required) {
+    if (isMissing(out[name])) {
+      const hint = OPTION_HINTS[name as OptionName] ?? `pass "${name}"`;
+      throw new ConfigError(`${name} is required for ${flow.factory}(): ${hint}`);
+    }
+  }
+  for (const [name, value] of Object.entries(out)) {
+    const capability = (OPTIONS as Record<string, (typeof OPTIONS)[OptionName] | undefined>)[name];
+    if (capability === undefined || value === undefined) continue;
+    // A profile read from disk may pin "no audience" with null.
+    if (name === 'audience' && value === null) continue;
+    if (!hasType(value, capability.type)) {
+      throw new ConfigError(`option ${name} of ${flow.factory}() must be ${capability.type === 'string[]' ? 'a list of strings' : `a ${capability.type}`}`);
+    }
+  }
+  return out as unknown as ClientOptions;
+}
+
+function raceSignal<T>(promise: Promise<T>, signal: AbortSignal | undefined, what: string): Promise<T> {
+  if (!signal) return promise;
+  if (signal.aborted) return Promise.reject(new AbortedError(`${what} was cancelled`));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new AbortedError(`${what} was cancelled`));
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
+/**
+ * One OAuth2 session: logs in with its flow, hands out fresh access tokens,
+ * and keeps the session where its options say. The generated `Auth` class
+ * extends it with a factory per flow.
+ */
 export class AuthCore {
   /** The profile this session is saved under (lowercased). */
   readonly profileName: string;
+  /** The flow this session logs in with. */
   readonly flow: FlowDescriptor;
   readonly #settings: SdkSettings;
   readonly #options: ClientOptions;
+  readonly #grant: Grant;
   readonly #identity: ClientIdentity;
-  readonly #audience: string;
+  readonly #audience: string | undefined;
   readonly #apiBaseUrl: string;
   readonly #scopes: readonly string[];
   readonly #backend: Backend;
+  readonly #turns: TurnTaker;
+  readonly #log: SessionLog;
   #token: LiveToken | undefined;
   #tokenFile: TokenFile | undefined;
+  /** Until when the hot path may hand out `#token` without any check; 0 forces the slow path. */
+  #hotUntilMs = 0;
+  /** New tokens that could not be written yet. */
+  #unsaved: TokenFile | undefined;
+  #lastWriteAttemptMs = 0;
   #metadata: Record<string, unknown> | undefined;
   #config: OidcClient.Configuration | undefined;
   #inflight: Promise<string> | undefined;
+  #backgroundFailedAtMs = 0;
+  /** The token a refresh after a 401 produced: a second 401 for it goes back to the caller. */
+  #freshAfterRejection: string | undefined;
+  readonly #listeners = new Set<{ listener: (event: TokenEvent) => void; includeRefreshToken: boolean }>();
 
+  /**
+   * A session of flow `flowId` of `settings`; the generated factories call
+   * this. Throws `ConfigError` for options that cannot work.
+   */
   constructor(settings: SdkSettings, flowId: string, options: ClientOptions) {
     const flow = flowById(settings, flowId);
-    if (typeof options?.clientId !== 'string' || options.clientId.trim() === '') {
-      throw new ConfigError(`clientId is required for ${flow.factory}(): pass the client ID issued when the application was registered`);
-    }
-    if (flow.tokenEndpointAuthMethod !== 'none' && (typeof options.clientSecret !== 'string' || options.clientSecret === '')) {
-      throw new ConfigError(`clientSecret is required for ${flow.factory}(): pass the service account's secret, for example from an environment variable`);
-    }
-    if (flow.grant === 'authorization_code' && (typeof options.callbackUrl !== 'string' || options.callbackUrl === '')) {
-      throw new ConfigError(`callbackUrl is required for ${flow.factory}(): pass the loopback URL registered for the client, such as http://127.0.0.1:8080/callback`);
-    }
+    const resolved = resolveOptions(flow, options);
     const server = serverSettings(settings);
     this.flow = flow;
     this.#settings = settings;
-    this.#options = options;
-    this.profileName = normalizeProfileName(options.profileName ?? options.clientId);
+    this.#options = resolved;
+    this.#grant = GRANT_MODULES[flow.grant];
+    this.profileName = normalizeProfileName(resolved.profileName ?? resolved.clientId);
+    this.#log = sessionLog(resolved.logger, settings.env.debug, { profile: this.profileName, flow: flow.id });
+    this.#log.secret(resolved.clientSecret);
+    for (const option of flow.options) {
+      const value = (resolved as unknown as Record<string, unknown>)[option.name];
+      if (option.secret && typeof value === 'string') this.#log.secret(value);
+    }
     this.#identity = {
-      issuer: options.issuer ?? server.issuer,
-      clientId: options.clientId,
-      clientSecret: options.clientSecret,
+      issuer: resolved.issuer ?? server.issuer ?? flow.issuer ?? settings.issuer,
+      clientId: resolved.clientId,
+      clientSecret: resolved.clientSecret,
       authMethod: flow.tokenEndpointAuthMethod,
-      ...(options.requestTimeoutSeconds !== undefined ? { timeoutSeconds: options.requestTimeoutSeconds } : {}),
+      fetch: resolved.fetch,
+      log: this.#log,
+      ...(resolved.allowInsecureHttp === true ? { allowInsecureHttp: true } : {}),
+      ...(resolved.requestTimeoutSeconds !== undefined ? { timeoutSeconds: resolved.requestTimeoutSeconds } : {}),
     };
-    this.#audience = options.audience ?? server.audience;
-    this.#apiBaseUrl = server.apiBaseUrl;
-    const scopes = options.requestedScopes ?? settings.defaultScopes;
-    this.#scopes = flow.grant === 'client_credentials' ? scopes.filter((s) => s !== 'offline_access') : [...scopes];
-    if (options.saveStateToStorage === false) this.#backend = { kind: 'memory' };
-    else if (options.storageProvider) this.#backend = { kind: 'provider', store: options.storageProvider };
-    else this.#backend = { kind: 'disk', store: new FileStore(homeDir()), folder: profileFolder(settings, this.profileName) };
+    this.#audience = resolved.audience === null ? server.audience : (resolved.audience ?? server.audience ?? settings.audience);
+    this.#apiBaseUrl = resolved.apiBaseUrl ?? server.apiBaseUrl ?? settings.apiBaseUrl;
+    const scopes = resolved.requestedScopes ?? settings.defaultScopes;
+    this.#scopes = this.#grant.unattended ? scopes.filter((s) => s !== 'offline_access') : [...scopes];
+    if (resolved.saveStateToStorage === false) {
+      this.#backend = { kind: 'memory' };
+      this.#turns = processTurns(`memory:${instanceId(this)}`);
+    } else if (resolved.storageProvider) {
+      const store = resolved.storageProvider;
+      this.#backend = { kind: 'provider', store };
+      this.#turns = canLease(store)
+        ? leaseTurns(store, this.#key('session.lease'), `lease:${instanceId(store)}:${this.profileName}`)
+        : processTurns(`provider:${instanceId(store)}:${this.profileName}`);
+    } else {
+      this.#backend = { kind: 'disk', store: new FileStore(homeDir()) };
+      this.#turns = folderTurns(profileFolder(settings, this.profileName));
+    }
   }
 
   /** Base URL of the API that receives this session's bearer token. */
@@ -157,12 +305,24 @@ export class AuthCore {
     return this.#apiBaseUrl;
   }
 
+  /** The authorization server's issuer URL. */
   get issuer(): string {
     return this.#identity.issuer;
   }
 
+  /** The scopes this session asks for. */
   get scopes(): readonly string[] {
     return this.#scopes;
+  }
+
+  /** The fetch this session uses for every request: the application's, or the global one. */
+  get fetchFunction(): FetchFunction {
+    return this.#options.fetch ?? ((input, init) => fetch(input, init));
+  }
+
+  /** Whether bearer tokens may go over plain http to a host other than this machine. */
+  get allowInsecureHttp(): boolean {
+    return this.#options.allowInsecureHttp === true;
   }
 
   /**
@@ -171,25 +331,39 @@ export class AuthCore {
    * network request.
    */
   async isInitialized(): Promise<boolean> {
-    if (this.#token || this.flow.grant === 'client_credentials') return true;
+    if (this.#token || this.#grant.unattended) return true;
     if (this.#backend.kind === 'memory') return false;
     return (await this.#loadStoredToken()) !== undefined;
   }
 
   /**
-   * A valid access token. Refreshes ahead of expiry (at 3/4 of the token's
-   * lifetime); a service account logs in again when it must. With a valid
-   * token in memory this does no I/O.
+   * A valid access token. With a valid token in memory this does no I/O.
+   * From 3/4 of the token's lifetime on it is refreshed in the background
+   * while the current one is handed out; callers wait only when it has
+   * really expired. A service account logs in again when it must.
    */
-  async getAccessToken(): Promise<string> {
-    const token = this.#token;
-    if (token !== undefined && Date.now() < token.refreshAtMs) return token.accessToken;
-    return this.#freshToken(undefined);
+  getAccessToken(options?: SignalOptions): Promise<string> {
+    if (Date.now() < this.#hotUntilMs) return Promise.resolve(this.#token!.accessToken);
+    return raceSignal(this.#slowAccessToken(), options?.signal, 'waiting for an access token');
   }
 
-  /** Called when an API rejected `rejected`: returns a newer token, refreshing if no other caller has. */
-  async tokenRejected(rejected: string): Promise<string> {
-    return this.#freshToken(rejected);
+  /** The `Authorization` header for a request to the API, with a valid access token. */
+  async getRequestHeaders(options?: SignalOptions): Promise<Record<string, string>> {
+    return { authorization: `Bearer ${await this.getAccessToken(options)}` };
+  }
+
+  /**
+   * Called when the API rejected `rejected` (HTTP 401): a newer token,
+   * refreshing if no other caller has; undefined when `rejected` already came
+   * from such a refresh, so an API that rejects every token is not met with
+   * a refresh per call.
+   */
+  async tokenRejected(rejected: string, options?: SignalOptions): Promise<string | undefined> {
+    if (rejected === this.#freshAfterRejection) return undefined;
+    const fresh = await raceSignal(this.#freshToken(rejected), options?.signal, 'waiting for an access token');
+    if (fresh === rejected) return undefined;
+    this.#freshAfterRejection = fresh;
+    return fresh;
   }
 
   /**
@@ -198,7 +372,7 @@ export class AuthCore {
    */
   async ensureInitialized(options: EnsureInitializedOptions = {}): Promise<void> {
     try {
-      await this.getAccessToken();
+      await this.getAccessToken(options);
       return;
     } catch (error) {
       if (!(error instanceof LoginRequiredError)) throw error;
@@ -212,18 +386,9 @@ export class AuthCore {
    * service account.
    */
   async userLogin(options: UserLoginOptions = {}): Promise<void> {
-    switch (this.flow.grant) {
-      case 'authorization_code':
-        return this.#authorizationCodeLogin(options);
-      case 'device_code': {
-        const info = await this.deviceUserLoginInitiate();
-        (options.onDeviceCode ?? printDeviceInstructions)(info);
-        return this.deviceUserLoginComplete(info, { signal: options.signal });
-      }
-      case 'client_credentials':
-        await this.#sessionTurn(() => this.#clientCredentialsLogin());
-        return;
-    }
+    const context = await this.#grantContext();
+    this.#log.debug('login', { grant: this.flow.grant });
+    await this.#finishLogin(await this.#grant.login(context, options));
   }
 
   /**
@@ -232,23 +397,7 @@ export class AuthCore {
    */
   async deviceUserLoginInitiate(): Promise<DeviceLoginInfo> {
     this.#requireGrant('device_code', 'deviceUserLoginInitiate');
-    const oidc = await loadOidc();
-    const config = await this.#configuration();
-    let response: OidcClient.DeviceAuthorizationResponse;
-    try {
-      response = await oidc.initiateDeviceAuthorization(config, this.#grantParameters({ scope: this.#scopes.join(' ') }));
-    } catch (error) {
-      throw this.#protocolError(error, 'the device authorization request');
-    }
-    const info: DeviceLoginInfo = {
-      verificationUri: response.verification_uri,
-      ...(response.verification_uri_complete ? { verificationUriComplete: response.verification_uri_complete } : {}),
-      userCode: response.user_code,
-      expiresIn: response.expires_in,
-      interval: response.interval ?? 5,
-    };
-    deviceResponses.set(info, { ...response, interval: info.interval });
-    return info;
+    return initiateDeviceLogin(await this.#grantContext());
   }
 
   /**
@@ -258,53 +407,54 @@ export class AuthCore {
    */
   async deviceUserLoginComplete(info: DeviceLoginInfo, options: DeviceLoginCompleteOptions = {}): Promise<void> {
     this.#requireGrant('device_code', 'deviceUserLoginComplete');
-    const response = deviceResponses.get(info);
-    if (!response) throw new ConfigError('deviceUserLoginComplete() needs the object deviceUserLoginInitiate() returned, unchanged');
-    const oidc = await loadOidc();
-    const config = await this.#configuration();
-    const expiry = AbortSignal.timeout(response.expires_in * 1000);
-    const signal = options.signal ? AbortSignal.any([options.signal, expiry]) : expiry;
-    let tokens: OidcClient.TokenEndpointResponse;
-    try {
-      tokens = await oidc.pollDeviceAuthorizationGrant(config, response, this.#grantParameters({}), { signal });
-    } catch (error) {
-      if (options.signal?.aborted) throw new AbortedError('the device login was cancelled');
-      if (expiry.aborted || (error as { error?: string }).error === 'expired_token') {
-        throw new DeviceCodeExpiredError(`the device code expired before the login was completed; start the login again and finish it within ${response.expires_in} s`);
-      }
-      const mapped = this.#protocolError(error, 'the device login');
-      if (mapped instanceof AccessDeniedError) throw new AccessDeniedError('the device login was refused at the verification page; start the login again and allow access');
-      throw mapped;
-    }
-    await this.#sessionTurn(() => this.#saveTokens(tokens as unknown as Record<string, unknown>, undefined, true));
+    await this.#finishLogin(await completeDeviceLogin(await this.#grantContext(), info, options.signal));
   }
 
   /**
    * Ends the session: revokes the refresh token (and an opaque access token)
    * where the server supports revocation (RFC 7009), then forgets the tokens.
-   * The client configuration stays, so a later login needs no options.
+   * The client configuration stays, so a later login needs no options. When
+   * the server cannot be reached the session is kept and the call rejects,
+   * unless `forgetLocally` is set.
    */
-  async logout(): Promise<void> {
-    await this.#sessionTurn(async () => {
-      const file = this.#tokenFile ?? (await this.#loadStoredToken())?.file;
-      let failure: unknown;
-      if (file) {
-        try {
-          const oidc = await loadOidc();
-          const config = await this.#configuration();
-          if (config.serverMetadata().revocation_endpoint) {
-            if (file.refresh_token) await oidc.tokenRevocation(config, file.refresh_token, { token_type_hint: 'refresh_token' });
-            if (file.access_token && !isJwt(file.access_token)) await oidc.tokenRevocation(config, file.access_token, { token_type_hint: 'access_token' });
+  async logout(options: LogoutOptions = {}): Promise<LogoutResult> {
+    return raceSignal(
+      this.#turns.take(async (turn) => {
+        const file = this.#unsaved ?? this.#tokenFile ?? (await this.#loadStoredToken())?.file;
+        let revoked = false;
+        let failure: PlanetAuthError | undefined;
+        if (file && (file.refresh_token || file.access_token)) {
+          try {
+            const oidc = await loadOidc();
+            const config = await this.#configuration();
+            if (config.serverMetadata().revocation_endpoint) {
+              if (file.refresh_token) await oidc.tokenRevocation(config, file.refresh_token, { token_type_hint: 'refresh_token' });
+              if (file.access_token && !isJwt(file.access_token)) await oidc.tokenRevocation(config, file.access_token, { token_type_hint: 'access_token' });
+              revoked = true;
+            }
+          } catch (error) {
+            failure = this.#protocolError(error, `revoking the session of profile "${this.profileName}"`);
           }
-        } catch (error) {
-          failure = this.#protocolError(error, 'revoking the session');
         }
-      }
-      this.#token = undefined;
-      this.#tokenFile = undefined;
-      if (this.#backend.kind !== 'memory') await this.#backend.store.deleteObj(this.#key(TOKEN_FILE));
-      if (failure) throw failure;
-    });
+        if (failure && options.forgetLocally !== true) {
+          throw keptSession(failure, this.profileName);
+        }
+        this.#forget();
+        if (this.#backend.kind !== 'memory') {
+          await turn.assertHeld();
+          try {
+            await this.#backend.store.deleteObj(this.#key(TOKEN_FILE));
+          } catch (error) {
+            throw this.#storageError(error, this.#key(TOKEN_FILE), 'removing');
+          }
+        }
+        this.#emit({ reason: 'logout' }, undefined);
+        const warning = failure ? `${failure.message}; the session was forgotten here, but its refresh token stays valid at the server until it expires` : undefined;
+        return { revoked, forgotten: true, ...(warning ? { warning } : {}) };
+      }),
+      options.signal,
+      'the logout',
+    );
   }
 
   /**
@@ -336,9 +486,22 @@ export class AuthCore {
   }
 
   /** Refreshes now, whether or not the token is due (a service account logs in again). */
-  async refresh(): Promise<void> {
+  async refresh(options?: SignalOptions): Promise<void> {
     if (!this.#token && this.#backend.kind !== 'memory') await this.#loadStoredToken();
-    await this.#freshToken(this.#token?.accessToken ?? '');
+    await raceSignal(this.#freshToken(this.#token?.accessToken ?? ''), options?.signal, 'the refresh');
+  }
+
+  /**
+   * Calls `listener` whenever the session gets new tokens (login, refresh)
+   * or loses them (logout). The refresh token is handed over only when
+   * asked for. Returns a function that stops the calls.
+   */
+  onTokens(listener: (event: TokenEvent) => void, options: TokenListenerOptions = {}): () => void {
+    const entry = { listener, includeRefreshToken: options.includeRefreshToken === true };
+    this.#listeners.add(entry);
+    return () => {
+      this.#listeners.delete(entry);
+    };
   }
 
   /** Hides secrets and tokens from `console.log` and `util.inspect`. */
@@ -346,11 +509,39 @@ export class AuthCore {
     return `${this.constructor.name} { profile: ${JSON.stringify(this.profileName)}, flow: ${JSON.stringify(this.flow.id)}, storage: ${JSON.stringify(this.#backend.kind)} }`;
   }
 
+  /** What `JSON.stringify` shows: never a secret or a token. */
   toJSON(): Record<string, string> {
     return { profile: this.profileName, flow: this.flow.id, storage: this.#backend.kind };
   }
 
   // ---- tokens -------------------------------------------------------------
+
+  async #slowAccessToken(): Promise<string> {
+    if (this.#unsaved) await this.#retryUnsavedWrite();
+    let token = this.#token;
+    if (token === undefined && this.#backend.kind !== 'memory') token = await this.#loadStoredToken();
+    const now = Date.now();
+    if (token !== undefined && token.accessToken !== '') {
+      if (now < token.refreshAtMs) {
+        if (!this.#unsaved) this.#hotUntilMs = token.refreshAtMs;
+        return token.accessToken;
+      }
+      // Due for refresh but still valid: refresh without making anyone wait for it.
+      if (now < token.expiresAtMs - expiryMarginMs(token)) {
+        this.#refreshInBackground();
+        return token.accessToken;
+      }
+    }
+    return this.#freshToken(undefined);
+  }
+
+  #refreshInBackground(): void {
+    if (this.#inflight !== undefined || Date.now() - this.#backgroundFailedAtMs < BACKGROUND_RETRY_MS) return;
+    this.#freshToken(undefined).catch((error: unknown) => {
+      this.#backgroundFailedAtMs = Date.now();
+      this.#log.warn('refresh ahead of expiry failed; the current token is used until it expires', { error: (error as Error)?.message });
+    });
+  }
 
   #freshToken(rejected: string | undefined): Promise<string> {
     // One refresh at a time in this process: callers arriving meanwhile share it.
@@ -365,204 +556,178 @@ export class AuthCore {
   }
 
   #usable(token: LiveToken | undefined, rejected: string | undefined): boolean {
-    return token !== undefined && token.accessToken !== rejected && Date.now() < token.refreshAtMs;
+    return token !== undefined && token.accessToken !== '' && token.accessToken !== rejected && Date.now() < token.refreshAtMs;
   }
 
   async #obtainToken(rejected: string | undefined): Promise<string> {
     if (this.#token === undefined && this.#backend.kind !== 'memory') await this.#loadStoredToken();
     if (this.#usable(this.#token, rejected)) return this.#token!.accessToken;
-    return this.#sessionTurn(async () => {
+    return this.#turns.take(async (turn) => {
       // Another process may have refreshed while this one waited for its turn.
-      if (this.#backend.kind !== 'memory') await this.#loadStoredToken();
+      if (this.#backend.kind !== 'memory' && !this.#unsaved) await this.#loadStoredToken();
       if (this.#usable(this.#token, rejected)) return this.#token!.accessToken;
-      const previous = this.#token;
-      try {
-        if (this.#tokenFile?.refresh_token) return await this.#refresh(this.#tokenFile);
-        if (this.flow.grant === 'client_credentials') return await this.#clientCredentialsLogin();
-      } catch (error) {
-        // A failed early refresh is no reason to fail while the current token is still valid.
-        if (!(error instanceof LoginRequiredError) && previous && previous.accessToken !== rejected && Date.now() < previous.expiresAtMs - 5000) {
-          return previous.accessToken;
-        }
-        throw error;
-      }
+      const file = this.#tokenFile;
+      if (file?.refresh_token) return this.#refresh(file, turn);
+      if (this.#grant.unattended) return this.#store(await this.#grant.login(await this.#grantContext(), {}), undefined, 'login', turn);
       throw new LoginRequiredError(
-        this.#tokenFile ? `the session of profile "${this.profileName}" has expired and holds no refresh token` : `profile "${this.profileName}" has no session`,
+        file ? `the session of profile "${this.profileName}" has expired and holds no refresh token` : `profile "${this.profileName}" has no session`,
         this.#loginHint(),
       );
     });
   }
 
   #loginHint(): string {
-    return this.flow.grant === 'client_credentials' ? 'check the client ID and secret' : 'log in with userLogin() or ensureInitialized()';
+    return this.#grant.unattended ? 'check the client ID and secret' : 'log in with userLogin() or ensureInitialized()';
   }
 
-  async #refresh(file: TokenFile): Promise<string> {
+  async #refresh(file: TokenFile, turn: Turn): Promise<string> {
     const oidc = await loadOidc();
     const config = await this.#configuration();
+    // Right before a one-time refresh token is spent: is this still our turn?
+    await turn.assertHeld();
+    this.#log.debug('refresh');
     let response: OidcClient.TokenEndpointResponse;
     try {
-      response = await oidc.refreshTokenGrant(config, file.refresh_token!, this.#grantParameters({}));
+      response = await oidc.refreshTokenGrant(config, file.refresh_token!, this.#parameters({}));
     } catch (error) {
       const mapped = refreshRefused(this.#protocolError(error, `refreshing the session of profile "${this.profileName}"`), this.profileName, this.#loginHint());
       // A service account whose refresh token is refused just logs in again.
-      if (mapped instanceof LoginRequiredError && this.flow.grant === 'client_credentials') return this.#clientCredentialsLogin();
+      if (mapped instanceof LoginRequiredError && this.#grant.unattended) {
+        return this.#store(await this.#grant.login(await this.#grantContext(), {}), undefined, 'login', turn);
+      }
       throw mapped;
     }
-    return this.#saveTokens(response as unknown as Record<string, unknown>, file, false);
+    return this.#store({ response: response as unknown as Record<string, unknown> }, file, 'refresh', turn);
   }
 
-  async #clientCredentialsLogin(): Promise<string> {
-    const oidc = await loadOidc();
-    const config = await this.#configuration();
-    let response: OidcClient.TokenEndpointResponse;
+  async #finishLogin(result: LoginResult): Promise<void> {
     try {
-      response = await oidc.clientCredentialsGrant(config, this.#grantParameters({ scope: this.#scopes.join(' ') }));
+      await this.#turns.take((turn) => this.#store(result, undefined, 'login', turn));
     } catch (error) {
-      throw this.#protocolError(error, `the client credentials login of profile "${this.profileName}"`);
+      result.finish?.({ ok: false, message: error instanceof Error ? error.message : String(error) });
+      throw error;
     }
-    return this.#saveTokens(response as unknown as Record<string, unknown>, undefined, true);
+    result.finish?.({ ok: true });
   }
 
-  async #authorizationCodeLogin(options: UserLoginOptions): Promise<void> {
-    const oidc = await loadOidc();
-    const config = await this.#configuration();
-    const verifier = oidc.randomPKCECodeVerifier();
-    const challenge = await oidc.calculatePKCECodeChallenge(verifier);
-    const state = oidc.randomState();
-    const nonce = oidc.randomNonce();
-    const openid = this.#scopes.includes('openid');
-    const listener = await startLoopbackListener(this.#options.callbackUrl!, state, options.timeoutMs ?? BROWSER_LOGIN_TIMEOUT_MS);
-    try {
-      const url = oidc.buildAuthorizationUrl(
-        config,
-        this.#grantParameters({
-          redirect_uri: listener.redirectUri,
-          scope: this.#scopes.join(' '),
-          code_challenge: challenge,
-          code_challenge_method: 'S256',
-          state,
-          // A nonce belongs to OpenID Connect: sent (and checked) only when `openid` is requested.
-          ...(openid ? { nonce } : {}),
-        }),
-      );
-      const opened = options.allowOpenBrowser === true && (await openBrowser(url.href));
-      if (!opened) process.stderr.write(`Open this URL in a browser to log in:\n\n  ${url.href}\n\n`);
-      const callback = await (options.allowTtyPrompt === true && process.stdin.isTTY ? raceWithPastedUrl(listener, state) : listener.callback);
-      const currentUrl = new URL(listener.redirectUri);
-      currentUrl.search = callback.search;
-      let tokens: OidcClient.TokenEndpointResponse;
+  /**
+   * Takes new tokens: first into memory, so they are never dropped, then to
+   * storage. A write that fails is tried again on later calls until it
+   * succeeds; this call reports it with ERR_STORAGE.
+   */
+  async #store(result: LoginResult, previous: TokenFile | undefined, reason: 'login' | 'refresh', turn: Turn): Promise<string> {
+    const file = tokenFileFromResponse(result.response, previous);
+    const live = liveToken(file);
+    if (!live) throw this.#protocolError(new Error('the token response holds no access token'), 'the token request');
+    this.#log.secret(file.access_token);
+    this.#log.secret(file.refresh_token);
+    this.#log.secret(file.id_token);
+    this.#token = live;
+    this.#tokenFile = file;
+    this.#freshAfterRejection = reason === 'refresh' ? this.#freshAfterRejection : undefined;
+    if (this.#backend.kind === 'memory') {
+      this.#hotUntilMs = live.refreshAtMs;
+    } else {
+      this.#unsaved = file;
+      this.#hotUntilMs = 0;
+      this.#lastWriteAttemptMs = Date.now();
       try {
-        tokens = await oidc.authorizationCodeGrant(
-          config,
-          currentUrl,
-          { pkceCodeVerifier: verifier, expectedState: state, ...(openid ? { expectedNonce: nonce, idTokenExpected: true } : {}) },
-          this.#grantParameters({}),
-        );
+        if (reason === 'login') await this.#writeClientConfig(turn);
+        await this.#write(TOKEN_FILE, file as Record<string, unknown>, turn);
+        this.#unsaved = undefined;
+        this.#hotUntilMs = live.refreshAtMs;
       } catch (error) {
-        throw this.#protocolError(error, 'exchanging the authorization code');
+        this.#emit({ reason }, file);
+        throw this.#unsavedError(error);
       }
-      await this.#sessionTurn(() => this.#saveTokens(tokens as unknown as Record<string, unknown>, undefined, true));
-    } finally {
-      listener.close();
     }
+    this.#log.debug(reason === 'login' ? 'logged in' : 'refreshed', { expiresIn: Number.isFinite(live.expiresAtMs) ? Math.round((live.expiresAtMs - Date.now()) / 1000) : 'unknown' });
+    this.#emit({ reason }, file);
+    return live.accessToken;
+  }
+
+  #unsavedError(error: unknown): PlanetAuthError {
+    const location = this.#location(this.#key(TOKEN_FILE));
+    const cause = error instanceof PlanetAuthError ? error : this.#storageError(error, this.#key(TOKEN_FILE), 'writing');
+    if (cause instanceof TurnLostError) return cause;
+    return new StateError(ERR_STORAGE, location, `the new tokens of profile "${this.profileName}" could not be saved to ${location} (${cause.message}); they are kept in memory and saved again on the next call`, {
+      cause,
+      hint: 'check that the storage is writable and has room',
+    });
+  }
+
+  async #retryUnsavedWrite(): Promise<void> {
+    const pending = this.#unsaved;
+    if (!pending || Date.now() - this.#lastWriteAttemptMs < WRITE_RETRY_MS) return;
+    this.#lastWriteAttemptMs = Date.now();
+    try {
+      await this.#turns.take(async (turn) => {
+        if (this.#unsaved !== pending) return;
+        await this.#write(TOKEN_FILE, pending as Record<string, unknown>, turn);
+        this.#unsaved = undefined;
+        this.#log.debug('saved tokens that an earlier write could not');
+      });
+    } catch (error) {
+      this.#log.warn('saving new tokens failed again; they stay in memory', { error: (error as Error)?.message });
+    }
+  }
+
+  #emit(event: { reason: TokenEvent['reason'] }, file: TokenFile | undefined): void {
+    if (this.#listeners.size === 0) return;
+    const base: TokenEvent = file
+      ? {
+          reason: event.reason,
+          ...(file.access_token ? { accessToken: file.access_token } : {}),
+          ...(file._exp !== undefined ? { expiresAt: file._exp } : {}),
+          ...(file.scope ? { scope: file.scope } : {}),
+          ...(file.id_token ? { idToken: file.id_token } : {}),
+        }
+      : { reason: event.reason };
+    for (const { listener, includeRefreshToken } of this.#listeners) {
+      try {
+        listener(includeRefreshToken && file?.refresh_token ? { ...base, refreshToken: file.refresh_token } : base);
+      } catch (error) {
+        this.#log.warn('an onTokens listener threw', { error: (error as Error)?.message });
+      }
+    }
+  }
+
+  #forget(): void {
+    this.#token = undefined;
+    this.#tokenFile = undefined;
+    this.#unsaved = undefined;
+    this.#hotUntilMs = 0;
+    this.#freshAfterRejection = undefined;
+  }
+
+  // ---- protocol -------------------------------------------------------------
+
+  async #grantContext(): Promise<GrantContext> {
+    return {
+      oidc: await loadOidc(),
+      config: await this.#configuration(),
+      flow: this.flow,
+      scopes: this.#scopes,
+      callbackUrl: this.#options.callbackUrl,
+      log: this.#log,
+      parameters: (extra) => this.#parameters(extra),
+      protocolError: (error, step) => this.#protocolError(error, step),
+    };
   }
 
   #protocolError(error: unknown, step: string): PlanetAuthError {
-    return protocolError(error, step, this.#identity.timeoutSeconds ?? REQUEST_TIMEOUT_SECONDS);
+    const mapped = protocolError(error, step, this.#identity.timeoutSeconds ?? REQUEST_TIMEOUT_SECONDS);
+    const redacted = this.#log.redact(mapped.message);
+    if (redacted !== mapped.message) mapped.message = redacted;
+    return mapped;
   }
 
-  #grantParameters(extra: Record<string, string>): Record<string, string> {
-    return { ...extra, [this.#settings.audienceParameter]: this.#audience };
+  #parameters(extra: Record<string, string>): Record<string, string> {
+    return this.#audience === undefined ? { ...extra } : { ...extra, [this.#settings.audienceParameter]: this.#audience };
   }
 
   #requireGrant(grant: FlowDescriptor['grant'], method: string): void {
     if (this.flow.grant !== grant) throw new ConfigError(`${method}() is for the ${grant} flow; this session uses ${this.flow.grant}`);
-  }
-
-  // ---- storage --------------------------------------------------------------
-
-  #key(file: string): string {
-    return profileKey(this.#settings, this.profileName, file);
-  }
-
-  /** Runs `fn` as this session's only writer: locked across processes on disk, queued in this process otherwise. */
-  #sessionTurn<T>(fn: () => Promise<T>): Promise<T> {
-    const backend = this.#backend;
-    switch (backend.kind) {
-      case 'disk':
-        return withFolderLock(backend.folder, fn);
-      case 'provider':
-        return inProcess(`provider:${providerId(backend.store)}:${this.profileName}`, fn);
-      case 'memory':
-        return inProcess(`memory:${providerId(this)}`, fn);
-    }
-  }
-
-  async #loadObject(key: string): Promise<Record<string, unknown> | undefined> {
-    if (this.#backend.kind === 'memory') return undefined;
-    const { store } = this.#backend;
-    const location = this.#location(key);
-    try {
-      if (!(await store.objExists(key))) return undefined;
-      return await store.loadObj(key);
-    } catch (error) {
-      if (error instanceof PlanetAuthError) throw error;
-      throw new StateError('ERR_STORAGE', location, `cannot read ${location} from storage: ${(error as Error).message}`, { cause: error });
-    }
-  }
-
-  #location(key: string): string {
-    return this.#backend.kind === 'disk' ? this.#backend.store.pathOf(key) : key;
-  }
-
-  /** Reads the saved token when it belongs to this client; remembers it in memory. */
-  async #loadStoredToken(): Promise<LiveToken | undefined> {
-    const clientKey = this.#key(CLIENT_FILE);
-    const clientData = await this.#loadObject(clientKey);
-    if (clientData) {
-      const client = parseClientConfig(this.#location(clientKey), clientData);
-      // A session of another client or server under the same profile name is not this one's.
-      if (client.client_id !== this.#identity.clientId || normalizeIssuer(client.auth_server) !== normalizeIssuer(this.#identity.issuer)) return undefined;
-    }
-    const tokenKey = this.#key(TOKEN_FILE);
-    const data = await this.#loadObject(tokenKey);
-    if (!data) return undefined;
-    const file = parseTokenFile(this.#location(tokenKey), data);
-    const live = liveToken(file);
-    this.#tokenFile = file;
-    this.#token = live;
-    return live ?? { accessToken: '', refreshAtMs: 0, expiresAtMs: 0, file };
-  }
-
-  async #saveTokens(response: Record<string, unknown>, previous: TokenFile | undefined, isLogin: boolean): Promise<string> {
-    const file = tokenFileFromResponse(response, previous);
-    const live = liveToken(file);
-    if (!live) throw this.#protocolError(new Error('the token response holds no access token'), 'the token request');
-    if (this.#backend.kind !== 'memory') {
-      const { store } = this.#backend;
-      if (isLogin) {
-        await replaceObj(store, this.#key(CLIENT_FILE), this.#clientConfigFile());
-        if (this.#metadata) await replaceObj(store, this.#key(METADATA_FILE), this.#metadata);
-      }
-      await replaceObj(store, this.#key(TOKEN_FILE), file as Record<string, unknown>);
-    }
-    this.#tokenFile = file;
-    this.#token = live;
-    return live.accessToken;
-  }
-
-  #clientConfigFile(): ClientConfigFile {
-    const { clientSecret, callbackUrl } = this.#options;
-    return {
-      client_type: this.flow.clientType,
-      auth_server: this.#identity.issuer,
-      client_id: this.#identity.clientId,
-      scopes: [...this.#scopes],
-      audiences: [this.#audience],
-      ...(clientSecret ? { client_secret: clientSecret } : {}),
-      ...(callbackUrl ? { local_redirect_uri: callbackUrl } : {}),
-    };
   }
 
   /** The openid-client configuration: from metadata in memory or storage, else by discovery (one request). */
@@ -578,42 +743,131 @@ export class AuthCore {
       const { config, metadata } = await discover(this.#identity);
       this.#metadata = metadata;
       this.#config = config;
-      // Kept with the profile once it exists, so later processes skip discovery.
-      if (this.#backend.kind !== 'memory' && (await this.#backend.store.objExists(this.#key(CLIENT_FILE)))) {
-        await replaceObj(this.#backend.store, this.#key(METADATA_FILE), metadata);
+      // Kept with the profile once it exists, so later processes skip discovery; only a cache, so a failed write is no failure.
+      if (this.#backend.kind !== 'memory') {
+        const store = this.#backend.store;
+        try {
+          if ((await store.objExists(this.#key(CLIENT_FILE))) || (await store.objExists(this.#key(TOKEN_FILE)))) await replaceObj(store, this.#key(METADATA_FILE), metadata);
+        } catch (error) {
+          this.#log.warn('could not keep the server metadata with the profile', { error: (error as Error)?.message });
+        }
       }
     }
     return this.#config;
   }
-}
 
-function normalizeIssuer(issuer: string): string {
-  return issuer.replace(/\/+$/, '');
-}
+  // ---- storage --------------------------------------------------------------
 
-function printDeviceInstructions(info: DeviceLoginInfo): void {
-  const text = info.verificationUriComplete
-    ? `To log in, open ${info.verificationUriComplete} and check that it shows the code ${info.userCode}.`
-    : `To log in, open ${info.verificationUri} and enter the code ${info.userCode}.`;
-  process.stderr.write(`${text}\n`);
-}
+  #key(file: string): string {
+    return profileKey(this.#settings, this.profileName, file);
+  }
 
-/** Lets the user paste the URL the browser landed on, for when the loopback redirect cannot reach this process. */
-function raceWithPastedUrl(listener: Awaited<ReturnType<typeof startLoopbackListener>>, state: string): Promise<URL> {
-  const prompt = createInterface({ input: process.stdin, output: process.stderr });
-  const pasted = new Promise<URL>((resolve, reject) => {
-    prompt.question('Or paste the URL the browser was sent to after logging in: ', (answer) => {
-      let url: URL;
-      try {
-        url = new URL(answer.trim());
-      } catch {
-        reject(new CallbackError('the pasted text is not a URL; run the login again'));
+  #location(key: string): string {
+    return this.#backend.kind === 'disk' ? this.#backend.store.pathOf(key) : key;
+  }
+
+  #storageError(error: unknown, key: string, doing: 'reading' | 'writing' | 'removing'): PlanetAuthError {
+    if (error instanceof PlanetAuthError) return error;
+    const location = this.#location(key);
+    return new StateError(ERR_STORAGE, location, `${doing} ${location} failed: ${(error as Error)?.message ?? String(error)}`, {
+      cause: error,
+      hint: this.#backend.kind === 'provider' ? 'check that the application storage is reachable' : 'check the permissions of that folder',
+    });
+  }
+
+  async #loadObject(key: string): Promise<Record<string, unknown> | undefined> {
+    if (this.#backend.kind === 'memory') return undefined;
+    const { store } = this.#backend;
+    try {
+      if (!(await store.objExists(key))) return undefined;
+      return await store.loadObj(key);
+    } catch (error) {
+      throw this.#storageError(error, key, 'reading');
+    }
+  }
+
+  async #write(file: string, data: Record<string, unknown>, turn: Turn): Promise<void> {
+    if (this.#backend.kind === 'memory') return;
+    const store: ObjectStore = this.#backend.store;
+    const key = this.#key(file);
+    await turn.assertHeld();
+    try {
+      if (turn.fence !== undefined && typeof store.saveObjFenced === 'function') {
+        if (!(await store.saveObjFenced(key, data, this.#key('session.lease'), turn.fence))) {
+          throw new TurnLostError(`this process lost its lease on profile "${this.profileName}" before writing ${file}; nothing was written`);
+        }
         return;
       }
-      if (url.searchParams.get('state') !== state) reject(new CallbackError('the pasted URL does not belong to this login; run the login again'));
-      else if (url.searchParams.get('error') === 'access_denied') reject(new AccessDeniedError('the login was refused; log in again and allow access'));
-      else resolve(url);
-    });
-  });
-  return Promise.race([listener.callback, pasted]).finally(() => prompt.close());
+      await replaceObj(store, key, data);
+    } catch (error) {
+      throw this.#storageError(error, key, 'writing');
+    }
+  }
+
+  async #writeClientConfig(turn: Turn): Promise<void> {
+    if (this.#options.persistClientConfig === false) return;
+    const key = this.#key(CLIENT_FILE);
+    const existingData = await this.#loadObject(key);
+    const existing = existingData ? parseClientConfig(this.#location(key), existingData) : undefined;
+    const wanted = clientConfigToWrite(existing, this.#clientConfigFile());
+    if (wanted) await this.#write(CLIENT_FILE, wanted as Record<string, unknown>, turn);
+    if (this.#metadata) {
+      try {
+        await this.#write(METADATA_FILE, this.#metadata, turn);
+      } catch (error) {
+        if (error instanceof TurnLostError) throw error;
+        this.#log.warn('could not keep the server metadata with the profile', { error: (error as Error)?.message });
+      }
+    }
+  }
+
+  /** Reads the saved token when it belongs to this client; remembers it in memory. */
+  async #loadStoredToken(): Promise<LiveToken | undefined> {
+    if (this.#unsaved) return this.#token;
+    const clientKey = this.#key(CLIENT_FILE);
+    const clientData = this.#options.persistClientConfig === false ? undefined : await this.#loadObject(clientKey);
+    if (clientData) {
+      const client = parseClientConfig(this.#location(clientKey), clientData);
+      // A session of another client or server under the same profile name is not this one's.
+      if (client.client_id !== this.#identity.clientId || normalizeIssuer(client.auth_server) !== normalizeIssuer(this.#identity.issuer)) return undefined;
+    }
+    const tokenKey = this.#key(TOKEN_FILE);
+    const data = await this.#loadObject(tokenKey);
+    if (!data) return undefined;
+    const file = parseTokenFile(this.#location(tokenKey), data);
+    const live = liveToken(file);
+    this.#tokenFile = file;
+    this.#token = live;
+    this.#log.secret(file.access_token);
+    this.#log.secret(file.refresh_token);
+    if (live && Date.now() < live.refreshAtMs) this.#hotUntilMs = live.refreshAtMs;
+    return live ?? { accessToken: '', refreshAtMs: 0, expiresAtMs: 0, file };
+  }
+
+  #clientConfigFile(): ClientConfigFile {
+    const { clientSecret, callbackUrl } = this.#options;
+    return {
+      client_type: this.flow.clientType,
+      auth_server: this.#identity.issuer,
+      client_id: this.#identity.clientId,
+      scopes: [...this.#scopes],
+      ...(this.#audience !== undefined ? { audiences: [this.#audience] } : {}),
+      ...(clientSecret ? { client_secret: clientSecret } : {}),
+      ...(callbackUrl ? { local_redirect_uri: callbackUrl } : {}),
+    };
+  }
+}
+
+/** Margin before the real expiry at which a token counts as expired: 10 s, less for short-lived tokens. */
+function expiryMarginMs(token: LiveToken): number {
+  return Math.min(10_000, Math.max(0, (token.expiresAtMs - token.refreshAtMs) * 0.4));
+}
+
+/** The revocation failed and the session was kept: the same kind of error, saying so and what to do. */
+function keptSession(failure: PlanetAuthError, profile: string): PlanetAuthError {
+  const message = `${failure.message}; the session of profile "${profile}" was kept`;
+  const hint = 'log out again once the server can be reached, or forget the session here anyway with logout({ forgetLocally: true }) (its refresh token then stays valid at the server until it expires)';
+  if (failure instanceof NetworkError) return new NetworkError(message, { cause: failure, hint });
+  if (failure instanceof TokenRequestError) return new TokenRequestError(failure.code === 'ERR_SERVER' ? 'ERR_SERVER' : 'ERR_TOKEN_REQUEST', message, failure.status, failure.oauthError, { cause: failure, hint });
+  return failure;
 }

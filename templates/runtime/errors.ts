@@ -38,11 +38,27 @@ export type PlanetAuthErrorCode =
 
 export class PlanetAuthError extends Error {
   readonly code: PlanetAuthErrorCode;
+  /** The HTTP status behind the error, when a server answered. */
+  readonly status: number | undefined;
+  /** What to do about it, when the message alone does not say. */
+  readonly hint: string | undefined;
 
-  constructor(code: PlanetAuthErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+  constructor(code: PlanetAuthErrorCode, message: string, options?: { cause?: unknown; status?: number; hint?: string }) {
+    // The message alone says what to do: the hint is part of it.
+    super(options?.hint && !message.includes(options.hint) ? `${message}; ${options.hint}` : message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
+    this.status = options?.status;
+    this.hint = options?.hint;
     this.name = new.target.name;
+  }
+
+  /**
+   * Two lines, not the whole chain of causes: an uncaught error prints its
+   * code, its message (which says what to do) and where it was thrown.
+   */
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    const frame = this.stack?.split('\n').find((line) => line.trimStart().startsWith('at '));
+    return [`${this.name} [${this.code}]: ${this.message}`, ...(frame ? [`    ${frame.trim()}`] : [])].join('\n');
   }
 }
 
@@ -69,7 +85,7 @@ export class StateError extends PlanetAuthError {
     code: typeof ERR_STATE_CORRUPT | typeof ERR_STATE_UNSAFE | typeof ERR_STORAGE,
     readonly location: string,
     message: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; hint?: string },
   ) {
     super(code, message, options);
   }
@@ -80,12 +96,14 @@ export class StateError extends PlanetAuthError {
  * `hint` how; a caller such as the CLI may give its own hint for the same reason.
  */
 export class LoginRequiredError extends PlanetAuthError {
+  declare readonly hint: string;
+
   constructor(
     readonly reason: string,
-    readonly hint: string,
+    hint: string,
     options?: { cause?: unknown },
   ) {
-    super(ERR_NOT_LOGGED_IN, `${reason}: ${hint}`, options);
+    super(ERR_NOT_LOGGED_IN, `${reason}: ${hint}`, { ...options, hint });
   }
 }
 
@@ -129,17 +147,17 @@ export class TokenRequestError extends PlanetAuthError {
   constructor(
     code: typeof ERR_TOKEN_REQUEST | typeof ERR_SERVER,
     message: string,
-    readonly status: number | undefined,
+    status: number | undefined,
     readonly oauthError: string | undefined,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; hint?: string },
   ) {
-    super(code, message, options);
+    super(code, message, { ...options, ...(status !== undefined ? { status } : {}) });
   }
 }
 
 /** The authorization server could not be reached, or did not answer in time. */
 export class NetworkError extends PlanetAuthError {
-  constructor(message: string, options?: { cause?: unknown }) {
+  constructor(message: string, options?: { cause?: unknown; hint?: string }) {
     super(ERR_NETWORK, message, options);
   }
 }

@@ -45,22 +45,41 @@ export function parseTokenFile(location: string, data: Record<string, unknown>):
   return data as TokenFile;
 }
 
-/** Reads `iat` and `exp` from a JWT access token without verifying it (only to schedule refreshes). */
+/** Reads `iat` and `exp` from a JWT access token without verifying it (only to learn its lifetime). */
 function jwtTimes(token: string): { iat?: number; exp?: number } {
   const parts = token.split('.');
-  if (parts.length !== 3 || !parts[1]) return {};
+  if (parts.length !== 3 || !parts[1] || parts[1].length > 16_384) return {};
   try {
     const claims = JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8')) as { iat?: unknown; exp?: unknown };
     return {
-      iat: typeof claims.iat === 'number' ? claims.iat : undefined,
-      exp: typeof claims.exp === 'number' ? claims.exp : undefined,
+      iat: typeof claims.iat === 'number' && Number.isFinite(claims.iat) ? claims.iat : undefined,
+      exp: typeof claims.exp === 'number' && Number.isFinite(claims.exp) ? claims.exp : undefined,
     };
   } catch {
     return {};
   }
 }
 
-/** A token endpoint response as it is saved, with `_iat`/`_exp` from the JWT when it has them. */
+/**
+ * How long an access token lives, in seconds: `expires_in`, else the span
+ * between the JWT's `iat` and `exp` (a difference, so the server's clock
+ * need not agree with this machine's); undefined when nothing says.
+ */
+function lifetimeSeconds(response: Record<string, unknown>, access: string): number | undefined {
+  const expiresIn = response['expires_in'];
+  if (typeof expiresIn === 'number' && Number.isFinite(expiresIn) && expiresIn > 0) return expiresIn;
+  const { iat, exp } = jwtTimes(access);
+  if (iat !== undefined && exp !== undefined && exp > iat) return exp - iat;
+  return undefined;
+}
+
+/**
+ * A token endpoint response as it is saved. `_iat` is when this machine
+ * received it and `_exp` that plus the token's lifetime, both on this
+ * machine's clock, so refresh timing never compares the server's clock with
+ * this one. (The Python CLI reads the JWT's own claims when there are any,
+ * and these fields otherwise, with the same meaning.)
+ */
 export function tokenFileFromResponse(response: Record<string, unknown>, previous: TokenFile | undefined, nowMs = Date.now()): TokenFile {
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(response)) {
@@ -69,22 +88,24 @@ export function tokenFileFromResponse(response: Record<string, unknown>, previou
   // A refresh response may leave the refresh token out, meaning the old one stays valid.
   if (out['refresh_token'] === undefined && previous?.refresh_token !== undefined) out['refresh_token'] = previous.refresh_token;
   const access = typeof out['access_token'] === 'string' ? (out['access_token'] as string) : '';
-  const times = jwtTimes(access);
   const now = Math.floor(nowMs / 1000);
-  const iat = times.iat ?? now;
-  const expiresIn = typeof out['expires_in'] === 'number' ? (out['expires_in'] as number) : undefined;
-  const exp = times.exp ?? (expiresIn !== undefined ? now + expiresIn : undefined);
-  out['_iat'] = iat;
-  if (exp !== undefined) out['_exp'] = exp;
+  const lifetime = lifetimeSeconds(out, access);
+  out['_iat'] = now;
+  if (lifetime !== undefined) out['_exp'] = now + lifetime;
+  else delete out['_exp'];
   return out as TokenFile;
 }
 
-/** The hot-path view of a token file, or undefined when it holds no access token. */
+/**
+ * The hot-path view of a token file, or undefined when it holds no access
+ * token. A token whose lifetime nothing states is used until the API
+ * rejects it.
+ */
 export function liveToken(file: TokenFile): LiveToken | undefined {
   if (typeof file.access_token !== 'string' || file.access_token === '') return undefined;
-  const iat = file._iat ?? 0;
-  // Without an expiry the token is treated as expired, so it is refreshed before use.
-  const exp = file._exp ?? iat;
+  if (file._exp === undefined) return { accessToken: file.access_token, refreshAtMs: Infinity, expiresAtMs: Infinity, file };
+  const exp = file._exp;
+  const iat = file._iat !== undefined && file._iat <= exp ? file._iat : exp;
   const refreshAt = iat + (exp - iat) * REFRESH_AT_LIFETIME_SHARE;
   return { accessToken: file.access_token, refreshAtMs: refreshAt * 1000, expiresAtMs: exp * 1000, file };
 }

@@ -1,6 +1,8 @@
 // Runs the generated CLI as a user would: `planet-auth ...` in a child
 // process with a given HOME and environment.
 import { spawn } from 'node:child_process';
+import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { assertNoLeaks } from './secrets.js';
 
@@ -24,8 +26,16 @@ export function runCli(args: string[], env: Record<string, string>, onStderr?: (
   });
   return new Promise((done) =>
     child.on('close', (code) => {
-      assertNoLeaks({ what: `planet-auth ${args[0] ?? ''}`, stdout, stderr, accessTokenOnStdout: args[0] === 'print-access-token' });
+      assertNoLeaks({ what: `planet-auth ${args[0] ?? ''}`, stdout, stderr, accessTokenOnStdout: args.includes('print-access-token') });
       done({ code, stdout, stderr });
     }),
   );
+}
+
+/** A folder holding a `planet-auth` command that runs the generated CLI, to put first on PATH. */
+export function cliOnPath(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'planet-bin-'));
+  writeFileSync(join(dir, 'planet-auth'), `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(CLI_BIN)} "$@"\n`);
+  chmodSync(join(dir, 'planet-auth'), 0o755);
+  return dir;
 }

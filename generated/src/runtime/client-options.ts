@@ -3,6 +3,7 @@
 
 // The options a session is made from: what the factories take, plus what a
 // saved profile pins down.
+import type { FetchFunction, Logger } from './hooks.js';
 import type { ObjectStore } from './store.js';
 
 /** Options of a session, as the factories take them, plus what a saved profile pins down. */
@@ -14,10 +15,22 @@ export interface ClientOptions {
   readonly saveStateToStorage?: boolean;
   readonly profileName?: string;
   readonly storageProvider?: ObjectStore;
-  /** Issuer saved with a profile; otherwise the SDK's (or the environment's). */
+  /** The authorization server's issuer URL; wins over the environment and the built-in one. */
   readonly issuer?: string;
-  /** Audience saved with a profile; otherwise the SDK's (or the environment's). */
-  readonly audience?: string;
+  /** Base URL of the API that receives the bearer token; wins over the environment and the built-in one. */
+  readonly apiBaseUrl?: string;
+  /**
+   * Audience requested for access tokens; wins over the environment and the
+   * built-in one. `null` (a profile saved without one) requests none unless
+   * the environment names one.
+   */
+  readonly audience?: string | null;
+  /** The fetch used for every request, to the authorization server and the API. */
+  readonly fetch?: FetchFunction;
+  /** Receives a record of every protocol step, secrets and tokens redacted. */
+  readonly logger?: Logger;
+  /** Lets bearer tokens and logins go over plain http to hosts other than this machine. @defaultValue false */
+  readonly allowInsecureHttp?: boolean;
   /** Seconds before a request to the authorization server is given up (default 30). */
   readonly requestTimeoutSeconds?: number;
   /**

@@ -14,6 +14,9 @@ import {
   PlanetAuthError,
   TokenRequestError,
 } from './errors.js';
+import type { FetchFunction } from './hooks.js';
+import { authServerFetch, isLoopbackHost, printable, ResponseBoundsError, RetryLaterError } from './http.js';
+import type { SessionLog } from './log.js';
 import type { TokenEndpointAuthMethod } from './settings.js';
 
 type Oidc = typeof OidcClient;
@@ -31,23 +34,19 @@ export interface ClientIdentity {
   readonly authMethod: TokenEndpointAuthMethod;
   /** Seconds before a request is given up; {@link REQUEST_TIMEOUT_SECONDS} when unset. */
   readonly timeoutSeconds?: number;
+  /** The application's fetch, when it gave one. */
+  readonly fetch?: FetchFunction | undefined;
+  /** Plain http to a host other than this machine, allowed explicitly. */
+  readonly allowInsecureHttp?: boolean;
+  readonly log: SessionLog;
 }
 
 /** Seconds before a request to the authorization server is given up. */
 export const REQUEST_TIMEOUT_SECONDS = 30;
-/** Attempts for a request the server turned away with 429, 502, 503 or 504. */
-export const MAX_ATTEMPTS = 4;
-/** The longest `Retry-After` the SDK waits, in seconds. */
-export const MAX_RETRY_AFTER_SECONDS = 30;
+export { MAX_ATTEMPTS, MAX_RETRY_AFTER_SECONDS } from './http.js';
 
-const RETRY_STATUSES = new Set([429, 502, 503, 504]);
-
-function isLoopbackHost(hostname: string): boolean {
-  return hostname === '127.0.0.1' || hostname === 'localhost' || hostname === '[::1]' || hostname === '::1' || /^127\.\d+\.\d+\.\d+$/.test(hostname);
-}
-
-/** Plain HTTP is allowed only to this machine, for development servers. */
-export function insecureAllowed(issuer: string): boolean {
+/** Plain HTTP is allowed only to this machine, for development servers, unless allowed explicitly. */
+export function insecureAllowed(issuer: string, allowInsecureHttp = false): boolean {
   let url: URL;
   try {
     url = new URL(issuer);
@@ -55,32 +54,9 @@ export function insecureAllowed(issuer: string): boolean {
     throw new ConfigError(`issuer ${JSON.stringify(issuer)} is not a URL; set it to the authorization server's https URL`);
   }
   if (url.protocol === 'https:') return false;
-  if (url.protocol === 'http:' && isLoopbackHost(url.hostname)) return true;
-  throw new ConfigError(`issuer ${issuer} must use https (plain http is allowed only for 127.0.0.1 and localhost)`);
+  if (url.protocol === 'http:' && (isLoopbackHost(url.hostname) || allowInsecureHttp)) return true;
+  throw new ConfigError(`issuer ${issuer} must use https (plain http is allowed only for 127.0.0.1 and localhost, or with allowInsecureHttp: true)`);
 }
-
-function retryDelayMs(response: Response, attempt: number): number {
-  const header = response.headers.get('retry-after');
-  if (header !== null) {
-    const seconds = /^\d+$/.test(header.trim()) ? Number(header.trim()) : (Date.parse(header) - Date.now()) / 1000;
-    if (Number.isFinite(seconds)) return Math.min(Math.max(seconds, 0), MAX_RETRY_AFTER_SECONDS) * 1000;
-  }
-  return Math.min(250 * 2 ** attempt, 4000);
-}
-
-/**
- * fetch with bounded retries for answers that say "not now" (429, 502, 503,
- * 504), honouring Retry-After. A 500 is not retried: the server may already
- * have used a one-time refresh token.
- */
-export const retryingFetch = async (url: string, options: OidcClient.CustomFetchOptions): Promise<Response> => {
-  for (let attempt = 0; ; attempt++) {
-    const response = await fetch(url, options as RequestInit);
-    if (!RETRY_STATUSES.has(response.status) || attempt + 1 >= MAX_ATTEMPTS) return response;
-    await response.body?.cancel();
-    await new Promise((resolve) => setTimeout(resolve, retryDelayMs(response, attempt)));
-  }
-};
 
 async function clientAuth(oidc: Oidc, identity: ClientIdentity): Promise<OidcClient.ClientAuth> {
   switch (identity.authMethod) {
@@ -93,8 +69,8 @@ async function clientAuth(oidc: Oidc, identity: ClientIdentity): Promise<OidcCli
   }
 }
 
-function prepare(oidc: Oidc, config: OidcClient.Configuration, insecure: boolean, timeoutSeconds: number): OidcClient.Configuration {
-  config[oidc.customFetch] = retryingFetch;
+function prepare(oidc: Oidc, identity: ClientIdentity, config: OidcClient.Configuration, insecure: boolean, timeoutSeconds: number): OidcClient.Configuration {
+  config[oidc.customFetch] = authServerFetch({ fetch: identity.fetch, log: identity.log });
   config.timeout = timeoutSeconds;
   if (insecure) oidc.allowInsecureRequests(config);
   return config;
@@ -103,73 +79,109 @@ function prepare(oidc: Oidc, config: OidcClient.Configuration, insecure: boolean
 /** Asks the issuer for its metadata (one request) and returns a ready client configuration. */
 export async function discover(identity: ClientIdentity): Promise<{ config: OidcClient.Configuration; metadata: Record<string, unknown> }> {
   const oidc = await loadOidc();
-  const insecure = insecureAllowed(identity.issuer);
+  const insecure = insecureAllowed(identity.issuer, identity.allowInsecureHttp);
+  identity.log.debug('discovery', { issuer: identity.issuer });
   try {
     const config = await oidc.discovery(new URL(identity.issuer), identity.clientId, undefined, await clientAuth(oidc, identity), {
       execute: insecure ? [oidc.allowInsecureRequests] : [],
       timeout: timeoutOf(identity),
-      [oidc.customFetch]: retryingFetch,
+      [oidc.customFetch]: authServerFetch({ fetch: identity.fetch, log: identity.log }),
     });
-    prepare(oidc, config, insecure, timeoutOf(identity));
+    prepare(oidc, identity, config, insecure, timeoutOf(identity));
     return { config, metadata: { ...config.serverMetadata() } };
   } catch (error) {
-    throw protocolError(error, `discovery of ${identity.issuer}`, timeoutOf(identity));
+    throw protocolError(error, `discovery of ${identity.issuer}`, timeoutOf(identity), 'discovery');
   }
 }
 
 /** A client configuration from metadata kept with the profile: no request. */
 export async function configFromMetadata(identity: ClientIdentity, metadata: Record<string, unknown>): Promise<OidcClient.Configuration> {
   const oidc = await loadOidc();
-  const insecure = insecureAllowed(identity.issuer);
+  const insecure = insecureAllowed(identity.issuer, identity.allowInsecureHttp);
   if (metadata['issuer'] !== identity.issuer && metadata['issuer'] !== identity.issuer.replace(/\/$/, '')) {
     throw new ConfigError(`saved metadata is for issuer ${String(metadata['issuer'])}, not ${identity.issuer}`);
   }
   const config = new oidc.Configuration(metadata as OidcClient.ServerMetadata, identity.clientId, undefined, await clientAuth(oidc, identity));
-  return prepare(oidc, config, insecure, timeoutOf(identity));
+  return prepare(oidc, identity, config, insecure, timeoutOf(identity));
 }
 
 function timeoutOf(identity: ClientIdentity): number {
   return identity.timeoutSeconds ?? REQUEST_TIMEOUT_SECONDS;
 }
 
-function describeOAuthError(error: { error: string; error_description?: string }): string {
-  return error.error_description ? `${error.error} (${error.error_description})` : error.error;
+function describeOAuthError(error: { error: string; error_description?: unknown }): string {
+  const code = printable(String(error.error), 80);
+  return typeof error.error_description === 'string' && error.error_description !== '' ? `${code} (${printable(error.error_description)})` : code;
 }
+
+const CREDENTIALS_HINT = 'check the client ID and secret, and the token endpoint auth method the server expects';
 
 /**
  * Turns what openid-client throws into this SDK's typed errors. `step` names
- * what was being done, for the message.
+ * what was being done, for the message; `kind` tells discovery apart, where
+ * a wrong answer usually means a wrong issuer URL.
  */
-export function protocolError(error: unknown, step: string, timeoutSeconds = REQUEST_TIMEOUT_SECONDS): PlanetAuthError {
+export function protocolError(error: unknown, step: string, timeoutSeconds = REQUEST_TIMEOUT_SECONDS, kind: 'discovery' | 'request' = 'request'): PlanetAuthError {
   if (error instanceof PlanetAuthError) return error;
+  // openid-client wraps what the fetch throws: look for this SDK's own reasons along the chain.
+  const own = causeOfType(error, (c) => c instanceof RetryLaterError || c instanceof ResponseBoundsError);
+  if (own !== undefined && own !== error) return protocolError(own, step, timeoutSeconds, kind);
   const e = error as { name?: string; code?: string; message?: string; cause?: unknown; error?: string; error_description?: string; status?: number };
+  if (error instanceof RetryLaterError) {
+    return new TokenRequestError(ERR_SERVER, `${step} failed: ${error.message}`, error.status, undefined, { cause: error, hint: `try again in ${error.retryAfterSeconds} s` });
+  }
+  if (error instanceof ResponseBoundsError) {
+    return new TokenRequestError(ERR_SERVER, `${step} failed: ${error.message}; nothing was saved`, error.status, undefined, { cause: error, hint: 'check the issuer URL; the server is not answering as an authorization server does' });
+  }
+  if (e?.name === 'WWWAuthenticateChallengeError') {
+    const challenges = Array.isArray(e.cause) ? (e.cause as { scheme?: string; parameters?: Record<string, string> }[]) : [];
+    const parameters = challenges.find((c) => c.parameters?.['error'])?.parameters ?? {};
+    const oauthError = parameters['error'] ?? 'invalid_client';
+    const status = typeof e.status === 'number' ? e.status : 401;
+    const described = describeOAuthError({ error: oauthError, error_description: parameters['error_description'] });
+    const refused = oauthError === 'invalid_client' || status === 401 ? `the server refused the client's credentials (HTTP ${status}, ${described})` : `the server answered HTTP ${status} (${described})`;
+    return new TokenRequestError(ERR_TOKEN_REQUEST, `${step} failed: ${refused}`, status, oauthError, { cause: error, hint: CREDENTIALS_HINT });
+  }
   if (e?.name === 'ResponseBodyError' && typeof e.error === 'string') {
     const status = e.status;
     if (e.error === 'access_denied') return new AccessDeniedError(`${step} was refused: ${describeOAuthError(e as { error: string })}`);
     const code = status !== undefined && status >= 500 ? ERR_SERVER : ERR_TOKEN_REQUEST;
-    return new TokenRequestError(code, `${step} failed: ${describeOAuthError(e as { error: string })}`, status, e.error, { cause: error });
+    const hint = e.error === 'invalid_client' ? CREDENTIALS_HINT : undefined;
+    return new TokenRequestError(code, `${step} failed: ${describeOAuthError(e as { error: string })}${status !== undefined ? ` (HTTP ${status})` : ''}`, status, printable(e.error, 80), { cause: error, ...(hint ? { hint } : {}) });
   }
   if (e?.name === 'AuthorizationResponseError' && typeof e.error === 'string') {
     if (e.error === 'access_denied') return new AccessDeniedError(`the login was refused: ${describeOAuthError(e as { error: string })}`);
-    return new TokenRequestError(ERR_TOKEN_REQUEST, `the authorization server answered the login with ${describeOAuthError(e as { error: string })}`, undefined, e.error, { cause: error });
+    return new TokenRequestError(ERR_TOKEN_REQUEST, `the authorization server answered the login with ${describeOAuthError(e as { error: string })}`, undefined, printable(e.error, 80), { cause: error });
   }
   if (e?.name === 'TimeoutError' || e?.name === 'AbortError' || (e?.cause as { name?: string } | undefined)?.name === 'TimeoutError') {
-    return new NetworkError(`${step} got no answer within ${timeoutSeconds} s; check the network and try again`, { cause: error });
+    return new NetworkError(`${step} got no answer within ${timeoutSeconds} s`, { cause: error, hint: 'check the network and the issuer URL, then try again' });
+  }
+  if (typeof e?.code === 'string' && /^OAUTH_(JSON_ATTRIBUTE|JWT_CLAIM)_COMPARISON/.test(e.code)) {
+    return new TokenRequestError(ERR_TOKEN_REQUEST, `${step} failed: ${printable(e.message ?? 'the server metadata does not match')}`, undefined, undefined, { cause: error, hint: 'check the issuer URL: it must be exactly the issuer the server names in its metadata' });
   }
   if (e?.code === 'OAUTH_RESPONSE_IS_NOT_CONFORM' || e?.code === 'OAUTH_RESPONSE_IS_NOT_JSON' || e?.code === 'OAUTH_PARSE_ERROR' || e?.code === 'OAUTH_INVALID_RESPONSE') {
     const response = e.cause as { status?: number } | undefined;
     const status = typeof response?.status === 'number' ? response.status : undefined;
-    const what = status !== undefined ? `an unusable answer (HTTP ${status})` : 'an answer that is not valid JSON';
-    return new TokenRequestError(status !== undefined && status < 500 && status !== 429 ? ERR_TOKEN_REQUEST : ERR_SERVER, `${step} failed: the server sent ${what}; try again later`, status, undefined, { cause: error });
-  }
-  if (typeof e?.code === 'string' && /^OAUTH_(JSON_ATTRIBUTE|JWT_CLAIM)_COMPARISON/.test(e.code)) {
-    return new TokenRequestError(ERR_TOKEN_REQUEST, `${step} failed: ${e.message ?? 'the server metadata does not match'}; check the issuer URL`, undefined, undefined, { cause: error });
+    if (kind === 'discovery') {
+      const what = status !== undefined ? `HTTP ${status}` : 'an answer that is not authorization server metadata';
+      return new TokenRequestError(ERR_TOKEN_REQUEST, `${step} failed: the server answered ${what}`, status, undefined, { cause: error, hint: 'check the issuer URL: its /.well-known/openid-configuration must return the server metadata' });
+    }
+    const what = status !== undefined ? `an unusable answer (HTTP ${status})` : e.code === 'OAUTH_PARSE_ERROR' || e.code === 'OAUTH_RESPONSE_IS_NOT_JSON' ? 'an answer that is not valid JSON' : `an answer it could not use (${printable(e.message ?? 'unknown')})`;
+    const busy = status === undefined || status >= 500 || status === 429;
+    return new TokenRequestError(busy ? ERR_SERVER : ERR_TOKEN_REQUEST, `${step} failed: the server sent ${what}`, status, undefined, { cause: error, hint: busy ? 'try again later' : 'check the issuer URL and the client settings' });
   }
   const unreachable = networkCause(error);
   if (unreachable !== undefined) {
-    return new NetworkError(`${step} failed: cannot reach the server (${unreachable}); check the issuer URL and the network`, { cause: error });
+    return new NetworkError(`${step} failed: cannot reach the server (${printable(unreachable)})`, { cause: error, hint: 'check the issuer URL and the network' });
   }
-  return new TokenRequestError(ERR_TOKEN_REQUEST, `${step} failed: ${e?.message ?? String(error)}`, undefined, undefined, { cause: error });
+  return new TokenRequestError(ERR_TOKEN_REQUEST, `${step} failed: ${printable(e?.message ?? String(error))}`, undefined, undefined, { cause: error });
+}
+
+function causeOfType(error: unknown, match: (cause: unknown) => boolean): unknown {
+  for (let current = error, depth = 0; current !== undefined && current !== null && depth < 6; current = (current as { cause?: unknown }).cause, depth++) {
+    if (match(current)) return current;
+  }
+  return undefined;
 }
 
 /** The innermost message of a failed connection (fetch wraps it, and openid-client may wrap fetch), or undefined. */

@@ -2,33 +2,54 @@
 // Edit those files instead, then run npm run generate.
 
 // HTTP calls with the session's bearer token. The token goes only to the
-// configured API origin; a 401 gets one retry with a fresh token.
+// configured API origin, and only over https (or plain http to this
+// machine) unless plain http was allowed explicitly. A 401 gets one retry
+// with a fresh token; a fresh token rejected again goes back to the caller.
 import type { AuthCore } from './auth-core.js';
+import { ConfigError } from './errors.js';
+import { isPlainHttpOffMachine } from './http.js';
 
 export class Session {
   readonly #auth: AuthCore;
   readonly #apiOrigin: string;
   readonly #apiBase: URL;
 
+  /** A session calling the API of `auth` (its `apiBaseUrl`) with `auth`'s tokens. */
   constructor(auth: AuthCore) {
     this.#auth = auth;
-    this.#apiBase = new URL(auth.apiBaseUrl.endsWith('/') ? auth.apiBaseUrl : `${auth.apiBaseUrl}/`);
-    this.#apiOrigin = this.#apiBase.origin;
+    let base: URL;
+    try {
+      base = new URL(auth.apiBaseUrl.endsWith('/') ? auth.apiBaseUrl : `${auth.apiBaseUrl}/`);
+    } catch {
+      throw new ConfigError(`apiBaseUrl ${JSON.stringify(auth.apiBaseUrl)} is not a URL; set it to the API's https URL`);
+    }
+    if (base.protocol !== 'https:' && base.protocol !== 'http:') throw new ConfigError(`apiBaseUrl ${base.href} must be an https URL`);
+    if (isPlainHttpOffMachine(base) && !auth.allowInsecureHttp) {
+      throw new ConfigError(
+        `apiBaseUrl ${base.href} uses plain http, which would send the bearer token unencrypted; use https (plain http is allowed only for 127.0.0.1 and localhost, or with allowInsecureHttp: true)`,
+      );
+    }
+    this.#apiBase = base;
+    this.#apiOrigin = base.origin;
   }
 
   /**
    * Like `fetch`; a path such as `/data/v1/searches` is resolved against the
    * API base URL. Requests to the API's origin carry `Authorization: Bearer`.
+   * `init.signal` also stops the wait for a token.
    */
   async fetch(input: string | URL, init: RequestInit = {}): Promise<Response> {
     const url = typeof input === 'string' && input.startsWith('/') ? new URL(`.${input}`, this.#apiBase) : new URL(input);
-    if (url.origin !== this.#apiOrigin) return fetch(url, init);
-    const token = await this.#auth.getAccessToken();
-    const response = await fetch(url, withBearer(init, token));
+    const send = this.#auth.fetchFunction;
+    if (url.origin !== this.#apiOrigin) return send(url, init);
+    const signal = init.signal ?? undefined;
+    const token = await this.#auth.getAccessToken(signal ? { signal } : undefined);
+    const response = await send(url, withBearer(init, token));
     if (response.status !== 401 || !replayable(init.body)) return response;
+    const fresh = await this.#auth.tokenRejected(token, signal ? { signal } : undefined);
+    if (fresh === undefined) return response;
     await response.body?.cancel();
-    const fresh = await this.#auth.tokenRejected(token);
-    return fetch(url, withBearer(init, fresh));
+    return send(url, withBearer(init, fresh));
   }
 
   [Symbol.for('nodejs.util.inspect.custom')](): string {

@@ -10,6 +10,7 @@ export type { GrantType, TokenEndpointAuthMethod } from './registry.js';
 
 /** An option as the spec declares it for one flow. */
 export interface OptionDescriptor {
+  /** The option's name in the factory's options object. */
   readonly name: OptionName;
   /** The factory refuses to run without it. */
   readonly required: boolean;
@@ -19,12 +20,17 @@ export interface OptionDescriptor {
   readonly default?: string | boolean | number | readonly string[];
 }
 
+/** A login flow as the spec declares it. */
 export interface FlowDescriptor {
+  /** The flow's id in the spec, such as `oauth_m2m`. */
   readonly id: string;
+  /** The static factory of the Auth class that makes a session of this flow. */
   readonly factory: string;
+  /** The OAuth2 grant the flow logs in with. */
   readonly grant: GrantType;
   /** The `client_type` written to `auth_client.json`; one flow per client type. */
   readonly clientType: string;
+  /** How the client authenticates at the token endpoint. */
   readonly tokenEndpointAuthMethod: TokenEndpointAuthMethod;
   /** The options the flow's factory takes (its own, then the SDK-wide ones). */
   readonly options: readonly OptionDescriptor[];
@@ -38,38 +44,72 @@ export interface FlowDescriptor {
  * `token.json`.
  */
 export interface BuiltinProfile {
+  /** The profile's name, such as `planet-user`. */
   readonly name: string;
+  /** The flow a session of this profile uses. */
   readonly flowId: string;
   /** Absent for a profile whose client the user supplies (a service account). */
   readonly clientId?: string;
+  /** The authorization server's issuer URL. */
   readonly issuer: string;
+  /** Audiences requested for access tokens (the first is used). */
   readonly audiences: readonly string[];
+  /** Scopes requested at login. */
   readonly scopes: readonly string[];
 }
 
+/** The SDK's built-in settings, as the spec declares them. */
 export interface SdkSettings {
+  /** The built-in authorization server's issuer URL. */
   readonly issuer: string;
+  /** The audience requested for access tokens by default. */
   readonly audience: string;
+  /** How the audience is sent: Planet's `audience=` or RFC 8707 `resource=`. */
   readonly audienceParameter: 'audience' | 'resource';
+  /** Base URL of the built-in API. */
   readonly apiBaseUrl: string;
+  /** Scopes requested when the application names none. */
   readonly defaultScopes: readonly string[];
+  /** Names of the environment variables the SDK reads. */
   readonly env: {
+    /** Overrides the issuer URL. */
     readonly issuer: string;
+    /** Overrides the API's base URL. */
     readonly apiBaseUrl: string;
+    /** Overrides the audience. */
     readonly audience: string;
+    /** Names the profile used when none is named. */
     readonly profile: string;
+    /** Client ID of an ad hoc service account. */
     readonly clientId: string;
+    /** Client secret of an ad hoc service account. */
     readonly clientSecret: string;
+    /** Set to log every protocol step to stderr (secrets and tokens redacted). */
+    readonly debug: string;
   };
-  readonly disk: { readonly root: string; readonly defaultsFile: string; readonly defaultProfile: string };
+  /** Where sessions shared with the CLI live, relative to the home folder. */
+  readonly disk: {
+    /** The folder of profiles, such as `.planet`. */
+    readonly root: string;
+    /** The file naming the default profile, such as `.planet.json`. */
+    readonly defaultsFile: string;
+    /** The profile used when nothing names one. */
+    readonly defaultProfile: string;
+  };
+  /** Every flow the SDK was generated with. */
   readonly flows: readonly FlowDescriptor[];
+  /** Profiles whose client settings live in the SDK. */
   readonly builtinProfiles?: readonly BuiltinProfile[];
 }
 
+/** What the environment variables named in the spec say, each undefined when unset. */
 export interface ServerSettings {
-  readonly issuer: string;
-  readonly audience: string;
-  readonly apiBaseUrl: string;
+  /** The issuer URL the environment names. */
+  readonly issuer: string | undefined;
+  /** The audience the environment names. */
+  readonly audience: string | undefined;
+  /** The API base URL the environment names. */
+  readonly apiBaseUrl: string | undefined;
 }
 
 function envValue(name: string): string | undefined {
@@ -77,12 +117,17 @@ function envValue(name: string): string | undefined {
   return value === undefined || value.trim() === '' ? undefined : value.trim();
 }
 
-/** Built-in server settings, overridden by the environment variables the spec names. */
+/**
+ * The server settings the environment overrides. Precedence, highest first:
+ * an option in code, these variables, the flow's own authorization server,
+ * the SDK's built-in settings.
+ */
 export function serverSettings(settings: SdkSettings): ServerSettings {
+  const audience = envValue(settings.env.audience);
   return {
-    issuer: envValue(settings.env.issuer) ?? settings.issuer,
-    audience: envValue(settings.env.audience) ?? settings.audience,
-    apiBaseUrl: envValue(settings.env.apiBaseUrl) ?? settings.apiBaseUrl,
+    issuer: envValue(settings.env.issuer),
+    audience,
+    apiBaseUrl: envValue(settings.env.apiBaseUrl),
   };
 }
 

@@ -1,0 +1,100 @@
+// The authorization code grant with PKCE for a native application (RFC 7636,
+// RFC 8252): the user logs in in a browser, which is sent back to a loopback
+// listener with a code that is exchanged for tokens.
+import { createInterface } from 'node:readline';
+import { openBrowser } from '../browser.js';
+import { AbortedError, AccessDeniedError, CallbackError, ConfigError } from '../errors.js';
+import { startLoopbackListener, type LoopbackListener } from '../loopback.js';
+import type { Grant } from './types.js';
+
+/** Default wait for a browser login. */
+export const BROWSER_LOGIN_TIMEOUT_MS = 300_000;
+
+export const authorizationCode: Grant = {
+  unattended: false,
+  async login(context, options) {
+    if (context.callbackUrl === undefined) throw new ConfigError(`callbackUrl is required for ${context.flow.factory}()`);
+    const { oidc, config } = context;
+    const verifier = oidc.randomPKCECodeVerifier();
+    const challenge = await oidc.calculatePKCECodeChallenge(verifier);
+    const state = oidc.randomState();
+    const nonce = oidc.randomNonce();
+    const openid = context.scopes.includes('openid');
+    const listener = await startLoopbackListener(context.callbackUrl, state, options.timeoutMs ?? BROWSER_LOGIN_TIMEOUT_MS);
+    const onAbort = () => listener.close();
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    let handedOver = false;
+    try {
+      if (options.signal?.aborted) throw new AbortedError('the login was cancelled');
+      const url = oidc.buildAuthorizationUrl(
+        config,
+        context.parameters({
+          redirect_uri: listener.redirectUri,
+          scope: context.scopes.join(' '),
+          code_challenge: challenge,
+          code_challenge_method: 'S256',
+          state,
+          // A nonce belongs to OpenID Connect: sent (and checked) only when `openid` is requested.
+          ...(openid ? { nonce } : {}),
+        }),
+      );
+      context.log.debug('browser login started', { redirectUri: listener.redirectUri });
+      const opened = options.allowOpenBrowser === true && (await openBrowser(url.href));
+      if (!opened) process.stderr.write(`Open this URL in a browser to log in:\n\n  ${url.href}\n\n`);
+      let callback: URL;
+      try {
+        callback = await (options.allowTtyPrompt === true && process.stdin.isTTY ? raceWithPastedUrl(listener, state) : listener.callback);
+      } catch (error) {
+        if (options.signal?.aborted) throw new AbortedError('the login was cancelled');
+        throw error;
+      }
+      const currentUrl = new URL(listener.redirectUri);
+      currentUrl.search = callback.search;
+      let response: Record<string, unknown>;
+      try {
+        const tokens = await oidc.authorizationCodeGrant(
+          config,
+          currentUrl,
+          { pkceCodeVerifier: verifier, expectedState: state, ...(openid ? { expectedNonce: nonce, idTokenExpected: true } : {}) },
+          context.parameters({}),
+        );
+        response = tokens as unknown as Record<string, unknown>;
+      } catch (error) {
+        const mapped = context.protocolError(error, 'exchanging the authorization code');
+        listener.respond({ ok: false, message: mapped.message });
+        throw mapped;
+      }
+      handedOver = true;
+      return {
+        response,
+        finish: (outcome) => {
+          listener.respond(outcome);
+          listener.close();
+        },
+      };
+    } finally {
+      options.signal?.removeEventListener('abort', onAbort);
+      if (!handedOver) listener.close();
+    }
+  },
+};
+
+/** Lets the user paste the URL the browser landed on, for when the loopback redirect cannot reach this process. */
+function raceWithPastedUrl(listener: LoopbackListener, state: string): Promise<URL> {
+  const prompt = createInterface({ input: process.stdin, output: process.stderr });
+  const pasted = new Promise<URL>((resolve, reject) => {
+    prompt.question('Or paste the URL the browser was sent to after logging in: ', (answer) => {
+      let url: URL;
+      try {
+        url = new URL(answer.trim());
+      } catch {
+        reject(new CallbackError('the pasted text is not a URL; run the login again'));
+        return;
+      }
+      if (url.searchParams.get('state') !== state) reject(new CallbackError('the pasted URL does not belong to this login; run the login again'));
+      else if (url.searchParams.get('error') === 'access_denied') reject(new AccessDeniedError('the login was refused; log in again and allow access'));
+      else resolve(url);
+    });
+  });
+  return Promise.race([listener.callback, pasted]).finally(() => prompt.close());
+}
