@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatDiagnostics, SpecError } from '../generator/diagnostics.js';
@@ -6,6 +6,8 @@ import { emitAll, generate, projectInputs, specToIR } from '../generator/pipelin
 import { REGISTRY_ENUMS, schemaValueAt } from '../generator/registry.js';
 import { EmittedTypeChecker } from '../generator/typecheck.js';
 import { checkOutput, writeOutput } from '../generator/write.js';
+import { tempHome } from './support/env.js';
+import { useEmbeddedServer } from './support/server-fixture.js';
 import { ROOT, scratchDir, specCopy, typecheckGenerated } from './support/spec-fixture.js';
 
 const checker = new EmittedTypeChecker(ROOT);
@@ -378,4 +380,81 @@ describe('the generator command', () => {
     expect(run('--check').status).toBe(0);
     expect(existsSync(join(out, 'dist/examples'))).toBe(false);
   }, 120_000);
+});
+
+describe('spec option fields take effect at run time', () => {
+  // The fixture: saveStateToStorage defaults to false, profileName is required and secret.
+  const fixture = join(ROOT, 'test/fixtures/spec-effects');
+  const fixtureSpec = () =>
+    specCopy({
+      'sdk.yaml': (t) =>
+        t
+          .replace(/(  - name: saveStateToStorage\n    type: boolean\n    default:) true\n/, '$1 false\n')
+          .replace('  - name: profileName\n    type: string\n', '  - name: profileName\n    type: string\n    required: true\n    secret: true\n'),
+      'examples.yaml': readFileSync(join(fixture, 'examples.yaml'), 'utf8'),
+    });
+  const { server } = useEmbeddedServer();
+  let fixtureDist = '';
+  const realDist = join(ROOT, 'generated/dist/index.js');
+
+  beforeAll(() => {
+    const out = join(scratchDir('effects'), 'generated');
+    const cli = spawnSync(process.execPath, [...GENERATOR, '--spec', fixtureSpec(), '--out', out], { encoding: 'utf8', cwd: ROOT });
+    if (cli.status !== 0) throw new Error(cli.stderr);
+    fixtureDist = join(out, 'dist/index.js');
+  }, 120_000);
+
+  /** Runs a scenario in a child process (the server answers in this one, so the child must not block it). */
+  async function run(dist: string, scenario: string): Promise<{ home: string; ok?: boolean; error?: string; inspect?: string; json?: string; logs: string }> {
+    const home = tempHome();
+    const child = spawn(process.execPath, [join(fixture, 'run.mjs'), dist, scenario], { env: { ...process.env, ...server().env(), HOME: home } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    const status = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    if (status !== 0) throw new Error(stderr);
+    return { home, ...(JSON.parse(stdout) as { logs: string }) };
+  }
+
+  test('the fixture emits its defaults, required and secret into the descriptor', () => {
+    const settings = readFileSync(join(fixtureDist, '../../src/settings.ts'), 'utf8');
+    expect(settings).toContain("{ name: 'saveStateToStorage', required: false, secret: false, default: false },");
+    expect(settings).toContain("{ name: 'profileName', required: true, secret: true },");
+    expect(readFileSync(join(fixtureDist, '../../src/options.ts'), 'utf8')).toMatch(/readonly profileName: string;/);
+  });
+
+  test('saveStateToStorage defaulting to false writes nothing under HOME (the real spec saves the session)', async () => {
+    const fixtureRun = await run(fixtureDist, 'with-profile');
+    expect(fixtureRun.ok).toBe(true);
+    expect(readdirSync(fixtureRun.home)).toEqual([]);
+    const realRun = await run(realDist, 'with-profile');
+    expect(realRun.ok).toBe(true);
+    expect(existsSync(join(realRun.home, '.planet/effects-profile-7c1d/token.json'))).toBe(true);
+  }, 60_000);
+
+  test('a required profileName is refused at run time when left out (the real spec does without)', async () => {
+    expect((await run(fixtureDist, 'no-profile')).error).toMatch(/^ConfigError profileName is required for fromOAuthM2M\(\)/);
+    expect((await run(realDist, 'no-profile')).ok).toBe(true);
+  }, 60_000);
+
+  test('a secret option is absent from the logs and from error output', async () => {
+    const printed = await run(fixtureDist, 'printed');
+    expect(printed.logs).toContain('[redacted]');
+    expect(printed.logs).not.toContain('effects-profile-7c1d');
+    expect(printed.error).toBeDefined();
+    expect(printed.error).not.toContain('effects-profile-7c1d');
+    expect(printed.error).not.toContain('wrong-secret-3b9e77');
+    // The real spec does not mark profileName secret: there it is logged, so the check above can fail.
+    expect((await run(realDist, 'printed')).logs).toContain('effects-profile-7c1d');
+  }, 60_000);
+
+  // Marked failing: inspect() and toJSON() of a session print its profile name even when the spec marks
+  // profileName secret. Turn this into a plain test once they leave out secret options.
+  test.failing('a secret option is absent from inspect and JSON output', async () => {
+    const printed = await run(fixtureDist, 'printed');
+    expect(printed.inspect).toContain('Auth');
+    expect(printed.inspect).not.toContain('effects-profile-7c1d');
+    expect(printed.json).not.toContain('effects-profile-7c1d');
+  }, 60_000);
 });
