@@ -3,7 +3,7 @@
 // meaning: references that lead nowhere, ids used twice, names that cannot
 // become TypeScript identifiers or that the package already uses, and what
 // the runtime registry says each grant, backend and option needs.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { jsonPath, type Diagnostic } from './diagnostics.js';
@@ -291,6 +291,11 @@ export function validateMeaning(spec: TypedSpec, templatesDir: string): Diagnost
   const ex = spec.examples;
   ex.value.examples.forEach((e, i) => {
     if (!flowIds.has(e.flow)) report(ex.loaded, ['examples', i, 'flow'], `flow ${JSON.stringify(e.flow)} is not defined in spec/flows/`);
+    const grant = spec.flows.find((f) => f.value.id === e.flow)?.value.grant;
+    const partial = `examples/partials/login-${grant}.hbs`;
+    if (grant !== undefined && !existsSync(join(templatesDir, partial))) {
+      report(ex.loaded, ['examples', i, 'flow'], `flow ${JSON.stringify(e.flow)} has grant ${JSON.stringify(grant)}, and templates/${partial} (how an example logs in with it) does not exist; add it`);
+    }
     if (!storageIds.has(e.storage)) report(ex.loaded, ['examples', i, 'storage'], `storage mode ${JSON.stringify(e.storage)} is not defined in spec/storage/`);
     once('example', `${e.storage}__${e.flow}`, ex.loaded, ['examples', i], 'example');
     if (e.profileName !== undefined && (/[\\/]/.test(e.profileName) || e.profileName !== e.profileName.toLowerCase() || e.profileName.startsWith('.'))) {

@@ -458,3 +458,13 @@ describe('spec option fields take effect at run time', () => {
     expect(printed.json).not.toContain('effects-profile-7c1d');
   }, 60_000);
 });
+
+test('an example of a grant without an example template is refused at the example', () => {
+  const templates = join(scratchDir('templates'), 'templates');
+  execFileSync('cp', ['-r', join(ROOT, 'templates'), templates]);
+  execFileSync('rm', [join(templates, 'examples/partials/login-device_code.hbs')]);
+  const inputs = { ...projectInputs(ROOT), templatesDir: templates };
+  expect(() => specToIR(inputs)).toThrow(
+    /^spec\/examples\.yaml:\d+:11 error flow "oauth_user_devicecode__external_browser" has grant "device_code", and templates\/examples\/partials\/login-device_code\.hbs \(how an example logs in with it\) does not exist; add it \(\/examples\/3\/flow\)$/m,
+  );
+});
