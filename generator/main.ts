@@ -69,7 +69,7 @@ function main(argv: string[]): number {
     process.stdout.write(JSON.stringify(specToIR(inputs), null, 2) + '\n');
     return 0;
   }
-  const checker = new EmittedTypeChecker(root, outDir);
+  const checker = new EmittedTypeChecker(root);
   const { files } = generate(inputs, checker);
   if (args.mode === 'check') {
     const drift = checkOutput(outDir, files);
@@ -95,6 +95,11 @@ function main(argv: string[]): number {
   const { written, removed } = writeOutput(outDir, files);
   console.log(`generated ${files.size} files in ${shownOut}/ (${written} changed, ${removed.length} removed)`);
   if (staleBuild(outDir, files) === undefined) return 0;
+  if (relative(root, outDir).startsWith('..')) {
+    // Outside the project its dependencies do not resolve; the in-memory type check above already passed.
+    console.log(`${shownOut}/dist not built: ${shownOut} is outside ${root}`);
+    return 0;
+  }
   return build(outDir, shownOut, { typeCheck: false, reuse: (name) => checker.parsedDeclaration(name) });
 }
 

@@ -1,11 +1,11 @@
 // Names a spec may not give to what it declares, because the generated
-// package, the runtime it copies, JavaScript itself or the generated
-// examples already use them. Each set is read from its source (the runtime
-// files, a fresh JavaScript realm, the emitter's own names), not kept by hand.
+// package, the runtime it copies or JavaScript itself already use them. Each
+// set is read from its source (the runtime files, parsed without a type
+// checker; a fresh JavaScript realm; the emitter's own names), not kept by hand.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runInNewContext } from 'node:vm';
-import { Node, Project, type ClassDeclaration, type SourceFile } from 'ts-morph';
+import ts from 'typescript';
 import { AUTH_CORE_CLASS, AUTH_STATIC_METHODS, GENERATED_EXPORTS } from './emit/typescript.js';
 
 export interface TakenNames {
@@ -19,27 +19,33 @@ export interface TakenNames {
   readonly objectKeys: ReadonlySet<string>;
 }
 
-function exportedNames(file: SourceFile): string[] {
+function isExported(node: ts.Node): boolean {
+  return ts.canHaveModifiers(node) && (ts.getModifiers(node) ?? []).some((m) => m.kind === ts.SyntaxKind.ExportKeyword);
+}
+
+function exportedNames(file: ts.SourceFile): string[] {
   const names: string[] = [];
-  for (const statement of file.getStatements()) {
-    if (Node.isExportDeclaration(statement)) {
-      for (const spec of statement.getNamedExports()) names.push(spec.getAliasNode()?.getText() ?? spec.getName());
-    } else if (Node.isVariableStatement(statement)) {
-      if (statement.isExported()) for (const d of statement.getDeclarations()) names.push(d.getName());
-    } else if (Node.isExportable(statement) && statement.isExported() && Node.hasName(statement)) {
-      names.push(statement.getName());
+  for (const statement of file.statements) {
+    if (ts.isExportDeclaration(statement)) {
+      if (statement.exportClause && ts.isNamedExports(statement.exportClause)) for (const spec of statement.exportClause.elements) names.push(spec.name.text);
+    } else if (ts.isVariableStatement(statement)) {
+      if (isExported(statement)) for (const d of statement.declarationList.declarations) if (ts.isIdentifier(d.name)) names.push(d.name.text);
+    } else if (isExported(statement) && 'name' in statement && statement.name && ts.isIdentifier(statement.name as ts.Node)) {
+      names.push((statement.name as ts.Identifier).text);
     }
   }
   return names;
 }
 
-function staticMembers(cls: ClassDeclaration, classes: ReadonlyMap<string, ClassDeclaration>, seen = new Set<string>()): string[] {
-  const name = cls.getName() ?? '';
+const isStatic = (member: ts.ClassElement) => ts.canHaveModifiers(member) && (ts.getModifiers(member) ?? []).some((m) => m.kind === ts.SyntaxKind.StaticKeyword);
+
+function staticMembers(cls: ts.ClassDeclaration, classes: ReadonlyMap<string, ts.ClassDeclaration>, seen = new Set<string>()): string[] {
+  const name = cls.name?.text ?? '';
   if (seen.has(name)) return [];
   seen.add(name);
-  const own = [...cls.getStaticMethods(), ...cls.getStaticProperties()].map((m) => m.getName());
-  const base = cls.getExtends()?.getExpression().getText();
-  const parent = base === undefined ? undefined : classes.get(base);
+  const own = cls.members.filter(isStatic).flatMap((m) => (m.name && (ts.isIdentifier(m.name) || ts.isPrivateIdentifier(m.name)) ? [m.name.text] : []));
+  const base = cls.heritageClauses?.find((h) => h.token === ts.SyntaxKind.ExtendsKeyword)?.types[0]?.expression;
+  const parent = base && ts.isIdentifier(base) ? classes.get(base.text) : undefined;
   return parent ? [...own, ...staticMembers(parent, classes, seen)] : own;
 }
 
@@ -50,15 +56,14 @@ export function takenNames(templatesDir: string): TakenNames {
   const cached = cache.get(templatesDir);
   if (cached) return cached;
   const dir = join(templatesDir, 'runtime');
-  const project = new Project({ useInMemoryFileSystem: true, skipLoadingLibFiles: true });
   const exported = new Set<string>(GENERATED_EXPORTS);
-  const classes = new Map<string, ClassDeclaration>();
+  const classes = new Map<string, ts.ClassDeclaration>();
   for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })) {
     if (!entry.isFile() || !entry.name.endsWith('.ts') || entry.name.endsWith('.test.ts')) continue;
     const path = join(entry.parentPath, entry.name);
-    const file = project.createSourceFile(path, readFileSync(path, 'utf8'), { overwrite: true });
+    const file = ts.createSourceFile(path, readFileSync(path, 'utf8'), ts.ScriptTarget.ES2022, false);
     for (const name of exportedNames(file)) exported.add(name);
-    for (const cls of file.getClasses()) if (cls.getName()) classes.set(cls.getName()!, cls);
+    for (const statement of file.statements) if (ts.isClassDeclaration(statement) && statement.name) classes.set(statement.name.text, statement);
   }
   const core = classes.get(AUTH_CORE_CLASS);
   const functionOwn = runInNewContext('[...Object.getOwnPropertyNames(Function), ...Object.getOwnPropertyNames(Function.prototype)]') as string[];

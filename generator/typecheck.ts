@@ -1,7 +1,7 @@
 // Type-checks the emitted package in memory before anything is written: the
-// copied runtime, the emitted src/ and the examples are laid over the output
-// folder as if written there (what is on disk under it is not seen), so the
-// imports of node_modules resolve as they will once written. The compiler is
+// copied runtime, the emitted src/ and the examples are laid over a folder of
+// the project as if written there (nothing on disk under it is seen), so the
+// imports of node_modules resolve as they will in generated/. The compiler is
 // the project's own `typescript`, the one that builds dist/. Declarations
 // parsed from lib and node_modules are kept between checks and handed to the
 // build, so checking again (the fuzzer does) and building stay cheap.
@@ -27,11 +27,12 @@ export class EmittedTypeChecker {
   private readonly declarations = new Map<string, ts.SourceFile>();
   private program: ts.Program | undefined;
 
-  /** `outDir`: where the files will be written (a folder inside the project, so node_modules resolve). */
-  constructor(
-    private readonly root: string,
-    private readonly outDir = join(root, '.generate-check'),
-  ) {}
+  /** Files are checked as if written here, a folder of the project that is never created. */
+  private readonly base: string;
+
+  constructor(private readonly root: string) {
+    this.base = join(root, '.generate-check');
+  }
 
   /** A declaration file the last check parsed (lib, node_modules), for the build to reuse. */
   parsedDeclaration(fileName: string): ts.SourceFile | undefined {
@@ -43,7 +44,7 @@ export class EmittedTypeChecker {
    * code only, or with `everything` of the copied runtime too.
    */
   check(files: ReadonlyMap<string, string>, packageName: string, everything = false): EmittedDiagnostic[] {
-    const base = this.outDir;
+    const base = this.base;
     const virtual = new Map<string, string>();
     for (const [path, text] of files) virtual.set(join(base, path), text);
     const options: ts.CompilerOptions = {
