@@ -200,12 +200,13 @@ export function validateMeaning(spec: TypedSpec, templatesDir: string): Diagnost
       return;
     }
     if (capability.secret && o.secret !== true) report(loaded, [...path, 'name'], `option "${o.name}" holds a secret: add "secret: true", so the SDK never prints or saves it in plain view`);
+    if (o.secret === true && o.type !== 'string') report(loaded, [...path, 'secret'], `option "${o.name}" of type ${o.type} cannot be secret: the SDK hides secret text, and this option holds none; remove "secret: true"`);
     if (o.default === undefined) return;
     const fits = defaultFits(o.type, o.default);
     if (fits === undefined) report(loaded, [...path, 'default'], `option "${o.name}" of type ${o.type} cannot have a default; remove "default"`);
     else if (!fits) report(loaded, [...path, 'default'], `default of option "${o.name}" must be ${YAML_OF_TYPE[o.type]}, as its type is ${o.type}`);
     else if (o.required === true) report(loaded, [...path, 'default'], `option "${o.name}" is required, so a default would never apply; remove "default" or "required: true"`);
-    else if (o.secret === true || capability.secret) report(loaded, [...path, 'default'], `option "${o.name}" is secret; a secret does not belong in the spec, remove "default"`);
+    else if ((o.secret === true && o.type === 'string') || capability.secret) report(loaded, [...path, 'default'], `option "${o.name}" is secret; a secret does not belong in the spec, remove "default"`);
   };
   s.commonOptions.forEach((o, i) => {
     once('common-option', o.name, sdk.loaded, ['commonOptions', i, 'name'], 'common option');
