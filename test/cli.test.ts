@@ -613,7 +613,7 @@ test('--show-qr-code draws the device login URL as a terminal QR code', async ()
 test('print-access-token with a valid saved token loads no third-party module and makes no request', async () => {
   await serviceLogin('lean');
   // A copy of the built package with no node_modules anywhere above it: any import of
-  // openid-client, proper-lockfile or open would fail to resolve.
+  // openid-client or open would fail to resolve.
   const { cpSync, mkdtempSync } = await import('node:fs');
   const { tmpdir } = await import('node:os');
   const isolated = mkdtempSync(join(tmpdir(), 'lean-cli-'));

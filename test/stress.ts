@@ -5,9 +5,14 @@ import { LOCK_STALE_MS } from '../generated/src/runtime/lock.js';
 import { M2M_CLIENT_ID, M2M_CLIENT_SECRET, USER_CLIENT_ID, startAuthServer } from './server/auth-server.js';
 import { tempHome } from './support/env.js';
 import { fuzzSpecs } from './support/fuzz-run.js';
-import { concurrentRound, crashWrites, lockTakeover } from './support/scenarios.js';
+import { lockTakeover, pausedRefresh, takeoverRace } from './support/lock-scenarios.js';
+import { concurrentRound, crashWrites } from './support/scenarios.js';
 import { ROOT } from './support/spec-fixture.js';
 import { scriptedUserLogin } from './support/user-agent.js';
+
+// `npm run stress -- lock` (or concurrent, crash, fuzz) runs only those groups of rows.
+const only = process.argv.slice(2);
+const wanted = (group: string) => only.length === 0 || only.includes(group);
 
 const server = await startAuthServer();
 const home = tempHome();
@@ -20,14 +25,18 @@ const row = (scenario: string, figures: string, ok: boolean) => {
   console.error(`${ok ? 'ok' : 'FAILED'}  ${scenario}: ${figures}`);
 };
 
-const user = Auth.fromOAuthUserDeviceCode({ clientId: USER_CLIENT_ID, profileName: 'stress-user' });
-const info = await user.deviceUserLoginInitiate();
-const done = user.deviceUserLoginComplete(info);
-await scriptedUserLogin(info.verificationUriComplete!);
-await done;
+async function userLogin(profileName: string): Promise<void> {
+  const user = Auth.fromOAuthUserDeviceCode({ clientId: USER_CLIENT_ID, profileName });
+  const info = await user.deviceUserLoginInitiate();
+  const done = user.deviceUserLoginComplete(info);
+  await scriptedUserLogin(info.verificationUriComplete!);
+  await done;
+}
+const pausedProfiles = Array.from({ length: 10 }, (_, i) => `stress-paused-${i}`);
+await Promise.all(['stress-user', ...(wanted('lock') ? pausedProfiles : [])].map(userLogin));
 await Auth.fromOAuthM2M({ clientId: M2M_CLIENT_ID, clientSecret: M2M_CLIENT_SECRET, profileName: 'stress-service' }).ensureInitialized();
 
-for (const [profile, processes, rounds] of [['stress-user', 32, 20], ['stress-service', 32, 5]] as const) {
+for (const [profile, processes, rounds] of wanted('concurrent') ? ([['stress-user', 32, 20], ['stress-service', 32, 5]] as const) : []) {
   let refreshes = 0;
   let served = 0;
   let lost = 0;
@@ -45,24 +54,63 @@ for (const [profile, processes, rounds] of [['stress-user', 32, 20], ['stress-se
   row(`${processes} processes x ${rounds} rounds on one expired ${profile === 'stress-user' ? 'user (rotating refresh token)' : 'service account'} profile`, `${refreshes} token requests seen (${rounds} expected), ${served}/${processes * rounds} served, ${lost} rounds with failures${problems.length ? `; ${problems[0]}` : ''}`, problems.length === 0);
 }
 
-const takeovers: number[] = [];
-let takeoverOk = true;
-for (let trial = 0; trial < 3; trial++) {
-  const result = await lockTakeover(server, home, 'stress-user');
-  takeovers.push(result.ms);
-  takeoverOk &&= result.ok;
+for (const when of wanted('lock') ? (['in-flight', 'before-send'] as const) : []) {
+  const rounds = 3;
+  let trials = 0;
+  let served = 0;
+  let processes = 0;
+  let tokenRequests = 0;
+  let lost = 0;
+  const failures: string[] = [];
+  for (let round = 0; round < rounds; round++) {
+    const result = await pausedRefresh(server, home, pausedProfiles, when);
+    trials += result.trials;
+    served += result.served;
+    processes += result.processes;
+    tokenRequests += result.tokenRequests;
+    lost += result.lost;
+    failures.push(...result.failures);
+  }
+  row(
+    `refresher paused with SIGSTOP for ${(LOCK_STALE_MS + 1500) / 1000} s ${when === 'in-flight' ? 'while its refresh request is in flight' : 'right before its refresh request is sent'}, 2 more processes waiting, ${trials} trials`,
+    `${lost} sessions lost, ${served}/${processes} served, ${tokenRequests} token requests seen (${trials} expected)${failures.length ? `; ${failures[0]}` : ''}`,
+    lost === 0 && served === processes && tokenRequests === trials,
+  );
 }
-row('lock holder killed with SIGKILL, 3 trials', `next process served after ${takeovers.map((ms) => `${(ms / 1000).toFixed(1)} s`).join(', ')} (stale after ${LOCK_STALE_MS / 1000} s)`, takeoverOk && Math.max(...takeovers) < LOCK_STALE_MS + 6000);
 
-const crash = await crashWrites(1000, 7);
-row('state writer killed with SIGKILL at random moments', `${crash.kills} kills, ${crash.bad.length} torn or unreadable files, ${crash.leftoverTemps} temporary files left after the next write`, crash.bad.length === 0 && crash.leftoverTemps === 0);
+if (wanted('lock')) {
+  const race = await takeoverRace(30, 6);
+  row(
+    `${race.contenders} processes taking over a killed holder's lock at the same moment, ${race.trials} trials`,
+    `${race.overlaps} times two held the lock at once, ${race.turns}/${race.trials * race.contenders} turns taken${race.failures.length ? `; ${race.failures[0]}` : ''}`,
+    race.overlaps === 0 && race.turns === race.trials * race.contenders,
+  );
 
-const fuzz = fuzzSpecs(ROOT, 1, 1500);
-row(
-  'seeded spec mutations',
-  `${fuzz.mutations} mutations: ${fuzz.rejectedWithErrors} rejected with formatted errors, ${fuzz.generated} generated and type-checked; ${fuzz.crashes.length} crashes, ${fuzz.unformattedLines.length} unformatted lines, ${fuzz.typeErrors.length} type errors`,
-  fuzz.crashes.length + fuzz.unformattedLines.length + fuzz.typeErrors.length === 0,
-);
+  const takeovers: number[] = [];
+  let tookOver = 0;
+  for (let trial = 0; trial < 5; trial++) {
+    const result = await lockTakeover(server, home, 'stress-user');
+    if (result.tookOver && result.ok) {
+      tookOver++;
+      takeovers.push(result.ms);
+    } else console.error(`takeover trial ${trial}: ${result.detail}`);
+  }
+  row('lock holder killed with SIGKILL while holding the lock, 5 trials', `${tookOver}/5 taken over; next process served after ${takeovers.map((ms) => `${(ms / 1000).toFixed(1)} s`).join(', ')} (process start included)`, tookOver === 5);
+}
+
+if (wanted('crash')) {
+  const crash = await crashWrites(1000, 7);
+  row('state writer killed with SIGKILL at random moments', `${crash.kills} kills, ${crash.bad.length} torn or unreadable files, ${crash.leftoverTemps} temporary files left after the next write`, crash.bad.length === 0 && crash.leftoverTemps === 0);
+}
+
+if (wanted('fuzz')) {
+  const fuzz = fuzzSpecs(ROOT, 1, 1500);
+  row(
+    'seeded spec mutations',
+    `${fuzz.mutations} mutations: ${fuzz.rejectedWithErrors} rejected with formatted errors, ${fuzz.generated} generated and type-checked; ${fuzz.crashes.length} crashes, ${fuzz.unformattedLines.length} unformatted lines, ${fuzz.typeErrors.length} type errors`,
+    fuzz.crashes.length + fuzz.unformattedLines.length + fuzz.typeErrors.length === 0,
+  );
+}
 await server.close();
 
 console.log('| scenario | figures | result |');

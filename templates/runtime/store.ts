@@ -2,7 +2,7 @@
 // small interface as application storage, keyed by `/`-separated relative
 // paths such as `.planet/<profile>/token.json`.
 import { randomBytes } from 'node:crypto';
-import { constants, promises as fs } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, openSync, promises as fs, readFileSync, type Stats } from 'node:fs';
 import { dirname, join, sep } from 'node:path';
 import { ERR_STATE_CORRUPT, ERR_STATE_UNSAFE, ERR_STORAGE, StateError } from './errors.js';
 
@@ -80,29 +80,15 @@ export class FileStore implements ObjectStore {
 
   async loadObj(key: string): Promise<Record<string, unknown>> {
     const path = this.pathOf(key);
-    let handle: fs.FileHandle;
-    try {
-      // O_NOFOLLOW: a symbolic link planted in place of a session file is refused, not followed.
-      handle = await fs.open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
-    } catch (error) {
-      if (isErrno(error, 'ELOOP')) {
-        throw new StateError(ERR_STATE_UNSAFE, path, `${path} is a symbolic link; session files must be regular files. Replace it with the file it points to, or remove it and log in again`);
+    for (let attempt = 0; ; attempt++) {
+      const text = await readRegularFile(path);
+      try {
+        return parseJsonObject(path, text);
+      } catch (error) {
+        if (attempt >= TORN_READ_PAUSES_MS.length) throw error;
+        await new Promise((resolve) => setTimeout(resolve, TORN_READ_PAUSES_MS[attempt]));
       }
-      throw new StateError(ERR_STORAGE, path, `cannot read ${path}: ${(error as Error).message}`, { cause: error });
     }
-    let text: string;
-    try {
-      const info = await handle.stat();
-      if (!info.isFile()) throw new StateError(ERR_STATE_UNSAFE, path, `${path} is not a regular file; move it aside and log in again`);
-      if ((info.mode & 0o077) !== 0 && process.platform !== 'win32') {
-        // Readable by others: tighten to owner-only rather than refuse, since the content is ours and nothing is lost.
-        await handle.chmod(0o600);
-      }
-      text = await handle.readFile('utf8');
-    } finally {
-      await handle.close();
-    }
-    return parseJsonObject(path, text);
   }
 
   async saveObj(key: string, data: Record<string, unknown>): Promise<void> {
@@ -161,6 +147,103 @@ export class FileStore implements ObjectStore {
       } catch (error) {
         if (!isErrno(error, 'EEXIST')) throw new StateError(ERR_STORAGE, current, `cannot create ${current}: ${(error as Error).message}`, { cause: error });
       }
+    }
+  }
+}
+
+/**
+ * Pauses between reads of a file that did not parse. Planet's Python CLI
+ * rewrites `token.json` in place (truncate, then write), so a read can land
+ * between the two; the file is whole again a moment later.
+ */
+const TORN_READ_PAUSES_MS = [10, 25, 50, 100];
+/** Read-only, never following a symbolic link, and never blocking on a FIFO or device that has no writer. */
+const SAFE_READ_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | (constants.O_NONBLOCK ?? 0);
+
+function fileKind(info: Stats): string {
+  if (info.isFIFO()) return 'a named pipe (FIFO)';
+  if (info.isSocket()) return 'a socket';
+  if (info.isCharacterDevice() || info.isBlockDevice()) return 'a device';
+  if (info.isDirectory()) return 'a folder';
+  return 'not a regular file';
+}
+
+/** The error for a state file that is not a regular file: refused before anything reads from it. */
+function unsafeFile(path: string, info: Stats | 'symlink'): StateError {
+  if (info === 'symlink' || info.isSymbolicLink()) {
+    return new StateError(ERR_STATE_UNSAFE, path, `${path} is a symbolic link; session files must be regular files. Replace it with the file it points to, or remove it and log in again`);
+  }
+  return new StateError(ERR_STATE_UNSAFE, path, `${path} is ${fileKind(info)}, not a regular file, so it was not read; session files must be regular files. Move it aside or remove it, then run the command again (log in again if it was a session file)`);
+}
+
+function readError(path: string, error: unknown): StateError {
+  if (error instanceof StateError) return error;
+  if (isErrno(error, 'ELOOP')) return unsafeFile(path, 'symlink');
+  return new StateError(ERR_STORAGE, path, `cannot read ${path}: ${(error as Error).message}`, { cause: error });
+}
+
+/** Reads a state file that must be a regular file: checked by name first, then opened without blocking and checked again by handle. */
+async function readRegularFile(path: string): Promise<string> {
+  let handle: fs.FileHandle;
+  try {
+    const info = await fs.lstat(path);
+    if (!info.isFile()) throw unsafeFile(path, info);
+    handle = await fs.open(path, SAFE_READ_FLAGS);
+  } catch (error) {
+    throw readError(path, error);
+  }
+  try {
+    // Checked again on the open handle: the name may have been swapped since the lstat.
+    const info = await handle.stat();
+    if (!info.isFile()) throw unsafeFile(path, info);
+    if ((info.mode & 0o077) !== 0 && process.platform !== 'win32') {
+      // Readable by others: tighten to owner-only rather than refuse, since the content is ours and nothing is lost.
+      await handle.chmod(0o600);
+    }
+    return await handle.readFile('utf8');
+  } finally {
+    await handle.close();
+  }
+}
+
+function readRegularFileSync(path: string): string {
+  let fd: number;
+  try {
+    const info = lstatSync(path);
+    if (!info.isFile()) throw unsafeFile(path, info);
+    fd = openSync(path, SAFE_READ_FLAGS);
+  } catch (error) {
+    if (isErrno(error, 'ENOENT')) throw error;
+    throw readError(path, error);
+  }
+  try {
+    const info = fstatSync(fd);
+    if (!info.isFile()) throw unsafeFile(path, info);
+    return readFileSync(fd, 'utf8');
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Reads a JSON object from a state file synchronously, with the same checks
+ * and torn-read retries as {@link FileStore.loadObj}; undefined when the file
+ * does not exist.
+ */
+export function readJsonObjectSync(path: string): Record<string, unknown> | undefined {
+  for (let attempt = 0; ; attempt++) {
+    let text: string;
+    try {
+      text = readRegularFileSync(path);
+    } catch (error) {
+      if (isErrno(error, 'ENOENT')) return undefined;
+      throw error;
+    }
+    try {
+      return parseJsonObject(path, text);
+    } catch (error) {
+      if (attempt >= TORN_READ_PAUSES_MS.length) throw error;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, TORN_READ_PAUSES_MS[attempt]);
     }
   }
 }

@@ -60,6 +60,8 @@ export interface RunningServer {
   injectTokenFaults(faults: readonly Fault[]): void;
   /** Answers the next token requests (device polls, in the tests that use it) with an OAuth error such as `slow_down`. */
   injectDevicePollErrors(errors: readonly string[]): void;
+  /** Holds the next `count` token requests unanswered: `arrived` once all are held, `release` lets them through. */
+  holdTokenRequests(count: number): { readonly arrived: Promise<void>; release(): void };
   setAccessTokenTtl(seconds: number): void;
   /** Environment variables that point the SDK, the CLI and the examples at this server. */
   env(): Record<string, string>;
@@ -94,6 +96,7 @@ export async function startAuthServer(options: ServerOptions = {}): Promise<Runn
   let accessTokenTtl = options.accessTokenTtl ?? 3600;
   const deviceInterval = options.deviceInterval ?? 1;
   const tokenFaults: Fault[] = [];
+  const tokenHolds: (() => Promise<void>)[] = [];
 
   // Port first, so the issuer URL is known before the provider is built.
   const authHttp = createServer();
@@ -200,6 +203,7 @@ export async function startAuthServer(options: ServerOptions = {}): Promise<Runn
   // Counting and fault injection sit in front of the provider's own routes.
   provider.use(async (ctx, next) => {
     const isToken = ctx.method === 'POST' && ctx.path === '/token';
+    if (isToken && tokenHolds.length > 0) await tokenHolds.shift()!();
     if (isToken && tokenFaults.length > 0) {
       const fault = tokenFaults.shift()!;
       bump('token:fault');
@@ -272,6 +276,20 @@ export async function startAuthServer(options: ServerOptions = {}): Promise<Runn
     },
     injectDevicePollErrors: (errors) => {
       tokenFaults.push(...errors.map((error) => ({ status: 400, body: JSON.stringify({ error }) })));
+    },
+    holdTokenRequests: (count) => {
+      let arrive!: () => void;
+      let release!: () => void;
+      const arrived = new Promise<void>((r) => (arrive = r));
+      const released = new Promise<void>((r) => (release = r));
+      let waiting = count;
+      for (let i = 0; i < count; i++) {
+        tokenHolds.push(() => {
+          if (--waiting === 0) arrive();
+          return released;
+        });
+      }
+      return { arrived, release };
     },
     setAccessTokenTtl: (seconds) => {
       accessTokenTtl = seconds;

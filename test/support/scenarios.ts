@@ -10,25 +10,53 @@ import type { RunningServer } from '../server/auth-server.js';
 
 const WORKERS = resolve(import.meta.dirname, 'workers');
 
-interface Child {
+export interface Child {
+  readonly pid: number;
   readonly stdout: Promise<string>;
   readonly kill: () => void;
+  /** Sends a signal such as SIGSTOP or SIGCONT. */
+  readonly signal: (name: NodeJS.Signals) => void;
+  /** Writes a line to the child's stdin. */
+  readonly send: (line: string) => void;
   readonly firstLine: Promise<string>;
+  /** The `index`-th line (from 0) the child prints. */
+  readonly line: (index: number) => Promise<string>;
   readonly exited: Promise<number | null>;
 }
 
-function start(script: string, args: string[], env: Record<string, string>): Child {
-  const child = spawn(process.execPath, [join(WORKERS, script), ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+export function start(script: string, args: string[], env: Record<string, string>): Child {
+  const child = spawn(process.execPath, [join(WORKERS, script), ...args], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
   let out = '';
-  let firstLine: (line: string) => void = () => undefined;
-  const first = new Promise<string>((r) => (firstLine = r));
+  const waiting: { index: number; resolve: (line: string) => void }[] = [];
+  const settle = () => {
+    const lines = out.split('\n');
+    for (const w of waiting.splice(0)) {
+      if (w.index < lines.length - 1) w.resolve(lines[w.index]!);
+      else waiting.push(w);
+    }
+  };
   child.stdout.setEncoding('utf8').on('data', (c: string) => {
     out += c;
-    if (out.includes('\n')) firstLine(out.split('\n')[0]!);
+    settle();
   });
   child.stderr.resume();
+  child.stdin.on('error', () => undefined);
   const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
-  return { stdout: exited.then(() => out), kill: () => child.kill('SIGKILL'), firstLine: first, exited };
+  const line = (index: number) =>
+    new Promise<string>((resolve) => {
+      waiting.push({ index, resolve });
+      settle();
+    });
+  return {
+    pid: child.pid!,
+    stdout: exited.then(() => out),
+    kill: () => child.kill('SIGKILL'),
+    signal: (name) => child.kill(name),
+    send: (text) => child.stdin.write(`${text}\n`),
+    firstLine: line(0),
+    line,
+    exited,
+  };
 }
 
 /** A saved token with its times moved into the past, as if it had expired. */
@@ -69,23 +97,6 @@ export async function concurrentRound(server: RunningServer, home: string, profi
 }
 
 /**
- * A process takes the profile's lock and is killed with SIGKILL; then another
- * process refreshes the expired token. Returns how long that took.
- */
-export async function lockTakeover(server: RunningServer, home: string, profile: string): Promise<{ ok: boolean; ms: number; detail: string }> {
-  const holder = start('lock-holder.mjs', [join(home, '.planet', profile)], { HOME: home });
-  await holder.firstLine;
-  holder.kill();
-  await holder.exited;
-  expireTokenFile(join(home, '.planet', profile, 'token.json'));
-  const started = Date.now();
-  const waiter = start('token-worker.mjs', [profile, '0'], { ...server.env(), HOME: home });
-  const line = (await waiter.stdout).trim();
-  const result = JSON.parse(line || '{"ok":false}') as { ok: boolean; code?: string };
-  return { ok: result.ok, ms: Date.now() - started, detail: line };
-}
-
-/**
  * A writer alternating two states is killed at a random moment, `iterations`
  * times; after each kill the file must parse and hold one whole state.
  */
@@ -95,6 +106,8 @@ export async function crashWrites(iterations: number, seed = 1): Promise<{ kills
   let state = seed;
   const random = () => ((state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
   const bad: string[] = [];
+  // Until one write has finished (a slow first fsync on a busy machine) there is no file yet, which is no harm.
+  let written = false;
   for (let i = 0; i < iterations; i++) {
     const writer = start('state-writer.mjs', [root], {});
     await writer.firstLine;
@@ -104,10 +117,11 @@ export async function crashWrites(iterations: number, seed = 1): Promise<{ kills
     let text = '';
     try {
       text = readFileSync(path, 'utf8');
+      written = true;
       const data = JSON.parse(text) as { access_token?: string; seq?: number; padding?: string };
       if (!['state-a', 'state-b'].includes(data.access_token ?? '') || data.padding?.length !== 8192 || typeof data.seq !== 'number') bad.push(`iteration ${i}: unexpected content`);
     } catch (error) {
-      if (!(i === 0 && (error as NodeJS.ErrnoException).code === 'ENOENT')) bad.push(`iteration ${i}: ${(error as Error).message}`);
+      if (!(!written && (error as NodeJS.ErrnoException).code === 'ENOENT')) bad.push(`iteration ${i}: ${(error as Error).message}`);
     }
   }
   // The next successful write clears the temporary files the killed writers left.

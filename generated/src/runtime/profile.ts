@@ -3,12 +3,12 @@
 
 // Profiles: named sessions kept under `~/.planet/<profile>/` in the CLI's
 // layout, and the rules for which profile is meant when none is named.
-import { existsSync, lstatSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { ERR_STATE_CORRUPT, ERR_STATE_UNSAFE, ProfileError, StateError } from './errors.js';
+import { ERR_STATE_CORRUPT, ProfileError, StateError } from './errors.js';
 import type { FlowDescriptor, SdkSettings } from './settings.js';
-import { parseJsonObject } from './store.js';
+import { readJsonObjectSync } from './store.js';
 import type { ClientOptions } from './client-options.js';
 
 export type { ClientOptions } from './client-options.js';
@@ -77,17 +77,14 @@ export function parseClientConfig(location: string, data: Record<string, unknown
   return data as unknown as ClientConfigFile;
 }
 
-/** Reads a JSON object from disk, synchronously; undefined when the file does not exist. */
+/**
+ * Reads a JSON object from disk, synchronously; undefined when the file does
+ * not exist. A file that is not a regular file (a symbolic link, FIFO, device
+ * or socket) is refused without reading it; one that does not parse is read
+ * again a few times before it counts as corrupt.
+ */
 export function readJsonFileSync(path: string): Record<string, unknown> | undefined {
-  try {
-    if (lstatSync(path).isSymbolicLink()) {
-      throw new StateError(ERR_STATE_UNSAFE, path, `${path} is a symbolic link; session files must be regular files. Replace it with the file it points to`);
-    }
-    return parseJsonObject(path, readFileSync(path, 'utf8'));
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
+  return readJsonObjectSync(path);
 }
 
 export function flowForClientType(settings: SdkSettings, clientType: string, location: string): FlowDescriptor {
