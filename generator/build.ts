@@ -59,7 +59,8 @@ export function buildPackage(outDir: string, options: { typeCheck: boolean; reus
   const getSourceFile = host.getSourceFile.bind(host);
   const inside = outDir.endsWith('/') ? outDir : `${outDir}/`;
   host.getSourceFile = (name, languageVersion, onError) => (!name.startsWith(inside) && options.reuse?.(name)) || getSourceFile(name, languageVersion, onError);
-  const program = ts.createProgram({ rootNames: parsed.fileNames, options: parsed.options, host });
+  // Sources just type-checked in memory need no second check to be emitted.
+  const program = ts.createProgram({ rootNames: parsed.fileNames, options: options.typeCheck ? parsed.options : { ...parsed.options, noCheck: true }, host });
   const result = program.emit();
   const errors = [...parsed.errors, ...(options.typeCheck ? ts.getPreEmitDiagnostics(program) : []), ...result.diagnostics].filter((d) => d.category === ts.DiagnosticCategory.Error);
   if (errors.length > 0) return errors.map((d) => ts.formatDiagnostic(d, { getCanonicalFileName: (f) => f, getCurrentDirectory: () => outDir, getNewLine: () => '\n' }).trim());
