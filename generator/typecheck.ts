@@ -1,10 +1,11 @@
-// Type-checks the emitted package in memory before anything is written: the
-// copied runtime, the emitted src/ and the examples are laid over a folder of
-// the project as if written there (nothing on disk under it is seen), so the
-// imports of node_modules resolve as they will in generated/. The compiler is
-// the project's own `typescript`, the one that builds dist/. Declarations
-// parsed from lib and node_modules are kept between checks and handed to the
-// build, so checking again (the fuzzer does) and building stay cheap.
+// Type-checks the emitted package in memory before anything is written, as
+// tsc would check it on disk: the copied runtime, the emitted src/ and the
+// examples are laid over a folder of the project as if written there
+// (nothing on disk under it is seen), so the imports of node_modules resolve
+// as they will in generated/. The compiler is the project's own
+// `typescript`, the one that builds dist/. Declarations parsed from lib and
+// node_modules are kept between checks and handed to the build, so checking
+// again (the fuzzer does) and building stay cheap.
 import { join, relative } from 'node:path';
 import ts from 'typescript';
 
@@ -16,11 +17,6 @@ export interface EmittedDiagnostic {
   /** The source text the compiler points at, such as an identifier. */
   readonly text: string;
   readonly message: string;
-}
-
-/** Emitted files whose diagnostics count; the runtime is checked in place by `npm run typecheck`. */
-function isEmittedCode(path: string): boolean {
-  return path.endsWith('.ts') && (path.startsWith('examples/') || (path.startsWith('src/') && !path.startsWith('src/runtime/')));
 }
 
 export class EmittedTypeChecker {
@@ -39,11 +35,8 @@ export class EmittedTypeChecker {
     return this.declarations.get(fileName);
   }
 
-  /**
-   * Diagnostics of `files` (paths under the output folder): of the emitted
-   * code only, or with `everything` of the copied runtime too.
-   */
-  check(files: ReadonlyMap<string, string>, packageName: string, everything = false): EmittedDiagnostic[] {
+  /** Diagnostics of the TypeScript among `files` (paths under the output folder): src/, the copied runtime, the examples. */
+  check(files: ReadonlyMap<string, string>, packageName: string): EmittedDiagnostic[] {
     const base = this.base;
     const virtual = new Map<string, string>();
     for (const [path, text] of files) virtual.set(join(base, path), text);
@@ -96,7 +89,6 @@ export class EmittedTypeChecker {
     program.getOptionsDiagnostics().forEach(add);
     program.getGlobalDiagnostics().forEach(add);
     for (const path of roots) {
-      if (!everything && !isEmittedCode(path)) continue;
       const sf = program.getSourceFile(join(base, path))!;
       program.getSyntacticDiagnostics(sf).forEach(add);
       program.getSemanticDiagnostics(sf).forEach(add);

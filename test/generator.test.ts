@@ -469,3 +469,11 @@ test('an example of a grant without an example template is refused at the exampl
     /^spec\/examples\.yaml:\d+:11 error flow "oauth_user_devicecode__external_browser" has grant "device_code", and templates\/examples\/partials\/login-device_code\.hbs \(how an example logs in with it\) does not exist; add it \(\/examples\/3\/flow\)$/m,
   );
 });
+
+test('a runtime file that does not compile fails generation, naming the file', () => {
+  const templates = join(scratchDir('templates'), 'templates');
+  execFileSync('cp', ['-r', join(ROOT, 'templates'), templates]);
+  writeFileSync(join(templates, 'runtime', 'broken.ts'), 'export const broken: number = "text";\n');
+  const inputs = { ...projectInputs(ROOT), templatesDir: templates };
+  expect(() => generate(inputs, checker)).toThrow("spec/sdk.yaml:1:1 error the generated code does not compile: src/runtime/broken.ts:4:14 Type 'string' is not assignable to type 'number'. (/)");
+});

@@ -1,6 +1,6 @@
 // Type-checks generated files held in memory as `tsc` would check them on
-// disk, runtime included, with the generator's own in-memory checker:
-// declarations from node_modules are parsed once per checker and reused.
+// disk, with the generator's own in-memory checker: declarations from
+// node_modules are parsed once per checker and reused.
 import { EmittedTypeChecker } from '../../generator/typecheck.js';
 
 export class MemoryTypeChecker {
@@ -12,6 +12,6 @@ export class MemoryTypeChecker {
 
   /** Every diagnostic of `files` (src, runtime and examples), as `path:line:col message`. */
   check(files: ReadonlyMap<string, string>, packageName: string): string[] {
-    return this.checker.check(files, packageName, true).map((d) => `${d.file}:${d.line}:${d.col} ${d.message}`);
+    return this.checker.check(files, packageName).map((d) => `${d.file}:${d.line}:${d.col} ${d.message}`);
   }
 }
