@@ -83,6 +83,8 @@ function specDiagnostics(spec: TypedSpec, problems: readonly EmittedDiagnostic[]
   const where = (d: EmittedDiagnostic) => (d.file === '' ? '' : `${d.file}:${d.line}:${d.col} `);
   const blamed = new Map<string, { first: EmittedDiagnostic; count: number }>();
   for (const d of problems) {
+    // The runtime is copied as written: a problem in it is never a spec name's.
+    if (d.file.startsWith('src/runtime/')) continue;
     const quoted = [...d.message.matchAll(/['"]([^'"]+)['"]/g)].map((m) => m[1]!);
     const name = [d.text, ...quoted].find((n) => origins.has(n));
     if (name === undefined) continue;
