@@ -23,6 +23,8 @@ export interface FlowIR {
   readonly grant: GrantType;
   readonly clientType: string;
   readonly tokenEndpointAuthMethod: TokenEndpointAuthMethod;
+  /** This flow's authorization server, when it differs from the SDK-wide one. */
+  readonly issuer: string | undefined;
   readonly docGroup: string;
   readonly title: string;
   readonly summary: string;
@@ -55,6 +57,16 @@ export interface ExampleIR {
   readonly login: 'always' | 'ensureInitialized' | 'ifNotInitialized' | 'justInTime';
 }
 
+/** A profile whose client settings the SDK holds; `issuer` is resolved (own, else the flow's, else the SDK's) and scopes are values. */
+export interface BuiltinProfileIR {
+  readonly name: string;
+  readonly flow: string;
+  readonly clientId: string | undefined;
+  readonly issuer: string;
+  readonly audiences: readonly string[];
+  readonly scopes: readonly string[];
+}
+
 export interface SdkIR {
   readonly source: string;
   readonly packageName: string;
@@ -68,6 +80,7 @@ export interface SdkIR {
   readonly environment: Readonly<Record<'issuer' | 'apiBaseUrl' | 'audience' | 'profile' | 'clientId' | 'clientSecret' | 'debug', { readonly name: string; readonly doc: string }>>;
   readonly examplesEnvironment: Readonly<Record<'userClientId' | 'callbackUrl' | 'm2mClientId' | 'm2mClientSecret' | 'demoStorageRoot', { readonly name: string; readonly doc: string }>>;
   readonly disk: { readonly root: string; readonly defaultsFile: string; readonly defaultProfile: string };
+  readonly builtinProfiles: readonly BuiltinProfileIR[];
   readonly storageProvider: {
     readonly interface: string;
     readonly doc: string;
@@ -98,6 +111,8 @@ function optionIR(o: RawOption): OptionIR {
 
 export function buildIR(spec: TypedSpec): SpecIR {
   const s = spec.sdk.value;
+  const scopeValue = new Map(s.scopes.map((x) => [x.name, x.value]));
+  const flowIssuer = new Map(spec.flows.map((f) => [f.value.id, f.value.issuer]));
   const sdk: SdkIR = {
     source: spec.sdk.loaded.file,
     packageName: s.package.name,
@@ -111,6 +126,16 @@ export function buildIR(spec: TypedSpec): SpecIR {
     environment: { ...s.environment },
     examplesEnvironment: { ...s.examplesEnvironment },
     disk: { ...s.disk },
+    builtinProfiles: (s.builtinProfiles ?? [])
+      .map((b) => ({
+        name: b.name,
+        flow: b.flow,
+        clientId: b.clientId,
+        issuer: b.issuer ?? flowIssuer.get(b.flow) ?? s.authServer.issuer,
+        audiences: [...b.audiences],
+        scopes: b.scopes.map((n) => scopeValue.get(n) ?? n),
+      }))
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
     storageProvider: {
       interface: s.storageProvider.interface,
       doc: s.storageProvider.doc.trim(),
@@ -129,6 +154,7 @@ export function buildIR(spec: TypedSpec): SpecIR {
       grant: f.grant,
       clientType: f.clientType,
       tokenEndpointAuthMethod: f.tokenEndpointAuthMethod,
+      issuer: f.issuer,
       docGroup: f.docGroup,
       title: f.title,
       summary: f.summary.trim(),

@@ -18,6 +18,7 @@ export interface RawSdk {
   defaultScopes: string[];
   environment: Record<'issuer' | 'apiBaseUrl' | 'audience' | 'profile' | 'clientId' | 'clientSecret' | 'debug', RawEnvVar>;
   disk: { root: string; defaultsFile: string; defaultProfile: string };
+  builtinProfiles?: { name: string; flow: string; clientId?: string; issuer?: string; audiences: string[]; scopes: string[] }[];
   storageProvider: {
     interface: string;
     doc: string;
@@ -35,6 +36,7 @@ export interface RawFlow {
   grant: GrantType;
   clientType: string;
   tokenEndpointAuthMethod: TokenEndpointAuthMethod;
+  issuer?: string;
   docGroup: string;
   title: string;
   summary: string;

@@ -289,6 +289,18 @@ export function validateMeaning(spec: TypedSpec, templatesDir: string): Diagnost
 
   const flowIds = new Set(spec.flows.map((f) => f.value.id));
   const storageIds = new Set(spec.storages.map((x) => x.value.id));
+  const flowsById = new Map(spec.flows.map((f) => [f.value.id, f.value]));
+  (s.builtinProfiles ?? []).forEach((b, i) => {
+    once('builtin-profile', b.name, sdk.loaded, ['builtinProfiles', i, 'name'], 'built-in profile');
+    const flow = flowsById.get(b.flow);
+    if (!flow) report(sdk.loaded, ['builtinProfiles', i, 'flow'], `flow ${JSON.stringify(b.flow)} is not defined in spec/flows/`);
+    else if (b.clientId === undefined && flow.tokenEndpointAuthMethod === 'none') {
+      report(sdk.loaded, ['builtinProfiles', i], `built-in profile ${JSON.stringify(b.name)} needs "clientId": flow ${JSON.stringify(b.flow)} is a public client, so no user-supplied secret goes with it`);
+    }
+    b.scopes.forEach((name, j) => {
+      if (!scopeNames.has(name)) report(sdk.loaded, ['builtinProfiles', i, 'scopes', j], `scope ${JSON.stringify(name)} is not one of the scopes defined under /scopes`);
+    });
+  });
   const ex = spec.examples;
   ex.value.examples.forEach((e, i) => {
     if (!flowIds.has(e.flow)) report(ex.loaded, ['examples', i, 'flow'], `flow ${JSON.stringify(e.flow)} is not defined in spec/flows/`);

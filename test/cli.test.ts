@@ -94,7 +94,7 @@ describe('which profile a command uses', () => {
   });
   const chosen = async (args: string[], extra: Record<string, string> = {}) => {
     const run = await runCli(['status', '--json', ...args], { ...env, ...extra });
-    // An ad hoc service account lives in memory: status finds it logged out (exit 3) until a token is fetched.
+    // An ad hoc service account has no session until its first token: status then exits 3.
     expect([0, 3]).toContain(run.code);
     return JSON.parse(run.stdout) as { profile: string; flow: string };
   };
@@ -109,7 +109,8 @@ describe('which profile a command uses', () => {
     const run = await runCli(['print-access-token'], { ...env, PL_AUTH_CLIENT_ID: M2M_CLIENT_ID, PL_AUTH_CLIENT_SECRET: M2M_CLIENT_SECRET });
     expect(run.code).toBe(0);
     expect(server.count('token:client_credentials')).toBe(5);
-    expect((await chosen([], { PL_AUTH_CLIENT_ID: M2M_CLIENT_ID, PL_AUTH_CLIENT_SECRET: M2M_CLIENT_SECRET })).profile).toBe(M2M_CLIENT_ID);
+    // Saved where the Python CLI saves an ad hoc service account's session.
+    expect((await chosen([], { PL_AUTH_CLIENT_ID: M2M_CLIENT_ID, PL_AUTH_CLIENT_SECRET: M2M_CLIENT_SECRET })).profile).toBe(`planet-m2m-${M2M_CLIENT_ID}`);
   });
   test('then ~/.planet.json, which "profile set" changes', async () => {
     // The first login made "alpha" the default.
@@ -204,7 +205,8 @@ describe('bad input: one line saying what happened, one naming the fix, the docu
     expect(json.find((p) => p.profile === 'usable')).toMatchObject({ usable: true, default: true, logged_in: true });
     const status = await runCli(['status', '--profile', 'legacy'], env);
     expect(status.code).toBe(1);
-    expect(lines(status)).toEqual([expect.stringContaining('profile "legacy" cannot be used:'), 'planet-auth: hint: see "planet-auth profile list"; "planet-auth profile remove legacy" removes it']);
+    // A valid profile of the Python CLI: the message says what it is and to keep using it there, so no hint to remove it.
+    expect(lines(status)).toEqual([expect.stringContaining('profile "legacy" is a Planet legacy profile'), 'planet-auth: hint: see "planet-auth profile list"']);
     expect(snapshot(home)).toEqual(before);
   });
 });

@@ -152,7 +152,7 @@ describe('spec errors are reported as path:line:col with the JSON path', () => {
     const dir = specCopy({ 'flows/m2m.yaml': (t) => t + 'garbage: [unclosed\n' });
     const cli = spawnSync(process.execPath, [join(ROOT, 'node_modules/tsx/dist/cli.mjs'), join(ROOT, 'generator/main.ts'), '--spec', dir, '--out', scratchDir('out')], { encoding: 'utf8', cwd: join(dir, '..') });
     expect(cli.status).toBe(1);
-    expect(cli.stderr).toMatch(/^spec\/flows\/m2m\.yaml:30:1 error /);
+    expect(cli.stderr).toMatch(/^spec\/flows\/m2m\.yaml:32:1 error /);
     expect(cli.stderr).not.toMatch(/\n\s+at /);
   });
 });

@@ -55,7 +55,7 @@ export const SDK_SETTINGS: SdkSettings = {
           { name: 'requestTimeoutSeconds', required: false, secret: false, default: 30 },
           { name: 'allowInsecureHttp', required: false, secret: false, default: false },
         ] },
-      { id: 'oauth_m2m', factory: 'fromOAuthM2M', grant: 'client_credentials', clientType: 'oidc_client_credentials_secret', tokenEndpointAuthMethod: 'client_secret_post',
+      { id: 'oauth_m2m', factory: 'fromOAuthM2M', grant: 'client_credentials', clientType: 'oidc_client_credentials_secret', tokenEndpointAuthMethod: 'client_secret_post', issuer: 'https://services.sentinel-hub.com/auth/realms/main',
         options: [
           { name: 'clientId', required: true, secret: false },
           { name: 'clientSecret', required: true, secret: true },
@@ -71,5 +71,9 @@ export const SDK_SETTINGS: SdkSettings = {
           { name: 'requestTimeoutSeconds', required: false, secret: false, default: 30 },
           { name: 'allowInsecureHttp', required: false, secret: false, default: false },
         ] },
+    ],
+    builtinProfiles: [
+      { name: 'planet-m2m', flowId: 'oauth_m2m', issuer: 'https://services.sentinel-hub.com/auth/realms/main', audiences: ['https://api.planet.com/'], scopes: [] },
+      { name: 'planet-user', flowId: 'oauth_user_devicecode__external_browser', clientId: '49lHVBYlXCdfIYqE1B9zeXt0iFHSXees', issuer: 'https://login.planet.com/', audiences: ['https://api.planet.com/'], scopes: ['planet', 'offline_access'] },
     ],
   };

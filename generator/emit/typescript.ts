@@ -93,11 +93,20 @@ function settingsFile(ir: SpecIR, project: Project): string {
     .map(
       (f) =>
         `{ id: ${stringLiteral(f.id)}, factory: ${stringLiteral(f.factory)}, grant: ${stringLiteral(f.grant)}, ` +
-        `clientType: ${stringLiteral(f.clientType)}, tokenEndpointAuthMethod: ${stringLiteral(f.tokenEndpointAuthMethod)},\n      options: [\n` +
+        `clientType: ${stringLiteral(f.clientType)}, tokenEndpointAuthMethod: ${stringLiteral(f.tokenEndpointAuthMethod)},` +
+        (f.issuer !== undefined ? ` issuer: ${stringLiteral(f.issuer)},` : '') +
+        `\n      options: [\n` +
         f.options.map((o) => `        ${optionDescriptor(o)},\n`).join('') +
         '      ] }',
     )
     .join(',\n    ');
+  const builtins = sdk.builtinProfiles
+    .map(
+      (b) =>
+        `{ name: ${stringLiteral(b.name)}, flowId: ${stringLiteral(b.flow)},${b.clientId !== undefined ? ` clientId: ${stringLiteral(b.clientId)},` : ''} ` +
+        `issuer: ${stringLiteral(b.issuer)}, audiences: ${literalArray(b.audiences)}, scopes: ${literalArray(b.scopes)} },\n`,
+    )
+    .join('    ');
   const scopeValue = new Map(sdk.scopes.map((s) => [s.name, s.value]));
   const initializer = `{
   issuer: ${stringLiteral(sdk.authServer.issuer)},
@@ -122,6 +131,8 @@ function settingsFile(ir: SpecIR, project: Project): string {
   flows: [
     ${flows},
   ],
+  builtinProfiles: [
+    ${builtins}  ],
 }`;
   return render(project, 'settings.ts', [sdk.source, ...ir.flows.map((f) => f.source)], [
     `import type { SdkSettings } from './runtime/settings.js';`,

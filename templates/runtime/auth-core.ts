@@ -250,6 +250,8 @@ export class AuthCore {
   #backgroundFailedAtMs = 0;
   /** The token a refresh after a 401 produced: a second 401 for it goes back to the caller. */
   #freshAfterRejection: string | undefined;
+  /** Which settings the application chose itself, rather than took from defaults (for `auth_client.json`). */
+  readonly #chosen: { readonly audiences: boolean; readonly scopes: boolean };
   readonly #listeners = new Set<{ listener: (event: TokenEvent) => void; includeRefreshToken: boolean }>();
 
   /**
@@ -259,6 +261,7 @@ export class AuthCore {
   constructor(settings: SdkSettings, flowId: string, options: ClientOptions) {
     const flow = flowById(settings, flowId);
     const resolved = resolveOptions(flow, options);
+    this.#chosen = { audiences: typeof options.audience === 'string', scopes: options.requestedScopes !== undefined };
     const server = serverSettings(settings);
     this.flow = flow;
     this.#settings = settings;
@@ -723,7 +726,11 @@ export class AuthCore {
   }
 
   #parameters(extra: Record<string, string>): Record<string, string> {
-    return this.#audience === undefined ? { ...extra } : { ...extra, [this.#settings.audienceParameter]: this.#audience };
+    const out: Record<string, string> = { ...extra };
+    // No scopes means no scope parameter, not an empty one.
+    if (out['scope'] === '') delete out['scope'];
+    if (this.#audience !== undefined) out[this.#settings.audienceParameter] = this.#audience;
+    return out;
   }
 
   #requireGrant(grant: FlowDescriptor['grant'], method: string): void {
@@ -809,7 +816,7 @@ export class AuthCore {
     const key = this.#key(CLIENT_FILE);
     const existingData = await this.#loadObject(key);
     const existing = existingData ? parseClientConfig(this.#location(key), existingData) : undefined;
-    const wanted = clientConfigToWrite(existing, this.#clientConfigFile());
+    const wanted = clientConfigToWrite(existing, this.#clientConfigFile(), this.#chosen);
     if (wanted) await this.#write(CLIENT_FILE, wanted as Record<string, unknown>, turn);
     if (this.#metadata) {
       try {

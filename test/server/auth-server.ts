@@ -5,7 +5,7 @@
 import { generateKeyPair, exportJWK, createRemoteJWKSet, jwtVerify } from 'jose';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import Provider, { errors as providerErrors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import Provider, { errors as providerErrors, type ClientMetadata, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 
 export const USER_CLIENT_ID = 'demo-user-app';
 export const M2M_CLIENT_ID = 'demo-service-account';
@@ -34,6 +34,8 @@ export interface ServerOptions {
   readonly deviceInterval?: number;
   /** Device code lifetime in seconds. */
   readonly deviceCodeTtl?: number;
+  /** More public user clients, configured like USER_CLIENT_ID (such as a built-in profile's client). */
+  readonly extraUserClientIds?: readonly string[];
 }
 
 export interface Fault {
@@ -112,15 +114,15 @@ export async function startAuthServer(options: ServerOptions = {}): Promise<Runn
 
   const configuration: Configuration = {
     clients: [
-      {
-        client_id: USER_CLIENT_ID,
+      ...[USER_CLIENT_ID, ...(options.extraUserClientIds ?? [])].map((clientId): ClientMetadata => ({
+        client_id: clientId,
         application_type: 'native',
         token_endpoint_auth_method: 'none',
         grant_types: ['authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code'],
         response_types: ['code'],
         // Native loopback redirects: any port is accepted (RFC 8252, section 7.3).
         redirect_uris: ['http://127.0.0.1/callback', 'http://localhost/callback'],
-      },
+      })),
       {
         client_id: M2M_CLIENT_ID,
         client_secret: M2M_CLIENT_SECRET,
@@ -227,6 +229,8 @@ export async function startAuthServer(options: ServerOptions = {}): Promise<Runn
         if (typeof value === 'string') issuedTokens.add(value);
       }
     }
+    // The Python CLI accepts a JWKS only as application/json, not RFC 7517's application/jwk-set+json.
+    if (oidc?.route === 'jwks') ctx.type = 'application/json';
     if (oidc?.route === 'device_authorization' && ctx.status === 200 && ctx.body && typeof ctx.body === 'object') {
       (ctx.body as Record<string, unknown>)['interval'] = deviceInterval;
     }

@@ -135,6 +135,10 @@ export class CliContext {
       if (error instanceof ProfileError && /does not exist/.test(error.message)) {
         throw new CliError(error.code, error.message.replace(/: log in with.*$/, ''), `log in with "--profile ${profile}", or see ${this.command('profile list')}`, EXIT_NOT_LOGGED_IN);
       }
+      if (error instanceof ProfileError) {
+        // A profile this SDK cannot use, such as a Python CLI profile of another type: the message says what it is and what to do.
+        throw new CliError(error.code, error.message, `see ${this.command('profile list')}`, EXIT_FAILURE);
+      }
       if (error instanceof StateError) {
         throw new CliError(error.code, `profile "${profile}" cannot be used: ${error.message}`, `see ${this.command('profile list')}; ${this.command(`profile remove ${profile}`)} removes it`, EXIT_FAILURE);
       }

@@ -105,6 +105,8 @@ async function runLogin(cli: CliContext, login: LoginCommand, flow: FlowDescript
     ...(named !== undefined ? { profileName: named } : {}),
     ...(existing?.issuer ? { issuer: existing.issuer } : {}),
     ...(existing?.audience ? { audience: existing.audience } : {}),
+    // A built-in profile's client settings live in the SDK: logging in there writes no auth_client.json.
+    ...(existing?.persistClientConfig === false && existing.clientId === clientId ? { persistClientConfig: false } : {}),
   };
   const auth = new AuthCore(settings, flow.id, options);
   cli.current = auth;

@@ -6,8 +6,9 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { ERR_STATE_CORRUPT, ProfileError, StateError } from './errors.js';
-import type { FlowDescriptor, SdkSettings } from './settings.js';
+import { ERR_STATE_CORRUPT, PlanetAuthError, ProfileError, StateError } from './errors.js';
+import { flowById, type BuiltinProfile, type FlowDescriptor, type SdkSettings } from './settings.js';
+import { parseCallbackUrl } from './loopback.js';
 import { readJsonObjectSync } from './store.js';
 import type { ClientOptions } from './client-options.js';
 
@@ -96,30 +97,183 @@ export function flowForClientType(settings: SdkSettings, clientType: string, loc
   return flow;
 }
 
+/** Client types the Python CLI writes that this SDK has no flow for, and what a profile of each is. */
+const FOREIGN_CLIENT_TYPES: Readonly<Record<string, string>> = {
+  planet_legacy: 'a Planet legacy profile (username and password for an API key)',
+  static_apikey: 'an API key profile',
+  none: 'a profile without authentication',
+  oidc_client_credentials_pubkey: 'a service account that signs with a private key',
+  oidc_auth_code_pubkey: 'a user client that signs with a private key',
+  oidc_device_code_pubkey: 'a user client that signs with a private key',
+  oidc_auth_code_secret: 'a user client with a client secret',
+  oidc_device_code_secret: 'a user client with a client secret',
+  oidc_client_validator: 'a token validator, which cannot log in',
+};
+
+/** Files the Python CLI writes when asked to encrypt a profile with SOPS. */
+const SOPS_FILES = ['auth_client.sops.json', 'token.sops.json'] as const;
+
+function unsupportedProfile(settings: SdkSettings, profile: string, clientType: string): ProfileError {
+  const what = FOREIGN_CLIENT_TYPES[clientType] ?? `a profile of client type ${JSON.stringify(clientType)}`;
+  const known = settings.flows.map((f) => f.clientType).join(', ');
+  return new ProfileError(
+    `profile "${profile}" is ${what} (client_type ${JSON.stringify(clientType)}), which this SDK does not support; it works only with ${known}. ` +
+      `Keep using it with Planet's Python CLI, and log in here under another profile name`,
+  );
+}
+
+/**
+ * The callback URL of a saved profile. The Python CLI sends `redirect_uri`
+ * to the server and listens at `local_redirect_uri`; this SDK listens where
+ * it sends, so a loopback `redirect_uri` (what the client registered) wins.
+ */
+function callbackUrlOf(config: ClientConfigFile): string | undefined {
+  const registered = config.redirect_uri;
+  if (registered !== undefined && isParseableLoopback(registered)) return registered;
+  return config.local_redirect_uri ?? registered;
+}
+
+function isParseableLoopback(url: string): boolean {
+  try {
+    parseCallbackUrl(url);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export function optionsFromClientConfig(config: ClientConfigFile, profile: string): ClientOptions {
   return {
     clientId: config.client_id,
     clientSecret: config.client_secret,
-    callbackUrl: config.local_redirect_uri ?? config.redirect_uri,
+    callbackUrl: callbackUrlOf(config),
     requestedScopes: config.scopes,
     profileName: profile,
     saveStateToStorage: true,
     issuer: config.auth_server,
-    audience: config.audiences?.[0],
+    // A profile saved without an audience requests none (unless the environment names one), as the Python CLI does.
+    audience: config.audiences?.[0] ?? null,
   };
 }
 
-/** The flow and options of a profile saved on disk (by the CLI or an earlier run). */
-export function readProfileOptions(settings: SdkSettings, profileName: string): { flowId: string; options: ClientOptions } {
-  const profile = normalizeProfileName(profileName);
-  const path = join(profileFolder(settings, profile), CLIENT_FILE);
+function envSetting(name: string): string | undefined {
+  const value = process.env[name];
+  return value === undefined || value.trim() === '' ? undefined : value;
+}
+
+export function builtinProfile(settings: SdkSettings, name: string): BuiltinProfile | undefined {
+  return settings.builtinProfiles?.find((b) => b.name === name);
+}
+
+/** The built-in profile an ad hoc service account's settings come from: a service account profile without a client of its own. */
+function serviceAccountBuiltin(settings: SdkSettings): BuiltinProfile | undefined {
+  return settings.builtinProfiles?.find((b) => b.clientId === undefined && flowById(settings, b.flowId).grant === 'client_credentials');
+}
+
+/**
+ * Options of a session with a built-in profile's client settings. The
+ * environment's issuer and audience still win, as they do for every flow;
+ * the client settings are never written to `auth_client.json`.
+ */
+export function optionsFromBuiltin(settings: SdkSettings, builtin: BuiltinProfile, profile: string, client?: { clientId: string; clientSecret: string }): ClientOptions {
+  const clientId = client?.clientId ?? builtin.clientId;
+  if (clientId === undefined) throw new ProfileError(`built-in profile "${builtin.name}" has no client ID of its own`);
+  return {
+    clientId,
+    ...(client ? { clientSecret: client.clientSecret } : {}),
+    requestedScopes: builtin.scopes,
+    profileName: profile,
+    saveStateToStorage: true,
+    issuer: envSetting(settings.env.issuer)?.trim() ?? builtin.issuer,
+    audience: envSetting(settings.env.audience)?.trim() ?? builtin.audiences[0],
+    persistClientConfig: false,
+  };
+}
+
+/** The profile an ad hoc service account keeps its session in, as the Python CLI names it. */
+export function adHocProfileName(builtin: BuiltinProfile, clientId: string): string {
+  return normalizeProfileName(`${builtin.name}-${clientId}`);
+}
+
+/** A service account's client ID and secret from the environment, else from `~/.planet.json`. */
+function serviceAccountCredentials(settings: SdkSettings): { clientId: string; clientSecret: string } | undefined {
+  const fromEnv = { clientId: envSetting(settings.env.clientId), clientSecret: envSetting(settings.env.clientSecret) };
+  if (fromEnv.clientId !== undefined && fromEnv.clientSecret !== undefined) return { clientId: fromEnv.clientId, clientSecret: fromEnv.clientSecret };
+  const defaults = readJsonFileSync(join(homeDir(), settings.disk.defaultsFile));
+  const clientId = defaults?.[settings.env.clientId];
+  const clientSecret = defaults?.[settings.env.clientSecret];
+  if (typeof clientId === 'string' && clientId !== '' && typeof clientSecret === 'string' && clientSecret !== '') return { clientId, clientSecret };
+  return undefined;
+}
+
+interface ResolvedProfile {
+  readonly flowId: string;
+  readonly options: ClientOptions;
+  readonly builtin: boolean;
+  readonly clientType: string;
+}
+
+/**
+ * What a profile is and how to use it: its `auth_client.json`, else a
+ * built-in profile of that name, else an ad hoc service account's session.
+ * Throws a ProfileError saying what the profile is and what to do when it
+ * cannot be used, and a StateError when a file cannot be read.
+ */
+function resolveProfile(settings: SdkSettings, profile: string): ResolvedProfile {
+  const folder = profileFolder(settings, profile);
+  const path = join(folder, CLIENT_FILE);
   const data = readJsonFileSync(path);
-  if (data === undefined) {
-    throw new ProfileError(`profile "${profile}" does not exist (no ${path}): log in with that profile first, or name another one`);
+  if (data !== undefined) {
+    const clientType = data['client_type'];
+    if (typeof clientType === 'string' && clientType !== '' && !settings.flows.some((f) => f.clientType === clientType)) {
+      throw unsupportedProfile(settings, profile, clientType);
+    }
+    const config = parseClientConfig(path, data);
+    const flow = flowForClientType(settings, config.client_type, path);
+    return { flowId: flow.id, options: optionsFromClientConfig(config, profile), builtin: false, clientType: flow.clientType };
   }
-  const config = parseClientConfig(path, data);
-  const flow = flowForClientType(settings, config.client_type, path);
-  return { flowId: flow.id, options: optionsFromClientConfig(config, profile) };
+  const sops = SOPS_FILES.find((name) => existsSync(join(folder, name)));
+  if (sops !== undefined) {
+    throw new ProfileError(`profile "${profile}" is encrypted with SOPS (${join(folder, sops)}), which this SDK cannot read; use it with Planet's Python CLI, or log in here under another profile name`);
+  }
+  const builtin = builtinProfile(settings, profile);
+  const m2m = serviceAccountBuiltin(settings);
+  const env = settings.env;
+  if (builtin !== undefined) {
+    const flow = flowById(settings, builtin.flowId);
+    if (builtin.clientId === undefined) {
+      throw new ProfileError(
+        `built-in profile "${profile}" has no client of its own: set ${env.clientId} and ${env.clientSecret} to use a service account ` +
+          `(its session is kept as "${profile}-<client id>"), or log in with a client ID under another profile name`,
+      );
+    }
+    return { flowId: flow.id, options: optionsFromBuiltin(settings, builtin, profile), builtin: true, clientType: flow.clientType };
+  }
+  if (m2m !== undefined && profile.startsWith(`${m2m.name}-`)) {
+    const flow = flowById(settings, m2m.flowId);
+    const credentials = serviceAccountCredentials(settings);
+    if (credentials !== undefined && adHocProfileName(m2m, credentials.clientId) === profile) {
+      return { flowId: flow.id, options: optionsFromBuiltin(settings, m2m, profile, credentials), builtin: false, clientType: flow.clientType };
+    }
+    throw new ProfileError(
+      `profile "${profile}" is the saved session of an ad hoc service account, whose client ID and secret are not kept on disk: ` +
+        `set ${env.clientId} to the client ID "${profile.slice(m2m.name.length + 1)}" and ${env.clientSecret} to its secret (in the environment or ~/${settings.disk.defaultsFile})`,
+    );
+  }
+  if (existsSync(join(folder, TOKEN_FILE))) {
+    const names = (settings.builtinProfiles ?? []).map((b) => `"${b.name}"`).join(', ');
+    throw new ProfileError(
+      `profile "${profile}" has a ${TOKEN_FILE} but no ${CLIENT_FILE}, and is not a built-in profile (${names || 'there are none'}), so its client settings are unknown: ` +
+        `log in with that profile name to save them, or use another profile`,
+    );
+  }
+  throw new ProfileError(`profile "${profile}" does not exist (no ${path}): log in with that profile first, or name another one`);
+}
+
+/** The flow and options of a profile saved on disk (by either CLI or an earlier run), or of a built-in profile. */
+export function readProfileOptions(settings: SdkSettings, profileName: string): { flowId: string; options: ClientOptions } {
+  const { flowId, options } = resolveProfile(settings, normalizeProfileName(profileName));
+  return { flowId, options };
 }
 
 /** A profile as `profile list` shows it. */
@@ -131,10 +285,17 @@ export interface ProfileSummary {
   /** Declared by the SDK (no `auth_client.json` needed). */
   readonly builtin: boolean;
   readonly clientType?: string;
+  /** The client the profile logs in with, when it is usable. */
+  readonly clientId?: string;
   readonly hasSession: boolean;
 }
 
-/** Every profile under the session root, usable or not, sorted by name. */
+/**
+ * Every profile folder under the session root, sorted by name, usable or
+ * not (then `reason` says why); a folder named like a built-in profile is
+ * that profile. Built-in profiles without a folder hold no session and are
+ * in `settings.builtinProfiles`.
+ */
 export function listProfiles(settings: SdkSettings): ProfileSummary[] {
   const root = join(homeDir(), settings.disk.root);
   let names: string[];
@@ -144,28 +305,81 @@ export function listProfiles(settings: SdkSettings): ProfileSummary[] {
     return [];
   }
   return names.sort().map((name) => {
-    const folder = join(root, name);
-    const hasSession = existsSync(join(folder, TOKEN_FILE));
+    const hasSession = existsSync(join(root, name, TOKEN_FILE));
+    const builtin = builtinProfile(settings, name) !== undefined;
     try {
-      const data = readJsonFileSync(join(folder, CLIENT_FILE));
-      if (data === undefined) return { name, usable: false, reason: `no ${CLIENT_FILE}`, builtin: false, hasSession };
-      const config = parseClientConfig(join(folder, CLIENT_FILE), data);
-      flowForClientType(settings, config.client_type, join(folder, CLIENT_FILE));
-      return { name, usable: true, builtin: false, clientType: config.client_type, hasSession };
+      const resolved = resolveProfile(settings, name);
+      return { name, usable: true, builtin: resolved.builtin, clientType: resolved.clientType, clientId: resolved.options.clientId, hasSession };
     } catch (error) {
-      return { name, usable: false, reason: (error as Error).message, builtin: false, hasSession };
+      if (!(error instanceof PlanetAuthError)) throw error;
+      const clientType = savedClientType(join(root, name, CLIENT_FILE)) ?? builtinClientType(settings, name);
+      return { name, usable: false, reason: error.message, builtin, ...(clientType !== undefined ? { clientType } : {}), hasSession };
     }
   });
+}
+
+/** The `client_type` an `auth_client.json` names, when it can be read at all. */
+function savedClientType(path: string): string | undefined {
+  try {
+    const clientType = readJsonFileSync(path)?.['client_type'];
+    return typeof clientType === 'string' ? clientType : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The client type of a built-in profile, or of an ad hoc service account's profile. */
+function builtinClientType(settings: SdkSettings, profile: string): string | undefined {
+  const m2m = serviceAccountBuiltin(settings);
+  const builtin = builtinProfile(settings, profile) ?? (m2m !== undefined && profile.startsWith(`${m2m.name}-`) ? m2m : undefined);
+  return builtin !== undefined ? flowById(settings, builtin.flowId).clientType : undefined;
+}
+
+/** The `auth_client.json` fields that make a session's settings; a change in any of them is worth a write. */
+const SETTINGS_FIELDS = ['client_type', 'auth_server', 'client_id', 'client_secret', 'scopes', 'audiences', 'local_redirect_uri', 'redirect_uri'] as const;
+
+/** Settings the SDK fills in from its own defaults or the environment when a profile leaves them out. */
+export interface ChosenSettings {
+  /** The audience came from the caller (a code option), not from a default or the environment. */
+  readonly audiences?: boolean;
+  /** The scopes came from the caller, not from the SDK's default scopes. */
+  readonly scopes?: boolean;
 }
 
 /**
  * What to write as `auth_client.json` after a login, given what is there
  * (`existing`, undefined when there is no file) and the settings the login
  * used (`wanted`); undefined when the file should be left as it is.
+ *
+ * A file is rewritten only when one of its settings changed, and keeps the
+ * fields this SDK does not know (`organization`, `project_id`,
+ * `_comment`...). A file without `audiences` or `scopes` stays without
+ * unless `chosen` says the caller asked for them: a default written there
+ * would pin it (the environment would no longer apply, and the Python CLI
+ * would check tokens against it). A field left out of `wanted` keeps the
+ * file's value.
  */
-export function clientConfigToWrite(existing: ClientConfigFile | undefined, wanted: ClientConfigFile): ClientConfigFile | undefined {
+export function clientConfigToWrite(existing: ClientConfigFile | undefined, wanted: ClientConfigFile, chosen: ChosenSettings = {}): ClientConfigFile | undefined {
   if (existing === undefined) return wanted;
-  return { ...existing, ...wanted };
+  // The callback the login listened at is the file's own when it is either of the file's redirect URIs.
+  const callback = wanted.local_redirect_uri;
+  const sameCallback = callback !== undefined && callback === callbackUrlOf(existing);
+  const keptAbsent = (field: 'scopes' | 'audiences') => existing[field] === undefined && chosen[field] !== true;
+  const fields = SETTINGS_FIELDS.filter(
+    (field) =>
+      wanted[field] !== undefined &&
+      !(sameCallback && field === 'local_redirect_uri') &&
+      !((field === 'scopes' || field === 'audiences') && keptAbsent(field)),
+  );
+  if (fields.every((field) => sameValue(existing[field], wanted[field]))) return undefined;
+  const merged: Record<string, unknown> = { ...existing };
+  for (const field of fields) merged[field] = wanted[field];
+  return merged as ClientConfigFile;
+}
+
+function sameValue(a: unknown, b: unknown): boolean {
+  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((v, i) => v === b[i]);
+  return a === b;
 }
 
 export type DefaultSessionSource = 'env-profile' | 'env-client' | 'defaults-file' | 'built-in';
@@ -176,22 +390,24 @@ export type DefaultSessionSource = 'env-profile' | 'env-client' | 'defaults-file
  * else the same keys in `~/.planet.json`, else the built-in default profile.
  */
 export function defaultSession(settings: SdkSettings): { source: DefaultSessionSource; profile?: string; flowId?: string; options?: ClientOptions } {
-  const env = (name: string) => {
-    const v = process.env[name];
-    return v === undefined || v === '' ? undefined : v;
-  };
   const fromKeys = (get: (name: string) => unknown, source: DefaultSessionSource) => {
     const profile = get(settings.env.profile);
     if (typeof profile === 'string' && profile !== '') return { source, profile: normalizeProfileName(profile) };
     const clientId = get(settings.env.clientId);
     const clientSecret = get(settings.env.clientSecret);
     if (typeof clientId === 'string' && clientId !== '' && typeof clientSecret === 'string' && clientSecret !== '') {
+      // Saved where the Python CLI saves it, so either CLI reuses the other's token.
+      const m2m = serviceAccountBuiltin(settings);
+      if (m2m) {
+        const adHoc = adHocProfileName(m2m, clientId);
+        return { source, profile: adHoc, flowId: m2m.flowId, options: optionsFromBuiltin(settings, m2m, adHoc, { clientId, clientSecret }) };
+      }
       const flow = settings.flows.find((f) => f.grant === 'client_credentials');
       if (flow) return { source, flowId: flow.id, options: { clientId, clientSecret, saveStateToStorage: false } satisfies ClientOptions };
     }
     return undefined;
   };
-  const fromEnv = fromKeys(env, 'env-profile');
+  const fromEnv = fromKeys(envSetting, 'env-profile');
   if (fromEnv) return fromEnv.options ? { ...fromEnv, source: 'env-client' } : fromEnv;
   const defaultsPath = join(homeDir(), settings.disk.defaultsFile);
   const defaults = readJsonFileSync(defaultsPath);
