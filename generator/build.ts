@@ -5,10 +5,14 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
-import ts from 'typescript';
+import type TypeScript from 'typescript';
+import { typescript } from './typecheck.js';
 
 /** Written into dist/ by the build: the hash of the sources it was built from. */
 export const BUILD_STAMP = 'dist/.source-hash';
+
+/** Written into dist/ after a type check passed: the hash of what was checked, with what. */
+const CHECK_STAMP = 'dist/.checked-hash';
 
 /** The files a build reads: tsconfig.json and everything under src/. */
 function isBuildInput(path: string): boolean {
@@ -38,6 +42,30 @@ function readBuildInputs(outDir: string): Map<string, string> {
   return files;
 }
 
+/**
+ * Hash of a type check's inputs: every emitted file, the lockfile (the
+ * compiler's and the dependencies' versions) and the checker's own code.
+ */
+function checkHash(root: string, files: ReadonlyMap<string, string>): string {
+  const hash = createHash('sha256');
+  for (const path of [...files.keys()].sort()) hash.update(`${path}\u0000${files.get(path)!}\u0000`);
+  for (const input of ['package-lock.json', 'generator/typecheck.ts']) hash.update(existsSync(join(root, input)) ? readFileSync(join(root, input)) : '');
+  return hash.digest('hex');
+}
+
+/** Whether exactly these files passed the type check in `outDir` before. */
+export function checkedBefore(root: string, outDir: string, files: ReadonlyMap<string, string>): boolean {
+  const stamp = join(outDir, CHECK_STAMP);
+  return existsSync(stamp) && readFileSync(stamp, 'utf8').trim() === checkHash(root, files);
+}
+
+/** Records that these files passed the type check, once they are written to `outDir`. */
+export function recordChecked(root: string, outDir: string, files: ReadonlyMap<string, string>): void {
+  const stamp = join(outDir, CHECK_STAMP);
+  mkdirSync(dirname(stamp), { recursive: true });
+  writeFileSync(stamp, checkHash(root, files) + '\n');
+}
+
 /** Why dist/ does not match `files`, or undefined when it was built from exactly these sources. */
 export function staleBuild(outDir: string, files: ReadonlyMap<string, string>): string | undefined {
   const stamp = join(outDir, BUILD_STAMP);
@@ -51,7 +79,8 @@ export function staleBuild(outDir: string, files: ReadonlyMap<string, string>): 
  * just type-checked in memory; `reuse` hands over declarations another
  * program already parsed, such as lib and node_modules files.
  */
-export function buildPackage(outDir: string, options: { typeCheck: boolean; reuse?: (fileName: string) => ts.SourceFile | undefined }): string[] {
+export function buildPackage(outDir: string, options: { typeCheck: boolean; reuse?: (fileName: string) => TypeScript.SourceFile | undefined }): string[] {
+  const ts = typescript();
   const configPath = join(outDir, 'tsconfig.json');
   const parsed = ts.getParsedCommandLineOfConfigFile(configPath, {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => undefined });
   if (!parsed) return [`${configPath} cannot be read`];

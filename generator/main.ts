@@ -6,7 +6,7 @@
 // Options for fixtures: --spec <dir> --out <dir>.
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildPackage, staleBuild } from './build.js';
+import { buildPackage, checkedBefore, recordChecked, staleBuild } from './build.js';
 import { formatDiagnostics, SpecError } from './diagnostics.js';
 import { generate, projectInputs, specToIR } from './pipeline.js';
 import { EmittedTypeChecker } from './typecheck.js';
@@ -70,7 +70,7 @@ function main(argv: string[]): number {
     return 0;
   }
   const checker = new EmittedTypeChecker(root);
-  const { files } = generate(inputs, checker);
+  const { files } = generate(inputs, checker, (emitted) => checkedBefore(root, outDir, emitted));
   if (args.mode === 'check') {
     const drift = checkOutput(outDir, files);
     const problems = [
@@ -94,6 +94,7 @@ function main(argv: string[]): number {
   }
   const { written, removed } = writeOutput(outDir, files);
   console.log(`generated ${files.size} files in ${shownOut}/ (${written} changed, ${removed.length} removed)`);
+  recordChecked(root, outDir, files);
   if (staleBuild(outDir, files) === undefined) return 0;
   if (relative(root, outDir).startsWith('..')) {
     // Outside the project its dependencies do not resolve; the in-memory type check above already passed.

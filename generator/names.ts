@@ -5,7 +5,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runInNewContext } from 'node:vm';
-import ts from 'typescript';
+import { ts } from 'ts-morph';
 import { AUTH_CORE_CLASS, AUTH_STATIC_METHODS, GENERATED_EXPORTS } from './emit/typescript.js';
 
 export interface TakenNames {

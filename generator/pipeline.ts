@@ -103,10 +103,20 @@ function specDiagnostics(spec: TypedSpec, problems: readonly EmittedDiagnostic[]
   });
 }
 
-/** Emits and type-checks; throws SpecError when the emitted code does not compile. */
-export function emitChecked(spec: TypedSpec, inputs: GeneratorInputs, checker = new EmittedTypeChecker(inputs.root)): { ir: SpecIR; files: Map<string, string> } {
+/**
+ * Emits and type-checks; throws SpecError when the emitted code does not
+ * compile. `checkedBefore` may vouch for output that passed this very check
+ * before (the same files, compiler and dependencies), which is then not checked again.
+ */
+export function emitChecked(
+  spec: TypedSpec,
+  inputs: GeneratorInputs,
+  checker = new EmittedTypeChecker(inputs.root),
+  checkedBefore?: (files: ReadonlyMap<string, string>) => boolean,
+): { ir: SpecIR; files: Map<string, string> } {
   const ir = buildIR(spec);
   const files = emitAll(ir, inputs);
+  if (checkedBefore?.(files)) return { ir, files };
   const problems = checker.check(files, ir.sdk.packageName);
   if (problems.length > 0) throw new SpecError(specDiagnostics(spec, problems));
   return { ir, files };
@@ -146,8 +156,8 @@ export function emitAll(ir: SpecIR, inputs: GeneratorInputs): Map<string, string
 }
 
 /** Every output file of a spec that passed every check, including the type check of what it emits. */
-export function generate(inputs: GeneratorInputs, checker?: EmittedTypeChecker): { ir: SpecIR; files: Map<string, string> } {
-  return emitChecked(checkLoaded(loadSpec(inputs.specDir, inputs.specDisplay), inputs), inputs, checker);
+export function generate(inputs: GeneratorInputs, checker?: EmittedTypeChecker, checkedBefore?: (files: ReadonlyMap<string, string>) => boolean): { ir: SpecIR; files: Map<string, string> } {
+  return emitChecked(checkLoaded(loadSpec(inputs.specDir, inputs.specDisplay), inputs), inputs, checker, checkedBefore);
 }
 
 export { SpecError };

@@ -6,8 +6,17 @@
 // `typescript`, the one that builds dist/. Declarations parsed from lib and
 // node_modules are kept between checks and handed to the build, so checking
 // again (the fuzzer does) and building stay cheap.
+import { createRequire } from 'node:module';
 import { join, relative } from 'node:path';
-import ts from 'typescript';
+import type TypeScript from 'typescript';
+
+type ts = typeof TypeScript;
+let loaded: ts | undefined;
+
+/** The project's TypeScript, loaded on first use: a run whose output was checked before needs none. */
+export function typescript(): ts {
+  return (loaded ??= createRequire(import.meta.url)('typescript') as ts);
+}
 
 export interface EmittedDiagnostic {
   /** Path under the output folder (`src/auth.ts`), or '' for a global problem. */
@@ -20,8 +29,8 @@ export interface EmittedDiagnostic {
 }
 
 export class EmittedTypeChecker {
-  private readonly declarations = new Map<string, ts.SourceFile>();
-  private program: ts.Program | undefined;
+  private readonly declarations = new Map<string, TypeScript.SourceFile>();
+  private program: TypeScript.Program | undefined;
 
   /** Files are checked as if written here, a folder of the project that is never created. */
   private readonly base: string;
@@ -31,16 +40,17 @@ export class EmittedTypeChecker {
   }
 
   /** A declaration file the last check parsed (lib, node_modules), for the build to reuse. */
-  parsedDeclaration(fileName: string): ts.SourceFile | undefined {
+  parsedDeclaration(fileName: string): TypeScript.SourceFile | undefined {
     return this.declarations.get(fileName);
   }
 
   /** Diagnostics of the TypeScript among `files` (paths under the output folder): src/, the copied runtime, the examples. */
   check(files: ReadonlyMap<string, string>, packageName: string): EmittedDiagnostic[] {
+    const ts = typescript();
     const base = this.base;
     const virtual = new Map<string, string>();
     for (const [path, text] of files) virtual.set(join(base, path), text);
-    const options: ts.CompilerOptions = {
+    const options: TypeScript.CompilerOptions = {
       target: ts.ScriptTarget.ES2022,
       module: ts.ModuleKind.NodeNext,
       moduleResolution: ts.ModuleResolutionKind.NodeNext,
@@ -77,7 +87,7 @@ export class EmittedTypeChecker {
     const program = ts.createProgram({ rootNames: roots.map((p) => join(base, p)), options, host, oldProgram: this.program });
     this.program = program;
     const out: EmittedDiagnostic[] = [];
-    const add = (d: ts.Diagnostic) => {
+    const add = (d: TypeScript.Diagnostic) => {
       const message = ts.flattenDiagnosticMessageText(d.messageText, ' ');
       if (!d.file || d.start === undefined) {
         out.push({ file: '', line: 1, col: 1, text: '', message });

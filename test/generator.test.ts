@@ -1,6 +1,7 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { checkedBefore, recordChecked } from '../generator/build.js';
 import { formatDiagnostics, SpecError } from '../generator/diagnostics.js';
 import { emitAll, generate, projectInputs, specToIR } from '../generator/pipeline.js';
 import { REGISTRY_ENUMS, schemaValueAt } from '../generator/registry.js';
@@ -478,3 +479,21 @@ test('a runtime file that does not compile fails generation, naming the file', (
   const inputs = { ...projectInputs(ROOT), templatesDir: templates };
   expect(() => generate(inputs, checker)).toThrow("spec/sdk.yaml:1:1 error the generated code does not compile: src/runtime/broken.ts:4:14 Type 'string' is not assignable to type 'number'. (/)");
 });
+
+test('output that passed the type check is vouched for only while its files, lockfile and checker stay the same', () => {
+  const out = join(scratchDir('checked'), 'generated');
+  const files = generate(projectInputs(ROOT), checker).files;
+  expect(checkedBefore(ROOT, out, files)).toBe(false);
+  recordChecked(ROOT, out, files);
+  expect(checkedBefore(ROOT, out, files)).toBe(true);
+  const edited = new Map(files);
+  edited.set('examples/in_memory__oauth_m2m.ts', files.get('examples/in_memory__oauth_m2m.ts') + '\nconst x: number = "text";\n');
+  expect(checkedBefore(ROOT, out, edited)).toBe(false);
+  const otherRoot = scratchDir('root');
+  mkdirSync(join(otherRoot, 'generator'));
+  writeFileSync(join(otherRoot, 'generator/typecheck.ts'), readFileSync(join(ROOT, 'generator/typecheck.ts')));
+  writeFileSync(join(otherRoot, 'package-lock.json'), readFileSync(join(ROOT, 'package-lock.json')));
+  expect(checkedBefore(otherRoot, out, files)).toBe(true);
+  writeFileSync(join(otherRoot, 'package-lock.json'), '{}');
+  expect(checkedBefore(otherRoot, out, files)).toBe(false);
+}, 60_000);
