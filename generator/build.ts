@@ -73,6 +73,17 @@ export function staleBuild(outDir: string, files: ReadonlyMap<string, string>): 
   return readFileSync(stamp, 'utf8').trim() === sourceHash(files) ? undefined : 'dist/ was built from other sources';
 }
 
+/** Writes a build made in memory (`dist/...` paths) for the sources `files` now written to `outDir`, and stamps it. */
+export function writeBuild(outDir: string, dist: ReadonlyMap<string, string>, files: ReadonlyMap<string, string>): void {
+  for (const [path, text] of dist) {
+    mkdirSync(dirname(join(outDir, path)), { recursive: true });
+    writeFileSync(join(outDir, path), text);
+  }
+  const stamp = join(outDir, BUILD_STAMP);
+  mkdirSync(dirname(stamp), { recursive: true });
+  writeFileSync(stamp, sourceHash(files) + '\n');
+}
+
 /**
  * Compiles `<outDir>/tsconfig.json` and stamps dist/; returns the compiler's
  * errors (nothing is stamped then). `typeCheck: false` when the sources were

@@ -6,7 +6,7 @@
 // Options for fixtures: --spec <dir> --out <dir>.
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildPackage, checkedBefore, recordChecked, staleBuild } from './build.js';
+import { buildPackage, checkedBefore, recordChecked, staleBuild, writeBuild } from './build.js';
 import { formatDiagnostics, SpecError } from './diagnostics.js';
 import { generate, projectInputs, specToIR } from './pipeline.js';
 import { EmittedTypeChecker } from './typecheck.js';
@@ -101,7 +101,10 @@ function main(argv: string[]): number {
     console.log(`${shownOut}/dist not built: ${shownOut} is outside ${root}`);
     return 0;
   }
-  return build(outDir, shownOut, { typeCheck: false, reuse: (name) => checker.parsedDeclaration(name) });
+  const dist = checker.emitBuild();
+  if (dist === undefined) return build(outDir, shownOut, { typeCheck: false, reuse: (name) => checker.parsedDeclaration(name) });
+  writeBuild(outDir, dist, files);
+  return 0;
 }
 
 try {

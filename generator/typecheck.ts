@@ -28,6 +28,19 @@ export interface EmittedDiagnostic {
   readonly message: string;
 }
 
+/** "File is not under rootDir". */
+const ROOT_DIR_MISMATCH = 6059;
+
+/** The package's own compiler options, from the emitted tsconfig.json, so the check is the build's. */
+function packageOptions(ts: ts, files: ReadonlyMap<string, string>, base: string): TypeScript.CompilerOptions | undefined {
+  const text = files.get('tsconfig.json');
+  if (text === undefined) return undefined;
+  const { config, error } = ts.parseConfigFileTextToJson(join(base, 'tsconfig.json'), text);
+  if (error || !config || typeof config !== 'object') return undefined;
+  const { options, errors } = ts.convertCompilerOptionsFromJson((config as { compilerOptions?: unknown }).compilerOptions ?? {}, base, 'tsconfig.json');
+  return errors.length > 0 ? undefined : options;
+}
+
 export class EmittedTypeChecker {
   private readonly declarations = new Map<string, TypeScript.SourceFile>();
   private program: TypeScript.Program | undefined;
@@ -51,15 +64,17 @@ export class EmittedTypeChecker {
     const virtual = new Map<string, string>();
     for (const [path, text] of files) virtual.set(join(base, path), text);
     const options: TypeScript.CompilerOptions = {
-      target: ts.ScriptTarget.ES2022,
-      module: ts.ModuleKind.NodeNext,
-      moduleResolution: ts.ModuleResolutionKind.NodeNext,
-      lib: ['lib.es2023.d.ts'],
-      types: ['node'],
+      ...(packageOptions(ts, files, base) ?? {
+        target: ts.ScriptTarget.ES2022,
+        module: ts.ModuleKind.NodeNext,
+        moduleResolution: ts.ModuleResolutionKind.NodeNext,
+        lib: ['lib.es2023.d.ts'],
+        types: ['node'],
+        strict: true,
+        skipLibCheck: true,
+        noEmit: true,
+      }),
       typeRoots: [join(this.root, 'node_modules', '@types')],
-      strict: true,
-      noEmit: true,
-      skipLibCheck: true,
       paths: { [packageName]: [join(base, 'src', 'index.ts')] },
     };
     const inside = (name: string) => name === base || name.startsWith(`${base}/`);
@@ -88,6 +103,8 @@ export class EmittedTypeChecker {
     this.program = program;
     const out: EmittedDiagnostic[] = [];
     const add = (d: TypeScript.Diagnostic) => {
+      // The examples are checked with the package's options but are not part of its build (rootDir src).
+      if (d.code === ROOT_DIR_MISMATCH) return;
       const message = ts.flattenDiagnosticMessageText(d.messageText, ' ');
       if (!d.file || d.start === undefined) {
         out.push({ file: '', line: 1, col: 1, text: '', message });
@@ -102,6 +119,23 @@ export class EmittedTypeChecker {
       const sf = program.getSourceFile(join(base, path))!;
       program.getSyntacticDiagnostics(sf).forEach(add);
       program.getSemanticDiagnostics(sf).forEach(add);
+    }
+    return out;
+  }
+
+  /**
+   * The build output (`dist/...` paths and texts) of the files the last check
+   * passed, emitted by the same program; undefined when it cannot build them.
+   */
+  emitBuild(): Map<string, string> | undefined {
+    const ts = typescript();
+    const program = this.program;
+    if (!program || program.getCompilerOptions().noEmit) return undefined;
+    const out = new Map<string, string>();
+    const src = join(this.base, 'src') + '/';
+    for (const name of program.getRootFileNames().filter((n) => n.startsWith(src))) {
+      const result = program.emit(program.getSourceFile(name), (fileName, text) => out.set(relative(this.base, fileName).split('\\').join('/'), text));
+      if (result.emitSkipped || result.diagnostics.some((d) => d.category === ts.DiagnosticCategory.Error)) return undefined;
     }
     return out;
   }
