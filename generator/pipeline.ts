@@ -25,11 +25,13 @@ export interface GeneratorInputs {
   /** Holds runtime/, examples/ and docs/. */
   readonly templatesDir: string;
   readonly runtimeDependencies: Readonly<Record<string, string>>;
+  /** The workspace's `repository` field, which the generated package points into. */
+  readonly repository?: { readonly type: string; readonly url: string };
 }
 
 export function projectInputs(root: string, specDir = join(root, 'spec'), specDisplay = 'spec'): GeneratorInputs {
-  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
-  return { root, specDir, specDisplay, schemaDir: join(root, 'spec', 'schema'), templatesDir: join(root, 'templates'), runtimeDependencies: pkg.dependencies ?? {} };
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { dependencies?: Record<string, string>; repository?: { type: string; url: string } };
+  return { root, specDir, specDisplay, schemaDir: join(root, 'spec', 'schema'), templatesDir: join(root, 'templates'), runtimeDependencies: pkg.dependencies ?? {}, repository: pkg.repository };
 }
 
 /** Checks loaded spec files; throws SpecError listing every problem. */
@@ -146,12 +148,13 @@ export function emitAll(ir: SpecIR, inputs: GeneratorInputs): Map<string, string
   const put = (prefix: string, entries: Map<string, string>) => {
     for (const [path, text] of entries) files.set(prefix + path, text);
   };
-  put('', emitPackageFiles(ir, inputs.runtimeDependencies));
   put('src/', emitTypeScript(ir));
   put('src/runtime/', copyRuntime(inputs.templatesDir));
   const examples = emitExamples(ir, join(inputs.templatesDir, 'examples'));
   put('examples/', examples);
   put('docs/', emitDocs(ir, join(inputs.templatesDir, 'docs'), examples));
+  const sources = new Map([...files].filter(([path]) => path.startsWith('src/')).map(([path, text]) => [path.slice('src/'.length), text]));
+  put('', emitPackageFiles(ir, { ...inputs, sources }));
   return new Map([...files.entries()].sort(([a], [b]) => (a < b ? -1 : 1)));
 }
 

@@ -525,8 +525,8 @@ describe('profiles: remove, copy; login --scope; service-account logout', () => 
 
 test('text a server sends reaches the terminal without control characters, in text and in JSON', async () => {
   const { createServer } = await import('node:http');
-  const hostile = createServer((request, response) => {
-    const base = `http://127.0.0.1:${(hostile.address() as { port: number }).port}`;
+  const hostile: import('node:http').Server = createServer((request, response) => {
+    const base: string = `http://127.0.0.1:${(hostile.address() as { port: number }).port}`;
     response.setHeader('content-type', 'application/json');
     if (request.url?.startsWith('/.well-known/')) return response.end(JSON.stringify({ issuer: `${base}/`, token_endpoint: `${base}/token` }));
     response.statusCode = 400;

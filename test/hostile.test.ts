@@ -34,7 +34,7 @@ async function refused(url: string): Promise<boolean> {
 /** Sends raw bytes to the listener and returns what came back before the connection closed (at most 5 s). */
 function rawExchange(port: number, bytes: string | Buffer, host = '127.0.0.1'): Promise<string> {
   return new Promise((resolve, reject) => {
-    const socket = connect({ host, port }, () => socket.end(bytes));
+    const socket: import('node:net').Socket = connect({ host, port }, () => socket.end(bytes));
     let answer = '';
     socket.setEncoding('latin1').on('data', (c: string) => (answer += c));
     socket.on('close', () => resolve(answer));

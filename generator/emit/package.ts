@@ -1,23 +1,145 @@
-// Emits the generated package's own package.json and build tsconfig. Its
-// runtime dependencies are the workspace's `dependencies`, nothing else.
+// Emits what makes generated/ a package people install: package.json,
+// the build tsconfig, the CLI entry, README.md (from the spec) and LICENSE.
+// Consumers get compiled JavaScript and declaration files, so their compiler
+// never checks the SDK's sources with their own flags. The package depends on
+// exactly the packages its sources import, so nothing unused is installed and
+// nothing imported is missing.
+import { join } from 'node:path';
 import type { SpecIR } from '../ir.js';
-import { headerLines, slashHeader } from '../text.js';
+import { headerLines, markdownHeader, slashHeader } from '../text.js';
+import { TemplateSet } from './handlebars.js';
 
-export function emitPackageFiles(ir: SpecIR, runtimeDependencies: Readonly<Record<string, string>>): Map<string, string> {
-  const deps = Object.fromEntries(Object.entries(runtimeDependencies).sort(([a], [b]) => (a < b ? -1 : 1)));
+export const LICENSE_HOLDER = 'Planet auth SDK contributors';
+/** Node 20.19 is the first 20.x that loads this ES module from `require()` without a flag. */
+export const NODE_ENGINES = '>=20.19';
+/** The Node type declarations the package's declarations are checked against. */
+export const NODE_TYPES = '>=20';
+
+export interface PackageInputs {
+  /** The workspace's `dependencies`: where the versions of imported packages come from. */
+  readonly runtimeDependencies: Readonly<Record<string, string>>;
+  /** The workspace's `repository` field; the package points at its own folder in it. */
+  readonly repository?: { readonly type: string; readonly url: string } | undefined;
+  /** Holds docs/README.md.hbs. */
+  readonly templatesDir: string;
+  /** The package's TypeScript sources keyed by path under src/, to read their imports. */
+  readonly sources: ReadonlyMap<string, string>;
+}
+
+const IMPORT_SPECIFIER = /\b(?:from|import)\s*\(?\s*'([^']+)'/g;
+
+/** The registry packages a source file imports (not relative paths, not node: builtins). */
+export function importedPackages(source: string): string[] {
+  const names = new Set<string>();
+  for (const match of source.matchAll(IMPORT_SPECIFIER)) {
+    const specifier = match[1]!;
+    if (specifier.startsWith('.') || specifier.startsWith('node:')) continue;
+    const parts = specifier.split('/');
+    names.add(specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0]!);
+  }
+  return [...names];
+}
+
+function dependenciesOf(inputs: PackageInputs, packageName: string): Record<string, string> {
+  const deps: Record<string, string> = {};
+  const missing: string[] = [];
+  for (const [path, text] of inputs.sources) {
+    for (const name of importedPackages(text)) {
+      if (name === packageName) throw new Error(`src/${path} imports its own package "${name}": import the module by its relative path`);
+      const version = inputs.runtimeDependencies[name];
+      if (version === undefined) missing.push(`src/${path} imports "${name}"`);
+      else deps[name] = version;
+    }
+  }
+  if (missing.length > 0) {
+    throw new Error(`${missing.join('; ')}, which the workspace's package.json does not list in "dependencies": add it there (npm install <name>)`);
+  }
+  return Object.fromEntries(Object.entries(deps).sort(([a], [b]) => (a < b ? -1 : 1)));
+}
+
+function repositoryOf(inputs: PackageInputs): { type: string; url: string; directory: string } {
+  if (!inputs.repository) throw new Error('the workspace\'s package.json has no "repository" field; the generated package points at its folder in that repository, so add one');
+  return { type: inputs.repository.type, url: inputs.repository.url, directory: 'generated' };
+}
+
+function licenseText(): string {
+  return `MIT License
+
+Copyright (c) ${LICENSE_HOLDER}
+
+Permission is hereby granted, free of charge, to any person obtaining a copy
+of this software and associated documentation files (the "Software"), to deal
+in the Software without restriction, including without limitation the rights
+to use, copy, modify, merge, publish, distribute, sublicense, and/or sell
+copies of the Software, and to permit persons to whom the Software is
+furnished to do so, subject to the following conditions:
+
+The above copyright notice and this permission notice shall be included in all
+copies or substantial portions of the Software.
+
+THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR
+IMPLIED, INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY,
+FITNESS FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE
+AUTHORS OR COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM, DAMAGES OR OTHER
+LIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING FROM,
+OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS IN THE
+SOFTWARE.
+`;
+}
+
+function readme(ir: SpecIR, templatesDir: string): string {
+  const template = new TemplateSet(join(templatesDir, 'docs')).compile('README.md.hbs');
+  const m2m = ir.flows.find((f) => f.grant === 'client_credentials');
+  return template({
+    header: markdownHeader([ir.sdk.source]).trimEnd(),
+    packageName: ir.sdk.packageName,
+    description: ir.sdk.packageDescription,
+    authClass: ir.sdk.classes.auth,
+    sessionClass: ir.sdk.classes.session,
+    cliName: ir.sdk.cliName,
+    nodeEngines: NODE_ENGINES,
+    nodeTypes: NODE_TYPES,
+    // The examples show a service account; a spec without one still gets a factory that exists.
+    m2mFactory: (m2m ?? ir.flows[0])?.factory ?? '',
+    flows: ir.flows.map((f) => ({ factory: f.factory, title: f.title })),
+    storages: ir.storages.map((s) => ({ title: s.title })),
+    debugVariable: ir.sdk.environment.debug.name,
+    environment: Object.values(ir.sdk.environment).map((e) => ({ name: e.name, doc: e.doc.replace(/\s*\n\s*/g, ' ').trim() })),
+    licenseHolder: LICENSE_HOLDER,
+  });
+}
+
+export function emitPackageFiles(ir: SpecIR, inputs: PackageInputs): Map<string, string> {
   const pkg = {
     '//': headerLines([ir.sdk.source, 'package.json']).join(' '),
     name: ir.sdk.packageName,
     version: ir.sdk.packageVersion,
     description: ir.sdk.packageDescription,
+    license: 'MIT',
+    repository: repositoryOf(inputs),
     type: 'module',
-    engines: { node: '>=20' },
-    exports: { '.': { types: './src/index.ts', default: './dist/index.js' } },
-    types: './src/index.ts',
+    engines: { node: NODE_ENGINES },
+    main: './dist/index.js',
+    types: './dist/index.d.ts',
+    exports: {
+      '.': { types: './dist/index.d.ts', default: './dist/index.js' },
+      './package.json': './package.json',
+    },
     bin: { [ir.sdk.cliName]: './bin/cli.js' },
-    files: ['bin', 'src', 'dist', 'docs', 'examples'],
-    scripts: { build: 'tsc -p tsconfig.json' },
-    dependencies: deps,
+    // src/ ships so the declaration maps lead an editor's go-to-definition to the source.
+    files: ['bin', 'dist', 'src', 'docs', 'examples'],
+    // A clean build before packing, so no output of a removed module ships; the
+    // API reference ships too (dist/api), so the docs page's link to it works.
+    scripts: {
+      build: 'tsc -p tsconfig.json',
+      docs: 'typedoc',
+      prepack: `node -e "require('node:fs').rmSync('dist', { recursive: true, force: true })" && npm run build && npm run docs`,
+    },
+    dependencies: dependenciesOf(inputs, ir.sdk.packageName),
+    // The declarations name Node's types (fetch, AbortSignal, util.inspect):
+    // TypeScript users need them, JavaScript users do not.
+    peerDependencies: { '@types/node': NODE_TYPES },
+    peerDependenciesMeta: { '@types/node': { optional: true } },
   };
   const tsconfig = {
     compilerOptions: {
@@ -27,13 +149,30 @@ export function emitPackageFiles(ir: SpecIR, runtimeDependencies: Readonly<Recor
       lib: ['ES2023'],
       types: ['node'],
       strict: true,
-      declaration: false,
+      declaration: true,
+      declarationMap: true,
       sourceMap: true,
       skipLibCheck: true,
       rootDir: 'src',
       outDir: 'dist',
     },
     include: ['src'],
+  };
+  // The API reference. Undocumented symbols are warnings here, so packing
+  // still ships a reference; the workspace's `npm run docs` (run in CI)
+  // makes them errors.
+  const typedoc = {
+    entryPoints: ['src/index.ts'],
+    tsconfig: 'tsconfig.json',
+    out: 'dist/api',
+    name: ir.sdk.packageName,
+    readme: 'README.md',
+    disableSources: true,
+    excludePrivate: true,
+    excludeInternal: true,
+    validation: { notExported: true, invalidLink: true, notDocumented: true },
+    // What the factories and SDK_SETTINGS carry inside; users never build these.
+    intentionallyNotExported: ['ClientOptions', 'FlowDescriptor', 'SdkSettings'],
   };
   const bin = [
     '#!/usr/bin/env node',
@@ -47,7 +186,10 @@ export function emitPackageFiles(ir: SpecIR, runtimeDependencies: Readonly<Recor
   ].join('\n');
   return new Map([
     ['bin/cli.js', bin],
+    ['LICENSE', licenseText()],
+    ['README.md', readme(ir, inputs.templatesDir)],
     ['package.json', JSON.stringify(pkg, null, 2) + '\n'],
     ['tsconfig.json', slashHeader([ir.sdk.source]) + JSON.stringify(tsconfig, null, 2) + '\n'],
+    ['typedoc.json', slashHeader([ir.sdk.source]) + JSON.stringify(typedoc, null, 2) + '\n'],
   ]);
 }

@@ -263,6 +263,9 @@ function indexFile(ir: SpecIR, project: Project): string {
   const { classes } = ir.sdk;
   const sessionExport = classes.session === 'Session' ? 'Session' : `Session as ${classes.session}`;
   return render(project, 'index.ts', [ir.sdk.source, ...ir.flows.map((f) => f.source)], [
+    // The declarations name Node's types (fetch, AbortSignal, util.inspect);
+    // kept in index.d.ts so they load even where a tsconfig lists no types.
+    '/// <reference types="node" preserve="true" />',
     `export { ${classes.auth} } from './auth.js';`,
     `export type { ${ir.flows.map((f) => f.optionsType).join(', ')} } from './options.js';`,
     `export { ${classes.scopes}, type ${classes.scopes}Value } from './scopes.js';`,
@@ -270,6 +273,9 @@ function indexFile(ir: SpecIR, project: Project): string {
     `export type { ${ir.sdk.storageProvider.interface} } from './storage-provider.js';`,
     `export { ${sessionExport} } from './runtime/session.js';`,
     `export type { DeviceLoginInfo, DeviceLoginCompleteOptions, EnsureInitializedOptions, UserLoginOptions } from './runtime/auth-core.js';`,
+    // Every type a public signature names, so users can name it too.
+    `export type { AuthCore, LogoutOptions, LogoutResult, SessionStatus, SignalOptions, TokenEvent, TokenListenerOptions } from './runtime/auth-core.js';`,
+    `export type { FetchFunction, Logger, LogRecord } from './runtime/hooks.js';`,
     `export * from './runtime/errors.js';`,
   ]);
 }

@@ -3,10 +3,12 @@
 // honour it; otherwise the platform's opener is used through `open`.
 import { spawn } from 'node:child_process';
 
+/** The words of a `BROWSER` entry; no shell quoting, as other tools that read it do. */
 function splitCommand(command: string): string[] {
   return command.trim().split(/\s+/).filter(Boolean);
 }
 
+/** Starts one `BROWSER` command detached, so the browser outlives a short-lived program; true once it started. */
 function runBrowserCommand(command: string, url: string): Promise<boolean> {
   const words = splitCommand(command);
   if (words.length === 0) return Promise.resolve(false);
@@ -23,7 +25,12 @@ function runBrowserCommand(command: string, url: string): Promise<boolean> {
   });
 }
 
-/** Tries to show `url` in a browser; false when no browser could be started. */
+/**
+ * Tries to show `url` in a browser: each command listed in `BROWSER`
+ * (separated by `:`) in turn, else the platform's opener. Resolves false,
+ * and never rejects, when no browser could be started, so the caller can
+ * print the URL for the user to open instead.
+ */
 export async function openBrowser(url: string): Promise<boolean> {
   const fromEnv = process.env['BROWSER'];
   if (fromEnv !== undefined && fromEnv.trim() !== '') {

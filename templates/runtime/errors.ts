@@ -2,22 +2,38 @@
 // which profile or file, and what to do next. No message ever holds a secret
 // or a token.
 
+/** Code of a {@link ConfigError}: options or arguments that cannot work. */
 export const ERR_CONFIG = 'ERR_CONFIG';
+/** Code of a {@link ProfileError}: a profile that does not exist or whose name is not allowed. */
 export const ERR_PROFILE = 'ERR_PROFILE';
+/** Code of a {@link StateError} for saved state that is not valid (not JSON, wrong fields); the file is left as it is. */
 export const ERR_STATE_CORRUPT = 'ERR_STATE_CORRUPT';
+/** Code of a {@link StateError} for saved state the SDK refuses to trust, such as a symbolic link in place of a session file. */
 export const ERR_STATE_UNSAFE = 'ERR_STATE_UNSAFE';
+/** Code of a {@link StateError} for storage that failed to read or write. */
 export const ERR_STORAGE = 'ERR_STORAGE';
+/** Code of a {@link LoginRequiredError}: no usable session, log in first. */
 export const ERR_NOT_LOGGED_IN = 'ERR_NOT_LOGGED_IN';
+/** Code of a {@link LoginTimeoutError}: a browser login that did not come back in time. */
 export const ERR_LOGIN_TIMEOUT = 'ERR_LOGIN_TIMEOUT';
+/** Code of an {@link AccessDeniedError}: the user or the server refused the login. */
 export const ERR_ACCESS_DENIED = 'ERR_ACCESS_DENIED';
+/** Code of a {@link DeviceCodeExpiredError}: the device code expired before the user logged in. */
 export const ERR_DEVICE_CODE_EXPIRED = 'ERR_DEVICE_CODE_EXPIRED';
+/** Code of a {@link CallbackError}: a redirect back to the application that cannot be accepted. */
 export const ERR_CALLBACK = 'ERR_CALLBACK';
+/** Code of an {@link AbortedError}: the caller's `AbortSignal` stopped the operation. */
 export const ERR_ABORTED = 'ERR_ABORTED';
+/** Code of a {@link TokenRequestError} for an OAuth error from the token endpoint, such as `invalid_grant`. */
 export const ERR_TOKEN_REQUEST = 'ERR_TOKEN_REQUEST';
+/** Code of a {@link TokenRequestError} for a status or answer from the authorization server that the SDK cannot use. */
 export const ERR_SERVER = 'ERR_SERVER';
+/** Code of a {@link NetworkError}: the authorization server could not be reached or did not answer in time. */
 export const ERR_NETWORK = 'ERR_NETWORK';
+/** Code of a {@link LockTimeoutError}: another process held the session's lock for too long. */
 export const ERR_LOCK_TIMEOUT = 'ERR_LOCK_TIMEOUT';
 
+/** Every `code` a {@link PlanetAuthError} can carry; compare with the `ERR_*` constants. */
 export type PlanetAuthErrorCode =
   | typeof ERR_CONFIG
   | typeof ERR_PROFILE
@@ -36,7 +52,13 @@ export type PlanetAuthErrorCode =
   | typeof ERR_LOCK_TIMEOUT
   | typeof ERR_TURN_LOST;
 
+/**
+ * The base class of every error the SDK throws. Check `code` (or use
+ * `instanceof` with a subclass) to decide what to do; the message says what
+ * happened and what to do next, and never holds a secret or a token.
+ */
 export class PlanetAuthError extends Error {
+  /** Stable identifier of the kind of failure, one of the `ERR_*` constants. */
   readonly code: PlanetAuthErrorCode;
   /** The HTTP status behind the error, when a server answered. */
   readonly status: number | undefined;
@@ -81,6 +103,7 @@ export class ProfileError extends PlanetAuthError {
  * is; `location` names it.
  */
 export class StateError extends PlanetAuthError {
+  /** @param location The file or storage key at fault. */
   constructor(
     code: typeof ERR_STATE_CORRUPT | typeof ERR_STATE_UNSAFE | typeof ERR_STORAGE,
     readonly location: string,
@@ -96,8 +119,13 @@ export class StateError extends PlanetAuthError {
  * `hint` how; a caller such as the CLI may give its own hint for the same reason.
  */
 export class LoginRequiredError extends PlanetAuthError {
+  /** What to do about it: log in, and how. */
   declare readonly hint: string;
 
+  /**
+   * @param reason Why there is no usable session, such as `no session saved for profile "x"`.
+   * @param hint What to do about it, such as which login call to make.
+   */
   constructor(
     readonly reason: string,
     hint: string,
@@ -107,6 +135,7 @@ export class LoginRequiredError extends PlanetAuthError {
   }
 }
 
+/** A browser login whose redirect did not come back in time; start the login again. */
 export class LoginTimeoutError extends PlanetAuthError {
   constructor(message: string) {
     super(ERR_LOGIN_TIMEOUT, message);
@@ -120,6 +149,7 @@ export class AccessDeniedError extends PlanetAuthError {
   }
 }
 
+/** The device code expired before the user finished logging in; start a new device login. */
 export class DeviceCodeExpiredError extends PlanetAuthError {
   constructor(message: string) {
     super(ERR_DEVICE_CODE_EXPIRED, message);
@@ -133,6 +163,7 @@ export class CallbackError extends PlanetAuthError {
   }
 }
 
+/** The caller's `AbortSignal` stopped a login or a token request. */
 export class AbortedError extends PlanetAuthError {
   constructor(message: string) {
     super(ERR_ABORTED, message);
@@ -144,6 +175,10 @@ export class AbortedError extends PlanetAuthError {
  * as `invalid_grant`) or a status the SDK cannot use.
  */
 export class TokenRequestError extends PlanetAuthError {
+  /**
+   * @param status HTTP status of the server's answer, when there was one.
+   * @param oauthError The OAuth `error` field of the answer, such as `invalid_grant`, when there was one.
+   */
   constructor(
     code: typeof ERR_TOKEN_REQUEST | typeof ERR_SERVER,
     message: string,
@@ -162,12 +197,17 @@ export class NetworkError extends PlanetAuthError {
   }
 }
 
+/**
+ * Another process held the session's lock for longer than the SDK waits. If no
+ * other process uses the profile, remove the lock folder the message names.
+ */
 export class LockTimeoutError extends PlanetAuthError {
   constructor(message: string) {
     super(ERR_LOCK_TIMEOUT, message);
   }
 }
 
+/** Code of a {@link TurnLostError}: this process lost its turn as the session's writer. */
 export const ERR_TURN_LOST = 'ERR_TURN_LOST';
 
 /**

@@ -6,7 +6,6 @@
 // take turns with every other writer before spending a refresh token, and
 // save what it got. How a first set of tokens is obtained is up to the
 // flow's grant module (grants/).
-import { inspect } from 'node:util';
 import type * as OidcClient from 'openid-client';
 import type { ClientOptions } from './client-options.js';
 import {
@@ -511,7 +510,7 @@ export class AuthCore {
   }
 
   /** Hides secrets and tokens from `console.log` and `util.inspect`. */
-  [inspect.custom](): string {
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
     return `${this.constructor.name} { profile: ${JSON.stringify(this.profileName)}, flow: ${JSON.stringify(this.flow.id)}, storage: ${JSON.stringify(this.#backend.kind)} }`;
   }
 

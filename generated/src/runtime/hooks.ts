@@ -9,8 +9,11 @@ export type FetchFunction = (input: string | URL | Request, init?: RequestInit) 
 
 /** One protocol step, as the SDK logs it. Secrets and tokens never appear in `message` or `fields`. */
 export interface LogRecord {
+  /** How much it matters: `debug` for each protocol step, `warn` for what went wrong but was handled. */
   readonly level: 'debug' | 'info' | 'warn' | 'error';
+  /** What happened, in a few words that stay the same from one run to the next. */
   readonly message: string;
+  /** Details such as the URL path, the HTTP status or the profile, never a secret or a token. */
   readonly fields?: Readonly<Record<string, unknown>>;
 }
 

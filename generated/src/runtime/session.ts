@@ -9,6 +9,11 @@ import type { AuthCore } from './auth-core.js';
 import { ConfigError } from './errors.js';
 import { isPlainHttpOffMachine } from './http.js';
 
+/**
+ * Calls the API with a session's bearer token: `fetch` with the
+ * `Authorization` header added for the API's origin, a fresh token ahead of
+ * expiry, and one retry after a 401.
+ */
 export class Session {
   readonly #auth: AuthCore;
   readonly #apiOrigin: string;

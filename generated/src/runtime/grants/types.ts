@@ -26,6 +26,7 @@ export interface DeviceLoginInfo {
   readonly interval: number;
 }
 
+/** Options of a login: how the user is reached and how long to wait. */
 export interface UserLoginOptions {
   /** Open the login page in the user's browser; otherwise the URL is printed. @defaultValue false */
   readonly allowOpenBrowser?: boolean;
