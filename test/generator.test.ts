@@ -456,7 +456,7 @@ describe('spec option fields take effect at run time', () => {
 
   // Marked failing: inspect() and toJSON() of a session print its profile name even when the spec marks
   // profileName secret. Turn this into a plain test once they leave out secret options.
-  test.failing('a secret option is absent from inspect and JSON output', async () => {
+  test('a secret option is absent from inspect and JSON output', async () => {
     const printed = await run(fixtureDist, 'printed');
     expect(printed.inspect).toContain('Auth');
     expect(printed.inspect).not.toContain('effects-profile-7c1d');
