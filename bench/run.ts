@@ -108,9 +108,11 @@ Object.assign(process.env, env);
   const flowBases = ['auth_code', 'device_code', 'm2m'].map((n) => parse(readFileSync(join(ROOT, `spec/flows/${n}.yaml`), 'utf8')) as Record<string, unknown>);
   const storageBases = ['in_memory', 'on_disk_cli_shared', 'app_custom_storage'].map((n) => parse(readFileSync(join(ROOT, `spec/storage/${n}.yaml`), 'utf8')) as Record<string, unknown>);
   const examples = [];
+  // The first three flows keep their ids (built-in profiles name them); each flow has a client type of its own.
+  const flowIds = Array.from({ length: 10 }, (_, i) => (i < 3 ? String(flowBases[i]!['id']) : `flow_${i}`));
   for (let i = 0; i < 10; i++) {
     const base = flowBases[i % 3]!;
-    const flow = { ...base, id: `flow_${i}`, order: i, factory: `fromFlow${i}`, optionsType: `Flow${i}Options`, cliLogin: { command: `flow-${i}`, summary: `Flow ${i}.` } };
+    const flow = i < 3 ? base : { ...base, id: flowIds[i], order: i, factory: `fromFlow${i}`, optionsType: `Flow${i}Options`, clientType: `flow_${i}`, cliLogin: { command: `flow-${i}`, summary: `Flow ${i}.` } };
     writeFileSync(join(synthetic, 'flows', `flow_${i}.yaml`), stringify(flow));
   }
   for (let j = 0; j < 10; j++) {
@@ -123,7 +125,7 @@ Object.assign(process.env, env);
       writeFileSync(join(synthetic, 'storage', `storage_${j}.provider.ts`), source.replaceAll(String(base['providerClass']), `Provider${j}`));
     }
   }
-  for (let i = 0; i < 10; i++) for (let j = 0; j < 10; j++) examples.push({ flow: `flow_${i}`, storage: `storage_${j}`, title: `Flow ${i} with storage ${j}`, profileName: `p-${i}-${j}`, login: 'ensureInitialized' });
+  for (let i = 0; i < 10; i++) for (let j = 0; j < 10; j++) examples.push({ flow: flowIds[i]!, storage: `storage_${j}`, title: `Flow ${i} with storage ${j}`, profileName: `p-${i}-${j}`, login: 'ensureInitialized' });
   writeFileSync(join(synthetic, 'examples.yaml'), stringify({ examples }));
   const time = (spec: string) => {
     const out = join(scratch, `out-${Math.random().toString(16).slice(2)}`);

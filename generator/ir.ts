@@ -2,6 +2,7 @@
 // names the spec file it came from, so outputs can say where they came from.
 import { positionOf } from './load.js';
 import type { RawOption } from './raw.js';
+import { STORAGE_METHODS, type GrantType, type StorageBackend, type TokenEndpointAuthMethod } from './registry.js';
 import type { TypedSpec } from './validate.js';
 
 export interface OptionIR {
@@ -9,7 +10,8 @@ export interface OptionIR {
   readonly type: RawOption['type'];
   readonly required: boolean;
   readonly secret: boolean;
-  readonly defaultText: string | undefined;
+  /** Applied by the runtime when the caller leaves the option out. */
+  readonly default: string | boolean | number | readonly string[] | undefined;
   readonly doc: string;
 }
 
@@ -19,9 +21,9 @@ export interface FlowIR {
   readonly order: number;
   readonly factory: string;
   readonly optionsType: string;
-  readonly grant: 'authorization_code' | 'device_code' | 'client_credentials';
+  readonly grant: GrantType;
   readonly clientType: string;
-  readonly tokenEndpointAuthMethod: 'none' | 'client_secret_post' | 'client_secret_basic';
+  readonly tokenEndpointAuthMethod: TokenEndpointAuthMethod;
   /** This flow's authorization server, when it differs from the SDK-wide one. */
   readonly issuer: string | undefined;
   readonly docGroup: string;
@@ -38,7 +40,7 @@ export interface StorageIR {
   readonly id: string;
   readonly source: string;
   readonly order: number;
-  readonly backend: 'memory' | 'disk' | 'provider';
+  readonly backend: StorageBackend;
   readonly providerClass: string | undefined;
   readonly providerRoot: string | undefined;
   /** The provider code a storage mode brings, emitted as `examples/providers/<id>.ts`. */
@@ -97,7 +99,14 @@ export interface SdkIR {
   readonly storageProvider: {
     readonly interface: string;
     readonly doc: string;
-    readonly methods: readonly { readonly name: string; readonly params: readonly { readonly name: string; readonly type: string }[]; readonly returns: string; readonly doc: string }[];
+    readonly methods: readonly {
+      readonly name: string;
+      readonly params: readonly { readonly name: string; readonly type: string }[];
+      readonly returns: string;
+      /** The runtime works without it, and uses it when the provider has it. */
+      readonly optional: boolean;
+      readonly doc: string;
+    }[];
   };
   readonly docGroups: readonly { readonly id: string; readonly title: string; readonly intro: string }[];
 }
@@ -112,7 +121,7 @@ export interface SpecIR {
 const byOrderThenId = <T extends { order: number; id: string }>(a: T, b: T) => a.order - b.order || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
 function optionIR(o: RawOption): OptionIR {
-  return { name: o.name, type: o.type, required: o.required ?? false, secret: o.secret ?? false, defaultText: o.default === undefined ? undefined : JSON.stringify(o.default), doc: o.doc.trim() };
+  return { name: o.name, type: o.type, required: o.required ?? false, secret: o.secret ?? false, default: Array.isArray(o.default) ? [...o.default] : o.default, doc: o.doc.trim() };
 }
 
 export function buildIR(spec: TypedSpec): SpecIR {
@@ -145,7 +154,7 @@ export function buildIR(spec: TypedSpec): SpecIR {
     storageProvider: {
       interface: s.storageProvider.interface,
       doc: s.storageProvider.doc.trim(),
-      methods: s.storageProvider.methods.map((m) => ({ name: m.name, params: m.params.map((p) => ({ ...p })), returns: m.returns, doc: m.doc.trim() })),
+      methods: s.storageProvider.methods.map((m) => ({ name: m.name, params: m.params.map((p) => ({ ...p })), returns: m.returns, optional: STORAGE_METHODS[m.name].optional, doc: m.doc.trim() })),
     },
     docGroups: s.docGroups.map((g) => ({ id: g.id, title: g.title, intro: g.intro.trim() })),
   };

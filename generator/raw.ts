@@ -1,9 +1,10 @@
 // The shapes of spec files once their JSON Schema has accepted them.
+import type { GrantType, OptionName, OptionType, StorageBackend, StorageMethodName, TokenEndpointAuthMethod } from './registry.js';
 
 export interface RawEnvVar { name: string; doc: string }
 export interface RawOption {
-  name: 'clientId' | 'clientSecret' | 'callbackUrl' | 'requestedScopes' | 'saveStateToStorage' | 'profileName' | 'storageProvider' | 'issuer' | 'apiBaseUrl' | 'audience' | 'fetch' | 'logger' | 'requestTimeoutSeconds' | 'allowInsecureHttp';
-  type: 'string' | 'string[]' | 'boolean' | 'number' | 'ObjectStorageProvider' | 'FetchFunction' | 'Logger';
+  name: OptionName;
+  type: OptionType;
   required?: boolean;
   secret?: boolean;
   default?: string | boolean | number | string[];
@@ -21,7 +22,7 @@ export interface RawSdk {
   storageProvider: {
     interface: string;
     doc: string;
-    methods: { name: string; params: { name: string; type: string }[]; returns: string; doc: string }[];
+    methods: { name: StorageMethodName; params: { name: string; type: string }[]; returns: string; doc: string }[];
   };
   commonOptions: RawOption[];
   examplesEnvironment: Record<'userClientId' | 'callbackUrl' | 'm2mClientId' | 'm2mClientSecret' | 'demoStorageRoot', RawEnvVar> & { redisUrl?: RawEnvVar };
@@ -32,9 +33,9 @@ export interface RawFlow {
   order: number;
   factory: string;
   optionsType: string;
-  grant: 'authorization_code' | 'device_code' | 'client_credentials';
+  grant: GrantType;
   clientType: string;
-  tokenEndpointAuthMethod: 'none' | 'client_secret_post' | 'client_secret_basic';
+  tokenEndpointAuthMethod: TokenEndpointAuthMethod;
   issuer?: string;
   docGroup: string;
   title: string;
@@ -46,7 +47,7 @@ export interface RawFlow {
 export interface RawStorage {
   id: string;
   order: number;
-  backend: 'memory' | 'disk' | 'provider';
+  backend: StorageBackend;
   providerClass?: string;
   providerRoot?: string;
   /** A TypeScript file beside the storage YAML that exports `providerClass`. */

@@ -1,12 +1,16 @@
 // Validate stage: first the JSON Schemas in spec/schema (ajv, allErrors and
-// strict), then meaning: references that lead nowhere, ids used twice, names
-// that cannot become TypeScript identifiers.
-import { readFileSync } from 'node:fs';
+// strict, with the allowed values of the runtime registry patched in), then
+// meaning: references that lead nowhere, ids used twice, names that cannot
+// become TypeScript identifiers or that the package already uses, and what
+// the runtime registry says each grant, backend and option needs.
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { jsonPath, type Diagnostic } from './diagnostics.js';
 import { positionOf, type LoadedFile, type LoadedSpec, type SpecKind } from './load.js';
-import type { RawExamples, RawFlow, RawSdk, RawStorage } from './raw.js';
+import { takenNames } from './names.js';
+import type { RawExamples, RawFlow, RawOption, RawSdk, RawStorage } from './raw.js';
+import { GRANTS, OPTIONS, patchRegistryEnums, STORAGE_BACKENDS, STORAGE_METHODS, TOKEN_ENDPOINT_AUTH_METHODS } from './registry.js';
 
 const SCHEMA_FILES: Record<SpecKind, string> = {
   sdk: 'sdk.schema.json',
@@ -20,8 +24,8 @@ const compiled = new Map<string, Record<SpecKind, ValidateFunction>>();
 function validators(schemaDir: string): Record<SpecKind, ValidateFunction> {
   const cached = compiled.get(schemaDir);
   if (cached) return cached;
-  const ajv = new Ajv({ allErrors: true, strict: true });
-  const read = (name: string) => JSON.parse(readFileSync(join(schemaDir, name), 'utf8')) as object;
+  const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
+  const read = (name: string) => patchRegistryEnums(name, JSON.parse(readFileSync(join(schemaDir, name), 'utf8')) as object);
   ajv.addSchema(read('defs.schema.json'));
   const result = {} as Record<SpecKind, ValidateFunction>;
   for (const kind of Object.keys(SCHEMA_FILES) as SpecKind[]) result[kind] = ajv.compile(read(SCHEMA_FILES[kind]));
@@ -87,34 +91,6 @@ function isSnakeId(name: string): boolean {
   return /^[a-z][a-z0-9_]*$/.test(name);
 }
 
-/** The storage methods the runtime calls, with the signatures it calls them with. */
-const STORAGE_METHODS: Record<string, { params: string[]; returns: string }> = {
-  loadObj: { params: ['string'], returns: 'Record<string, unknown>' },
-  saveObj: { params: ['string', 'Record<string, unknown>'], returns: 'void' },
-  objExists: { params: ['string'], returns: 'boolean' },
-  mtime: { params: ['string'], returns: 'number' },
-  objRename: { params: ['string', 'string'], returns: 'void' },
-  deleteObj: { params: ['string'], returns: 'void' },
-};
-
-/** The type each option has, since the runtime reads it as such. */
-const OPTION_TYPES: Record<string, string> = {
-  clientId: 'string',
-  clientSecret: 'string',
-  callbackUrl: 'string',
-  requestedScopes: 'string[]',
-  saveStateToStorage: 'boolean',
-  profileName: 'string',
-  storageProvider: 'ObjectStorageProvider',
-  issuer: 'string',
-  apiBaseUrl: 'string',
-  audience: 'string',
-  fetch: 'FetchFunction',
-  logger: 'Logger',
-  requestTimeoutSeconds: 'number',
-  allowInsecureHttp: 'boolean',
-};
-
 export interface TypedSpec {
   readonly sdk: { loaded: LoadedFile; value: RawSdk };
   readonly flows: readonly { loaded: LoadedFile; value: RawFlow }[];
@@ -131,14 +107,40 @@ export function typed(spec: LoadedSpec): TypedSpec {
   return { sdk, flows: of<RawFlow>('flow'), storages: of<RawStorage>('storage'), examples };
 }
 
-export function validateMeaning(spec: TypedSpec): Diagnostic[] {
+/** Whether a spec `default:` value fits an option type; undefined when the type takes no default. */
+function defaultFits(type: RawOption['type'], value: NonNullable<RawOption['default']>): boolean | undefined {
+  switch (type) {
+    case 'string':
+      return typeof value === 'string';
+    case 'string[]':
+      return Array.isArray(value);
+    case 'boolean':
+      return typeof value === 'boolean';
+    case 'number':
+      return typeof value === 'number' && Number.isFinite(value);
+    default:
+      return undefined;
+  }
+}
+
+const YAML_OF_TYPE: Record<string, string> = { string: 'a string', 'string[]': 'a list of strings', boolean: 'true or false', number: 'a number' };
+
+export function validateMeaning(spec: TypedSpec, templatesDir: string): Diagnostic[] {
   const diagnostics: Diagnostic[] = [];
   const report = (loaded: LoadedFile, path: (string | number)[], message: string) => {
     const { line, col } = positionOf(loaded, path);
     diagnostics.push({ file: loaded.file, line, col, message, jsonPath: jsonPath(path) });
   };
+  const taken = takenNames(templatesDir);
   const identifier = (loaded: LoadedFile, path: (string | number)[], name: string, what: string) => {
     if (!isIdentifier(name)) report(loaded, path, `${what} ${JSON.stringify(name)} is not a valid TypeScript identifier`);
+  };
+  /** A name the package exports or an example declares at the top: not one the runtime, the generated code or JavaScript already has. */
+  const topLevel = (loaded: LoadedFile, path: (string | number)[], name: string, what: string, allowed?: string) => {
+    identifier(loaded, path, name, what);
+    if (name === allowed) return;
+    if (taken.exported.has(name)) report(loaded, path, `${what} ${JSON.stringify(name)} is already exported by the runtime or the generated package; choose another name`);
+    else if (taken.globals.has(name)) report(loaded, path, `${what} ${JSON.stringify(name)} would hide the JavaScript global of that name; choose another name`);
   };
   const snake = (loaded: LoadedFile, path: (string | number)[], name: string, what: string) => {
     if (!isSnakeId(name)) report(loaded, path, `${what} ${JSON.stringify(name)} must be lowercase letters, digits and underscores, starting with a letter`);
@@ -154,13 +156,19 @@ export function validateMeaning(spec: TypedSpec): Diagnostic[] {
   const { sdk } = spec;
   const s = sdk.value;
   for (const key of ['auth', 'session', 'scopes'] as const) {
-    identifier(sdk.loaded, ['classes', key], s.classes[key], 'class name');
+    topLevel(sdk.loaded, ['classes', key], s.classes[key], 'class name', key === 'session' ? 'Session' : undefined);
     once('export', s.classes[key], sdk.loaded, ['classes', key], 'exported name');
   }
-  identifier(sdk.loaded, ['storageProvider', 'interface'], s.storageProvider.interface, 'interface name');
+  // The scopes constant also exports `<name>Value`, the type of one scope string.
+  if (isIdentifier(s.classes.scopes)) {
+    topLevel(sdk.loaded, ['classes', 'scopes'], `${s.classes.scopes}Value`, 'scope value type (the scopes class name + "Value")');
+    once('export', `${s.classes.scopes}Value`, sdk.loaded, ['classes', 'scopes'], 'exported name');
+  }
+  topLevel(sdk.loaded, ['storageProvider', 'interface'], s.storageProvider.interface, 'interface name');
   once('export', s.storageProvider.interface, sdk.loaded, ['storageProvider', 'interface'], 'exported name');
   s.scopes.forEach((scope, i) => {
     identifier(sdk.loaded, ['scopes', i, 'name'], scope.name, 'scope name');
+    if (taken.objectKeys.has(scope.name)) report(sdk.loaded, ['scopes', i, 'name'], `scope name ${JSON.stringify(scope.name)} is a member every JavaScript object already has; choose another name`);
     once('scope', scope.name, sdk.loaded, ['scopes', i, 'name'], 'scope name');
   });
   const scopeNames = new Set(s.scopes.map((x) => x.name));
@@ -170,69 +178,114 @@ export function validateMeaning(spec: TypedSpec): Diagnostic[] {
   s.storageProvider.methods.forEach((m, i) => {
     once('method', m.name, sdk.loaded, ['storageProvider', 'methods', i, 'name'], 'storage method');
     const wanted = STORAGE_METHODS[m.name];
-    if (wanted && (m.returns !== wanted.returns || m.params.map((p) => p.type).join(', ') !== wanted.params.join(', '))) {
+    if (m.returns !== wanted.returns || m.params.map((p) => p.type).join(', ') !== wanted.params.join(', ')) {
       report(sdk.loaded, ['storageProvider', 'methods', i], `storage method "${m.name}" must take (${wanted.params.join(', ')}) and return ${wanted.returns}, as the runtime calls it`);
     }
-    m.params.forEach((p, j) => identifier(sdk.loaded, ['storageProvider', 'methods', i, 'params', j, 'name'], p.name, 'parameter name'));
+    const params = new Set<string>();
+    m.params.forEach((p, j) => {
+      identifier(sdk.loaded, ['storageProvider', 'methods', i, 'params', j, 'name'], p.name, 'parameter name');
+      if (params.has(p.name)) report(sdk.loaded, ['storageProvider', 'methods', i, 'params', j, 'name'], `duplicate parameter name ${JSON.stringify(p.name)}`);
+      params.add(p.name);
+    });
   });
-  for (const name of Object.keys(STORAGE_METHODS)) {
-    if (!s.storageProvider.methods.some((m) => m.name === name)) report(sdk.loaded, ['storageProvider', 'methods'], `storage method "${name}" is missing; the runtime calls it`);
+  for (const [name, method] of Object.entries(STORAGE_METHODS)) {
+    if (!method.optional && !s.storageProvider.methods.some((m) => m.name === name)) report(sdk.loaded, ['storageProvider', 'methods'], `storage method "${name}" is missing; the runtime calls it`);
   }
-  const optionType = (loaded: LoadedFile, path: (string | number)[], o: { name: string; type: string }) => {
-    if (OPTION_TYPES[o.name] !== o.type) report(loaded, [...path, 'type'], `option "${o.name}" must have type ${JSON.stringify(OPTION_TYPES[o.name])}`);
+
+  /** What the registry says of one option: its type, secrecy and default. */
+  const checkOption = (loaded: LoadedFile, path: (string | number)[], o: RawOption) => {
+    const capability = OPTIONS[o.name];
+    if (capability.type !== o.type) {
+      report(loaded, [...path, 'type'], `option "${o.name}" must have type ${JSON.stringify(capability.type)}, as the runtime reads it`);
+      return;
+    }
+    if (capability.secret && o.secret !== true) report(loaded, [...path, 'name'], `option "${o.name}" holds a secret: add "secret: true", so the SDK never prints or saves it in plain view`);
+    if (o.secret === true && o.type !== 'string') report(loaded, [...path, 'secret'], `option "${o.name}" of type ${o.type} cannot be secret: the SDK hides secret text, and this option holds none; remove "secret: true"`);
+    if (o.default === undefined) return;
+    const fits = defaultFits(o.type, o.default);
+    if (fits === undefined) report(loaded, [...path, 'default'], `option "${o.name}" of type ${o.type} cannot have a default; remove "default"`);
+    else if (!fits) report(loaded, [...path, 'default'], `default of option "${o.name}" must be ${YAML_OF_TYPE[o.type]}, as its type is ${o.type}`);
+    else if (o.required === true) report(loaded, [...path, 'default'], `option "${o.name}" is required, so a default would never apply; remove "default" or "required: true"`);
+    else if ((o.secret === true && o.type === 'string') || capability.secret) report(loaded, [...path, 'default'], `option "${o.name}" is secret; a secret does not belong in the spec, remove "default"`);
   };
   s.commonOptions.forEach((o, i) => {
     once('common-option', o.name, sdk.loaded, ['commonOptions', i, 'name'], 'common option');
-    optionType(sdk.loaded, ['commonOptions', i], o);
+    checkOption(sdk.loaded, ['commonOptions', i], o);
   });
   s.docGroups.forEach((g, i) => {
     snake(sdk.loaded, ['docGroups', i, 'id'], g.id, 'doc group id');
     once('group', g.id, sdk.loaded, ['docGroups', i, 'id'], 'doc group id');
   });
   const groups = new Set(s.docGroups.map((g) => g.id));
+  const common = new Map<string, RawOption>(s.commonOptions.map((o) => [o.name, o]));
 
   for (const { loaded, value: f } of spec.flows) {
     snake(loaded, ['id'], f.id, 'flow id');
     once('flow', f.id, loaded, ['id'], 'flow id');
     identifier(loaded, ['factory'], f.factory, 'factory name');
+    if (taken.authStatics.has(f.factory) || taken.objectKeys.has(f.factory)) {
+      report(loaded, ['factory'], `factory name ${JSON.stringify(f.factory)} is already a static member of the ${s.classes.auth} class; choose another name`);
+    }
     once('factory', f.factory, loaded, ['factory'], 'factory name');
     once('cli-login', f.cliLogin.command, loaded, ['cliLogin', 'command'], 'CLI login command');
-    identifier(loaded, ['optionsType'], f.optionsType, 'options type name');
+    once('client-type', f.clientType, loaded, ['clientType'], 'client type');
+    topLevel(loaded, ['optionsType'], f.optionsType, 'options type name');
     once('export', f.optionsType, loaded, ['optionsType'], 'exported name');
     if (!groups.has(f.docGroup)) report(loaded, ['docGroup'], `doc group ${JSON.stringify(f.docGroup)} is not defined under /docGroups in ${sdk.loaded.file}`);
-    const names = new Set<string>();
+    const own = new Map<string, RawOption>();
     f.options.forEach((o, i) => {
-      optionType(loaded, ['options', i], o);
-      if (names.has(o.name)) report(loaded, ['options', i, 'name'], `duplicate option ${JSON.stringify(o.name)}`);
-      names.add(o.name);
-      if (s.commonOptions.some((c) => c.name === o.name)) report(loaded, ['options', i, 'name'], `option ${JSON.stringify(o.name)} is already a common option in ${sdk.loaded.file}`);
+      checkOption(loaded, ['options', i], o);
+      if (own.has(o.name)) report(loaded, ['options', i, 'name'], `duplicate option ${JSON.stringify(o.name)}`);
+      own.set(o.name, o);
+      if (common.has(o.name)) report(loaded, ['options', i, 'name'], `option ${JSON.stringify(o.name)} is already a common option in ${sdk.loaded.file}`);
     });
-    if (!names.has('clientId')) report(loaded, ['options'], 'a flow needs a "clientId" option');
-    const needsSecret = f.tokenEndpointAuthMethod !== 'none';
-    if (needsSecret !== names.has('clientSecret')) {
-      report(loaded, ['tokenEndpointAuthMethod'], needsSecret
-        ? `token endpoint auth method ${JSON.stringify(f.tokenEndpointAuthMethod)} needs a "clientSecret" option`
-        : 'a public client ("none") takes no "clientSecret" option');
+    const declared = (name: string) => own.get(name) ?? common.get(name);
+    const grant = GRANTS[f.grant];
+    if (!(grant.authMethods as readonly string[]).includes(f.tokenEndpointAuthMethod)) {
+      report(loaded, ['tokenEndpointAuthMethod'], `the ${f.grant} grant works with token endpoint auth method ${grant.authMethods.map((m) => JSON.stringify(m)).join(', ')}, not ${JSON.stringify(f.tokenEndpointAuthMethod)}`);
+      continue;
     }
-    if (f.grant === 'authorization_code' && !names.has('callbackUrl')) report(loaded, ['options'], 'the authorization_code grant needs a "callbackUrl" option');
-    if (f.grant === 'client_credentials' && f.tokenEndpointAuthMethod === 'none') report(loaded, ['tokenEndpointAuthMethod'], 'the client_credentials grant needs a confidential client, not "none"');
+    const needsSecret = TOKEN_ENDPOINT_AUTH_METHODS[f.tokenEndpointAuthMethod].needsSecret;
+    const wanted = [...grant.requiredOptions, ...(needsSecret ? ['clientSecret'] : [])];
+    for (const name of new Set(wanted)) {
+      const o = declared(name);
+      const why = grant.requiredOptions.includes(name as never) ? `the ${f.grant} grant` : `token endpoint auth method ${JSON.stringify(f.tokenEndpointAuthMethod)}`;
+      if (!o) report(loaded, ['options'], `${why} needs a ${JSON.stringify(name)} option; add it with "required: true"`);
+      else if (o.required !== true) {
+        const at = own.has(name) ? ['options', f.options.indexOf(o)] : undefined;
+        if (at) report(loaded, at, `option ${JSON.stringify(name)} must have "required: true": ${why} cannot run without it`);
+        else report(sdk.loaded, ['commonOptions', s.commonOptions.indexOf(o)], `option ${JSON.stringify(name)} must have "required: true": ${why} of flow ${JSON.stringify(f.id)} cannot run without it`);
+      }
+    }
+    if (!needsSecret && own.has('clientSecret')) report(loaded, ['tokenEndpointAuthMethod'], 'a public client ("none") takes no "clientSecret" option');
+    for (const [name, capability] of Object.entries(OPTIONS)) {
+      if ((capability as { always: boolean }).always && !declared(name)) report(loaded, ['options'], `option ${JSON.stringify(name)} is read by every flow; declare it here or under commonOptions in ${sdk.loaded.file}`);
+    }
   }
 
   for (const { loaded, value: st } of spec.storages) {
     snake(loaded, ['id'], st.id, 'storage id');
     once('storage', st.id, loaded, ['id'], 'storage id');
-    if (st.backend === 'provider') {
-      if (st.providerClass === undefined) report(loaded, [], 'a storage mode with backend "provider" needs "providerClass"');
+    const backend = STORAGE_BACKENDS[st.backend];
+    if (backend.needsProvider) {
+      if (st.providerClass === undefined) report(loaded, [], `a storage mode with backend ${JSON.stringify(st.backend)} needs "providerClass"`);
       else {
-        identifier(loaded, ['providerClass'], st.providerClass, 'provider class name');
+        topLevel(loaded, ['providerClass'], st.providerClass, 'provider class name');
         once('export', st.providerClass, loaded, ['providerClass'], 'class name');
       }
-      if (st.providerSource === undefined) report(loaded, [], 'a storage mode with backend "provider" needs "providerSource", a TypeScript file beside it that exports the provider class');
-      if ((st.providerRoot === undefined) === (st.providerUrl === undefined)) report(loaded, [], 'a storage mode with backend "provider" needs either "providerRoot" (a folder) or "providerUrl" (a server), not both');
+      if (st.providerSource === undefined) report(loaded, [], `a storage mode with backend ${JSON.stringify(st.backend)} needs "providerSource", a TypeScript file beside it that exports the provider class`);
+      if ((st.providerRoot === undefined) === (st.providerUrl === undefined)) report(loaded, [], `a storage mode with backend ${JSON.stringify(st.backend)} needs either "providerRoot" (a folder) or "providerUrl" (a server), not both`);
       if (st.providerUrl && !s.examplesEnvironment[st.providerUrl.env]) report(loaded, ['providerUrl', 'env'], `examples variable ${JSON.stringify(st.providerUrl.env)} is not declared under /examplesEnvironment in ${sdk.loaded.file}`);
     } else {
       for (const key of ['providerClass', 'providerRoot', 'providerSource', 'providerUrl'] as const) {
-        if (st[key] !== undefined) report(loaded, [key], `${JSON.stringify(key)} applies only to backend "provider", not ${JSON.stringify(st.backend)}`);
+        if (st[key] !== undefined) report(loaded, [key], `${JSON.stringify(key)} applies only to a backend with a provider, not ${JSON.stringify(st.backend)}`);
+      }
+    }
+    const selector = backend.selectedBy;
+    if (selector !== undefined && !common.has(selector)) {
+      const missing = spec.flows.filter((f) => !f.value.options.some((o) => o.name === selector)).map((f) => f.value.id);
+      if (missing.length > 0) {
+        report(loaded, ['backend'], `backend ${JSON.stringify(st.backend)} is selected with option ${JSON.stringify(selector)}, which flow ${missing.map((id) => JSON.stringify(id)).join(', ')} does not declare; add it under commonOptions in ${sdk.loaded.file}`);
       }
     }
   }
@@ -254,6 +307,11 @@ export function validateMeaning(spec: TypedSpec): Diagnostic[] {
   const ex = spec.examples;
   ex.value.examples.forEach((e, i) => {
     if (!flowIds.has(e.flow)) report(ex.loaded, ['examples', i, 'flow'], `flow ${JSON.stringify(e.flow)} is not defined in spec/flows/`);
+    const grant = spec.flows.find((f) => f.value.id === e.flow)?.value.grant;
+    const partial = `examples/partials/login-${grant}.hbs`;
+    if (grant !== undefined && !existsSync(join(templatesDir, partial))) {
+      report(ex.loaded, ['examples', i, 'flow'], `flow ${JSON.stringify(e.flow)} has grant ${JSON.stringify(grant)}, and templates/${partial} (how an example logs in with it) does not exist; add it`);
+    }
     if (!storageIds.has(e.storage)) report(ex.loaded, ['examples', i, 'storage'], `storage mode ${JSON.stringify(e.storage)} is not defined in spec/storage/`);
     once('example', `${e.storage}__${e.flow}`, ex.loaded, ['examples', i], 'example');
     if (e.profileName !== undefined && (/[\\/]/.test(e.profileName) || e.profileName !== e.profileName.toLowerCase() || e.profileName.startsWith('.'))) {

@@ -1,15 +1,23 @@
-import { execFileSync, spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { checkedBefore, recordChecked } from '../generator/build.js';
 import { formatDiagnostics, SpecError } from '../generator/diagnostics.js';
 import { exampleForReaders } from '../generator/emit/docs.js';
 import { emitAll, generate, projectInputs, specToIR } from '../generator/pipeline.js';
+import { REGISTRY_ENUMS, schemaValueAt } from '../generator/registry.js';
+import { EmittedTypeChecker } from '../generator/typecheck.js';
 import { checkOutput, writeOutput } from '../generator/write.js';
+import { tempHome } from './support/env.js';
+import { useEmbeddedServer } from './support/server-fixture.js';
 import { ROOT, scratchDir, specCopy, typecheckGenerated } from './support/spec-fixture.js';
 
+const checker = new EmittedTypeChecker(ROOT);
+
+/** The problems the generator reports for a spec folder, type check included. */
 function specErrors(specDir: string): string {
   try {
-    specToIR(projectInputs(ROOT, specDir, 'spec'));
+    generate(projectInputs(ROOT, specDir, 'spec'), checker);
   } catch (error) {
     if (error instanceof SpecError) return formatDiagnostics(error.diagnostics);
     throw error;
@@ -17,18 +25,31 @@ function specErrors(specDir: string): string {
   throw new Error('the spec was accepted');
 }
 
+/** What the generator emits for a copy of the spec with `edits`, type check included. */
+function generated(edits: Parameters<typeof specCopy>[0]): Map<string, string> {
+  return generate(projectInputs(ROOT, specCopy(edits), 'spec'), checker).files;
+}
+
+/** `expected` with `:L` standing for any line number, where the line depends on the real sdk.yaml. */
+function expectProblems(actual: string, expected: string): void {
+  const escaped = expected.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  expect(actual).toMatch(new RegExp(`^${escaped.replace(/:L(?=[: ])/g, ':\\d+')}$`));
+}
+
+const GENERATOR = [join(ROOT, 'node_modules/tsx/dist/cli.mjs'), join(ROOT, 'generator/main.ts')];
+
 describe('the real spec', () => {
   const inputs = projectInputs(ROOT);
 
   test('generating twice gives identical bytes', () => {
-    const first = generate(inputs).files;
-    const second = generate(inputs).files;
+    const first = generate(inputs, checker).files;
+    const second = generate(inputs, checker).files;
     expect([...second.keys()]).toEqual([...first.keys()]);
     for (const [path, text] of first) expect(second.get(path)).toBe(text);
   });
 
   test('emits the client, twelve examples, their providers and the docs page, each with a header naming its sources', () => {
-    const { files } = generate(inputs);
+    const { files } = generate(inputs, checker);
     const examples = [...files.keys()].filter((p) => p.startsWith('examples/') && !p.startsWith('examples/providers/'));
     expect(examples).toHaveLength(12);
     expect([...files.keys()].filter((p) => p.startsWith('examples/providers/'))).toEqual(['examples/providers/app_custom_storage.ts', 'examples/providers/redis_shared.ts']);
@@ -48,7 +69,7 @@ describe('the real spec', () => {
   });
 
   test('the docs page embeds every example exactly as generated', () => {
-    const { files } = generate(inputs);
+    const { files } = generate(inputs, checker);
     const docs = files.get('docs/application-managed-sessions.md')!;
     for (const [path, text] of files) {
       if (path.startsWith('examples/')) expect(docs).toContain(exampleForReaders(text));
@@ -110,7 +131,7 @@ describe('spec errors are reported as path:line:col with the JSON path', () => {
   });
 
   test('duplicate id', () => {
-    const dir = specCopy({ 'flows/m2m_copy.yaml': (_) => readFileSync(join(ROOT, 'spec/flows/m2m.yaml'), 'utf8').replace('factory: fromOAuthM2M', 'factory: fromOAuthM2MCopy').replace('optionsType: OAuthM2MOptions', 'optionsType: OAuthM2MCopyOptions').replace('command: service-account', 'command: service-account-copy') });
+    const dir = specCopy({ 'flows/m2m_copy.yaml': (_) => readFileSync(join(ROOT, 'spec/flows/m2m.yaml'), 'utf8').replace('factory: fromOAuthM2M', 'factory: fromOAuthM2MCopy').replace('optionsType: OAuthM2MOptions', 'optionsType: OAuthM2MCopyOptions').replace('command: service-account', 'command: service-account-copy').replace('clientType: oidc_client_credentials_secret', 'clientType: oidc_copy') });
     expect(specErrors(dir)).toBe('spec/flows/m2m_copy.yaml:1:5 error duplicate flow id "oauth_m2m", first defined in spec/flows/m2m.yaml:1 (/id)');
   });
 
@@ -149,7 +170,7 @@ test('spec text with comment ends, backticks, quotes and ${ lands escaped, compi
   });
   const inputs = projectInputs(ROOT, dir, 'spec');
   const out = join(scratchDir('escape'), 'generated');
-  writeOutput(out, generate(inputs).files);
+  writeOutput(out, generate(inputs, checker).files);
   expect(typecheckGenerated(out, '@planet-auth/sdk')).toEqual([]);
   const options = readFileSync(join(out, 'src/options.ts'), 'utf8');
   expect(options).toContain('Ends *\\/ a comment, `runs` ${process.exit(1)} "double" \'single\' and \\ backslash');
@@ -165,7 +186,7 @@ test('a fourth storage mode and an M2M variant come from the spec alone: 16 exam
     'storage/vault.provider.ts': readFileSync(join(fixture, 'storage/vault.provider.ts'), 'utf8'),
     'examples.yaml': readFileSync(join(fixture, 'examples.yaml'), 'utf8'),
   });
-  const { files } = generate(projectInputs(ROOT, dir, 'spec'));
+  const { files } = generate(projectInputs(ROOT, dir, 'spec'), checker);
   const examples = [...files.keys()].filter((p) => p.startsWith('examples/') && !p.startsWith('examples/providers/'));
   expect(examples).toHaveLength(16);
   expect(files.get('src/auth.ts')).toContain('static fromOAuthM2MBasic(options: OAuthM2MBasicOptions): Auth');
@@ -180,3 +201,304 @@ test('a fourth storage mode and an M2M variant come from the spec alone: 16 exam
   writeOutput(out, files);
   expect(typecheckGenerated(out, '@planet-auth/sdk')).toEqual([]);
 }, 120_000);
+
+describe('the runtime registry is the source of the allowed values', () => {
+  test.each(REGISTRY_ENUMS.map((e) => [`${e.schemaFile} ${e.pointer.join('/')}`, e] as const))('committed %s holds the registry values', (_, e) => {
+    const schema = JSON.parse(readFileSync(join(ROOT, 'spec/schema', e.schemaFile), 'utf8')) as unknown;
+    const committed = schemaValueAt(schema, e.pointer);
+    expect(Array.isArray(committed) ? [...(committed as string[])].sort() : committed).toEqual([...e.values].sort());
+  });
+
+  test('an option the runtime reads gets its type from the registry', () => {
+    const files = generated({});
+    const options = files.get('src/options.ts')!;
+    expect(options).toContain("import type { FetchFunction, Logger } from './runtime/hooks.js';");
+    expect(options).toMatch(/@defaultValue 30\s*\*\/\s*readonly requestTimeoutSeconds\?: number;/);
+    expect(options).toContain('readonly fetch?: FetchFunction;');
+    expect(options).toContain('readonly logger?: Logger;');
+    expect(files.get('src/settings.ts')).toContain("{ name: 'requestTimeoutSeconds', required: false, secret: false, default: 30 },");
+    expect(files.get('src/settings.ts')).toContain("{ name: 'allowInsecureHttp', required: false, secret: false, default: false },");
+  }, 60_000);
+
+  test('a type other than the registry\'s is refused', () => {
+    expectProblems(
+      specErrors(specCopy({ 'sdk.yaml': (t) => t.replace('  - name: requestTimeoutSeconds\n    type: number\n', '  - name: requestTimeoutSeconds\n    type: string\n') })),
+      'spec/sdk.yaml:L:11 error option "requestTimeoutSeconds" must have type "number", as the runtime reads it (/commonOptions/9/type)',
+    );
+  });
+
+  test('optional storage methods may be declared and are optional in the provider interface', () => {
+    const lease =
+      '    - name: acquireLease\n      params: [{ name: key, type: string }, { name: ttlMs, type: number }]\n      returns: "number | undefined"\n      doc: Take the lease on `key`.\n' +
+      '    - name: releaseLease\n      params: [{ name: key, type: string }, { name: fence, type: number }]\n      returns: void\n      doc: End the lease.\n';
+    const files = generated({ 'sdk.yaml': (t) => t.replace('commonOptions:\n', `${lease}commonOptions:\n`) });
+    const provider = files.get('src/storage-provider.ts')!;
+    expect(provider).toContain('acquireLease?(key: string, ttlMs: number): Promise<number | undefined>;');
+    expect(provider).toContain('releaseLease?(key: string, fence: number): Promise<void>;');
+    expect(provider).toContain('loadObj(key: string): Promise<Record<string, unknown>>;');
+  }, 60_000);
+
+  test.each([
+    [
+      'a storage method with another signature than the runtime calls',
+      { 'sdk.yaml': (t: string) => t.replace('commonOptions:\n', '    - name: renewLease\n      params: [{ name: key, type: string }]\n      returns: boolean\n      doc: Renew.\ncommonOptions:\n') },
+      'spec/sdk.yaml:L:7 error storage method "renewLease" must take (string, number, number) and return boolean, as the runtime calls it (/storageProvider/methods/6)',
+    ],
+    [
+      'a missing storage method the runtime calls',
+      { 'sdk.yaml': (t: string) => t.replace(/    - name: mtime\n(.*\n){3}/, '') },
+      'spec/sdk.yaml:L:5 error storage method "mtime" is missing; the runtime calls it (/storageProvider/methods)',
+    ],
+  ])('%s is refused', (_, edits, expected) => {
+    expectProblems(specErrors(specCopy(edits)), expected);
+  });
+});
+
+describe('every option field takes effect or is refused', () => {
+  test('default, required and secret reach the options type, the flow descriptor and the docs comment', () => {
+    const files = generated({});
+    const settings = files.get('src/settings.ts')!;
+    expect(settings).toContain("{ name: 'saveStateToStorage', required: false, secret: false, default: true },");
+    expect(settings).toContain("{ name: 'clientSecret', required: true, secret: true },");
+    const options = files.get('src/options.ts')!;
+    expect(options).toMatch(/@defaultValue true\s*\*\/\s*readonly saveStateToStorage\?: boolean;/);
+    expect(options).toMatch(/readonly clientSecret: string;/);
+  }, 60_000);
+
+  test('a string-list default is emitted as a list', () => {
+    const files = generated({ 'sdk.yaml': (t) => t.replace('  - name: requestedScopes\n    type: string[]\n', '  - name: requestedScopes\n    type: string[]\n    default: [planet]\n') });
+    expect(files.get('src/settings.ts')).toContain("{ name: 'requestedScopes', required: false, secret: false, default: ['planet'] },");
+    expect(files.get('src/options.ts')).toMatch(/@defaultValue \['planet'\]\s*\*\/\s*readonly requestedScopes\?: readonly string\[\];/);
+  }, 60_000);
+
+  test.each([
+    ['a default of the wrong type', { 'sdk.yaml': (t: string) => t.replace('    default: true\n', '    default: "yes"\n') }, 'spec/sdk.yaml:L:14 error default of option "saveStateToStorage" must be true or false, as its type is boolean (/commonOptions/1/default)'],
+    ['a default for an option that cannot have one', { 'sdk.yaml': (t: string) => t.replace('    type: ObjectStorageProvider\n', '    type: ObjectStorageProvider\n    default: none\n') }, 'spec/sdk.yaml:L:14 error option "storageProvider" of type ObjectStorageProvider cannot have a default; remove "default" (/commonOptions/3/default)'],
+    ['a default on a required option', { 'flows/m2m.yaml': (t: string) => t.replace('    type: string\n    required: true\n    doc: Client ID', '    type: string\n    required: true\n    default: abc\n    doc: Client ID') }, 'spec/flows/m2m.yaml:L:14 error option "clientId" is required, so a default would never apply; remove "default" or "required: true" (/options/0/default)'],
+    ['a secret the grant needs made optional', { 'flows/m2m.yaml': (t: string) => t.replace('    required: true\n    secret: true\n', '    required: false\n    secret: true\n') }, 'spec/flows/m2m.yaml:L:5 error option "clientSecret" must have "required: true": the client_credentials grant cannot run without it (/options/1)'],
+    ['a secret option not marked secret', { 'flows/m2m.yaml': (t: string) => t.replace('    secret: true\n', '') }, 'spec/flows/m2m.yaml:L:11 error option "clientSecret" holds a secret: add "secret: true", so the SDK never prints or saves it in plain view (/options/1/name)'],
+    ['a secret option that holds no text', { 'sdk.yaml': (t: string) => t.replace('  - name: saveStateToStorage\n    type: boolean\n', '  - name: saveStateToStorage\n    type: boolean\n    secret: true\n') }, 'spec/sdk.yaml:L:13 error option "saveStateToStorage" of type boolean cannot be secret: the SDK hides secret text, and this option holds none; remove "secret: true" (/commonOptions/1/secret)'],
+    ['an option the grant needs left out', { 'flows/auth_code.yaml': (t: string) => t.replace(/  - name: callbackUrl\n(.*\n)+/, '') }, 'spec/flows/auth_code.yaml:23:3 error the authorization_code grant needs a "callbackUrl" option; add it with "required: true" (/options)'],
+    ['an auth method the grant does not work with', { 'flows/m2m.yaml': (t: string) => t.replace('tokenEndpointAuthMethod: client_secret_post', 'tokenEndpointAuthMethod: none') }, 'spec/flows/m2m.yaml:7:26 error the client_credentials grant works with token endpoint auth method "client_secret_post", "client_secret_basic", not "none" (/tokenEndpointAuthMethod)\n' +
+        'spec/sdk.yaml:L:5 error built-in profile "planet-m2m" needs "clientId": flow "oauth_m2m" is a public client, so no user-supplied secret goes with it (/builtinProfiles/1)'],
+    ['two flows sharing a client type', { 'flows/device_code.yaml': (t: string) => t.replace('clientType: oidc_device_code', 'clientType: oidc_auth_code') }, 'spec/flows/device_code.yaml:6:13 error duplicate client type "oidc_auth_code", first defined in spec/flows/auth_code.yaml:6 (/clientType)'],
+    ['saveStateToStorage removed while an in-memory mode exists', { 'sdk.yaml': (t: string) => t.replace(/  - name: saveStateToStorage\n(.*\n){5}/, '') }, 'spec/storage/in_memory.yaml:3:10 error backend "memory" is selected with option "saveStateToStorage", which flow "oauth_user_authcode__with_browser", "oauth_user_devicecode__external_browser", "oauth_m2m" does not declare; add it under commonOptions in spec/sdk.yaml (/backend)'],
+    ['storageProvider removed while an application-storage mode exists', { 'sdk.yaml': (t: string) => t.replace(/  - name: storageProvider\n(.*\n){4}/, '') }, 'spec/storage/app_custom_storage.yaml:3:10 error backend "provider" is selected with option "storageProvider", which flow "oauth_user_authcode__with_browser", "oauth_user_devicecode__external_browser", "oauth_m2m" does not declare; add it under commonOptions in spec/sdk.yaml (/backend)'],
+  ])('%s is refused with its position', (_, edits, expected) => {
+    expectProblems(specErrors(specCopy(edits)), expected);
+  });
+});
+
+describe('names the runtime, the package or JavaScript already use are refused', () => {
+  test.each([
+    ['factory fromProfile', { 'flows/m2m.yaml': (t: string) => t.replace('factory: fromOAuthM2M', 'factory: fromProfile') }, 'spec/flows/m2m.yaml:3:10 error factory name "fromProfile" is already a static member of the Auth class; choose another name (/factory)'],
+    ['factory name', { 'flows/m2m.yaml': (t: string) => t.replace('factory: fromOAuthM2M', 'factory: name') }, 'spec/flows/m2m.yaml:3:10 error factory name "name" is already a static member of the Auth class; choose another name (/factory)'],
+    ['factory hasOwnProperty', { 'flows/m2m.yaml': (t: string) => t.replace('factory: fromOAuthM2M', 'factory: hasOwnProperty') }, 'spec/flows/m2m.yaml:3:10 error factory name "hasOwnProperty" is already a static member of the Auth class; choose another name (/factory)'],
+    ['options type DeviceLoginInfo', { 'flows/m2m.yaml': (t: string) => t.replace('optionsType: OAuthM2MOptions', 'optionsType: DeviceLoginInfo') }, 'spec/flows/m2m.yaml:4:14 error options type name "DeviceLoginInfo" is already exported by the runtime or the generated package; choose another name (/optionsType)'],
+    ['options type ConfigError', { 'flows/m2m.yaml': (t: string) => t.replace('optionsType: OAuthM2MOptions', 'optionsType: ConfigError') }, 'spec/flows/m2m.yaml:4:14 error options type name "ConfigError" is already exported by the runtime or the generated package; choose another name (/optionsType)'],
+    ['options type <Scopes>Value', { 'flows/m2m.yaml': (t: string) => t.replace('optionsType: OAuthM2MOptions', 'optionsType: PlanetOAuthScopesValue') }, 'spec/flows/m2m.yaml:4:14 error duplicate exported name "PlanetOAuthScopesValue", first defined in spec/sdk.yaml:L (/optionsType)'],
+    ['auth class AuthCore', { 'sdk.yaml': (t: string) => t.replace('  auth: Auth\n', '  auth: AuthCore\n') }, 'spec/sdk.yaml:L:9 error class name "AuthCore" is already exported by the runtime or the generated package; choose another name (/classes/auth)'],
+    ['scopes class Promise', { 'sdk.yaml': (t: string) => t.replace('  scopes: PlanetOAuthScopes\n', '  scopes: Promise\n') }, 'spec/sdk.yaml:L:11 error class name "Promise" would hide the JavaScript global of that name; choose another name (/classes/scopes)'],
+    ['provider class JSON', { 'storage/app_custom_storage.yaml': (t: string) => t.replace('providerClass: DemoStorageProvider', 'providerClass: JSON') }, 'spec/storage/app_custom_storage.yaml:4:16 error provider class name "JSON" would hide the JavaScript global of that name; choose another name (/providerClass)'],
+    ['provider class auth', { 'storage/app_custom_storage.yaml': (t: string) => t.replace('providerClass: DemoStorageProvider', 'providerClass: auth') }, "spec/storage/app_custom_storage.yaml:4:16 error the name \"auth\" clashes with the generated code (examples/app_custom_storage__oauth_m2m.ts:15:7 Duplicate identifier 'auth', and 8 more); choose another name (/providerClass)"],
+    ['scope __proto__', { 'sdk.yaml': (t: string) => t.replace('  - name: PLANET\n', '  - name: __proto__\n').replaceAll('[PLANET, ', '[__proto__, ') }, 'spec/sdk.yaml:L:11 error scope name "__proto__" is a member every JavaScript object already has; choose another name (/scopes/0/name)'],
+    ['scope toString', { 'sdk.yaml': (t: string) => t.replace('  - name: PLANET\n', '  - name: toString\n').replaceAll('[PLANET, ', '[toString, ') }, 'spec/sdk.yaml:L:11 error scope name "toString" is a member every JavaScript object already has; choose another name (/scopes/0/name)'],
+    ['scope default (a reserved word)', { 'sdk.yaml': (t: string) => t.replace('  - name: PLANET\n', '  - name: default\n').replaceAll('[PLANET, ', '[default, ') }, 'spec/sdk.yaml:L:11 error scope name "default" is not a valid TypeScript identifier (/scopes/0/name)'],
+    ['two parameters of one name', { 'sdk.yaml': (t: string) => t.replace('params: [{ name: src, type: string }, { name: dst, type: string }]', 'params: [{ name: src, type: string }, { name: src, type: string }]') }, 'spec/sdk.yaml:L:53 error duplicate parameter name "src" (/storageProvider/methods/4/params/1/name)'],
+  ])('%s', (_, edits, expected) => {
+    expectProblems(specErrors(specCopy(edits)), expected);
+  }, 60_000);
+
+  test('the taken names come from the runtime files: a name exported by a new runtime module is refused', () => {
+    const templates = join(scratchDir('templates'), 'templates');
+    execFileSync('cp', ['-r', join(ROOT, 'templates'), templates]);
+    writeFileSync(join(templates, 'runtime', 'extra.ts'), 'export interface OAuthM2MOptions { readonly x: number }\n');
+    const inputs = { ...projectInputs(ROOT), templatesDir: templates };
+    expect(() => specToIR(inputs)).toThrow('spec/flows/m2m.yaml:4:14 error options type name "OAuthM2MOptions" is already exported by the runtime or the generated package; choose another name (/optionsType)');
+  });
+});
+
+describe('hostile spec files get a positioned error or a correct result', () => {
+  const cases: [string, (dir: string) => void, string][] = [
+    ['bytes that are not UTF-8', (dir) => writeFileSync(join(dir, 'flows/m2m.yaml'), Buffer.concat([readFileSync(join(ROOT, 'spec/flows/m2m.yaml')).subarray(0, 40), Buffer.from([0xff, 0xfe]), Buffer.from('x\n')])), 'spec/flows/m2m.yaml:3:18 error byte 0xff at offset 40 is not UTF-8; save the file as UTF-8 (/)'],
+    ['an overlong UTF-8 encoding', (dir) => writeFileSync(join(dir, 'flows/m2m.yaml'), Buffer.concat([Buffer.from('id: a'), Buffer.from([0xc0, 0xaf])])), 'spec/flows/m2m.yaml:1:6 error byte 0xc0 at offset 5 is not UTF-8; save the file as UTF-8 (/)'],
+    [
+      'an alias bomb',
+      (dir) => writeFileSync(join(dir, 'flows/m2m.yaml'), 'a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n'),
+      'spec/flows/m2m.yaml:2:8 error aliases here expand to too many values (more than 100); write the values out instead of repeating aliases (/b/0)',
+    ],
+    ['a folder named like a spec file', (dir) => mkdirSync(join(dir, 'flows/x.yaml')), 'spec/flows/x.yaml:1:1 error is not a regular file (a folder?); a spec file must be a YAML file, so rename or remove spec/flows/x.yaml (/)'],
+    ['a FIFO named like a spec file', (dir) => execFileSync('mkfifo', [join(dir, 'storage/x.yaml')]), 'spec/storage/x.yaml:1:1 error is not a regular file (a folder?); a spec file must be a YAML file, so rename or remove spec/storage/x.yaml (/)'],
+    ['a link to nothing named like a spec file', (dir) => symlinkSync(join(dir, 'nowhere.yaml'), join(dir, 'flows/x.yaml')), 'spec/flows/x.yaml:1:1 error missing spec file (or a link to nothing); create spec/flows/x.yaml (/)'],
+    ['sdk.yaml that is a folder', (dir) => execFileSync('sh', ['-c', `rm ${join(dir, 'sdk.yaml')} && mkdir ${join(dir, 'sdk.yaml')}`]), 'spec/sdk.yaml:1:1 error is not a regular file (a folder?); a spec file must be a YAML file, so rename or remove spec/sdk.yaml (/)'],
+    ['an upper-case extension', (dir) => execFileSync('cp', [join(dir, 'flows/m2m.yaml'), join(dir, 'flows/x.YAML')]), 'spec/flows/x.YAML:1:1 error spec file names end in lowercase ".yaml"; rename it to x.yaml (/)'],
+    ['an unclosed code fence in a summary', (dir) => writeFileSync(join(dir, 'flows/m2m.yaml'), readFileSync(join(dir, 'flows/m2m.yaml'), 'utf8').replace('  first time one is needed', '  first time\n  ```sh\n  one is needed')), 'spec/flows/m2m.yaml:L:10 error the code fence opened on line 3 of this text is never closed; close it, or the rest of the docs page becomes code (/summary)'],
+    ['NUL in prose', (dir) => writeFileSync(join(dir, 'flows/m2m.yaml'), readFileSync(join(dir, 'flows/m2m.yaml'), 'utf8').replace('title: Service account (client credentials)', 'title: "Service\\0account"')), 'spec/flows/m2m.yaml:L:8 error text holds the control character U+0000; remove it (write a line break as a new line) (/title)'],
+    ['U+2028 in prose', (dir) => writeFileSync(join(dir, 'flows/m2m.yaml'), readFileSync(join(dir, 'flows/m2m.yaml'), 'utf8').replace('doc: Client ID of the service account.', 'doc: "Client ID\\u2028of the service account."')), 'spec/flows/m2m.yaml:L:10 error text holds the control character U+2028; remove it (write a line break as a new line) (/options/0/doc)'],
+  ];
+  test.each(cases)('%s', (_, damage, expected) => {
+    const dir = specCopy();
+    damage(dir);
+    expectProblems(specErrors(dir), expected);
+  });
+
+  test('a closed code fence in a summary is kept and the docs page stays balanced', () => {
+    const files = generated({ 'flows/m2m.yaml': (t) => t.replace('  first time one is needed', '  first time\n\n  ```sh\n  planet-auth login service-account\n  ```\n\n  one is needed') });
+    const docs = files.get('docs/application-managed-sessions.md')!;
+    expect(docs).toContain('```sh\nplanet-auth login service-account\n```');
+    expect(docs.split('\n').filter((l) => /^ {0,3}```/.test(l)).length % 2).toBe(0);
+  }, 60_000);
+});
+
+describe('the generator command', () => {
+  test('a name only the compiler catches is reported at its spec field, and the output folder is left untouched', () => {
+    const out = scratchDir('untouched');
+    writeFileSync(join(out, 'keep.txt'), 'before');
+    const dir = specCopy({ 'storage/app_custom_storage.yaml': (t) => t.replace('providerClass: DemoStorageProvider', 'providerClass: storageRoot') });
+    const cli = spawnSync(process.execPath, [...GENERATOR, '--spec', dir, '--out', out], { encoding: 'utf8', cwd: join(dir, '..') });
+    expect(cli.status).toBe(1);
+    expect(cli.stderr).toMatch(/^spec\/storage\/app_custom_storage\.yaml:4:16 error the name "storageRoot" clashes with the generated code \(examples\/app_custom_storage__oauth_m2m\.ts:\d+:\d+ Duplicate identifier 'storageRoot'/);
+    expect(readdirSync(out)).toEqual(['keep.txt']);
+  });
+
+  test('an unknown flag exits 2 with the usage and writes nothing', () => {
+    const out = scratchDir('typo');
+    const cli = spawnSync(process.execPath, [...GENERATOR, '--chek', '--out', out], { encoding: 'utf8' });
+    expect(cli.status).toBe(2);
+    expect(cli.stderr).toContain('generator: unknown argument "--chek"');
+    expect(cli.stderr).toContain('usage: tsx generator/main.ts');
+    expect(readdirSync(out)).toEqual([]);
+  });
+
+  test('generate builds dist/ with the edit, and generate:check catches a build older than src/', () => {
+    const out = join(scratchDir('build'), 'generated');
+    const renamed = specCopy({ 'flows/m2m.yaml': (t) => t.replace('factory: fromOAuthM2M', 'factory: fromServiceAccount') });
+    const run = (...args: string[]) => spawnSync(process.execPath, [...GENERATOR, ...args, '--out', out], { encoding: 'utf8', cwd: ROOT });
+    expect(run('--spec', renamed).status).toBe(0);
+    expect(readFileSync(join(out, 'dist/auth.js'), 'utf8')).toContain('static fromServiceAccount(');
+    expect(run('--spec', renamed, '--check').status).toBe(0);
+    // The sources change without a build, as after a pull: src/ is current, dist/ is not.
+    writeOutput(out, generate(projectInputs(ROOT), checker).files);
+    const stale = run('--check');
+    expect(stale.status).toBe(1);
+    expect(stale.stderr).toContain('dist/ was built from other sources');
+    expect(stale.stderr).toContain('run npm run build');
+    expect(run('--build').status).toBe(0);
+    expect(readFileSync(join(out, 'dist/auth.js'), 'utf8')).toContain('static fromOAuthM2M(');
+    expect(run('--check').status).toBe(0);
+    expect(existsSync(join(out, 'dist/examples'))).toBe(false);
+  }, 120_000);
+});
+
+describe('spec option fields take effect at run time', () => {
+  // The fixture: saveStateToStorage defaults to false, profileName is required and secret.
+  const fixture = join(ROOT, 'test/fixtures/spec-effects');
+  const fixtureSpec = () =>
+    specCopy({
+      'sdk.yaml': (t) =>
+        t
+          .replace(/(  - name: saveStateToStorage\n    type: boolean\n    default:) true\n/, '$1 false\n')
+          .replace('  - name: profileName\n    type: string\n', '  - name: profileName\n    type: string\n    required: true\n    secret: true\n'),
+      'examples.yaml': readFileSync(join(fixture, 'examples.yaml'), 'utf8'),
+    });
+  const { server } = useEmbeddedServer();
+  let fixtureDist = '';
+  const realDist = join(ROOT, 'generated/dist/index.js');
+
+  beforeAll(() => {
+    const out = join(scratchDir('effects'), 'generated');
+    const cli = spawnSync(process.execPath, [...GENERATOR, '--spec', fixtureSpec(), '--out', out], { encoding: 'utf8', cwd: ROOT });
+    if (cli.status !== 0) throw new Error(cli.stderr);
+    fixtureDist = join(out, 'dist/index.js');
+  }, 120_000);
+
+  /** Runs a scenario in a child process (the server answers in this one, so the child must not block it). */
+  async function run(dist: string, scenario: string): Promise<{ home: string; ok?: boolean; error?: string; inspect?: string; json?: string; logs: string }> {
+    const home = tempHome();
+    const child = spawn(process.execPath, [join(fixture, 'run.mjs'), dist, scenario], { env: { ...process.env, ...server().env(), HOME: home } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    const status = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    if (status !== 0) throw new Error(stderr);
+    return { home, ...(JSON.parse(stdout) as { logs: string }) };
+  }
+
+  test('the fixture emits its defaults, required and secret into the descriptor', () => {
+    const settings = readFileSync(join(fixtureDist, '../../src/settings.ts'), 'utf8');
+    expect(settings).toContain("{ name: 'saveStateToStorage', required: false, secret: false, default: false },");
+    expect(settings).toContain("{ name: 'profileName', required: true, secret: true },");
+    expect(readFileSync(join(fixtureDist, '../../src/options.ts'), 'utf8')).toMatch(/readonly profileName: string;/);
+  });
+
+  test('saveStateToStorage defaulting to false writes nothing under HOME (the real spec saves the session)', async () => {
+    const fixtureRun = await run(fixtureDist, 'with-profile');
+    expect(fixtureRun.ok).toBe(true);
+    expect(readdirSync(fixtureRun.home)).toEqual([]);
+    const realRun = await run(realDist, 'with-profile');
+    expect(realRun.ok).toBe(true);
+    expect(existsSync(join(realRun.home, '.planet/effects-profile-7c1d/token.json'))).toBe(true);
+  }, 60_000);
+
+  test('a required profileName is refused at run time when left out (the real spec does without)', async () => {
+    expect((await run(fixtureDist, 'no-profile')).error).toMatch(/^ConfigError profileName is required for fromOAuthM2M\(\)/);
+    expect((await run(realDist, 'no-profile')).ok).toBe(true);
+  }, 60_000);
+
+  test('a secret option is absent from the logs and from error output', async () => {
+    const printed = await run(fixtureDist, 'printed');
+    expect(printed.logs).toContain('[redacted]');
+    expect(printed.logs).not.toContain('effects-profile-7c1d');
+    expect(printed.error).toBeDefined();
+    expect(printed.error).not.toContain('effects-profile-7c1d');
+    expect(printed.error).not.toContain('wrong-secret-3b9e77');
+    // The real spec does not mark profileName secret: there it is logged, so the check above can fail.
+    expect((await run(realDist, 'printed')).logs).toContain('effects-profile-7c1d');
+  }, 60_000);
+
+  // Marked failing: inspect() and toJSON() of a session print its profile name even when the spec marks
+  // profileName secret. Turn this into a plain test once they leave out secret options.
+  test('a secret option is absent from inspect and JSON output', async () => {
+    const printed = await run(fixtureDist, 'printed');
+    expect(printed.inspect).toContain('Auth');
+    expect(printed.inspect).not.toContain('effects-profile-7c1d');
+    expect(printed.json).not.toContain('effects-profile-7c1d');
+  }, 60_000);
+});
+
+test('an example of a grant without an example template is refused at the example', () => {
+  const templates = join(scratchDir('templates'), 'templates');
+  execFileSync('cp', ['-r', join(ROOT, 'templates'), templates]);
+  execFileSync('rm', [join(templates, 'examples/partials/login-device_code.hbs')]);
+  const inputs = { ...projectInputs(ROOT), templatesDir: templates };
+  expect(() => specToIR(inputs)).toThrow(
+    /^spec\/examples\.yaml:\d+:11 error flow "oauth_user_devicecode__external_browser" has grant "device_code", and templates\/examples\/partials\/login-device_code\.hbs \(how an example logs in with it\) does not exist; add it \(\/examples\/3\/flow\)$/m,
+  );
+});
+
+test('a runtime file that does not compile fails generation, naming the file', () => {
+  const templates = join(scratchDir('templates'), 'templates');
+  execFileSync('cp', ['-r', join(ROOT, 'templates'), templates]);
+  writeFileSync(join(templates, 'runtime', 'broken.ts'), 'export const broken: number = "text";\n');
+  const inputs = { ...projectInputs(ROOT), templatesDir: templates };
+  expect(() => generate(inputs, checker)).toThrow("spec/sdk.yaml:1:1 error the generated code does not compile: src/runtime/broken.ts:4:14 Type 'string' is not assignable to type 'number'. (/)");
+});
+
+test('output that passed the type check is vouched for only while its files, lockfile and checker stay the same', () => {
+  const out = join(scratchDir('checked'), 'generated');
+  const files = generate(projectInputs(ROOT), checker).files;
+  expect(checkedBefore(ROOT, out, files)).toBe(false);
+  recordChecked(ROOT, out, files);
+  expect(checkedBefore(ROOT, out, files)).toBe(true);
+  const edited = new Map(files);
+  edited.set('examples/in_memory__oauth_m2m.ts', files.get('examples/in_memory__oauth_m2m.ts') + '\nconst x: number = "text";\n');
+  expect(checkedBefore(ROOT, out, edited)).toBe(false);
+  const otherRoot = scratchDir('root');
+  mkdirSync(join(otherRoot, 'generator'));
+  writeFileSync(join(otherRoot, 'generator/typecheck.ts'), readFileSync(join(ROOT, 'generator/typecheck.ts')));
+  writeFileSync(join(otherRoot, 'package-lock.json'), readFileSync(join(ROOT, 'package-lock.json')));
+  expect(checkedBefore(otherRoot, out, files)).toBe(true);
+  writeFileSync(join(otherRoot, 'package-lock.json'), '{}');
+  expect(checkedBefore(otherRoot, out, files)).toBe(false);
+}, 60_000);

@@ -1,7 +1,7 @@
 // A storage mode's own provider code (`providerSource`): problems with it are
 // errors at the spec field that names it, and the emitted copy keeps the
 // source's lines, so a compiler message maps back to it.
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatDiagnostics } from '../generator/diagnostics.js';
 import { providerDiagnostic, PROVIDER_HEADER_LINES } from '../generator/emit/providers.js';
@@ -44,7 +44,7 @@ test('a provider storage mode needs provider code and one way to make it', () =>
   expect(problems({ 'storage/app_custom_storage.yaml': (t) => t.replace('providerSource: app_custom_storage.provider.ts\n', '') })).toBe(
     'spec/storage/app_custom_storage.yaml:1:1 error a storage mode with backend "provider" needs "providerSource", a TypeScript file beside it that exports the provider class (/)',
   );
-  expect(problems({ 'storage/in_memory.yaml': (t) => `${t}providerSource: x.ts\n` })).toContain('error "providerSource" applies only to backend "provider", not "memory" (/providerSource)');
+  expect(problems({ 'storage/in_memory.yaml': (t) => `${t}providerSource: x.ts\n` })).toContain('error "providerSource" applies only to a backend with a provider, not "memory" (/providerSource)');
   expect(problems({ 'storage/redis_shared.yaml': (t) => `${t}providerRoot: .x\n` })).toContain('needs either "providerRoot" (a folder) or "providerUrl" (a server), not both');
 });
 
@@ -63,4 +63,12 @@ test('the emitted provider keeps the source lines below its header; a compiler p
     message: `provider source spec/storage/redis_shared.provider.ts:${line}:14: Class 'RedisStorageProvider' incorrectly implements interface 'ObjectStorageProvider'.`,
   });
   expect(providerDiagnostic(ir, 'examples/in_memory__oauth_m2m.ts', 3, 1, 'x')).toBeUndefined();
+});
+
+test('a type error in the provider code is an error at providerSource naming the line of the source', () => {
+  const broken = (t: string) => t.replace('async objExists(key: string): Promise<boolean> {', 'async objExists(key: string): Promise<string> {');
+  const source = broken(readFileSync(join(ROOT, 'spec/storage/app_custom_storage.provider.ts'), 'utf8')).split('\n');
+  const line = source.findIndex((l) => l.includes('Promise<string>')) + 1;
+  const message = problems({ 'storage/app_custom_storage.provider.ts': broken });
+  expect(message.split('\n')[0]).toMatch(new RegExp(`^${FIELD} error provider source spec/storage/app_custom_storage\\.provider\\.ts:${line}:\\d+: .*objExists.* \\(/providerSource\\)$`));
 });

@@ -16,6 +16,7 @@ import {
   type StatementStructures,
 } from 'ts-morph';
 import type { FlowIR, OptionIR, SpecIR } from '../ir.js';
+import { GRANTS } from '../registry.js';
 import { jsdocText, slashHeader, stringLiteral } from '../text.js';
 
 function newProject(): Project {
@@ -35,6 +36,14 @@ function render(project: Project, path: string, sources: readonly string[], stat
   return slashHeader(sources) + '\n' + file.getFullText();
 }
 
+/** Names the emitted code declares or imports whatever the spec says; the validator keeps spec names off them. */
+export const AUTH_CORE_CLASS = 'AuthCore';
+export const AUTH_STATIC_METHODS = ['fromProfile', 'fromUserDefaultSession'] as const;
+export const GENERATED_EXPORTS = ['SDK_SETTINGS', 'CLI_SPEC'] as const;
+
+/** Option types declared in runtime/hooks.ts, imported by the options file when a flow uses them. */
+const HOOK_TYPES = new Set<OptionIR['type']>(['FetchFunction', 'Logger']);
+
 function optionType(ir: SpecIR, option: OptionIR): string {
   switch (option.type) {
     case 'string':
@@ -45,24 +54,31 @@ function optionType(ir: SpecIR, option: OptionIR): string {
       return 'boolean';
     case 'number':
       return 'number';
-    case 'ObjectStorageProvider':
-      return ir.sdk.storageProvider.interface;
     case 'FetchFunction':
     case 'Logger':
       return option.type;
+    case 'ObjectStorageProvider':
+      return ir.sdk.storageProvider.interface;
   }
+}
+
+/** A default as TypeScript source: the literal the descriptor holds and the docs show. */
+export function defaultLiteral(value: NonNullable<OptionIR['default']>): string {
+  if (typeof value === 'string') return stringLiteral(value);
+  if (typeof value === 'boolean' || typeof value === 'number') return String(value);
+  return literalArray(value);
 }
 
 function optionDoc(option: OptionIR): string {
   let doc = jsdocText(option.doc);
-  if (option.defaultText !== undefined) doc += `\n\n@defaultValue ${jsdocText(option.defaultText)}`;
+  if (option.default !== undefined) doc += `\n\n@defaultValue ${jsdocText(defaultLiteral(option.default))}`;
   return doc;
 }
 
 /** The runtime's view of an option: whether it is required or secret, and its default. */
 function optionDescriptor(o: OptionIR): string {
   const parts = [`name: ${stringLiteral(o.name)}`, `required: ${o.required}`, `secret: ${o.secret}`];
-  if (o.defaultText !== undefined) parts.push(`default: ${JSON.stringify(JSON.parse(o.defaultText))}`);
+  if (o.default !== undefined) parts.push(`default: ${defaultLiteral(o.default)}`);
   return `{ ${parts.join(', ')} }`;
 }
 
@@ -161,6 +177,7 @@ function storageProviderFile(ir: SpecIR, project: Project): string {
     methods: sp.methods.map((m) => ({
       name: m.name,
       docs: [jsdocText(m.doc)],
+      hasQuestionToken: m.optional,
       parameters: m.params.map((p) => ({ name: p.name, type: p.type })),
       returnType: `Promise<${m.returns}>`,
     })),
@@ -172,8 +189,8 @@ function optionsFile(ir: SpecIR, project: Project): string {
   const usesProvider = ir.flows.some((f) => f.options.some((o) => o.type === 'ObjectStorageProvider'));
   const statements: (string | StatementStructures)[] = [];
   if (usesProvider) statements.push(`import type { ${ir.sdk.storageProvider.interface} } from './storage-provider.js';`);
-  const hookTypes = ['FetchFunction', 'Logger'].filter((t) => ir.flows.some((f) => f.options.some((o) => o.type === t)));
-  if (hookTypes.length > 0) statements.push(`import type { ${hookTypes.join(', ')} } from './runtime/hooks.js';`);
+  const hooks = [...new Set(ir.flows.flatMap((f) => f.options.filter((o) => HOOK_TYPES.has(o.type)).map((o) => o.type)))].sort();
+  if (hooks.length > 0) statements.push(`import type { ${hooks.join(', ')} } from './runtime/hooks.js';`);
   for (const flow of ir.flows) {
     statements.push({
       kind: StructureKind.Interface,
@@ -193,15 +210,10 @@ function optionsFile(ir: SpecIR, project: Project): string {
 }
 
 function factoryMethod(ir: SpecIR, flow: FlowIR): OptionalKind<MethodDeclarationStructure> {
-  const grantSee: Record<FlowIR['grant'], string> = {
-    authorization_code: 'https://www.rfc-editor.org/rfc/rfc7636 PKCE (RFC 7636) and https://www.rfc-editor.org/rfc/rfc8252 native apps (RFC 8252)',
-    device_code: 'https://www.rfc-editor.org/rfc/rfc8628 device authorization grant (RFC 8628)',
-    client_credentials: 'https://www.rfc-editor.org/rfc/rfc6749#section-4.4 client credentials grant (RFC 6749, section 4.4)',
-  };
   return {
     name: flow.factory,
     isStatic: true,
-    docs: [`${jsdocText(flow.title)}.\n\n${jsdocText(flow.summary)}\n\n@see ${grantSee[flow.grant]}`],
+    docs: [`${jsdocText(flow.title)}.\n\n${jsdocText(flow.summary)}\n\n@see ${GRANTS[flow.grant].see}`],
     parameters: [{ name: 'options', type: flow.optionsType }],
     returnType: ir.sdk.classes.auth,
     statements: [`return new ${ir.sdk.classes.auth}(SDK_SETTINGS, ${stringLiteral(flow.id)}, options);`],
@@ -214,7 +226,7 @@ function authFile(ir: SpecIR, project: Project): string {
     kind: StructureKind.Class,
     name,
     isExported: true,
-    extends: 'AuthCore',
+    extends: AUTH_CORE_CLASS,
     docs: [
       'An OAuth2 session for a user or a service account: logs in, keeps tokens fresh, and saves the session where the options say.\n\n' +
         'Create one with a factory named after the flow, then pass it to a `Session` to call APIs.',
@@ -222,7 +234,7 @@ function authFile(ir: SpecIR, project: Project): string {
     methods: [
       ...ir.flows.map((f) => factoryMethod(ir, f)),
       {
-        name: 'fromProfile',
+        name: AUTH_STATIC_METHODS[0],
         isStatic: true,
         docs: ['The session saved on disk under `profileName`, as the CLI or an earlier run left it.\n\nThrows a `ProfileError` when the profile does not exist or its files cannot be read.'],
         parameters: [{ name: 'profileName', type: 'string' }],
@@ -230,7 +242,7 @@ function authFile(ir: SpecIR, project: Project): string {
         statements: ['const { flowId, options } = readProfileOptions(SDK_SETTINGS, profileName);', `return new ${name}(SDK_SETTINGS, flowId, options);`],
       },
       {
-        name: 'fromUserDefaultSession',
+        name: AUTH_STATIC_METHODS[1],
         isStatic: true,
         docs: ['The session the CLI uses by default: the profile named by the environment or `~/.planet.json`, else the built-in default profile.'],
         returnType: name,
@@ -239,7 +251,7 @@ function authFile(ir: SpecIR, project: Project): string {
     ],
   };
   return render(project, 'auth.ts', [ir.sdk.source, ...ir.flows.map((f) => f.source)], [
-    `import { AuthCore } from './runtime/auth-core.js';`,
+    `import { ${AUTH_CORE_CLASS} } from './runtime/auth-core.js';`,
     `import { defaultSessionOptions, readProfileOptions } from './runtime/profile.js';`,
     `import type { ${ir.flows.map((f) => f.optionsType).join(', ')} } from './options.js';`,
     `import { SDK_SETTINGS } from './settings.js';`,

@@ -511,12 +511,17 @@ export class AuthCore {
 
   /** Hides secrets and tokens from `console.log` and `util.inspect`. */
   [Symbol.for('nodejs.util.inspect.custom')](): string {
-    return `${this.constructor.name} { profile: ${JSON.stringify(this.profileName)}, flow: ${JSON.stringify(this.flow.id)}, storage: ${JSON.stringify(this.#backend.kind)} }`;
+    return `${this.constructor.name} { profile: ${JSON.stringify(this.#shownProfile())}, flow: ${JSON.stringify(this.flow.id)}, storage: ${JSON.stringify(this.#backend.kind)} }`;
   }
 
   /** What `JSON.stringify` shows: never a secret or a token. */
   toJSON(): Record<string, string> {
-    return { profile: this.profileName, flow: this.flow.id, storage: this.#backend.kind };
+    return { profile: this.#shownProfile(), flow: this.flow.id, storage: this.#backend.kind };
+  }
+
+  /** The profile name as printed: hidden when the spec marks it secret. */
+  #shownProfile(): string {
+    return this.flow.options.some((o) => o.name === 'profileName' && o.secret) ? '[redacted]' : this.profileName;
   }
 
   // ---- tokens -------------------------------------------------------------

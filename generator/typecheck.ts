@@ -1,0 +1,142 @@
+// Type-checks the emitted package in memory before anything is written, as
+// tsc would check it on disk: the copied runtime, the emitted src/ and the
+// examples are laid over a folder of the project as if written there
+// (nothing on disk under it is seen), so the imports of node_modules resolve
+// as they will in generated/. The compiler is the project's own
+// `typescript`, the one that builds dist/. Declarations parsed from lib and
+// node_modules are kept between checks and handed to the build, so checking
+// again (the fuzzer does) and building stay cheap.
+import { createRequire } from 'node:module';
+import { join, relative } from 'node:path';
+import type TypeScript from 'typescript';
+
+type ts = typeof TypeScript;
+let loaded: ts | undefined;
+
+/** The project's TypeScript, loaded on first use: a run whose output was checked before needs none. */
+export function typescript(): ts {
+  return (loaded ??= createRequire(import.meta.url)('typescript') as ts);
+}
+
+export interface EmittedDiagnostic {
+  /** Path under the output folder (`src/auth.ts`), or '' for a global problem. */
+  readonly file: string;
+  readonly line: number;
+  readonly col: number;
+  /** The source text the compiler points at, such as an identifier. */
+  readonly text: string;
+  readonly message: string;
+}
+
+/** "File is not under rootDir". */
+const ROOT_DIR_MISMATCH = 6059;
+
+/** The package's own compiler options, from the emitted tsconfig.json, so the check is the build's. */
+function packageOptions(ts: ts, files: ReadonlyMap<string, string>, base: string): TypeScript.CompilerOptions | undefined {
+  const text = files.get('tsconfig.json');
+  if (text === undefined) return undefined;
+  const { config, error } = ts.parseConfigFileTextToJson(join(base, 'tsconfig.json'), text);
+  if (error || !config || typeof config !== 'object') return undefined;
+  const { options, errors } = ts.convertCompilerOptionsFromJson((config as { compilerOptions?: unknown }).compilerOptions ?? {}, base, 'tsconfig.json');
+  return errors.length > 0 ? undefined : options;
+}
+
+export class EmittedTypeChecker {
+  private readonly declarations = new Map<string, TypeScript.SourceFile>();
+  private program: TypeScript.Program | undefined;
+
+  /** Files are checked as if written here, a folder of the project that is never created. */
+  private readonly base: string;
+
+  constructor(private readonly root: string) {
+    this.base = join(root, '.generate-check');
+  }
+
+  /** A declaration file the last check parsed (lib, node_modules), for the build to reuse. */
+  parsedDeclaration(fileName: string): TypeScript.SourceFile | undefined {
+    return this.declarations.get(fileName);
+  }
+
+  /** Diagnostics of the TypeScript among `files` (paths under the output folder): src/, the copied runtime, the examples. */
+  check(files: ReadonlyMap<string, string>, packageName: string): EmittedDiagnostic[] {
+    const ts = typescript();
+    const base = this.base;
+    const virtual = new Map<string, string>();
+    for (const [path, text] of files) virtual.set(join(base, path), text);
+    const options: TypeScript.CompilerOptions = {
+      ...(packageOptions(ts, files, base) ?? {
+        target: ts.ScriptTarget.ES2022,
+        module: ts.ModuleKind.NodeNext,
+        moduleResolution: ts.ModuleResolutionKind.NodeNext,
+        lib: ['lib.es2023.d.ts'],
+        types: ['node'],
+        strict: true,
+        skipLibCheck: true,
+        noEmit: true,
+      }),
+      typeRoots: [join(this.root, 'node_modules', '@types')],
+      paths: { [packageName]: [join(base, 'src', 'index.ts')] },
+    };
+    const inside = (name: string) => name === base || name.startsWith(`${base}/`);
+    const folders = new Set<string>([base]);
+    for (const path of virtual.keys()) for (let d = path; d.length > base.length; ) folders.add((d = d.slice(0, d.lastIndexOf('/'))));
+    const host = ts.createCompilerHost(options);
+    const { readFile, fileExists, directoryExists, getSourceFile } = host;
+    host.readFile = (name) => (inside(name) ? virtual.get(name) : readFile.call(host, name));
+    host.fileExists = (name) => (inside(name) ? virtual.has(name) : fileExists.call(host, name));
+    host.directoryExists = (name) => (inside(name) ? folders.has(name) : directoryExists ? directoryExists.call(host, name) : true);
+    host.realpath = (name) => name;
+    host.getSourceFile = (name, languageVersion, onError) => {
+      if (inside(name)) {
+        const text = virtual.get(name);
+        return text === undefined ? undefined : ts.createSourceFile(name, text, languageVersion, true);
+      }
+      let parsed = this.declarations.get(name);
+      if (!parsed) {
+        parsed = getSourceFile.call(host, name, languageVersion, onError);
+        if (parsed) this.declarations.set(name, parsed);
+      }
+      return parsed;
+    };
+    const roots = [...files.keys()].filter((p) => p.endsWith('.ts') && (p.startsWith('src/') || p.startsWith('examples/'))).sort();
+    const program = ts.createProgram({ rootNames: roots.map((p) => join(base, p)), options, host, oldProgram: this.program });
+    this.program = program;
+    const out: EmittedDiagnostic[] = [];
+    const add = (d: TypeScript.Diagnostic) => {
+      // The examples are checked with the package's options but are not part of its build (rootDir src).
+      if (d.code === ROOT_DIR_MISMATCH) return;
+      const message = ts.flattenDiagnosticMessageText(d.messageText, ' ');
+      if (!d.file || d.start === undefined) {
+        out.push({ file: '', line: 1, col: 1, text: '', message });
+        return;
+      }
+      const { line, character } = d.file.getLineAndCharacterOfPosition(d.start);
+      out.push({ file: relative(base, d.file.fileName).split('\\').join('/'), line: line + 1, col: character + 1, text: d.file.text.slice(d.start, d.start + (d.length ?? 0)), message });
+    };
+    program.getOptionsDiagnostics().forEach(add);
+    program.getGlobalDiagnostics().forEach(add);
+    for (const path of roots) {
+      const sf = program.getSourceFile(join(base, path))!;
+      program.getSyntacticDiagnostics(sf).forEach(add);
+      program.getSemanticDiagnostics(sf).forEach(add);
+    }
+    return out;
+  }
+
+  /**
+   * The build output (`dist/...` paths and texts) of the files the last check
+   * passed, emitted by the same program; undefined when it cannot build them.
+   */
+  emitBuild(): Map<string, string> | undefined {
+    const ts = typescript();
+    const program = this.program;
+    if (!program || program.getCompilerOptions().noEmit) return undefined;
+    const out = new Map<string, string>();
+    const src = join(this.base, 'src') + '/';
+    for (const name of program.getRootFileNames().filter((n) => n.startsWith(src))) {
+      const result = program.emit(program.getSourceFile(name), (fileName, text) => out.set(relative(this.base, fileName).split('\\').join('/'), text));
+      if (result.emitSkipped || result.diagnostics.some((d) => d.category === ts.DiagnosticCategory.Error)) return undefined;
+    }
+    return out;
+  }
+}
