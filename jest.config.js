@@ -5,6 +5,8 @@ export default {
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   transform: { '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json' }] },
   testMatch: ['<rootDir>/test/**/*.test.ts'],
+  // Scratch copies of the generated package (generator tests) would shadow the real one.
+  modulePathIgnorePatterns: ['<rootDir>/.tmp/'],
   testTimeout: 60_000,
   maxWorkers: 2,
 };

@@ -21,7 +21,7 @@ async function opsPerSecond(op: Op, windowMs = 250): Promise<number> {
  * Median ops/s of each operation over 5 runs after a warm-up. The runs are
  * interleaved, so every operation meets the same JIT state and machine load.
  */
-async function medians(ops: Op[]): Promise<number[]> {
+export async function medians(ops: Op[]): Promise<number[]> {
   for (const op of ops) await opsPerSecond(op, 300);
   const runs: number[][] = ops.map(() => []);
   for (let round = 0; round < 5; round++) {

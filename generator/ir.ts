@@ -1,5 +1,6 @@
 // IR stage: plain, readonly, sorted data that the emitters read. Every node
 // names the spec file it came from, so outputs can say where they came from.
+import { positionOf } from './load.js';
 import type { RawOption } from './raw.js';
 import { STORAGE_METHODS, type GrantType, type StorageBackend, type TokenEndpointAuthMethod } from './registry.js';
 import type { TypedSpec } from './validate.js';
@@ -42,8 +43,22 @@ export interface StorageIR {
   readonly backend: StorageBackend;
   readonly providerClass: string | undefined;
   readonly providerRoot: string | undefined;
+  /** The provider code a storage mode brings, emitted as `examples/providers/<id>.ts`. */
+  readonly providerSource: ProviderSourceIR | undefined;
+  readonly providerUrl: { readonly env: 'redisUrl'; readonly default: string } | undefined;
   readonly title: string;
   readonly summary: string;
+  readonly details: string | undefined;
+}
+
+export interface ProviderSourceIR {
+  /** As written in the YAML: a file name beside it. */
+  readonly name: string;
+  /** Display path, as in headers (`spec/storage/x.provider.ts`). */
+  readonly file: string;
+  /** Where the YAML names it, so problems with the code point at the spec field. */
+  readonly line: number;
+  readonly col: number;
 }
 
 export interface ExampleIR {
@@ -78,7 +93,7 @@ export interface SdkIR {
   readonly scopes: readonly { readonly name: string; readonly value: string; readonly doc: string }[];
   readonly defaultScopes: readonly string[];
   readonly environment: Readonly<Record<'issuer' | 'apiBaseUrl' | 'audience' | 'profile' | 'clientId' | 'clientSecret' | 'debug', { readonly name: string; readonly doc: string }>>;
-  readonly examplesEnvironment: Readonly<Record<'userClientId' | 'callbackUrl' | 'm2mClientId' | 'm2mClientSecret' | 'demoStorageRoot', { readonly name: string; readonly doc: string }>>;
+  readonly examplesEnvironment: Readonly<Record<'userClientId' | 'callbackUrl' | 'm2mClientId' | 'm2mClientSecret' | 'demoStorageRoot', { readonly name: string; readonly doc: string }>> & { readonly redisUrl?: { readonly name: string; readonly doc: string } };
   readonly disk: { readonly root: string; readonly defaultsFile: string; readonly defaultProfile: string };
   readonly builtinProfiles: readonly BuiltinProfileIR[];
   readonly storageProvider: {
@@ -171,8 +186,14 @@ export function buildIR(spec: TypedSpec): SpecIR {
       backend: st.backend,
       providerClass: st.providerClass,
       providerRoot: st.providerRoot,
+      providerSource:
+        st.providerSource === undefined
+          ? undefined
+          : { name: st.providerSource, file: `${loaded.file.slice(0, loaded.file.lastIndexOf('/') + 1)}${st.providerSource}`, ...positionOf(loaded, ['providerSource']) },
+      providerUrl: st.providerUrl && { ...st.providerUrl },
       title: st.title,
       summary: st.summary.trim(),
+      details: st.details?.trim(),
     }))
     .sort(byOrderThenId);
   const flowIndex = new Map(flows.map((f, i) => [f.id, i]));

@@ -7,6 +7,7 @@ import { jsonPath, SpecError, type Diagnostic } from './diagnostics.js';
 import { emitDocs } from './emit/docs.js';
 import { emitExamples } from './emit/examples.js';
 import { emitPackageFiles } from './emit/package.js';
+import { providerDiagnostic } from './emit/providers.js';
 import { emitTypeScript } from './emit/typescript.js';
 import { buildIR, type SpecIR } from './ir.js';
 import { loadSpec, positionOf, type LoadedFile, type LoadedSpec } from './load.js';
@@ -120,6 +121,9 @@ export function emitChecked(
   const files = emitAll(ir, inputs);
   if (checkedBefore?.(files)) return { ir, files };
   const problems = checker.check(files, ir.sdk.packageName);
+  // Provider code a storage mode brings is blamed first: examples that import a broken provider fail because of it.
+  const inProviders = problems.flatMap((d) => providerDiagnostic(ir, d.file, d.line, d.col, d.message) ?? []);
+  if (inProviders.length > 0) throw new SpecError(inProviders);
   if (problems.length > 0) throw new SpecError(specDiagnostics(spec, problems));
   return { ir, files };
 }
@@ -150,7 +154,7 @@ export function emitAll(ir: SpecIR, inputs: GeneratorInputs): Map<string, string
   };
   put('src/', emitTypeScript(ir));
   put('src/runtime/', copyRuntime(inputs.templatesDir));
-  const examples = emitExamples(ir, join(inputs.templatesDir, 'examples'));
+  const examples = emitExamples(ir, join(inputs.templatesDir, 'examples'), inputs.specDir);
   put('examples/', examples);
   put('docs/', emitDocs(ir, join(inputs.templatesDir, 'docs'), examples));
   const sources = new Map([...files].filter(([path]) => path.startsWith('src/')).map(([path, text]) => [path.slice('src/'.length), text]));

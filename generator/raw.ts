@@ -25,7 +25,7 @@ export interface RawSdk {
     methods: { name: StorageMethodName; params: { name: string; type: string }[]; returns: string; doc: string }[];
   };
   commonOptions: RawOption[];
-  examplesEnvironment: Record<'userClientId' | 'callbackUrl' | 'm2mClientId' | 'm2mClientSecret' | 'demoStorageRoot', RawEnvVar>;
+  examplesEnvironment: Record<'userClientId' | 'callbackUrl' | 'm2mClientId' | 'm2mClientSecret' | 'demoStorageRoot', RawEnvVar> & { redisUrl?: RawEnvVar };
   docGroups: { id: string; title: string; intro: string }[];
 }
 export interface RawFlow {
@@ -50,8 +50,14 @@ export interface RawStorage {
   backend: StorageBackend;
   providerClass?: string;
   providerRoot?: string;
+  /** A TypeScript file beside the storage YAML that exports `providerClass`. */
+  providerSource?: string;
+  /** The provider is made from a URL read from this examples variable, else `default`. */
+  providerUrl?: { env: 'redisUrl'; default: string };
   title: string;
   summary: string;
+  /** The storage mode's own docs section: what it guarantees and when to pick it. */
+  details?: string;
 }
 export interface RawExamples {
   examples: {

@@ -273,10 +273,13 @@ export function validateMeaning(spec: TypedSpec, templatesDir: string): Diagnost
         topLevel(loaded, ['providerClass'], st.providerClass, 'provider class name');
         once('export', st.providerClass, loaded, ['providerClass'], 'class name');
       }
-      if (st.providerRoot === undefined) report(loaded, [], `a storage mode with backend ${JSON.stringify(st.backend)} needs "providerRoot"`);
+      if (st.providerSource === undefined) report(loaded, [], `a storage mode with backend ${JSON.stringify(st.backend)} needs "providerSource", a TypeScript file beside it that exports the provider class`);
+      if ((st.providerRoot === undefined) === (st.providerUrl === undefined)) report(loaded, [], `a storage mode with backend ${JSON.stringify(st.backend)} needs either "providerRoot" (a folder) or "providerUrl" (a server), not both`);
+      if (st.providerUrl && !s.examplesEnvironment[st.providerUrl.env]) report(loaded, ['providerUrl', 'env'], `examples variable ${JSON.stringify(st.providerUrl.env)} is not declared under /examplesEnvironment in ${sdk.loaded.file}`);
     } else {
-      if (st.providerClass !== undefined) report(loaded, ['providerClass'], `"providerClass" applies only to a backend with a provider, not ${JSON.stringify(st.backend)}`);
-      if (st.providerRoot !== undefined) report(loaded, ['providerRoot'], `"providerRoot" applies only to a backend with a provider, not ${JSON.stringify(st.backend)}`);
+      for (const key of ['providerClass', 'providerRoot', 'providerSource', 'providerUrl'] as const) {
+        if (st[key] !== undefined) report(loaded, [key], `${JSON.stringify(key)} applies only to a backend with a provider, not ${JSON.stringify(st.backend)}`);
+      }
     }
     const selector = backend.selectedBy;
     if (selector !== undefined && !common.has(selector)) {

@@ -1,16 +1,20 @@
-// npm run demo: starts the embedded authorization server and demo API, runs
-// the nine generated examples in turn (the persisted ones twice, to show the
-// saved session being reused), and prints what the server saw.
+// npm run demo: starts the embedded authorization server and demo API (and a
+// private redis-server for the Redis examples), runs the generated examples
+// in turn (the persisted ones twice, to show the saved session being reused),
+// and prints what the server saw.
 import { readdirSync, rmSync } from 'node:fs';
 import { startAuthServer } from './server/auth-server.js';
 import { chromiumAvailable } from './support/chromium.js';
 import { tempHome } from './support/env.js';
+import { REDIS_INSTALL_HINT, redisServerPath, startRedis } from './support/redis.js';
 import { EXAMPLES_DIR, exampleParts, runExample, type BrowserMode } from './support/run-example.js';
 
 const browser: BrowserMode = chromiumAvailable() ? 'chromium' : 'scripted';
 const server = await startAuthServer();
 const home = tempHome();
+const redis = redisServerPath() ? await startRedis() : undefined;
 console.log(`Embedded authorization server ${server.issuer}, demo API ${server.apiBaseUrl}, HOME=${home}`);
+console.log(redis ? `Redis for the shared-storage examples: ${redis.url} (a private redis-server, stopped at the end).` : `redis-server is not installed, so the Redis examples are skipped; ${REDIS_INSTALL_HINT}.`);
 console.log(
   browser === 'chromium'
     ? 'Browser logins: headless Chromium at /usr/bin/chromium.'
@@ -23,8 +27,12 @@ let failures = 0;
 for (const example of readdirSync(EXAMPLES_DIR).filter((f) => f.endsWith('.ts')).sort()) {
   const { storage, flow } = exampleParts(example);
   const runs = storage === 'in_memory' ? ['first run'] : ['first run', 'second run'];
+  if (storage === 'redis_shared' && !redis) {
+    rows.push([example.replace(/\.ts$/, ''), 'not run', flow, storage, '-', '-', '-', 'skipped: no redis-server']);
+    continue;
+  }
   for (const label of runs) {
-    const result = await runExample(server, example, home, browser);
+    const result = await runExample(server, example, home, browser, undefined, redis ? { PLANET_EXAMPLE_REDIS_URL: redis.url } : {});
     const ok = result.exitCode === 0 && result.apiItems > 0;
     if (!ok) {
       failures++;
@@ -35,6 +43,7 @@ for (const example of readdirSync(EXAMPLES_DIR).filter((f) => f.endsWith('.ts'))
   }
 }
 await server.close();
+await redis?.stop();
 rmSync(home, { recursive: true, force: true });
 
 const header = ['example', 'run', 'flow', 'storage', 'logins', 'token requests', 'API items', 'result'];
@@ -44,5 +53,7 @@ console.log(line(header));
 console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
 for (const row of rows) console.log(line(row));
 console.log('');
-console.log(failures === 0 ? `All ${rows.length} runs succeeded.` : `${failures} of ${rows.length} runs failed.`);
+const ran = rows.filter((r) => r[1] !== 'not run').length;
+console.log(failures === 0 ? `All ${ran} runs succeeded.` : `${failures} of ${ran} runs failed.`);
+if (!redis) console.log(`The Redis examples were skipped: ${REDIS_INSTALL_HINT}.`);
 process.exitCode = failures === 0 ? 0 : 1;

@@ -1,11 +1,19 @@
-// The nine generated examples, run unchanged as child processes against the
-// embedded server. The browser logins are done by a real headless Chromium.
-import { existsSync, readdirSync, statSync } from 'node:fs';
+// The twelve generated examples, run unchanged as child processes against
+// the embedded server (and a private redis-server for the Redis ones), and
+// the three examples of an encrypted storage mode that a fixture spec adds.
+// The browser logins are done by a real headless Chromium.
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { generate, projectInputs } from '../generator/pipeline.js';
+import { writeOutput } from '../generator/write.js';
 import { startAuthServer, type RunningServer } from './server/auth-server.js';
 import { chromiumAvailable } from './support/chromium.js';
 import { tempHome } from './support/env.js';
+import { redisForTests, startRedis, type RunningRedis } from './support/redis.js';
 import { EXAMPLES_DIR, exampleParts, runExample, type ExampleRun } from './support/run-example.js';
+import { filesWithSecrets } from './support/secrets.js';
+import { ROOT, scratchDir, specCopy } from './support/spec-fixture.js';
 
 const examples = readdirSync(EXAMPLES_DIR).filter((f) => f.endsWith('.ts')).sort();
 const haveChromium = chromiumAvailable();
@@ -13,6 +21,7 @@ if (!haveChromium && process.env['CI'] === 'true') {
   throw new Error('Chromium is missing at /usr/bin/chromium; CI must install it (apt-get install chromium) to run the browser logins');
 }
 if (!haveChromium) console.warn('Chromium not found: the authorization code examples are skipped (install the Debian package chromium to run them)');
+const haveRedis = redisForTests('the Redis examples');
 
 const PROFILES: Record<string, string> = {
   oauth_user_authcode__with_browser: 'my-app-authcode',
@@ -21,10 +30,15 @@ const PROFILES: Record<string, string> = {
 };
 
 let server: RunningServer;
+let redis: RunningRedis | undefined;
 beforeAll(async () => {
   server = await startAuthServer();
+  if (haveRedis) redis = await startRedis();
 });
-afterAll(() => server.close());
+afterAll(async () => {
+  await server.close();
+  await redis?.stop();
+});
 
 function filesUnder(dir: string): string[] {
   if (!existsSync(dir)) return [];
@@ -38,18 +52,19 @@ function expectSuccess(run: ExampleRun): void {
   expect(run.apiItems).toBe(2);
 }
 
-test('nine examples are generated', () => {
-  expect(examples).toHaveLength(9);
+test('twelve examples are generated', () => {
+  expect(examples).toHaveLength(12);
 });
 
 describe.each(examples)('%s', (example) => {
   const { storage, flow } = exampleParts(example);
   const needsBrowser = flow.includes('authcode');
-  const run = needsBrowser && !haveChromium ? test.skip : test;
+  const run = (needsBrowser && !haveChromium) || (storage === 'redis_shared' && !haveRedis) ? test.skip : test;
 
   run('runs end to end; persisted sessions are reused by a second run', async () => {
     const home = tempHome();
-    const first = await runExample(server, example, home, 'chromium');
+    const env = { PLANET_EXAMPLE_REDIS_URL: redis?.url ?? '' };
+    const first = await runExample(server, example, home, 'chromium', undefined, env);
     expectSuccess(first);
     expect(first.logins).toBe(1);
     if (flow.includes('authcode')) expect(first.counts['token:authorization_code']).toBe(1);
@@ -74,9 +89,12 @@ describe.each(examples)('%s', (example) => {
       const all = filesUnder(home);
       expect(all.length).toBeGreaterThan(0);
       for (const file of all) expect(file.startsWith(join(home, '.planet-demo') + '/')).toBe(true);
+      // Plain JSON holds the tokens, which is what the encrypted mode below must not: the scan finds them.
+      expect(filesWithSecrets(home).length).toBeGreaterThan(0);
     }
+    if (storage === 'redis_shared') expect(filesUnder(home)).toEqual([]);
 
-    const second = await runExample(server, example, home, 'chromium');
+    const second = await runExample(server, example, home, 'chromium', undefined, env);
     expectSuccess(second);
     expect(second.counts['authorization'] ?? 0).toBe(0);
     expect(second.counts['device_authorization'] ?? 0).toBe(0);
@@ -84,3 +102,77 @@ describe.each(examples)('%s', (example) => {
     expect(second.authServerRequests).toBe(0);
   }, 180_000);
 });
+
+describe('a storage mode that brings its own provider code: files encrypted at rest (fixture spec)', () => {
+  const fixture = join(ROOT, 'test/fixtures/encrypted');
+  let examplesDir = '';
+  let docs = '';
+  const key = randomBytes(32).toString('base64');
+  beforeAll(() => {
+    const dir = specCopy({
+      'storage/encrypted_file.yaml': readFileSync(join(fixture, 'storage/encrypted_file.yaml'), 'utf8'),
+      'storage/encrypted_file.provider.ts': readFileSync(join(fixture, 'storage/encrypted_file.provider.ts'), 'utf8'),
+      'examples.yaml': readFileSync(join(fixture, 'examples.yaml'), 'utf8'),
+    });
+    const { files } = generate(projectInputs(ROOT, dir, 'spec'));
+    docs = files.get('docs/application-managed-sessions.md')!;
+    // Only the examples: they import the project's built package, as the real ones do.
+    examplesDir = join(scratchDir('encrypted'), 'examples');
+    writeOutput(examplesDir, new Map([...files].filter(([path]) => path.startsWith('examples/')).map(([path, text]) => [path.slice('examples/'.length), text])));
+  });
+
+  test('the provider is emitted beside the examples, which import it, and the docs quote it', () => {
+    const provider = readFileSync(join(examplesDir, 'providers/encrypted_file.ts'), 'utf8');
+    expect(provider).toContain('export class EncryptedFileStorageProvider implements ObjectStorageProvider');
+    expect(provider).toContain(readFileSync(join(fixture, 'storage/encrypted_file.provider.ts'), 'utf8'));
+    expect(readFileSync(join(examplesDir, 'encrypted_file__oauth_m2m.ts'), 'utf8')).toContain("import { EncryptedFileStorageProvider } from './providers/encrypted_file.js';");
+    expect(docs).toContain(provider);
+  });
+
+  describe.each(['oauth_user_authcode__with_browser', 'oauth_user_devicecode__external_browser', 'oauth_m2m'])('%s', (flow) => {
+    const run = flow.includes('authcode') && !haveChromium ? test.skip : test;
+    run('runs twice on one session, and no token or secret is on disk in plain text', async () => {
+      const home = tempHome();
+      const example = join(examplesDir, `encrypted_file__${flow}.ts`);
+      const first = await runExample(server, example, home, 'chromium', undefined, { PLANET_EXAMPLE_STORAGE_KEY: key });
+      expectSuccess(first);
+      expect(first.logins).toBe(1);
+      const second = await runExample(server, example, home, 'chromium', undefined, { PLANET_EXAMPLE_STORAGE_KEY: key });
+      expectSuccess(second);
+      expect(second.logins).toBe(0);
+      expect(second.authServerRequests).toBe(0);
+
+      const files = filesUnder(home);
+      expect(files.map((f) => f.slice(home.length + 1)).sort()).toEqual(
+        ['auth_client.json', 'auth_server_metadata.json', 'token.json'].map((n) => `.planet-encrypted/.planet/${exampleProfile(flow)}/${n}`),
+      );
+      for (const file of files) expect(statSync(file).mode & 0o777).toBe(0o600);
+      expect(filesWithSecrets(home)).toEqual([]);
+    }, 180_000);
+  });
+
+  test('a missing or wrong key is a clear error, and the encrypted files are left as they were', async () => {
+    const home = tempHome();
+    const example = join(examplesDir, 'encrypted_file__oauth_m2m.ts');
+    expectSuccess(await runExample(server, example, home, 'scripted', undefined, { PLANET_EXAMPLE_STORAGE_KEY: key }));
+    const tokenFile = join(home, '.planet-encrypted/.planet/enc-service/token.json');
+    const before = readFileSync(tokenFile, 'utf8');
+
+    const missing = await runExample(server, example, home, 'scripted', undefined, { PLANET_EXAMPLE_STORAGE_KEY: '' });
+    expect(missing.exitCode).not.toBe(0);
+    expect(missing.stderr).toContain('PLANET_EXAMPLE_STORAGE_KEY is not set');
+
+    const wrong = await runExample(server, example, home, 'scripted', undefined, { PLANET_EXAMPLE_STORAGE_KEY: randomBytes(32).toString('base64') });
+    expect(wrong.exitCode).not.toBe(0);
+    expect(wrong.stderr).toContain('is not the key it was written with');
+    expect(wrong.authServerRequests).toBe(0);
+
+    const short = await runExample(server, example, home, 'scripted', undefined, { PLANET_EXAMPLE_STORAGE_KEY: 'c2hvcnQ=' });
+    expect(short.stderr).toContain('must be exactly 32 bytes');
+    expect(readFileSync(tokenFile, 'utf8')).toBe(before);
+  }, 120_000);
+});
+
+function exampleProfile(flow: string): string {
+  return { oauth_user_authcode__with_browser: 'enc-authcode', oauth_user_devicecode__external_browser: 'enc-devicecode', oauth_m2m: 'enc-service' }[flow]!;
+}

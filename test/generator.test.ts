@@ -48,10 +48,11 @@ describe('the real spec', () => {
     for (const [path, text] of first) expect(second.get(path)).toBe(text);
   });
 
-  test('emits the client, nine examples and the docs page, each with a header naming its sources', () => {
+  test('emits the client, twelve examples, their providers and the docs page, each with a header naming its sources', () => {
     const { files } = generate(inputs, checker);
-    const examples = [...files.keys()].filter((p) => p.startsWith('examples/'));
-    expect(examples).toHaveLength(9);
+    const examples = [...files.keys()].filter((p) => p.startsWith('examples/') && !p.startsWith('examples/providers/'));
+    expect(examples).toHaveLength(12);
+    expect([...files.keys()].filter((p) => p.startsWith('examples/providers/'))).toEqual(['examples/providers/app_custom_storage.ts', 'examples/providers/redis_shared.ts']);
     expect(examples).toContain('examples/on_disk_cli_shared__oauth_user_devicecode__external_browser.ts');
     for (const [path, text] of files) {
       if (path === 'LICENSE') continue; // the license text alone, so tools recognise it
@@ -99,7 +100,7 @@ describe('the real spec', () => {
     const ir = JSON.parse(out) as { flows: { id: string; source: string }[]; examples: unknown[] };
     expect(ir.flows.map((f) => f.id)).toEqual(['oauth_user_authcode__with_browser', 'oauth_user_devicecode__external_browser', 'oauth_m2m']);
     expect(ir.flows[2]!.source).toBe('spec/flows/m2m.yaml');
-    expect(ir.examples).toHaveLength(9);
+    expect(ir.examples).toHaveLength(12);
   });
 });
 
@@ -182,15 +183,17 @@ test('a fourth storage mode and an M2M variant come from the spec alone: 16 exam
   const dir = specCopy({
     'flows/m2m_basic.yaml': readFileSync(join(fixture, 'flows/m2m_basic.yaml'), 'utf8'),
     'storage/vault.yaml': readFileSync(join(fixture, 'storage/vault.yaml'), 'utf8'),
+    'storage/vault.provider.ts': readFileSync(join(fixture, 'storage/vault.provider.ts'), 'utf8'),
     'examples.yaml': readFileSync(join(fixture, 'examples.yaml'), 'utf8'),
   });
   const { files } = generate(projectInputs(ROOT, dir, 'spec'), checker);
-  const examples = [...files.keys()].filter((p) => p.startsWith('examples/'));
+  const examples = [...files.keys()].filter((p) => p.startsWith('examples/') && !p.startsWith('examples/providers/'));
   expect(examples).toHaveLength(16);
   expect(files.get('src/auth.ts')).toContain('static fromOAuthM2MBasic(options: OAuthM2MBasicOptions): Auth');
   expect(files.get('src/options.ts')).toContain('export interface OAuthM2MBasicOptions');
   expect(files.get('src/settings.ts')).toContain("tokenEndpointAuthMethod: 'client_secret_basic'");
-  expect(files.get('examples/vault_storage__oauth_m2m_basic.ts')).toContain('class VaultStorageProvider implements ObjectStorageProvider');
+  expect(files.get('examples/vault_storage__oauth_m2m_basic.ts')).toContain("import { VaultStorageProvider } from './providers/vault_storage.js';");
+  expect(files.get('examples/providers/vault_storage.ts')).toContain('export class VaultStorageProvider implements ObjectStorageProvider');
   const docs = files.get('docs/application-managed-sessions.md')!;
   expect(docs).toContain('### Service account with HTTP Basic client authentication');
   expect(docs).toContain('#### Session state in a vault folder');
@@ -228,7 +231,7 @@ describe('the runtime registry is the source of the allowed values', () => {
     const lease =
       '    - name: acquireLease\n      params: [{ name: key, type: string }, { name: ttlMs, type: number }]\n      returns: "number | undefined"\n      doc: Take the lease on `key`.\n' +
       '    - name: releaseLease\n      params: [{ name: key, type: string }, { name: fence, type: number }]\n      returns: void\n      doc: End the lease.\n';
-    const files = generated({ 'sdk.yaml': (t) => t.replace('commonOptions:\n', `${lease}commonOptions:\n`) });
+    const files = generated({ 'sdk.yaml': (t) => t.replace(/    - name: acquireLease\n[\s\S]*?commonOptions:\n/, `${lease}commonOptions:\n`) });
     const provider = files.get('src/storage-provider.ts')!;
     expect(provider).toContain('acquireLease?(key: string, ttlMs: number): Promise<number | undefined>;');
     expect(provider).toContain('releaseLease?(key: string, fence: number): Promise<void>;');
@@ -238,8 +241,8 @@ describe('the runtime registry is the source of the allowed values', () => {
   test.each([
     [
       'a storage method with another signature than the runtime calls',
-      { 'sdk.yaml': (t: string) => t.replace('commonOptions:\n', '    - name: renewLease\n      params: [{ name: key, type: string }]\n      returns: boolean\n      doc: Renew.\ncommonOptions:\n') },
-      'spec/sdk.yaml:L:7 error storage method "renewLease" must take (string, number, number) and return boolean, as the runtime calls it (/storageProvider/methods/6)',
+      { 'sdk.yaml': (t: string) => t.replace('params: [{ name: key, type: string }, { name: fence, type: number }, { name: ttlMs, type: number }]', 'params: [{ name: key, type: string }]') },
+      'spec/sdk.yaml:L:7 error storage method "renewLease" must take (string, number, number) and return boolean, as the runtime calls it (/storageProvider/methods/7)',
     ],
     [
       'a missing storage method the runtime calls',
@@ -280,7 +283,7 @@ describe('every option field takes effect or is refused', () => {
         'spec/sdk.yaml:L:5 error built-in profile "planet-m2m" needs "clientId": flow "oauth_m2m" is a public client, so no user-supplied secret goes with it (/builtinProfiles/1)'],
     ['two flows sharing a client type', { 'flows/device_code.yaml': (t: string) => t.replace('clientType: oidc_device_code', 'clientType: oidc_auth_code') }, 'spec/flows/device_code.yaml:6:13 error duplicate client type "oidc_auth_code", first defined in spec/flows/auth_code.yaml:6 (/clientType)'],
     ['saveStateToStorage removed while an in-memory mode exists', { 'sdk.yaml': (t: string) => t.replace(/  - name: saveStateToStorage\n(.*\n){5}/, '') }, 'spec/storage/in_memory.yaml:3:10 error backend "memory" is selected with option "saveStateToStorage", which flow "oauth_user_authcode__with_browser", "oauth_user_devicecode__external_browser", "oauth_m2m" does not declare; add it under commonOptions in spec/sdk.yaml (/backend)'],
-    ['storageProvider removed while an application-storage mode exists', { 'sdk.yaml': (t: string) => t.replace(/  - name: storageProvider\n(.*\n){4}/, '') }, 'spec/storage/app_custom_storage.yaml:3:10 error backend "provider" is selected with option "storageProvider", which flow "oauth_user_authcode__with_browser", "oauth_user_devicecode__external_browser", "oauth_m2m" does not declare; add it under commonOptions in spec/sdk.yaml (/backend)'],
+    ['storageProvider removed while an application-storage mode exists', { 'sdk.yaml': (t: string) => t.replace(/  - name: storageProvider\n(.*\n){4}/, '') }, 'spec/storage/app_custom_storage.yaml:3:10 error backend "provider" is selected with option "storageProvider", which flow "oauth_user_authcode__with_browser", "oauth_user_devicecode__external_browser", "oauth_m2m" does not declare; add it under commonOptions in spec/sdk.yaml (/backend)\nspec/storage/redis_shared.yaml:3:10 error backend "provider" is selected with option "storageProvider", which flow "oauth_user_authcode__with_browser", "oauth_user_devicecode__external_browser", "oauth_m2m" does not declare; add it under commonOptions in spec/sdk.yaml (/backend)'],
   ])('%s is refused with its position', (_, edits, expected) => {
     expectProblems(specErrors(specCopy(edits)), expected);
   });
@@ -297,7 +300,7 @@ describe('names the runtime, the package or JavaScript already use are refused',
     ['auth class AuthCore', { 'sdk.yaml': (t: string) => t.replace('  auth: Auth\n', '  auth: AuthCore\n') }, 'spec/sdk.yaml:L:9 error class name "AuthCore" is already exported by the runtime or the generated package; choose another name (/classes/auth)'],
     ['scopes class Promise', { 'sdk.yaml': (t: string) => t.replace('  scopes: PlanetOAuthScopes\n', '  scopes: Promise\n') }, 'spec/sdk.yaml:L:11 error class name "Promise" would hide the JavaScript global of that name; choose another name (/classes/scopes)'],
     ['provider class JSON', { 'storage/app_custom_storage.yaml': (t: string) => t.replace('providerClass: DemoStorageProvider', 'providerClass: JSON') }, 'spec/storage/app_custom_storage.yaml:4:16 error provider class name "JSON" would hide the JavaScript global of that name; choose another name (/providerClass)'],
-    ['provider class auth', { 'storage/app_custom_storage.yaml': (t: string) => t.replace('providerClass: DemoStorageProvider', 'providerClass: auth') }, "spec/storage/app_custom_storage.yaml:4:16 error the name \"auth\" clashes with the generated code (examples/app_custom_storage__oauth_m2m.ts:15:7 Duplicate identifier 'auth', and 8 more); choose another name (/providerClass)"],
+    ['provider class auth', { 'storage/app_custom_storage.yaml': (t: string) => t.replace('providerClass: DemoStorageProvider', 'providerClass: auth'), 'storage/app_custom_storage.provider.ts': (t: string) => t.replace('class DemoStorageProvider', 'class auth') }, "spec/storage/app_custom_storage.yaml:4:16 error the name \"auth\" clashes with the generated code (examples/app_custom_storage__oauth_m2m.ts:9:10 Import declaration conflicts with local declaration of 'auth', and 8 more); choose another name (/providerClass)"],
     ['scope __proto__', { 'sdk.yaml': (t: string) => t.replace('  - name: PLANET\n', '  - name: __proto__\n').replaceAll('[PLANET, ', '[__proto__, ') }, 'spec/sdk.yaml:L:11 error scope name "__proto__" is a member every JavaScript object already has; choose another name (/scopes/0/name)'],
     ['scope toString', { 'sdk.yaml': (t: string) => t.replace('  - name: PLANET\n', '  - name: toString\n').replaceAll('[PLANET, ', '[toString, ') }, 'spec/sdk.yaml:L:11 error scope name "toString" is a member every JavaScript object already has; choose another name (/scopes/0/name)'],
     ['scope default (a reserved word)', { 'sdk.yaml': (t: string) => t.replace('  - name: PLANET\n', '  - name: default\n').replaceAll('[PLANET, ', '[default, ') }, 'spec/sdk.yaml:L:11 error scope name "default" is not a valid TypeScript identifier (/scopes/0/name)'],
@@ -351,10 +354,13 @@ describe('the generator command', () => {
   test('a name only the compiler catches is reported at its spec field, and the output folder is left untouched', () => {
     const out = scratchDir('untouched');
     writeFileSync(join(out, 'keep.txt'), 'before');
-    const dir = specCopy({ 'storage/app_custom_storage.yaml': (t) => t.replace('providerClass: DemoStorageProvider', 'providerClass: storageRoot') });
+    const dir = specCopy({
+      'storage/app_custom_storage.yaml': (t) => t.replace('providerClass: DemoStorageProvider', 'providerClass: storageProvider'),
+      'storage/app_custom_storage.provider.ts': (t) => t.replace('class DemoStorageProvider', 'class storageProvider'),
+    });
     const cli = spawnSync(process.execPath, [...GENERATOR, '--spec', dir, '--out', out], { encoding: 'utf8', cwd: join(dir, '..') });
     expect(cli.status).toBe(1);
-    expect(cli.stderr).toMatch(/^spec\/storage\/app_custom_storage\.yaml:4:16 error the name "storageRoot" clashes with the generated code \(examples\/app_custom_storage__oauth_m2m\.ts:\d+:\d+ Duplicate identifier 'storageRoot'/);
+    expect(cli.stderr).toMatch(/^spec\/storage\/app_custom_storage\.yaml:4:16 error the name "storageProvider" clashes with the generated code \(examples\/app_custom_storage__oauth_m2m\.ts:\d+:\d+ /);
     expect(readdirSync(out)).toEqual(['keep.txt']);
   });
 

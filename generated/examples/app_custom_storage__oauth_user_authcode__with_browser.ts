@@ -3,58 +3,19 @@
 //
 // Log in as a user with a local browser, session in application storage.
 // The session is saved in storage the application provides; the CLI does not see it.
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { Auth, type ObjectStorageProvider, PlanetOAuthScopes, Session } from '@planet-auth/sdk';
+import { join } from 'node:path';
+import { Auth, PlanetOAuthScopes, Session } from '@planet-auth/sdk';
+import { DemoStorageProvider } from './providers/app_custom_storage.js';
 
-/**
- * Application storage for the session: each object is a JSON file under
- * `root`, readable by the current user only.
- */
-class DemoStorageProvider implements ObjectStorageProvider {
-  constructor(private readonly root: string) {}
-
-  private path(key: string): string {
-    return join(this.root, ...key.split('/'));
-  }
-
-  async loadObj(key: string): Promise<Record<string, unknown>> {
-    return JSON.parse(await readFile(this.path(key), 'utf8')) as Record<string, unknown>;
-  }
-
-  async saveObj(key: string, data: Record<string, unknown>): Promise<void> {
-    const file = this.path(key);
-    await mkdir(dirname(file), { recursive: true, mode: 0o700 });
-    const sorted = Object.fromEntries(Object.entries(data).filter(([, v]) => v != null).sort(([a], [b]) => (a < b ? -1 : 1)));
-    await writeFile(file, JSON.stringify(sorted, null, 2) + '\n', { mode: 0o600 });
-  }
-
-  async objExists(key: string): Promise<boolean> {
-    return stat(this.path(key)).then(() => true, () => false);
-  }
-
-  async mtime(key: string): Promise<number> {
-    return (await stat(this.path(key))).mtimeMs / 1000;
-  }
-
-  async objRename(src: string, dst: string): Promise<void> {
-    await rename(this.path(src), this.path(dst));
-  }
-
-  async deleteObj(key: string): Promise<void> {
-    await rm(this.path(key), { force: true });
-  }
-}
-
-const storageRoot = join(process.env.PLANET_EXAMPLE_STORAGE_ROOT ?? homedir(), '.planet-demo');
+const storageProvider = new DemoStorageProvider(join(process.env.PLANET_EXAMPLE_STORAGE_ROOT ?? homedir(), '.planet-demo'));
 
 const auth = Auth.fromOAuthUserAuthCode({
   clientId: process.env.PLANET_EXAMPLE_CLIENT_ID ?? 'your-client-id',
   callbackUrl: process.env.PLANET_EXAMPLE_CALLBACK_URL ?? 'http://127.0.0.1:8080/callback',
   requestedScopes: [PlanetOAuthScopes.PLANET, PlanetOAuthScopes.OFFLINE_ACCESS],
   profileName: 'my-app-authcode',
-  storageProvider: new DemoStorageProvider(storageRoot),
+  storageProvider,
 });
 
 // Reuse the saved session, refresh it if it expired, or log in with the browser (or a pasted URL) when there is none.

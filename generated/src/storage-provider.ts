@@ -20,4 +20,24 @@ export interface ObjectStorageProvider {
   objRename(src: string, dst: string): Promise<void>;
   /** Remove the object under `key`; does nothing when there is none. */
   deleteObj(key: string): Promise<void>;
+  /**
+   * Optional, for storage shared by many processes or machines: take the
+   * lease on `key` for `ttlMs` milliseconds. Resolves to a fencing value
+   * larger than any returned before for `key`, or undefined while another
+   * holder's lease runs. With the four lease methods the SDK refreshes
+   * once per token lifetime across every worker; without them it takes
+   * turns within the process only.
+   */
+  acquireLease?(key: string, ttlMs: number): Promise<number | undefined>;
+  /** Optional. Extend the lease `fence` on `key` by `ttlMs`; false when it is no longer held. */
+  renewLease?(key: string, fence: number, ttlMs: number): Promise<boolean>;
+  /** Optional. End the lease `fence` on `key` if it still holds it. */
+  releaseLease?(key: string, fence: number): Promise<void>;
+  /**
+   * Optional. Store `data` under `key` only while `fence` is the running
+   * lease on `leaseKey`, as one atomic step; false (nothing written)
+   * otherwise, so a worker that lost its lease never overwrites a newer
+   * token.
+   */
+  saveObjFenced?(key: string, data: Record<string, unknown>, leaseKey: string, fence: number): Promise<boolean>;
 }

@@ -3,6 +3,7 @@
 import type { OptionIR, SpecIR } from '../ir.js';
 import { markdownHeader } from '../text.js';
 import { TemplateSet } from './handlebars.js';
+import { providerPath } from './providers.js';
 
 export const DOCS_PAGE = 'application-managed-sessions.md';
 
@@ -67,6 +68,14 @@ export function emitDocs(ir: SpecIR, templatesDir: string, examples: ReadonlyMap
           })),
       }))
       .filter((g) => g.flows.length > 0),
+    // Storage modes that bring provider code: what each guarantees, and the code itself.
+    providerModes: ir.storages
+      .filter((s) => s.providerSource !== undefined)
+      .map((storage) => {
+        const path = providerPath(storage);
+        const code = examples.get(path)!;
+        return { title: storage.title, summary: storage.summary, details: storage.details ?? false, path, code, fence: fenceFor(code) };
+      }),
     providerMethods: ir.sdk.storageProvider.methods.map((m) => ({
       signature: `${m.name}(${m.params.map((p) => p.name).join(', ')})`,
       doc: cell(m.doc),

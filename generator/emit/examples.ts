@@ -4,13 +4,15 @@
 import type { ExampleIR, FlowIR, SpecIR, StorageIR } from '../ir.js';
 import { lineCommentText, slashHeader, stringLiteral } from '../text.js';
 import { TemplateSet } from './handlebars.js';
+import { readProviders, type ProviderCode } from './providers.js';
 
 export interface ExampleView {
   readonly header: string;
   readonly title: string;
   readonly storageSentence: string;
   readonly imports: readonly string[];
-  readonly provider: { className: string; rootEnv: string; rootLiteral: string } | false;
+  /** `const storageProvider = <construction>;` for storage modes that bring a provider. */
+  readonly provider: { construction: string; closes: boolean } | false;
   readonly authClass: string;
   readonly sessionClass: string;
   readonly factory: string;
@@ -73,36 +75,42 @@ function optionLines(ir: SpecIR, example: ExampleIR, flow: FlowIR, storage: Stor
         if (example.profileName !== undefined && storage.backend !== 'memory') lines.push(`profileName: ${stringLiteral(example.profileName)},`);
         break;
       case 'storageProvider':
-        if (storage.backend === 'provider') lines.push(`storageProvider: new ${storage.providerClass}(storageRoot),`);
+        if (storage.backend === 'provider') lines.push('storageProvider,');
         break;
     }
   }
   return lines;
 }
 
-function exampleView(ir: SpecIR, example: ExampleIR): ExampleView {
+/** How an example makes its provider: from a folder under the storage root, or from a server URL. */
+function providerConstruction(ir: SpecIR, storage: StorageIR, code: ProviderCode): string {
+  const envs = ir.sdk.examplesEnvironment;
+  if (storage.providerUrl) {
+    return `new ${code.className}(process.env.${envs[storage.providerUrl.env]!.name} ?? ${stringLiteral(storage.providerUrl.default)})`;
+  }
+  return `new ${code.className}(join(process.env.${envs.demoStorageRoot.name} ?? homedir(), ${stringLiteral(storage.providerRoot!)}))`;
+}
+
+function exampleView(ir: SpecIR, example: ExampleIR, providers: ReadonlyMap<string, ProviderCode>): ExampleView {
   const flow = ir.flows.find((f) => f.id === example.flow)!;
   const storage = ir.storages.find((s) => s.id === example.storage)!;
   const { classes } = ir.sdk;
   const names = [classes.auth, classes.scopes, classes.session];
   const imports: string[] = [];
-  if (storage.backend === 'provider') {
-    imports.push(`import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';`);
+  const code = providers.get(storage.id);
+  if (code && storage.providerRoot !== undefined) {
     imports.push(`import { homedir } from 'node:os';`);
-    imports.push(`import { dirname, join } from 'node:path';`);
-    names.push(`type ${ir.sdk.storageProvider.interface}`);
+    imports.push(`import { join } from 'node:path';`);
   }
   names.sort((a, b) => a.replace(/^type /, '').localeCompare(b.replace(/^type /, '')));
   imports.push(`import { ${names.join(', ')} } from ${stringLiteral(ir.sdk.packageName)};`);
+  if (code) imports.push(`import { ${code.className} } from ${stringLiteral(`./${code.path.replace(/\.ts$/, '.js')}`)};`);
   return {
     header: slashHeader([example.source, flow.source, storage.source]).trimEnd(),
     title: lineCommentText(example.title),
     storageSentence: STORAGE_SENTENCE[storage.backend],
     imports,
-    provider:
-      storage.backend === 'provider'
-        ? { className: storage.providerClass!, rootEnv: ir.sdk.examplesEnvironment.demoStorageRoot.name, rootLiteral: stringLiteral(storage.providerRoot!) }
-        : false,
+    provider: code ? { construction: providerConstruction(ir, storage, code), closes: code.closes } : false,
     authClass: classes.auth,
     sessionClass: classes.session,
     factory: flow.factory,
@@ -114,10 +122,15 @@ function exampleView(ir: SpecIR, example: ExampleIR): ExampleView {
   };
 }
 
-/** Example programs keyed by file name (`<storage>__<flow>.ts`). */
-export function emitExamples(ir: SpecIR, templatesDir: string): Map<string, string> {
+/**
+ * Example programs keyed by file name (`<storage>__<flow>.ts`), and the
+ * provider code they import (`providers/<storage>.ts`), read from `specDir`.
+ */
+export function emitExamples(ir: SpecIR, templatesDir: string, specDir: string): Map<string, string> {
   const template = new TemplateSet(templatesDir).compile('example.ts.hbs');
+  const providers = readProviders(ir, specDir);
   const out = new Map<string, string>();
-  for (const example of ir.examples) out.set(`${example.id}.ts`, template(exampleView(ir, example)));
+  for (const example of ir.examples) out.set(`${example.id}.ts`, template(exampleView(ir, example, providers)));
+  for (const code of providers.values()) out.set(code.path, code.text);
   return out;
 }

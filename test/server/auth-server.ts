@@ -57,6 +57,8 @@ export interface RunningServer {
   count(key: string): number;
   /** Requests an SDK or CLI made to the authorization server (not the API, and not the API's own JWKS fetches). */
   authServerRequests(): number;
+  /** Token requests answered with an error (such as a reused refresh token), since the last reset. */
+  tokenErrors(): number;
   resetCounts(): void;
   /** Answers the next token requests with these faults, in order, instead of handling them. */
   injectTokenFaults(faults: readonly Fault[]): void;
@@ -96,6 +98,7 @@ export async function startAuthServer(options: ServerOptions = {}): Promise<Runn
     counts[key] = (counts[key] ?? 0) + 1;
   };
   let accessTokenTtl = options.accessTokenTtl ?? 3600;
+  let tokenErrors = 0;
   const deviceInterval = options.deviceInterval ?? 1;
   const tokenFaults: Fault[] = [];
   const tokenHolds: (() => Promise<void>)[] = [];
@@ -223,6 +226,7 @@ export async function startAuthServer(options: ServerOptions = {}): Promise<Runn
     const route = oidc?.route ?? ctx.path;
     const grant = isToken ? String((oidc?.params as Record<string, unknown> | undefined)?.['grant_type'] ?? 'unknown') : undefined;
     bump(grant ? `token:${grant}` : String(route));
+    if (isToken && ctx.status >= 400) tokenErrors++;
     if (isToken && ctx.body && typeof ctx.body === 'object') {
       for (const key of ['access_token', 'refresh_token', 'id_token']) {
         const value = (ctx.body as Record<string, unknown>)[key];
@@ -272,7 +276,9 @@ export async function startAuthServer(options: ServerOptions = {}): Promise<Runn
       Object.entries(counts)
         .filter(([k]) => !k.startsWith('api') && k !== 'jwks')
         .reduce((n, [, v]) => n + v, 0),
+    tokenErrors: () => tokenErrors,
     resetCounts: () => {
+      tokenErrors = 0;
       for (const key of Object.keys(counts)) delete counts[key];
     },
     injectTokenFaults: (faults) => {

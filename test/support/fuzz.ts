@@ -35,7 +35,7 @@ export function readSpecTexts(root: string): SpecText[] {
   const dir = join(root, 'spec');
   const out: SpecText[] = [{ kind: 'sdk', file: 'spec/sdk.yaml', text: readFileSync(join(dir, 'sdk.yaml'), 'utf8') }];
   for (const [kind, folder] of [['flow', 'flows'], ['storage', 'storage']] as const) {
-    for (const name of readdirSync(join(dir, folder)).sort()) out.push({ kind, file: `spec/${folder}/${name}`, text: readFileSync(join(dir, folder, name), 'utf8') });
+    for (const name of readdirSync(join(dir, folder)).filter((n) => n.endsWith('.yaml')).sort()) out.push({ kind, file: `spec/${folder}/${name}`, text: readFileSync(join(dir, folder, name), 'utf8') });
   }
   out.push({ kind: 'examples', file: 'spec/examples.yaml', text: readFileSync(join(dir, 'examples.yaml'), 'utf8') });
   return out;

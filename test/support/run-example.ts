@@ -2,7 +2,7 @@
 // file unchanged), pointed at the embedded server by environment variables.
 // A device login is completed by reading the example's own output.
 import { spawn } from 'node:child_process';
-import { join, resolve } from 'node:path';
+import { basename, isAbsolute, join, resolve } from 'node:path';
 import type { RunningServer } from '../server/auth-server.js';
 import { browserCommand } from './env.js';
 import { assertNoLeaks } from './secrets.js';
@@ -34,11 +34,12 @@ export function exampleParts(example: string): { storage: string; flow: string }
   return { storage: storage!, flow: flow! };
 }
 
-export async function runExample(server: RunningServer, example: string, home: string, browser: BrowserMode, timeoutMs = 90_000): Promise<ExampleRun> {
+/** Runs `example`: a file name in generated/examples, or the absolute path of one generated elsewhere. */
+export async function runExample(server: RunningServer, example: string, home: string, browser: BrowserMode, timeoutMs = 90_000, env: Record<string, string> = {}): Promise<ExampleRun> {
   server.resetCounts();
-  const child = spawn(process.execPath, ['--import', 'tsx', join(EXAMPLES_DIR, example)], {
+  const child = spawn(process.execPath, ['--import', 'tsx', isAbsolute(example) ? example : join(EXAMPLES_DIR, example)], {
     cwd: ROOT,
-    env: { ...process.env, ...server.env(), HOME: home, BROWSER: browserCommand(), PLANET_TEST_BROWSER: browser },
+    env: { ...process.env, ...server.env(), HOME: home, BROWSER: browserCommand(), PLANET_TEST_BROWSER: browser, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
@@ -62,7 +63,7 @@ export async function runExample(server: RunningServer, example: string, home: s
   const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
   const exitCode = await new Promise<number | null>((done) => child.on('close', (code) => done(code)));
   clearTimeout(timer);
-  assertNoLeaks({ what: example, stdout, stderr });
+  assertNoLeaks({ what: basename(example), stdout, stderr });
   const counts = server.counts();
   const sum = (pred: (key: string) => boolean) => Object.entries(counts).filter(([k]) => pred(k)).reduce((n, [, v]) => n + v, 0);
   const apiItems = stdout

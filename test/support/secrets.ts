@@ -1,6 +1,8 @@
 // The leak check every CLI and example run in the tests goes through: no
 // client secret, access token or refresh token in what a program prints,
 // except access tokens on the stdout of `print-access-token`.
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { issuedSecrets } from '../server/auth-server.js';
 
 export interface PrintedOutput {
@@ -30,4 +32,18 @@ export function findLeaks(output: PrintedOutput): string[] {
 export function assertNoLeaks(output: PrintedOutput): void {
   const leaks = findLeaks(output);
   if (leaks.length > 0) throw new Error(`secrets leaked into program output:\n${leaks.join('\n')}`);
+}
+
+/** Files under `dir` that hold an issued token or the client secret in plain text (names only, never the values). */
+export function filesWithSecrets(dir: string): string[] {
+  const { tokens, clientSecret } = issuedSecrets();
+  const found: string[] = [];
+  for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    const path = join(entry.parentPath, entry.name);
+    const text = readFileSync(path).toString('latin1');
+    if (text.includes(clientSecret)) found.push(`${path}: the client secret`);
+    for (const token of tokens) if (text.includes(token)) found.push(`${path}: ${token.split('.').length === 3 ? 'an access token' : 'a refresh token'}`);
+  }
+  return found;
 }

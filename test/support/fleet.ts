@@ -1,0 +1,183 @@
+// Fleet runs shared by the tests (short), `npm run stress` (60 s) and
+// `npm run bench`: groups of workers standing in for machines (a process
+// each, its own HOME, nothing shared but Redis) on one session in Redis,
+// with short-lived tokens, while the embedded server counts what it sees.
+import { spawn } from 'node:child_process';
+import { join, resolve } from 'node:path';
+import { Auth } from '../../generated/src/index.js';
+import { REFRESH_AT_LIFETIME_SHARE } from '../../generated/src/runtime/token.js';
+import { RedisStorageProvider } from '../../generated/examples/providers/redis_shared.js';
+import { M2M_CLIENT_ID, M2M_CLIENT_SECRET, USER_CLIENT_ID, type RunningServer } from '../server/auth-server.js';
+import { tempHome } from './env.js';
+import type { RunningRedis } from './redis.js';
+import { scriptedUserLogin } from './user-agent.js';
+
+const GROUP = resolve(import.meta.dirname, 'workers', 'fleet-group.ts');
+
+export interface FleetOptions {
+  readonly flow: 'user' | 'service';
+  readonly storage?: 'redis' | 'own';
+  readonly groups?: number;
+  readonly workersPerGroup?: number;
+  readonly durationMs: number;
+  /** Pause between one worker's API calls. */
+  readonly pauseMs?: number;
+  /** Called once the groups are running, with the time they started; the run waits for it. */
+  readonly during?: (startedAt: number) => Promise<void>;
+}
+
+export interface FleetResult {
+  readonly workers: number;
+  readonly seconds: number;
+  readonly apiOk: number;
+  readonly failures: Record<string, number>;
+  readonly failedCalls: number;
+  readonly lostSessions: number;
+  /** Refreshes (user) or client-credentials logins (service account) the server saw. */
+  readonly tokenRequests: number;
+  /** Token requests the server refused (a reused refresh token among them). */
+  readonly tokenErrors: number;
+  /** Interactive logins the server saw (device authorizations). */
+  readonly logins: number;
+  /**
+   * Token lifetimes in the run: its length over the time a token is used
+   * before it is renewed, 3/4 of its lifetime counted from the whole second
+   * it arrived in (the saved `_iat`), so half a second less on average.
+   */
+  readonly lifetimes: number;
+  /** Fewest token lifetimes the run could hold (each token renewed a whole second early). */
+  readonly maxLifetimes: number;
+  /** Shortest time between two token requests: a token renewed twice would show as a few milliseconds. */
+  readonly shortestGapMs: number;
+  readonly groupsFailed: string[];
+}
+
+/** Puts a session for `profile` in Redis, as one login before the fleet starts. */
+export async function seedSession(redis: RunningRedis, flow: 'user' | 'service', profile: string): Promise<void> {
+  const storageProvider = new RedisStorageProvider(redis.url);
+  try {
+    if (flow === 'user') {
+      const auth = Auth.fromOAuthUserDeviceCode({ clientId: USER_CLIENT_ID, profileName: profile, storageProvider });
+      const info = await auth.deviceUserLoginInitiate();
+      const done = auth.deviceUserLoginComplete(info);
+      await scriptedUserLogin(info.verificationUriComplete!);
+      await done;
+    } else {
+      await Auth.fromOAuthM2M({ clientId: M2M_CLIENT_ID, clientSecret: M2M_CLIENT_SECRET, profileName: profile, storageProvider }).ensureInitialized();
+    }
+  } finally {
+    await storageProvider.close();
+  }
+}
+
+export async function runFleet(server: RunningServer, redis: RunningRedis, ttlSeconds: number, profile: string, options: FleetOptions): Promise<FleetResult> {
+  const groups = options.groups ?? 3;
+  const workersPerGroup = options.workersPerGroup ?? 16;
+  const storage = options.storage ?? 'redis';
+  server.resetCounts();
+  const startAt = Date.now() + 1500;
+  const children = Array.from({ length: groups }, () => {
+    const config = {
+      flow: options.flow,
+      storage,
+      profile,
+      workers: workersPerGroup,
+      durationMs: options.durationMs,
+      pauseMs: options.pauseMs ?? 250,
+      redisUrl: redis.url,
+      clientId: options.flow === 'user' ? USER_CLIENT_ID : M2M_CLIENT_ID,
+      clientSecret: M2M_CLIENT_SECRET,
+      startAt,
+    };
+    const child = spawn(process.execPath, ['--import', 'tsx', GROUP, JSON.stringify(config)], {
+      env: { ...process.env, ...server.env(), HOME: tempHome() },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
+    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr = (stderr + c).slice(-2000)));
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.durationMs + 60_000);
+    return new Promise<{ line: string; stderr: string; code: number | null }>((done) =>
+      child.on('close', (code) => {
+        clearTimeout(timer);
+        done({ line: stdout.trim(), stderr, code });
+      }),
+    );
+  });
+  const grant = options.flow === 'user' ? 'token:refresh_token' : 'token:client_credentials';
+  // The server's own count, sampled often, dates each token request to within a few milliseconds.
+  const requestTimes: number[] = [];
+  let sampled = 0;
+  const sampler = setInterval(() => {
+    const now = server.count(grant);
+    for (; sampled < now; sampled++) requestTimes.push(Date.now());
+  }, 10);
+  if (options.during) {
+    await new Promise((r) => setTimeout(r, Math.max(0, startAt - Date.now())));
+    await options.during(startAt);
+  }
+  const outcomes = await Promise.all(children);
+  clearInterval(sampler);
+  const gaps = requestTimes.slice(1).map((t, i) => t - requestTimes[i]!);
+  const seconds = (Date.now() - startAt) / 1000;
+  const failures: Record<string, number> = {};
+  let apiOk = 0;
+  let lostSessions = 0;
+  const groupsFailed: string[] = [];
+  for (const outcome of outcomes) {
+    try {
+      const counts = JSON.parse(outcome.line) as { ok: number; failures: Record<string, number>; lost: number };
+      apiOk += counts.ok;
+      lostSessions += counts.lost;
+      for (const [reason, n] of Object.entries(counts.failures)) failures[reason] = (failures[reason] ?? 0) + n;
+    } catch {
+      groupsFailed.push(`exit ${outcome.code}: ${outcome.stderr.trim().split('\n').slice(-3).join(' / ')}`);
+    }
+  }
+  const counts = server.counts();
+  const used = ttlSeconds * REFRESH_AT_LIFETIME_SHARE;
+  return {
+    workers: groups * workersPerGroup,
+    seconds,
+    apiOk,
+    failures,
+    failedCalls: Object.values(failures).reduce((a, b) => a + b, 0),
+    lostSessions,
+    tokenRequests: counts[grant] ?? 0,
+    tokenErrors: server.tokenErrors(),
+    logins: (counts['device_authorization'] ?? 0) + (counts['authorization'] ?? 0),
+    lifetimes: options.durationMs / 1000 / (used - 0.5),
+    maxLifetimes: options.durationMs / 1000 / (used - 1),
+    shortestGapMs: gaps.length > 0 ? Math.min(...gaps) : Infinity,
+    groupsFailed,
+  };
+}
+
+/**
+ * A `during` step that kills Redis with SIGKILL a third into the run, soon
+ * after a refresh (so the outage falls inside the new token's validity:
+ * workers must serve from it, not fail), starts it again from its
+ * append-only file 0.8 s later, and counts the refreshes the server sees in
+ * the half of the run after the restart.
+ */
+export function redisRestart(server: RunningServer, redis: RunningRedis, durationMs: number): { during: (startedAt: number) => Promise<void>; refreshesAfterRestart: () => number } {
+  let after = 0;
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  return {
+    during: async () => {
+      await sleep(durationMs / 3);
+      const seen = server.count('token:refresh_token');
+      for (let i = 0; i < 400 && server.count('token:refresh_token') === seen; i++) await sleep(25);
+      // Every worker picks up the new token on its next call; then Redis goes.
+      await sleep(800);
+      await redis.kill('SIGKILL');
+      await sleep(800);
+      await redis.restart();
+      const atRestart = server.count('token:refresh_token');
+      await sleep(durationMs / 2);
+      after = server.count('token:refresh_token') - atRestart;
+    },
+    refreshesAfterRestart: () => after,
+  };
+}

@@ -1,0 +1,57 @@
+// One machine of a fleet: `workers` independent workers in one process (each
+// with its own Auth, Session and Redis connection, so they share nothing but
+// Redis), calling the demo API until `durationMs` has passed. Prints one
+// JSON line of counts; never a token.
+import { Auth, Session } from '@planet-auth/sdk';
+import { RedisStorageProvider } from '../../../generated/examples/providers/redis_shared.js';
+
+interface GroupConfig {
+  readonly flow: 'user' | 'service';
+  /** `redis`: every worker shares the profile in Redis; `own`: each keeps its own session in memory. */
+  readonly storage: 'redis' | 'own';
+  readonly profile: string;
+  readonly workers: number;
+  readonly durationMs: number;
+  readonly pauseMs: number;
+  readonly redisUrl: string;
+  readonly clientId: string;
+  readonly clientSecret: string;
+  /** Epoch ms at which every worker starts, so groups start together. */
+  readonly startAt: number;
+}
+
+const config = JSON.parse(process.argv[2]!) as GroupConfig;
+const failures: Record<string, number> = {};
+let ok = 0;
+let lost = 0;
+const fail = (reason: string) => (failures[reason] = (failures[reason] ?? 0) + 1);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function worker(index: number): Promise<void> {
+  const provider = config.storage === 'redis' ? new RedisStorageProvider(config.redisUrl) : undefined;
+  const common = provider ? { profileName: config.profile, storageProvider: provider } : { saveStateToStorage: false };
+  const auth =
+    config.flow === 'user'
+      ? Auth.fromOAuthUserDeviceCode({ clientId: config.clientId, ...common })
+      : Auth.fromOAuthM2M({ clientId: config.clientId, clientSecret: config.clientSecret, ...common });
+  const session = new Session(auth);
+  await sleep(Math.max(0, config.startAt - Date.now()) + index * 7);
+  const end = config.startAt + config.durationMs;
+  while (Date.now() < end) {
+    try {
+      const response = await session.fetch('/data/v1/searches');
+      await response.arrayBuffer();
+      if (response.ok) ok++;
+      else fail(`HTTP ${response.status}`);
+    } catch (error) {
+      const code = (error as { code?: string }).code ?? (error as Error).name;
+      if (code === 'ERR_NOT_LOGGED_IN') lost++;
+      fail(code);
+    }
+    await sleep(config.pauseMs * (0.5 + Math.random()));
+  }
+  await provider?.close();
+}
+
+await Promise.all(Array.from({ length: config.workers }, (_, i) => worker(i)));
+process.stdout.write(`${JSON.stringify({ ok, failures, lost })}\n`);
