@@ -73,7 +73,7 @@ export function emitDocs(ir: SpecIR, templatesDir: string, examples: ReadonlyMap
       .filter((s) => s.providerSource !== undefined)
       .map((storage) => {
         const path = providerPath(storage);
-        const code = examples.get(path)!;
+        const code = exampleForReaders(examples.get(path)!).replace(/^\n+/, '');
         return { title: storage.title, summary: storage.summary, details: storage.details ?? false, path, code, fence: fenceFor(code) };
       }),
     providerMethods: ir.sdk.storageProvider.methods.map((m) => ({
