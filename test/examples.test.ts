@@ -177,3 +177,12 @@ describe('a storage mode that brings its own provider code: files encrypted at r
 function exampleProfile(flow: string): string {
   return { oauth_user_authcode__with_browser: 'enc-authcode', oauth_user_devicecode__external_browser: 'enc-devicecode', oauth_m2m: 'enc-service' }[flow]!;
 }
+
+test('an example that fails says why in a line or two, not a stack trace', async () => {
+  const run = await runExample(server, 'on_disk_cli_shared__oauth_m2m.ts', tempHome(), 'scripted', 60_000, { PLANET_EXAMPLE_M2M_CLIENT_SECRET: 'not-the-secret-1234' });
+  expect(run.exitCode).toBe(1);
+  const lines = run.stderr.trim().split('\n');
+  expect(lines.length).toBeLessThanOrEqual(5);
+  expect(lines.join('\n')).toMatch(/^TokenRequestError: the client credentials login failed: .*invalid_client.*client ID and secret/);
+  expect(run.stderr).not.toContain('not-the-secret-1234');
+});

@@ -6,11 +6,12 @@ import { M2M_CLIENT_ID, M2M_CLIENT_SECRET, USER_CLIENT_ID, startAuthServer } fro
 import { tempHome } from './support/env.js';
 import { fuzzSpecs } from './support/fuzz-run.js';
 import { lockTakeover, pausedRefresh, takeoverRace } from './support/lock-scenarios.js';
+import { clockSkewRuns, writeFailureRounds } from './support/engine-scenarios.js';
 import { concurrentRound, crashWrites } from './support/scenarios.js';
 import { ROOT } from './support/spec-fixture.js';
 import { scriptedUserLogin } from './support/user-agent.js';
 
-// `npm run stress -- lock` (or concurrent, crash, fuzz) runs only those groups of rows.
+// `npm run stress -- lock` (or concurrent, engine, crash, fuzz) runs only those groups of rows.
 const only = process.argv.slice(2);
 const wanted = (group: string) => only.length === 0 || only.includes(group);
 
@@ -96,6 +97,23 @@ if (wanted('lock')) {
     } else console.error(`takeover trial ${trial}: ${result.detail}`);
   }
   row('lock holder killed with SIGKILL while holding the lock, 5 trials', `${tookOver}/5 taken over; next process served after ${takeovers.map((ms) => `${(ms / 1000).toFixed(1)} s`).join(', ')} (process start included)`, tookOver === 5);
+}
+
+if (wanted('engine')) {
+  for (const shift of [3000, -3000, 86_400]) {
+    const skew = await clockSkewRuns(server, shift, 10, 5);
+    row(
+      `clock ${shift > 0 ? '+' : ''}${shift} s off the server's, 10 processes in turn on one service account profile, 5 calls each`,
+      `${skew.tokenRequests} token requests seen (1 expected), ${skew.failedRuns} runs handed more than one token or failed`,
+      skew.tokenRequests === 1 && skew.failedRuns === 0,
+    );
+  }
+  const writes = await writeFailureRounds(server, USER_CLIENT_ID, 20);
+  row(
+    'storage write failing right after each refresh of a user (rotating refresh token) session, 20 rounds',
+    `${writes.storageErrors}/20 reported as ERR_STORAGE, ${writes.refreshes} token requests seen (21 expected), ${writes.lostSessions} sessions lost`,
+    writes.storageErrors === 20 && writes.refreshes === 21 && writes.lostSessions === 0,
+  );
 }
 
 if (wanted('crash')) {

@@ -8,6 +8,12 @@ import { join } from 'node:path';
 import { Auth, PlanetOAuthScopes, Session } from '@planet-auth/sdk';
 import { DemoStorageProvider } from './providers/app_custom_storage.js';
 
+// A failure prints what went wrong and what to do on one line, not a stack trace.
+process.on('uncaughtException', (error) => {
+  console.error(`${error.name}: ${error.message}`);
+  process.exit(1);
+});
+
 const storageProvider = new DemoStorageProvider(join(process.env.PLANET_EXAMPLE_STORAGE_ROOT ?? homedir(), '.planet-demo'));
 
 const auth = Auth.fromOAuthUserDeviceCode({

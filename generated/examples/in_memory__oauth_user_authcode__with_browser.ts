@@ -5,6 +5,12 @@
 // Nothing is saved: every run starts without a session.
 import { Auth, PlanetOAuthScopes, Session } from '@planet-auth/sdk';
 
+// A failure prints what went wrong and what to do on one line, not a stack trace.
+process.on('uncaughtException', (error) => {
+  console.error(`${error.name}: ${error.message}`);
+  process.exit(1);
+});
+
 const auth = Auth.fromOAuthUserAuthCode({
   clientId: process.env.PLANET_EXAMPLE_CLIENT_ID ?? 'your-client-id',
   callbackUrl: process.env.PLANET_EXAMPLE_CALLBACK_URL ?? 'http://127.0.0.1:8080/callback',

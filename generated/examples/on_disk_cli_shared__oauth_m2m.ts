@@ -5,6 +5,12 @@
 // The session is saved on disk, where the CLI sees it too.
 import { Auth, PlanetOAuthScopes, Session } from '@planet-auth/sdk';
 
+// A failure prints what went wrong and what to do on one line, not a stack trace.
+process.on('uncaughtException', (error) => {
+  console.error(`${error.name}: ${error.message}`);
+  process.exit(1);
+});
+
 const auth = Auth.fromOAuthM2M({
   clientId: process.env.PLANET_EXAMPLE_M2M_CLIENT_ID ?? 'your-service-account-client-id',
   clientSecret: process.env.PLANET_EXAMPLE_M2M_CLIENT_SECRET ?? '',

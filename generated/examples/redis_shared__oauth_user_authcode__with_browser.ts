@@ -6,6 +6,12 @@
 import { Auth, PlanetOAuthScopes, Session } from '@planet-auth/sdk';
 import { RedisStorageProvider } from './providers/redis_shared.js';
 
+// A failure prints what went wrong and what to do on one line, not a stack trace.
+process.on('uncaughtException', (error) => {
+  console.error(`${error.name}: ${error.message}`);
+  process.exit(1);
+});
+
 const storageProvider = new RedisStorageProvider(process.env.PLANET_EXAMPLE_REDIS_URL ?? 'redis://127.0.0.1:6379');
 
 const auth = Auth.fromOAuthUserAuthCode({

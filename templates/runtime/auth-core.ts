@@ -6,7 +6,6 @@
 import type * as OidcClient from 'openid-client';
 import type { ClientOptions } from './client-options.js';
 import {
-  AbortedError,
   ConfigError,
   ERR_STORAGE,
   LoginRequiredError,
@@ -21,13 +20,14 @@ import { GRANT_MODULES, type DeviceLoginInfo, type Grant, type GrantContext, typ
 import type { FetchFunction } from './hooks.js';
 import type { Turn } from './lock.js';
 import { sessionLog, type SessionLog } from './log.js';
-import { CLIENT_FILE, METADATA_FILE, TOKEN_FILE, clientConfigToWrite, homeDir, normalizeProfileName, parseClientConfig, profileFolder, profileKey, type ClientConfigFile } from './profile.js';
+import { CLIENT_FILE, METADATA_FILE, TOKEN_FILE, clientConfigToWrite, normalizeProfileName, parseClientConfig, type ClientConfigFile } from './profile.js';
 import { REQUEST_TIMEOUT_SECONDS, configFromMetadata, discover, loadOidc, protocolError, refreshRefused, type ClientIdentity } from './protocol.js';
-import { OPTIONS, type OptionName } from './registry.js';
+import { resolveOptions } from './resolve-options.js';
+import { raceSignal } from './signal.js';
 import { flowById, serverSettings, type FlowDescriptor, type SdkSettings } from './settings.js';
-import { FileStore, replaceObj, type ObjectStore } from './store.js';
+import { SessionStorage } from './session-storage.js';
 import { liveToken, parseTokenFile, tokenFileFromResponse, type LiveToken, type TokenFile } from './token.js';
-import { canLease, folderTurns, leaseTurns, processTurns, type TurnTaker } from './turns.js';
+import type { TurnTaker } from './turns.js';
 
 export type { DeviceLoginInfo, UserLoginOptions } from './grants/index.js';
 export { BROWSER_LOGIN_TIMEOUT_MS } from './grants/authorization-code.js';
@@ -112,20 +112,6 @@ export interface TokenListenerOptions {
   readonly includeRefreshToken?: boolean;
 }
 
-type Backend = { kind: 'memory' } | { kind: 'disk'; store: FileStore } | { kind: 'provider'; store: ObjectStore };
-
-const instanceIds = new WeakMap<object, number>();
-let nextInstanceId = 1;
-
-function instanceId(value: object): number {
-  let id = instanceIds.get(value);
-  if (id === undefined) {
-    id = nextInstanceId++;
-    instanceIds.set(value, id);
-  }
-  return id;
-}
-
 function isJwt(token: string): boolean {
   return token.split('.').length === 3;
 }
@@ -138,83 +124,6 @@ function normalizeIssuer(issuer: string): string {
 const BACKGROUND_RETRY_MS = 5_000;
 /** A failed write of new tokens is tried again at most this often. */
 const WRITE_RETRY_MS = 1_000;
-
-const OPTION_HINTS: Partial<Record<OptionName, string>> = {
-  clientId: 'pass the client ID issued when the application was registered',
-  clientSecret: "pass the service account's secret, for example from an environment variable",
-  callbackUrl: 'pass the loopback URL registered for the client, such as http://127.0.0.1:8080/callback',
-};
-
-function isMissing(value: unknown): boolean {
-  return value === undefined || value === null || (typeof value === 'string' && value.trim() === '');
-}
-
-function hasType(value: unknown, type: (typeof OPTIONS)[OptionName]['type']): boolean {
-  switch (type) {
-    case 'string':
-      return typeof value === 'string';
-    case 'string[]':
-      return Array.isArray(value) && value.every((v) => typeof v === 'string');
-    case 'boolean':
-      return typeof value === 'boolean';
-    case 'number':
-      return typeof value === 'number' && Number.isFinite(value);
-    case 'FetchFunction':
-    case 'Logger':
-      return typeof value === 'function';
-    case 'ObjectStorageProvider':
-      return typeof value === 'object' && value !== null;
-  }
-}
-
-/**
- * The options a factory was given, with the spec's defaults applied and its
- * `required` and the registry's types enforced.
- */
-function resolveOptions(flow: FlowDescriptor, given: ClientOptions): ClientOptions {
-  if (given === null || typeof given !== 'object') throw new ConfigError(`${flow.factory}() takes an options object`);
-  const out: Record<string, unknown> = { ...given };
-  for (const option of flow.options) {
-    if (out[option.name] === undefined && option.default !== undefined) out[option.name] = option.default;
-  }
-  const required = new Set(flow.options.filter((o) => o.required).map((o) => o.name as string));
-  for (const name of ['clientId', ...(flow.tokenEndpointAuthMethod === 'none' ? [] : ['clientSecret']), ...(flow.grant === 'authorization_code' ? ['callbackUrl'] : [])]) required.add(name);
-  for (const name of required) {
-    if (isMissing(out[name])) {
-      const hint = OPTION_HINTS[name as OptionName] ?? `pass "${name}"`;
-      throw new ConfigError(`${name} is required for ${flow.factory}(): ${hint}`);
-    }
-  }
-  for (const [name, value] of Object.entries(out)) {
-    const capability = (OPTIONS as Record<string, (typeof OPTIONS)[OptionName] | undefined>)[name];
-    if (capability === undefined || value === undefined) continue;
-    // A profile read from disk may pin "no audience" with null.
-    if (name === 'audience' && value === null) continue;
-    if (!hasType(value, capability.type)) {
-      throw new ConfigError(`option ${name} of ${flow.factory}() must be ${capability.type === 'string[]' ? 'a list of strings' : `a ${capability.type}`}`);
-    }
-  }
-  return out as unknown as ClientOptions;
-}
-
-function raceSignal<T>(promise: Promise<T>, signal: AbortSignal | undefined, what: string): Promise<T> {
-  if (!signal) return promise;
-  if (signal.aborted) return Promise.reject(new AbortedError(`${what} was cancelled`));
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(new AbortedError(`${what} was cancelled`));
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
-}
 
 /**
  * One OAuth2 session: logs in with its flow, hands out fresh access tokens,
@@ -233,7 +142,7 @@ export class AuthCore {
   readonly #audience: string | undefined;
   readonly #apiBaseUrl: string;
   readonly #scopes: readonly string[];
-  readonly #backend: Backend;
+  readonly #storage: SessionStorage;
   readonly #turns: TurnTaker;
   readonly #log: SessionLog;
   #token: LiveToken | undefined;
@@ -287,19 +196,8 @@ export class AuthCore {
     this.#apiBaseUrl = resolved.apiBaseUrl ?? server.apiBaseUrl ?? settings.apiBaseUrl;
     const scopes = resolved.requestedScopes ?? settings.defaultScopes;
     this.#scopes = this.#grant.unattended ? scopes.filter((s) => s !== 'offline_access') : [...scopes];
-    if (resolved.saveStateToStorage === false) {
-      this.#backend = { kind: 'memory' };
-      this.#turns = processTurns(`memory:${instanceId(this)}`);
-    } else if (resolved.storageProvider) {
-      const store = resolved.storageProvider;
-      this.#backend = { kind: 'provider', store };
-      this.#turns = canLease(store)
-        ? leaseTurns(store, this.#key('session.lease'), `lease:${instanceId(store)}:${this.profileName}`)
-        : processTurns(`provider:${instanceId(store)}:${this.profileName}`);
-    } else {
-      this.#backend = { kind: 'disk', store: new FileStore(homeDir()) };
-      this.#turns = folderTurns(profileFolder(settings, this.profileName));
-    }
+    this.#storage = new SessionStorage(settings, this.profileName, resolved, this);
+    this.#turns = this.#storage.turns;
   }
 
   /** Base URL of the API that receives this session's bearer token. */
@@ -334,7 +232,7 @@ export class AuthCore {
    */
   async isInitialized(): Promise<boolean> {
     if (this.#token || this.#grant.unattended) return true;
-    if (this.#backend.kind === 'memory') return false;
+    if (this.#storage.kind === 'memory') return false;
     return (await this.#loadStoredToken()) !== undefined;
   }
 
@@ -442,14 +340,7 @@ export class AuthCore {
           throw keptSession(failure, this.profileName);
         }
         this.#forget();
-        if (this.#backend.kind !== 'memory') {
-          await turn.assertHeld();
-          try {
-            await this.#backend.store.deleteObj(this.#key(TOKEN_FILE));
-          } catch (error) {
-            throw this.#storageError(error, this.#key(TOKEN_FILE), 'removing');
-          }
-        }
+        await this.#storage.remove(TOKEN_FILE, turn);
         this.#emit({ reason: 'logout' }, undefined);
         const warning = failure ? `${failure.message}; the session was forgotten here, but its refresh token stays valid at the server until it expires` : undefined;
         return { revoked, forgotten: true, ...(warning ? { warning } : {}) };
@@ -464,7 +355,7 @@ export class AuthCore {
    * the tokens themselves.
    */
   async sessionStatus(): Promise<SessionStatus> {
-    const token = this.#token ?? (this.#backend.kind === 'memory' ? undefined : await this.#loadStoredToken());
+    const token = this.#token ?? (this.#storage.kind === 'memory' ? undefined : await this.#loadStoredToken());
     const file = this.#tokenFile;
     return {
       profile: this.profileName,
@@ -473,7 +364,7 @@ export class AuthCore {
       clientId: this.#identity.clientId,
       issuer: this.#identity.issuer,
       scopes: [...this.#scopes],
-      storage: this.#backend.kind,
+      storage: this.#storage.kind,
       loggedIn: file !== undefined,
       ...(file?._exp !== undefined ? { expiresAt: file._exp } : {}),
       accessTokenValid: token !== undefined && token.accessToken !== '' && Date.now() < token.expiresAtMs,
@@ -483,13 +374,13 @@ export class AuthCore {
 
   /** The saved access token as it is, even when due for refresh; undefined when there is none. Makes no request. */
   async savedAccessToken(): Promise<string | undefined> {
-    if (!this.#token && this.#backend.kind !== 'memory') await this.#loadStoredToken();
+    if (!this.#token && this.#storage.kind !== 'memory') await this.#loadStoredToken();
     return this.#token?.accessToken || undefined;
   }
 
   /** Refreshes now, whether or not the token is due (a service account logs in again). */
   async refresh(options?: SignalOptions): Promise<void> {
-    if (!this.#token && this.#backend.kind !== 'memory') await this.#loadStoredToken();
+    if (!this.#token && this.#storage.kind !== 'memory') await this.#loadStoredToken();
     await raceSignal(this.#freshToken(this.#token?.accessToken ?? ''), options?.signal, 'the refresh');
   }
 
@@ -508,12 +399,12 @@ export class AuthCore {
 
   /** Hides secrets and tokens from `console.log` and `util.inspect`. */
   [Symbol.for('nodejs.util.inspect.custom')](): string {
-    return `${this.constructor.name} { profile: ${JSON.stringify(this.#shownProfile())}, flow: ${JSON.stringify(this.flow.id)}, storage: ${JSON.stringify(this.#backend.kind)} }`;
+    return `${this.constructor.name} { profile: ${JSON.stringify(this.#shownProfile())}, flow: ${JSON.stringify(this.flow.id)}, storage: ${JSON.stringify(this.#storage.kind)} }`;
   }
 
   /** What `JSON.stringify` shows: never a secret or a token. */
   toJSON(): Record<string, string> {
-    return { profile: this.#shownProfile(), flow: this.flow.id, storage: this.#backend.kind };
+    return { profile: this.#shownProfile(), flow: this.flow.id, storage: this.#storage.kind };
   }
 
   /** The profile name as printed: hidden when the spec marks it secret. */
@@ -526,7 +417,7 @@ export class AuthCore {
   async #slowAccessToken(): Promise<string> {
     if (this.#unsaved) await this.#retryUnsavedWrite();
     let token = this.#token;
-    if (token === undefined && this.#backend.kind !== 'memory') token = await this.#loadStoredToken();
+    if (token === undefined && this.#storage.kind !== 'memory') token = await this.#loadStoredToken();
     const now = Date.now();
     if (token !== undefined && token.accessToken !== '') {
       if (now < token.refreshAtMs) {
@@ -567,11 +458,11 @@ export class AuthCore {
   }
 
   async #obtainToken(rejected: string | undefined): Promise<string> {
-    if (this.#token === undefined && this.#backend.kind !== 'memory') await this.#loadStoredToken();
+    if (this.#token === undefined && this.#storage.kind !== 'memory') await this.#loadStoredToken();
     if (this.#usable(this.#token, rejected)) return this.#token!.accessToken;
     return this.#turns.take(async (turn) => {
       // Another process may have refreshed while this one waited for its turn.
-      if (this.#backend.kind !== 'memory' && !this.#unsaved) await this.#loadStoredToken();
+      if (this.#storage.kind !== 'memory' && !this.#unsaved) await this.#loadStoredToken();
       if (this.#usable(this.#token, rejected)) return this.#token!.accessToken;
       const file = this.#tokenFile;
       if (file?.refresh_token) return this.#refresh(file, turn);
@@ -632,7 +523,7 @@ export class AuthCore {
     this.#token = live;
     this.#tokenFile = file;
     this.#freshAfterRejection = reason === 'refresh' ? this.#freshAfterRejection : undefined;
-    if (this.#backend.kind === 'memory') {
+    if (this.#storage.kind === 'memory') {
       this.#hotUntilMs = live.refreshAtMs;
     } else {
       this.#unsaved = file;
@@ -640,7 +531,7 @@ export class AuthCore {
       this.#lastWriteAttemptMs = Date.now();
       try {
         if (reason === 'login') await this.#writeClientConfig(turn);
-        await this.#write(TOKEN_FILE, file as Record<string, unknown>, turn);
+        await this.#storage.write(TOKEN_FILE, file as Record<string, unknown>, turn);
         this.#unsaved = undefined;
         this.#hotUntilMs = live.refreshAtMs;
       } catch (error) {
@@ -654,8 +545,8 @@ export class AuthCore {
   }
 
   #unsavedError(error: unknown): PlanetAuthError {
-    const location = this.#location(this.#key(TOKEN_FILE));
-    const cause = error instanceof PlanetAuthError ? error : this.#storageError(error, this.#key(TOKEN_FILE), 'writing');
+    const location = this.#storage.location(TOKEN_FILE);
+    const cause = this.#storage.error(error, TOKEN_FILE, 'writing');
     if (cause instanceof TurnLostError) return cause;
     return new StateError(ERR_STORAGE, location, `the new tokens of profile "${this.profileName}" could not be saved to ${location} (${cause.message}); they are kept in memory and saved again on the next call`, {
       cause,
@@ -670,7 +561,7 @@ export class AuthCore {
     try {
       await this.#turns.take(async (turn) => {
         if (this.#unsaved !== pending) return;
-        await this.#write(TOKEN_FILE, pending as Record<string, unknown>, turn);
+        await this.#storage.write(TOKEN_FILE, pending as Record<string, unknown>, turn);
         this.#unsaved = undefined;
         this.#log.debug('saved tokens that an earlier write could not');
       });
@@ -744,8 +635,8 @@ export class AuthCore {
   /** The openid-client configuration: from metadata in memory or storage, else by discovery (one request). */
   async #configuration(): Promise<OidcClient.Configuration> {
     if (this.#config) return this.#config;
-    if (!this.#metadata && this.#backend.kind !== 'memory') {
-      const saved = await this.#loadObject(this.#key(METADATA_FILE));
+    if (!this.#metadata && this.#storage.kind !== 'memory') {
+      const saved = await this.#storage.load(METADATA_FILE);
       if (saved && normalizeIssuer(String(saved['issuer'])) === normalizeIssuer(this.#identity.issuer)) this.#metadata = saved;
     }
     if (this.#metadata) {
@@ -755,10 +646,9 @@ export class AuthCore {
       this.#metadata = metadata;
       this.#config = config;
       // Kept with the profile once it exists, so later processes skip discovery; only a cache, so a failed write is no failure.
-      if (this.#backend.kind !== 'memory') {
-        const store = this.#backend.store;
+      if (this.#storage.kind !== 'memory') {
         try {
-          if ((await store.objExists(this.#key(CLIENT_FILE))) || (await store.objExists(this.#key(TOKEN_FILE)))) await replaceObj(store, this.#key(METADATA_FILE), metadata);
+          if ((await this.#storage.exists(CLIENT_FILE)) || (await this.#storage.exists(TOKEN_FILE))) await this.#storage.cache(METADATA_FILE, metadata);
         } catch (error) {
           this.#log.warn('could not keep the server metadata with the profile', { error: (error as Error)?.message });
         }
@@ -769,62 +659,15 @@ export class AuthCore {
 
   // ---- storage --------------------------------------------------------------
 
-  #key(file: string): string {
-    return profileKey(this.#settings, this.profileName, file);
-  }
-
-  #location(key: string): string {
-    return this.#backend.kind === 'disk' ? this.#backend.store.pathOf(key) : key;
-  }
-
-  #storageError(error: unknown, key: string, doing: 'reading' | 'writing' | 'removing'): PlanetAuthError {
-    if (error instanceof PlanetAuthError) return error;
-    const location = this.#location(key);
-    return new StateError(ERR_STORAGE, location, `${doing} ${location} failed: ${(error as Error)?.message ?? String(error)}`, {
-      cause: error,
-      hint: this.#backend.kind === 'provider' ? 'check that the application storage is reachable' : 'check the permissions of that folder',
-    });
-  }
-
-  async #loadObject(key: string): Promise<Record<string, unknown> | undefined> {
-    if (this.#backend.kind === 'memory') return undefined;
-    const { store } = this.#backend;
-    try {
-      if (!(await store.objExists(key))) return undefined;
-      return await store.loadObj(key);
-    } catch (error) {
-      throw this.#storageError(error, key, 'reading');
-    }
-  }
-
-  async #write(file: string, data: Record<string, unknown>, turn: Turn): Promise<void> {
-    if (this.#backend.kind === 'memory') return;
-    const store: ObjectStore = this.#backend.store;
-    const key = this.#key(file);
-    await turn.assertHeld();
-    try {
-      if (turn.fence !== undefined && typeof store.saveObjFenced === 'function') {
-        if (!(await store.saveObjFenced(key, data, this.#key('session.lease'), turn.fence))) {
-          throw new TurnLostError(`this process lost its lease on profile "${this.profileName}" before writing ${file}; nothing was written`);
-        }
-        return;
-      }
-      await replaceObj(store, key, data);
-    } catch (error) {
-      throw this.#storageError(error, key, 'writing');
-    }
-  }
-
   async #writeClientConfig(turn: Turn): Promise<void> {
     if (this.#options.persistClientConfig === false) return;
-    const key = this.#key(CLIENT_FILE);
-    const existingData = await this.#loadObject(key);
-    const existing = existingData ? parseClientConfig(this.#location(key), existingData) : undefined;
+    const existingData = await this.#storage.load(CLIENT_FILE);
+    const existing = existingData ? parseClientConfig(this.#storage.location(CLIENT_FILE), existingData) : undefined;
     const wanted = clientConfigToWrite(existing, this.#clientConfigFile(), this.#chosen);
-    if (wanted) await this.#write(CLIENT_FILE, wanted as Record<string, unknown>, turn);
+    if (wanted) await this.#storage.write(CLIENT_FILE, wanted as Record<string, unknown>, turn);
     if (this.#metadata) {
       try {
-        await this.#write(METADATA_FILE, this.#metadata, turn);
+        await this.#storage.write(METADATA_FILE, this.#metadata, turn);
       } catch (error) {
         if (error instanceof TurnLostError) throw error;
         this.#log.warn('could not keep the server metadata with the profile', { error: (error as Error)?.message });
@@ -835,17 +678,15 @@ export class AuthCore {
   /** Reads the saved token when it belongs to this client; remembers it in memory. */
   async #loadStoredToken(): Promise<LiveToken | undefined> {
     if (this.#unsaved) return this.#token;
-    const clientKey = this.#key(CLIENT_FILE);
-    const clientData = this.#options.persistClientConfig === false ? undefined : await this.#loadObject(clientKey);
+    const clientData = this.#options.persistClientConfig === false ? undefined : await this.#storage.load(CLIENT_FILE);
     if (clientData) {
-      const client = parseClientConfig(this.#location(clientKey), clientData);
+      const client = parseClientConfig(this.#storage.location(CLIENT_FILE), clientData);
       // A session of another client or server under the same profile name is not this one's.
       if (client.client_id !== this.#identity.clientId || normalizeIssuer(client.auth_server) !== normalizeIssuer(this.#identity.issuer)) return undefined;
     }
-    const tokenKey = this.#key(TOKEN_FILE);
-    const data = await this.#loadObject(tokenKey);
+    const data = await this.#storage.load(TOKEN_FILE);
     if (!data) return undefined;
-    const file = parseTokenFile(this.#location(tokenKey), data);
+    const file = parseTokenFile(this.#storage.location(TOKEN_FILE), data);
     const live = liveToken(file);
     this.#tokenFile = file;
     this.#token = live;

@@ -1,0 +1,65 @@
+// The options a factory was given, made whole: the spec's defaults applied,
+// its `required` and the registry's types enforced, before a session exists.
+import type { ClientOptions } from './client-options.js';
+import { ConfigError } from './errors.js';
+import { OPTIONS, type OptionName } from './registry.js';
+import type { FlowDescriptor } from './settings.js';
+
+const OPTION_HINTS: Partial<Record<OptionName, string>> = {
+  clientId: 'pass the client ID issued when the application was registered',
+  clientSecret: "pass the service account's secret, for example from an environment variable",
+  callbackUrl: 'pass the loopback URL registered for the client, such as http://127.0.0.1:8080/callback',
+};
+
+function isMissing(value: unknown): boolean {
+  return value === undefined || value === null || (typeof value === 'string' && value.trim() === '');
+}
+
+function hasType(value: unknown, type: (typeof OPTIONS)[OptionName]['type']): boolean {
+  switch (type) {
+    case 'string':
+      return typeof value === 'string';
+    case 'string[]':
+      return Array.isArray(value) && value.every((v) => typeof v === 'string');
+    case 'boolean':
+      return typeof value === 'boolean';
+    case 'number':
+      return typeof value === 'number' && Number.isFinite(value);
+    case 'FetchFunction':
+    case 'Logger':
+      return typeof value === 'function';
+    case 'ObjectStorageProvider':
+      return typeof value === 'object' && value !== null;
+  }
+}
+
+/**
+ * The options a factory was given, with the spec's defaults applied and its
+ * `required` and the registry's types enforced.
+ */
+export function resolveOptions(flow: FlowDescriptor, given: ClientOptions): ClientOptions {
+  if (given === null || typeof given !== 'object') throw new ConfigError(`${flow.factory}() takes an options object`);
+  const out: Record<string, unknown> = { ...given };
+  for (const option of flow.options) {
+    if (out[option.name] === undefined && option.default !== undefined) out[option.name] = option.default;
+  }
+  const required = new Set(flow.options.filter((o) => o.required).map((o) => o.name as string));
+  for (const name of ['clientId', ...(flow.tokenEndpointAuthMethod === 'none' ? [] : ['clientSecret']), ...(flow.grant === 'authorization_code' ? ['callbackUrl'] : [])]) required.add(name);
+  for (const name of required) {
+    if (isMissing(out[name])) {
+      const hint = OPTION_HINTS[name as OptionName] ?? `pass "${name}"`;
+      throw new ConfigError(`${name} is required for ${flow.factory}(): ${hint}`);
+    }
+  }
+  for (const [name, value] of Object.entries(out)) {
+    const capability = (OPTIONS as Record<string, (typeof OPTIONS)[OptionName] | undefined>)[name];
+    if (capability === undefined || value === undefined) continue;
+    // A profile read from disk may pin "no audience" with null.
+    if (name === 'audience' && value === null) continue;
+    if (!hasType(value, capability.type)) {
+      throw new ConfigError(`option ${name} of ${flow.factory}() must be ${capability.type === 'string[]' ? 'a list of strings' : `a ${capability.type}`}`);
+    }
+  }
+  return out as unknown as ClientOptions;
+}
+
