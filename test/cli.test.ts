@@ -157,7 +157,7 @@ describe('bad input: one line saying what happened, one naming the fix, the docu
     const before = snapshot(home);
     const run = await runCli(['status', '--profile', 'absent'], env);
     expect(run.code).toBe(3);
-    expect(lines(run)).toEqual([expect.stringMatching(/^planet-auth: error: profile "absent" does not exist/), 'planet-auth: hint: log in with "--profile absent", or see "planet-auth profile list"']);
+    expect(lines(run)).toEqual([expect.stringMatching(/^planet-auth: error: profile "absent" does not exist/), 'planet-auth: hint: log in with "planet-auth login device --profile absent" (or another login command), or see "planet-auth profile list"']);
     expect(snapshot(home)).toEqual(before);
   });
 

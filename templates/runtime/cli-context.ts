@@ -130,7 +130,7 @@ export class CliContext {
     } catch (error) {
       const profile = named ?? defaultSession(this.settings).profile ?? this.settings.disk.defaultProfile;
       if (error instanceof ProfileError && /does not exist/.test(error.message)) {
-        throw new CliError(error.code, error.message.replace(/: log in with.*$/, ''), `log in with "--profile ${profile}", or see ${this.command('profile list')}`, EXIT_NOT_LOGGED_IN);
+        throw new CliError(error.code, error.message.replace(/: log in with.*$/, ''), `log in with ${this.command(`login device --profile ${profile}`)} (or another login command), or see ${this.command('profile list')}`, EXIT_NOT_LOGGED_IN);
       }
       if (error instanceof ProfileError) {
         // A profile this SDK cannot use, such as a Python CLI profile of another type: the message says what it is and what to do.
