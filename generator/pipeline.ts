@@ -11,7 +11,7 @@ import { providerDiagnostic } from './emit/providers.js';
 import { emitTypeScript } from './emit/typescript.js';
 import { buildIR, type SpecIR } from './ir.js';
 import { loadSpec, positionOf, type LoadedFile, type LoadedSpec } from './load.js';
-import { headerLines } from './text.js';
+import { compiledHeader } from './text.js';
 import { EmittedTypeChecker, type EmittedDiagnostic } from './typecheck.js';
 import { typed, validateMeaning, validateSchemas, type TypedSpec } from './validate.js';
 
@@ -137,7 +137,7 @@ function copyRuntime(templatesDir: string): Map<string, string> {
       const path = relative ? `${relative}/${entry.name}` : entry.name;
       if (entry.isDirectory()) visit(path);
       else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.test.ts')) {
-        const header = headerLines([`templates/runtime/${path}`]).map((l) => `// ${l}`).join('\n');
+        const header = compiledHeader([`templates/runtime/${path}`]).trimEnd();
         out.set(path, `${header}\n\n${readFileSync(join(dir, path), 'utf8')}`);
       }
     }

@@ -39,6 +39,16 @@ export function slashHeader(sources: readonly string[]): string {
   return headerLines(sources).map((l) => `// ${l}`).join('\n') + '\n';
 }
 
+/**
+ * The header of a TypeScript file the package compiles: a pinned comment
+ * (`/*!`), which the compiler keeps in the JavaScript and the declaration
+ * files it emits, so every file in dist/ names its sources too.
+ */
+export function compiledHeader(sources: readonly string[]): string {
+  const [first, second] = headerLines(sources).map((l) => l.replace(/\*\//g, '*\\/'));
+  return `/*! ${first}\n    ${second} */\n`;
+}
+
 export function markdownHeader(sources: readonly string[]): string {
   return `<!-- ${headerLines(sources).join(' ')} -->\n`;
 }

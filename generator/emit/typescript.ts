@@ -17,7 +17,7 @@ import {
 } from 'ts-morph';
 import type { FlowIR, OptionIR, SpecIR } from '../ir.js';
 import { GRANTS } from '../registry.js';
-import { jsdocText, slashHeader, stringLiteral } from '../text.js';
+import { compiledHeader, jsdocText, stringLiteral } from '../text.js';
 
 function newProject(): Project {
   return new Project({
@@ -33,7 +33,7 @@ function newProject(): Project {
 
 function render(project: Project, path: string, sources: readonly string[], statements: (string | StatementStructures)[]): string {
   const file = project.createSourceFile(path, { statements }, { overwrite: true });
-  return slashHeader(sources) + '\n' + file.getFullText();
+  return compiledHeader(sources) + '\n' + file.getFullText();
 }
 
 /** Names the emitted code declares or imports whatever the spec says; the validator keeps spec names off them. */
