@@ -180,7 +180,8 @@ export function printable(text: string, max = 300): string {
   return clean.length > max ? `${clean.slice(0, max)}...` : clean;
 }
 
-function isLoopbackHost(hostname: string): boolean {
+/** Whether `hostname` (as `URL.hostname` gives it) is this machine. */
+export function isLoopbackHost(hostname: string): boolean {
   return hostname === '127.0.0.1' || hostname === 'localhost' || hostname === '[::1]' || hostname === '::1' || /^127\.\d+\.\d+\.\d+$/.test(hostname);
 }
 
@@ -189,4 +190,3 @@ export function isPlainHttpOffMachine(url: URL): boolean {
   return url.protocol === 'http:' && !isLoopbackHost(url.hostname);
 }
 
-export { isLoopbackHost };

@@ -40,7 +40,6 @@ export interface ClientIdentity {
 
 /** Seconds before a request to the authorization server is given up. */
 export const REQUEST_TIMEOUT_SECONDS = 30;
-export { MAX_ATTEMPTS, MAX_RETRY_AFTER_SECONDS } from './http.js';
 
 /** Plain HTTP is allowed only to this machine, for development servers, unless allowed explicitly. */
 export function insecureAllowed(issuer: string, allowInsecureHttp = false): boolean {

@@ -2,7 +2,7 @@
 // its `required` and the registry's types enforced, before a session exists.
 import type { ClientOptions } from './client-options.js';
 import { ConfigError } from './errors.js';
-import { OPTIONS, type OptionName } from './registry.js';
+import { GRANTS, OPTIONS, TOKEN_ENDPOINT_AUTH_METHODS, type OptionName } from './registry.js';
 import type { FlowDescriptor } from './settings.js';
 
 const OPTION_HINTS: Partial<Record<OptionName, string>> = {
@@ -44,7 +44,9 @@ export function resolveOptions(flow: FlowDescriptor, given: ClientOptions): Clie
     if (out[option.name] === undefined && option.default !== undefined) out[option.name] = option.default;
   }
   const required = new Set(flow.options.filter((o) => o.required).map((o) => o.name as string));
-  for (const name of ['clientId', ...(flow.tokenEndpointAuthMethod === 'none' ? [] : ['clientSecret']), ...(flow.grant === 'authorization_code' ? ['callbackUrl'] : [])]) required.add(name);
+  // What the grant and the auth method need, whatever the spec said: the same registry the validator reads.
+  for (const name of GRANTS[flow.grant].requiredOptions) required.add(name);
+  if (TOKEN_ENDPOINT_AUTH_METHODS[flow.tokenEndpointAuthMethod].needsSecret) required.add('clientSecret');
   for (const name of required) {
     if (isMissing(out[name])) {
       const hint = OPTION_HINTS[name as OptionName] ?? `pass "${name}"`;
