@@ -122,6 +122,8 @@ function normalizeIssuer(issuer: string): string {
 
 /** A failed background refresh is tried again after this long, not on every call. */
 const BACKGROUND_RETRY_MS = 5_000;
+/** How long a fleet worker keeps its turn trying to save new tokens to shared storage that went away. */
+const FLEET_WRITE_RETRY_MS = 7_500;
 /** A failed write of new tokens is tried again at most this often. */
 const WRITE_RETRY_MS = 1_000;
 
@@ -531,7 +533,7 @@ export class AuthCore {
       this.#lastWriteAttemptMs = Date.now();
       try {
         if (reason === 'login') await this.#writeClientConfig(turn);
-        await this.#storage.write(TOKEN_FILE, file as Record<string, unknown>, turn);
+        await this.#writeTokensHoldingTurn(file, turn);
         this.#unsaved = undefined;
         this.#hotUntilMs = live.refreshAtMs;
       } catch (error) {
@@ -542,6 +544,26 @@ export class AuthCore {
     this.#log.debug(reason === 'login' ? 'logged in' : 'refreshed', { expiresIn: Number.isFinite(live.expiresAtMs) ? Math.round((live.expiresAtMs - Date.now()) / 1000) : 'unknown' });
     this.#emit({ reason }, file);
     return live.accessToken;
+  }
+
+  /**
+   * Writes new tokens. On storage shared by a fleet (a lease turn) a write
+   * that fails is tried again for a while without giving up the turn: while
+   * this process holds new tokens only in memory, another worker taking the
+   * turn would spend the refresh token this one already spent.
+   */
+  async #writeTokensHoldingTurn(file: TokenFile, turn: Turn): Promise<void> {
+    const deadline = Date.now() + FLEET_WRITE_RETRY_MS;
+    for (;;) {
+      try {
+        await this.#storage.write(TOKEN_FILE, file as Record<string, unknown>, turn);
+        return;
+      } catch (error) {
+        if (turn.fence === undefined || error instanceof TurnLostError || Date.now() > deadline) throw error;
+        this.#log.warn('saving new tokens to shared storage failed; trying again while holding the turn', { error: (error as Error)?.message });
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+    }
   }
 
   #unsavedError(error: unknown): PlanetAuthError {
