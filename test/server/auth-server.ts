@@ -312,6 +312,8 @@ export async function startAuthServer(options: ServerOptions = {}): Promise<Runn
       PLANET_EXAMPLE_CALLBACK_URL: 'http://127.0.0.1:0/callback',
       PLANET_EXAMPLE_M2M_CLIENT_ID: M2M_CLIENT_ID,
       PLANET_EXAMPLE_M2M_CLIENT_SECRET: M2M_CLIENT_SECRET,
+      // The key the Redis provider encrypts refresh tokens and client secrets with in tests and the demo.
+      PLANET_AUTH_STORAGE_KEYS: 'test-1:89/TrJJXfnfNGIltzJl1bOKbhlz2cxdUXECxwq8tGYw=',
     }),
     close: async () => {
       for (const server of [authHttp, apiHttp]) {
