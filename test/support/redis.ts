@@ -28,7 +28,7 @@ export interface RunningRedis {
   stop(): Promise<void>;
 }
 
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);
@@ -39,7 +39,7 @@ function freePort(): Promise<number> {
   });
 }
 
-/** One PING over a raw socket: true when the server answers PONG. */
+/** One PING over a raw socket: true when the server answers (PONG, or NOAUTH from one that wants a password). */
 function ping(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = createConnection({ host: '127.0.0.1', port });
@@ -53,12 +53,18 @@ function ping(port: number): Promise<boolean> {
     socket.on('connect', () => socket.write('*1\r\n$4\r\nPING\r\n'));
     socket.on('data', (chunk) => {
       answer += chunk.toString('utf8');
-      if (answer.includes('\r\n')) done(answer.startsWith('+PONG'));
+      if (answer.includes('\r\n')) done(answer.startsWith('+PONG') || answer.startsWith('-NOAUTH'));
     });
   });
 }
 
-export async function startRedis(options: { appendOnly?: boolean } = {}): Promise<RunningRedis> {
+export interface RedisOptions {
+  readonly appendOnly?: boolean;
+  /** More server arguments, such as ['--maxmemory-policy', 'allkeys-lru'] or ['--requirepass', 'x']. */
+  readonly args?: readonly string[];
+}
+
+export async function startRedis(options: RedisOptions = {}): Promise<RunningRedis> {
   const binary = redisServerPath();
   if (!binary) throw new Error(`redis-server is not installed; ${REDIS_INSTALL_HINT}`);
   const dir = mkdtempSync(join(tmpdir(), 'planet-redis-'));
@@ -66,6 +72,7 @@ export async function startRedis(options: { appendOnly?: boolean } = {}): Promis
   const args = [
     '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--daemonize', 'no', '--loglevel', 'warning',
     '--appendonly', options.appendOnly ? 'yes' : 'no', '--appendfsync', 'always',
+    ...(options.args ?? []),
   ];
   let child: ChildProcess | undefined;
   let exited: Promise<void> = Promise.resolve();

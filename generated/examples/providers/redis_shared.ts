@@ -361,11 +361,13 @@ export class RedisStorageProvider implements ObjectStorageProvider {
       shared.connecting ??= shared.client.connect().catch((error: Error) => {
         shared.lastError = error;
       });
-      if (first) await deadline(shared.connecting, shared.timeoutMs);
+      // A refusal (password, ACL, certificate) says more than the timeout it leads to.
+      if (first) await deadline(shared.connecting, shared.timeoutMs).catch((error: unknown) => Promise.reject(shared.lastError ?? error));
       if (!shared.client.isReady) throw shared.lastError ?? new Error('not connected');
     }
+    // A policy that is refused stays refused; a check that could not run is tried again on the next call.
     shared.checking ??= checkEviction(shared).catch((error: unknown) => {
-      shared.checking = undefined;
+      if (!(error instanceof ConfigError)) shared.checking = undefined;
       throw error;
     });
     await shared.checking;
@@ -562,7 +564,6 @@ function reconnectDelay(retries: number, cause: Error): number {
 
 /** The server's policy; refuses `allkeys-*` unless accepted. CONFIG may be refused (managed Redis): then the policy is `unknown`. */
 async function checkEviction(shared: SharedConnection): Promise<void> {
-  if (shared.evictionPolicy !== undefined) return;
   let policy = 'unknown';
   try {
     const reply = shared.client.configGet ? await deadline(shared.client.configGet('maxmemory-policy'), shared.timeoutMs) : undefined;
