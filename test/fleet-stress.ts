@@ -2,10 +2,14 @@
 // (60 s each by default; FLEET_SECONDS changes it), printed as a table.
 // Three groups of 16 workers, each group a process with its own HOME, share
 // one session through a private redis-server; tokens live 5 seconds.
+import { createClient, createCluster, createSentinel } from 'redis';
+import { RedisStorageProvider, type RedisConnection } from '../generated/examples/providers/redis_shared.js';
 import { startAuthServer } from './server/auth-server.js';
 import { tempHome } from './support/env.js';
+import { acknowledgedWritesLost, FAILOVER_GRACE_MS, serveThroughFailover, type FailoverRun } from './support/failover.js';
 import { redisRestart, runFleet, seedSession, type FleetResult } from './support/fleet.js';
 import { REDIS_INSTALL_HINT, redisServerPath, startRedis } from './support/redis.js';
+import { startCluster, startSentinel } from './support/redis-deploy.js';
 
 if (!redisServerPath()) {
   console.error(`redis-server is not installed; ${REDIS_INSTALL_HINT}`);
@@ -13,6 +17,11 @@ if (!redisServerPath()) {
 }
 const TTL = 5;
 const seconds = Number(process.env['FLEET_SECONDS'] ?? 60);
+// `npm run stress:fleet -- deployments` runs only the Cluster and Sentinel rows, `-- fleet` only the others.
+const only = process.argv[2];
+const FAILOVER_TRIALS = Number(process.env['FAILOVER_TRIALS'] ?? 3);
+const LOSS_TRIALS = Number(process.env['LOSS_TRIALS'] ?? 10);
+const FAILOVER_SECONDS = 30;
 const server = await startAuthServer({ accessTokenTtl: TTL });
 const redis = await startRedis({ appendOnly: true });
 Object.assign(process.env, server.env(), { HOME: tempHome() });
@@ -32,7 +41,122 @@ function report(scenario: string, result: FleetResult, extra = '', extraOk = tru
   console.error(`${ok ? 'ok' : 'FAILED'}  ${scenario}: ${figures}`);
 }
 
+/** Rows for `trials` failovers of a deployment while 16 workers serve, and for the writes replication lost. */
+async function deploymentRows(
+  name: string,
+  makeProvider: () => RedisStorageProvider,
+  failOver: (key: string) => Promise<unknown>,
+  rejoin: () => Promise<void>,
+): Promise<void> {
+  const runs: FailoverRun[] = [];
+  for (let trial = 0; trial < FAILOVER_TRIALS; trial++) {
+    const profile = `${name.toLowerCase()}-failover-${trial}`;
+    try {
+      runs.push(await serveThroughFailover(server, TTL, makeProvider, () => failOver(`planet-auth:{.planet/${profile}}/token.json`), { profile, durationMs: FAILOVER_SECONDS * 1000, failAtMs: 10_000 }));
+    } finally {
+      await rejoin();
+    }
+  }
+  const sum = (pick: (run: FailoverRun) => number) => runs.reduce((total, run) => total + pick(run), 0);
+  const ok = sum((r) => r.failedAfterWindow) === 0 && sum((r) => r.lostSessions) === 0 && sum((r) => r.tokenErrors) === 0;
+  failed ||= !ok;
+  const windows = runs.map((r) => (r.windowMs / 1000).toFixed(1)).join(', ');
+  const figures =
+    `${runs.length} trials: ${sum((r) => r.lostSessions)} sessions lost, ${sum((r) => r.failedAfterWindow)} failed calls after the failover window (+${FAILOVER_GRACE_MS / 1000} s), ` +
+    `${sum((r) => r.failedCalls)} of ${sum((r) => r.calls)} calls failed in all (windows ${windows} s), ` +
+    `${(sum((r) => r.tokenRequests) / sum((r) => r.lifetimes)).toFixed(2)} token requests per lifetime (${sum((r) => r.tokenRequests)} for ${sum((r) => r.lifetimes).toFixed(1)}), ${sum((r) => r.tokenErrors)} refused token requests`;
+  const scenario = `${name}: master killed (SIGKILL) at 10 s of ${FAILOVER_SECONDS} s while 16 workers serve one rotating user session, ${TTL} s tokens`;
+  rows.push([scenario, figures, ok ? 'ok' : 'FAILED']);
+  console.error(`${ok ? 'ok' : 'FAILED'}  ${scenario}: ${figures}`);
+
+  const losses: number[] = [];
+  for (let trial = 0; trial < LOSS_TRIALS; trial++) {
+    const key = `.planet/${name.toLowerCase()}-loss-${trial}/token.json`;
+    try {
+      losses.push((await acknowledgedWritesLost(makeProvider, () => failOver(`planet-auth:{.planet/${name.toLowerCase()}-loss-${trial}}/token.json`), key)).lost);
+    } finally {
+      await rejoin();
+    }
+  }
+  const lossScenario = `${name}: one writer saving as fast as acknowledged, master killed (SIGKILL), asynchronous replication`;
+  const lossFigures = `${losses.length} trials: acknowledged writes the promoted replica lacked ${losses.join(', ')} (${losses.filter((n) => n > 0).length} of ${losses.length} trials lost any)`;
+  rows.push([lossScenario, lossFigures, 'measured']);
+  console.error(`measured  ${lossScenario}: ${lossFigures}`);
+}
+
 try {
+  if (only !== 'fleet') {
+    const cluster = await startCluster();
+    try {
+      await deploymentRows('Cluster (3 masters, a replica each)', () => new RedisStorageProvider(createCluster({ rootNodes: [...cluster.rootNodes] }) as unknown as RedisConnection), (key) => cluster.failOver(key), () => cluster.rejoin());
+    } finally {
+      await cluster.stop();
+    }
+    const sentinel = await startSentinel();
+    try {
+      await deploymentRows(
+        'Sentinel (master, replica, 3 sentinels)',
+        () => new RedisStorageProvider(createSentinel({ name: sentinel.name, sentinelRootNodes: [...sentinel.sentinels] }) as unknown as RedisConnection),
+        () => sentinel.failOver(),
+        () => sentinel.rejoin(),
+      );
+    } finally {
+      await sentinel.stop();
+    }
+  }
+  if (only !== 'fleet') await fenceRows();
+  if (only !== 'deployments') await fleetRows();
+} finally {
+  await server.close();
+  await redis.stop();
+}
+
+/** Fences after the counter is deleted (as eviction would) and after Redis restarts without persistence. */
+async function fenceRows(): Promise<void> {
+  const trials = 30;
+  const empty = await startRedis();
+  const store = new RedisStorageProvider(empty.url, { commandTimeoutMs: 1000, secrets: 'plain' });
+  const raw = createClient({ url: empty.url });
+  raw.on('error', () => undefined);
+  let reusedAfterDelete = 0;
+  let reusedAfterRestart = 0;
+  let staleWrites = 0;
+  try {
+    await raw.connect();
+    for (let trial = 0; trial < trials; trial++) {
+      const lease = `.planet/fence-${trial}/session.lease`;
+      const before = (await store.acquireLease(lease, 60_000))!;
+      await store.releaseLease(lease, before);
+      await raw.del(`planet-auth:{.planet/fence-${trial}}/session.lease.fence`);
+      const after = (await store.acquireLease(lease, 60_000))!;
+      if (!(after > before)) reusedAfterDelete++;
+    }
+    await raw.close();
+    for (let trial = 0; trial < trials; trial++) {
+      const lease = `.planet/restart-${trial}/session.lease`;
+      const before = (await store.acquireLease(lease, 60_000))!;
+      await empty.kill('SIGKILL');
+      await empty.restart();
+      let after: number | undefined;
+      while (after === undefined) after = await store.acquireLease(lease, 60_000).catch(() => new Promise<undefined>((r) => setTimeout(() => r(undefined), 50)));
+      if (!(after > before)) reusedAfterRestart++;
+      if (await store.saveObjFenced(`.planet/restart-${trial}/token.json`, { access_token: 'stale' }, lease, before)) staleWrites++;
+    }
+  } finally {
+    await store.close();
+    await empty.stop();
+  }
+  const ok = reusedAfterDelete === 0 && reusedAfterRestart === 0 && staleWrites === 0;
+  failed ||= !ok;
+  rows.push([
+    `fencing counter deleted (as eviction would), ${trials} trials; Redis restarted without persistence (every key gone), ${trials} trials`,
+    `${reusedAfterDelete} fences handed out twice after the delete; ${reusedAfterRestart} after the restart, ${staleWrites} writes by the holder from before the restart accepted`,
+    ok ? 'ok' : 'FAILED',
+  ]);
+  console.error(`${ok ? 'ok' : 'FAILED'}  fences: ${rows.at(-1)![1]}`);
+}
+
+async function fleetRows(): Promise<void> {
   await seedSession(redis, 'user', 'fleet-user');
   report(`3 machines x 16 workers, one rotating user session, ${TTL} s tokens, ${seconds} s`, await runFleet(server, redis, TTL, 'fleet-user', { flow: 'user', durationMs: seconds * 1000 }));
   await seedSession(redis, 'service', 'fleet-service');
@@ -41,9 +165,6 @@ try {
   const restart = redisRestart(server, redis, seconds * 1000);
   const result = await runFleet(server, redis, TTL, 'fleet-restart', { flow: 'user', durationMs: seconds * 1000, during: restart.during });
   report(`as the first row, Redis killed with SIGKILL at ${(seconds / 3).toFixed(0)} s and restarted from its append-only file`, result, `, ${restart.refreshesAfterRestart()} refreshes after the restart`, restart.refreshesAfterRestart() >= 1);
-} finally {
-  await server.close();
-  await redis.stop();
 }
 
 console.log('| scenario | figures | result |');

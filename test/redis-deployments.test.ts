@@ -43,7 +43,7 @@ suite('fleet on Redis Cluster and Sentinel, master failed over while 16 workers 
     afterAll(async () => {
       await cluster?.stop();
     });
-    const provider = () => new RedisStorageProvider(createCluster({ rootNodes: [...cluster.rootNodes] }) as unknown as RedisConnection, { commandTimeoutMs: 2000 });
+    const provider = () => new RedisStorageProvider(createCluster({ rootNodes: [...cluster.rootNodes] }) as unknown as RedisConnection);
 
     test('the master holding the session is killed mid-run: no call fails after the failover window, the session survives', async () => {
       const run = await serveThroughFailover(server, TTL, provider, () => cluster.failOver('planet-auth:{.planet/cluster-fleet}/token.json'), {
@@ -71,7 +71,7 @@ suite('fleet on Redis Cluster and Sentinel, master failed over while 16 workers 
       await sentinel?.stop();
     });
     const provider = () =>
-      new RedisStorageProvider(createSentinel({ name: sentinel.name, sentinelRootNodes: [...sentinel.sentinels] }) as unknown as RedisConnection, { commandTimeoutMs: 2000 });
+      new RedisStorageProvider(createSentinel({ name: sentinel.name, sentinelRootNodes: [...sentinel.sentinels] }) as unknown as RedisConnection);
 
     test('the master is killed mid-run and the sentinels promote the replica: no call fails after the failover window, the session survives', async () => {
       const run = await serveThroughFailover(server, TTL, provider, () => sentinel.failOver(), {

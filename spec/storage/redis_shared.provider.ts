@@ -5,6 +5,7 @@ import { ConfigError, ERR_STATE_CORRUPT, ERR_STATE_UNSAFE, ERR_STORAGE, StateErr
 /** The commands this provider sends; a client made by `createClient`, `createCluster` or `createSentinel` has them all. */
 export interface RedisConnection {
   readonly isReady: boolean;
+  readonly isOpen?: boolean;
   connect(): Promise<unknown>;
   close(): Promise<unknown>;
   destroy(): unknown;
@@ -357,6 +358,8 @@ export class RedisStorageProvider implements ObjectStorageProvider {
       const first = shared.connecting === undefined;
       shared.connecting ??= shared.client.connect().catch((error: Error) => {
         shared.lastError = error;
+        // A client that gave up (a Sentinel or Cluster client whose first connection failed) is asked again by the next call.
+        if (shared.client.isOpen === false) shared.connecting = undefined;
       });
       // A refusal (password, ACL, certificate) says more than the timeout it leads to.
       if (first) await deadline(shared.connecting, shared.timeoutMs).catch((error: unknown) => Promise.reject(shared.lastError ?? error));

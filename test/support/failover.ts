@@ -26,6 +26,8 @@ export interface FailoverRun {
   /** Token lifetimes the run held (a token is used for 3/4 of its lifetime). */
   readonly lifetimes: number;
   readonly failures: Record<string, number>;
+  /** The first failure's message, to see what went wrong. */
+  readonly firstFailure: string | undefined;
 }
 
 async function seed(server: RunningServer, provider: RedisStorageProvider, profile: string): Promise<void> {
@@ -61,6 +63,7 @@ export async function serveThroughFailover(
     const startedAt = Date.now();
     const stopAt = startedAt + options.durationMs;
     const outcomes: { at: number; error?: string }[] = [];
+    let firstFailure: string | undefined;
     const worker = async () => {
       const auth = Auth.fromOAuthUserDeviceCode({ clientId: USER_CLIENT_ID, profileName: options.profile, storageProvider: provider() });
       const session = new Session(auth);
@@ -71,6 +74,7 @@ export async function serveThroughFailover(
           outcomes.push(response.ok ? { at: Date.now() } : { at: Date.now(), error: `HTTP ${response.status}` });
         } catch (error) {
           outcomes.push({ at: Date.now(), error: (error as { code?: string }).code ?? (error as Error).name });
+          firstFailure ??= `${(error as Error).message} (${Date.now() - startedAt} ms into the run)`;
         }
         await sleep(100);
       }
@@ -114,6 +118,7 @@ export async function serveThroughFailover(
       tokenErrors: server.tokenErrors(),
       lifetimes: options.durationMs / 1000 / (ttlSeconds * 0.75),
       failures,
+      firstFailure,
     };
   } finally {
     await Promise.all(providers.map((p) => p.close()));
