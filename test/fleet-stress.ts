@@ -17,7 +17,7 @@ if (!redisServerPath()) {
 }
 const TTL = 5;
 const seconds = Number(process.env['FLEET_SECONDS'] ?? 60);
-// `npm run stress:fleet -- deployments` runs only the Cluster and Sentinel rows, `-- fleet` only the others.
+// `npm run stress:fleet -- deployments` runs only the Cluster, Sentinel and fence rows, `-- fences` only the fence row, `-- fleet` only the fleet rows.
 const only = process.argv[2];
 const FAILOVER_TRIALS = Number(process.env['FAILOVER_TRIALS'] ?? 3);
 const LOSS_TRIALS = Number(process.env['LOSS_TRIALS'] ?? 10);
@@ -85,7 +85,7 @@ async function deploymentRows(
 }
 
 try {
-  if (only !== 'fleet') {
+  if (only === undefined || only === 'deployments') {
     const cluster = await startCluster();
     try {
       await deploymentRows('Cluster (3 masters, a replica each)', () => new RedisStorageProvider(createCluster({ rootNodes: [...cluster.rootNodes] }) as unknown as RedisConnection), (key) => cluster.failOver(key), () => cluster.rejoin());
@@ -104,8 +104,8 @@ try {
       await sentinel.stop();
     }
   }
-  if (only !== 'fleet') await fenceRows();
-  if (only !== 'deployments') await fleetRows();
+  if (only === undefined || only === 'deployments' || only === 'fences') await fenceRows();
+  if (only === undefined || only === 'fleet') await fleetRows();
 } finally {
   await server.close();
   await redis.stop();

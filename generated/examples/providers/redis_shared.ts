@@ -76,7 +76,8 @@ const DEFAULT_MAX_LEASE_HOLD_MS = 120_000;
 // taken without its fencing value, or a fenced write whose check went stale.
 // A lease holds "<fence> <hold deadline in server ms>". A fence is at least
 // the server's time in microseconds and above the last one counted, so it
-// never repeats, even when the counter was evicted or Redis restarted empty.
+// never repeats, even when the counter was evicted or Redis restarted empty
+// (no two scripts start in the same microsecond).
 const NOW_MS = `local t = redis.call('TIME') local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
 const ACQUIRE = `
 local held = redis.call('PTTL', KEYS[1])
@@ -84,7 +85,8 @@ if held == -1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) return 'repaired' end
 if held >= 0 then return false end
 ${NOW_MS}
 local fence = tonumber(redis.call('GET', KEYS[2]) or '0') + 1
-if fence < now * 1000 then fence = now * 1000 end
+local micros = tonumber(t[1]) * 1000000 + tonumber(t[2])
+if fence < micros then fence = micros end
 local text = string.format('%d', fence)
 redis.call('SET', KEYS[2], text)
 redis.call('SET', KEYS[1], text .. ' ' .. string.format('%d', now + tonumber(ARGV[2])), 'PX', ARGV[1])
