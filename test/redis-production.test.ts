@@ -97,6 +97,11 @@ suite('Redis provider in production settings', () => {
       expect(await auth(provider(redis.url, { application: 'reports-a' })).getAccessToken()).toBe(tokenA);
       expect(await auth(provider(redis.url, { application: 'reports-b' })).getAccessToken()).toBe(tokenB);
       expect(server.count('token:client_credentials')).toBe(2);
+      // The service account's secret went to Redis encrypted (the test server's environment names the key).
+      const dump = await everything(redis.url);
+      expect(dump).toContain('reports-a');
+      expect(dump).toContain('client_secret');
+      expect(dump).not.toContain(M2M_CLIENT_SECRET);
     });
 
     test('sessions bound to a client and issuer (forSession) are kept apart, and a record naming another client or issuer is refused, saying which', async () => {
