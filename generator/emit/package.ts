@@ -62,6 +62,19 @@ function repositoryOf(inputs: PackageInputs): { type: string; url: string; direc
   return { type: inputs.repository.type, url: inputs.repository.url, directory: 'generated' };
 }
 
+/** The package's page: its folder in the repository, whose README GitHub shows. */
+function homepageOf(inputs: PackageInputs): string {
+  const { url } = repositoryOf(inputs);
+  return `${url.replace(/^git\+/, '').replace(/\.git$/, '')}/tree/main/generated#readme`;
+}
+
+/** Run before `npm pack`: refuses to pack a folder whose dist/ the workspace has not built. */
+const PREPACK_CHECK = [
+  "const fs = require('node:fs');",
+  "if (!fs.existsSync('dist/.source-hash') || !fs.existsSync('dist/bundle/index.js')) {",
+  "console.error('dist/ is not built: run npm run build in the folder above (the workspace), then pack again'); process.exit(1); }",
+].join(' ');
+
 function licenseText(): string {
   return `MIT License
 
@@ -119,21 +132,25 @@ export function emitPackageFiles(ir: SpecIR, inputs: PackageInputs): Map<string,
     repository: repositoryOf(inputs),
     type: 'module',
     engines: { node: NODE_ENGINES },
-    main: './dist/index.js',
+    homepage: homepageOf(inputs),
+    // The library is one ES module bundle (with chunks loaded by a login);
+    // its declarations are the compiler's, one file per module.
+    main: './dist/bundle/index.js',
     types: './dist/index.d.ts',
     exports: {
-      '.': { types: './dist/index.d.ts', default: './dist/index.js' },
+      '.': { types: './dist/index.d.ts', default: './dist/bundle/index.js' },
       './package.json': './package.json',
     },
-    bin: { [ir.sdk.cliName]: './bin/cli.js' },
-    // src/ ships so the declaration maps lead an editor's go-to-definition to the source.
-    files: ['bin', 'dist', 'src', 'docs', 'examples'],
-    // A clean build before packing, so no output of a removed module ships; the
-    // API reference ships too (dist/api), so the docs page's link to it works.
+    // Importing the SDK runs no code beyond defining what it exports.
+    sideEffects: false,
+    bin: { [ir.sdk.cliName]: './bin/cli.cjs' },
+    // The bundles and the declarations; the compiled modules under dist/ are
+    // what the bundles were made from, and the API reference is a site of its own.
+    files: ['bin', 'dist/bundle', 'dist/**/*.d.ts'],
     scripts: {
-      build: 'tsc -p tsconfig.json',
-      docs: 'typedoc',
-      prepack: `node -e "require('node:fs').rmSync('dist', { recursive: true, force: true })" && npm run build && npm run docs`,
+      // dist/ is built by the workspace (npm run build there, or npm run generate),
+      // which also records what it was built from; packing only checks it is there.
+      prepack: `node -e "${PREPACK_CHECK}"`,
     },
     dependencies: dependenciesOf(inputs, ir.sdk.packageName),
     // The declarations name Node's types (fetch, AbortSignal, util.inspect):
@@ -150,8 +167,6 @@ export function emitPackageFiles(ir: SpecIR, inputs: PackageInputs): Map<string,
       types: ['node'],
       strict: true,
       declaration: true,
-      declarationMap: true,
-      sourceMap: true,
       skipLibCheck: true,
       rootDir: 'src',
       outDir: 'dist',
@@ -178,14 +193,11 @@ export function emitPackageFiles(ir: SpecIR, inputs: PackageInputs): Map<string,
     '#!/usr/bin/env node',
     ...headerLines([ir.sdk.source]).map((l) => `// ${l}`),
     `// The ${ir.sdk.cliName} command: see "${ir.sdk.cliName} --help".`,
-    "import { CLI_SPEC } from '../dist/cli.js';",
-    "import { main } from '../dist/runtime/cli.js';",
-    '',
-    'await main(CLI_SPEC);',
+    "require('../dist/bundle/planet-auth.cjs');",
     '',
   ].join('\n');
   return new Map([
-    ['bin/cli.js', bin],
+    ['bin/cli.cjs', bin],
     ['LICENSE', licenseText()],
     ['README.md', readme(ir, inputs.templatesDir)],
     ['package.json', JSON.stringify(pkg, null, 2) + '\n'],
