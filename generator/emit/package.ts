@@ -26,13 +26,14 @@ export interface PackageInputs {
   readonly sources: ReadonlyMap<string, string>;
 }
 
-const IMPORT_SPECIFIER = /\b(?:from|import)\s*\(?\s*'([^']+)'/g;
+/** `from 'x'`, `import('x')`, `import 'x'` and `require('x')`, in either quotes (the bundles use double ones). */
+const IMPORT_SPECIFIER = /\b(?:from|import|require)\s*\(?\s*(?:'([^']+)'|"([^"]+)")/g;
 
 /** The registry packages a source file imports (not relative paths, not node: builtins). */
 export function importedPackages(source: string): string[] {
   const names = new Set<string>();
   for (const match of source.matchAll(IMPORT_SPECIFIER)) {
-    const specifier = match[1]!;
+    const specifier = (match[1] ?? match[2])!;
     if (specifier.startsWith('.') || specifier.startsWith('node:')) continue;
     const parts = specifier.split('/');
     names.add(specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0]!);
@@ -143,7 +144,7 @@ export function emitPackageFiles(ir: SpecIR, inputs: PackageInputs): Map<string,
     },
     // Importing the SDK runs no code beyond defining what it exports.
     sideEffects: false,
-    bin: { [ir.sdk.cliName]: './bin/cli.cjs' },
+    bin: { [ir.sdk.cliName]: 'bin/cli.cjs' },
     // The bundles and the declarations; the compiled modules under dist/ are
     // what the bundles were made from, and the API reference is a site of its own.
     files: ['bin', 'dist/bundle', 'dist/**/*.d.ts'],
