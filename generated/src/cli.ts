@@ -13,19 +13,19 @@ export const CLI_SPEC: CliSpec = {
         command: 'browser', flowId: 'oauth_user_authcode__with_browser',
         summary: 'Log in as a user in the local browser (authorization code flow with PKCE).',
         requirements: ['The application can start a web browser on the user\'s machine.', 'That browser can reach the authorization server.', 'The browser can reach a port the application listens on at 127.0.0.1.'],
-        optionDocs: { clientId: 'Client ID issued when the application was registered.', callbackUrl: 'Loopback redirect URI registered for the client, such as http://127.0.0.1:8080/callback. Port 0 picks a free port.', requestedScopes: 'Scopes to request. Defaults to planet and offline_access for a user, and to planet alone for a service account, which gets no refresh token.' },
+        optionDocs: { clientId: 'Client ID issued when the application was registered.', callbackUrl: 'Loopback redirect URI registered for the client, such as http://127.0.0.1:8080/callback. Port 0 picks a free port.', requestedScopes: 'Scopes to request; left out, the SDK\'s default scopes. A service account never requests offline_access, since it gets no refresh token.' },
       },
       {
         command: 'device', flowId: 'oauth_user_devicecode__external_browser',
         summary: 'Log in as a user on any device with a code (device authorization flow).',
         requirements: ['The application can reach the authorization server.', 'The application can show the user a URL and a code.'],
-        optionDocs: { clientId: 'Client ID issued when the application was registered.', requestedScopes: 'Scopes to request. Defaults to planet and offline_access for a user, and to planet alone for a service account, which gets no refresh token.' },
+        optionDocs: { clientId: 'Client ID issued when the application was registered.', requestedScopes: 'Scopes to request; left out, the SDK\'s default scopes. A service account never requests offline_access, since it gets no refresh token.' },
       },
       {
         command: 'service-account', flowId: 'oauth_m2m',
         summary: 'Log in as a service account with its client ID and secret.',
         requirements: ['The application can reach the authorization server.', 'The application holds the service account\'s client ID and secret.'],
-        optionDocs: { clientId: 'Client ID of the service account.', clientSecret: 'Client secret of the service account. Never logged or shown.', requestedScopes: 'Scopes to request. Defaults to planet and offline_access for a user, and to planet alone for a service account, which gets no refresh token.' },
+        optionDocs: { clientId: 'Client ID of the service account.', clientSecret: 'Client secret of the service account. Never logged or shown.', requestedScopes: 'Scopes to request; left out, the SDK\'s default scopes. A service account never requests offline_access, since it gets no refresh token.' },
       },
     ],
     environment: [

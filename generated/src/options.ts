@@ -13,7 +13,10 @@ export interface OAuthUserAuthCodeOptions {
    * `http://127.0.0.1:8080/callback`. Port 0 picks a free port.
    */
   readonly callbackUrl: string;
-  /** Scopes to request. Defaults to `planet` and `offline_access` for a user, and to `planet` alone for a service account, which gets no refresh token. */
+  /**
+   * Scopes to request; left out, the SDK's default scopes. A service
+   * account never requests `offline_access`, since it gets no refresh token.
+   */
   readonly requestedScopes?: readonly string[];
   /**
    * Keep the session in storage so later runs reuse it. With `false` the
@@ -73,7 +76,10 @@ export interface OAuthUserAuthCodeOptions {
 export interface OAuthUserDeviceCodeOptions {
   /** Client ID issued when the application was registered. */
   readonly clientId: string;
-  /** Scopes to request. Defaults to `planet` and `offline_access` for a user, and to `planet` alone for a service account, which gets no refresh token. */
+  /**
+   * Scopes to request; left out, the SDK's default scopes. A service
+   * account never requests `offline_access`, since it gets no refresh token.
+   */
   readonly requestedScopes?: readonly string[];
   /**
    * Keep the session in storage so later runs reuse it. With `false` the
@@ -135,7 +141,10 @@ export interface OAuthM2MOptions {
   readonly clientId: string;
   /** Client secret of the service account. Never logged or shown. */
   readonly clientSecret: string;
-  /** Scopes to request. Defaults to `planet` and `offline_access` for a user, and to `planet` alone for a service account, which gets no refresh token. */
+  /**
+   * Scopes to request; left out, the SDK's default scopes. A service
+   * account never requests `offline_access`, since it gets no refresh token.
+   */
   readonly requestedScopes?: readonly string[];
   /**
    * Keep the session in storage so later runs reuse it. With `false` the

@@ -10,6 +10,7 @@ import { printable, promptHidden } from './cli-output.js';
 import { statusJson } from './cli-session.js';
 import { ProfileError } from './errors.js';
 import { readProfileOptions, type ClientOptions } from './profile.js';
+import { scopesToRequest } from './registry.js';
 import type { FlowDescriptor } from './settings.js';
 
 const DEFAULT_CALLBACK = 'http://127.0.0.1:0/callback';
@@ -31,7 +32,7 @@ function loginOptions(spec: CliSpec, login: LoginCommand, flow: FlowDescriptor):
   }
   if (has('callbackUrl')) options.push({ name: 'callback-url', value: 'URL', help: `${doc('callbackUrl', 'Loopback callback URL.')} Default: the profile's, else ${DEFAULT_CALLBACK}.` });
   if (has('requestedScopes')) {
-    options.push({ name: 'scope', value: 'SCOPE', multiple: true, help: `Scope to request. Default: the profile's, else ${spec.settings.defaultScopes.join(' ')}.` });
+    options.push({ name: 'scope', value: 'SCOPE', multiple: true, help: `Scope to request. Default: the profile's, else ${scopesToRequest(flow.grant, spec.settings.defaultScopes).join(' ')}.` });
   }
   if (flow.grant === 'authorization_code') {
     options.push(
