@@ -10,6 +10,8 @@ import { SDK_SETTINGS } from './settings.js';
  * An OAuth2 session for a user or a service account: logs in, keeps tokens fresh, and saves the session where the options say.
  *
  * Create one with a factory named after the flow, then pass it to a `Session` to call APIs.
+ *
+ * @hideconstructor
  */
 export class Auth extends AuthCore {
   /**
