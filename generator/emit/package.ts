@@ -7,6 +7,7 @@
 import { join } from 'node:path';
 import type { SpecIR } from '../ir.js';
 import { headerLines, markdownHeader, slashHeader } from '../text.js';
+import { DOCS_PAGE } from './docs.js';
 import { TemplateSet } from './handlebars.js';
 
 export const LICENSE_HOLDER = 'Planet auth SDK contributors';
@@ -63,10 +64,14 @@ function repositoryOf(inputs: PackageInputs): { type: string; url: string; direc
   return { type: inputs.repository.type, url: inputs.repository.url, directory: 'generated' };
 }
 
+/** The repository's address for a browser (or git clone). */
+function browsableRepository(inputs: PackageInputs): string {
+  return repositoryOf(inputs).url.replace(/^git\+/, '').replace(/\.git$/, '');
+}
+
 /** The package's page: its folder in the repository, whose README GitHub shows. */
 function homepageOf(inputs: PackageInputs): string {
-  const { url } = repositoryOf(inputs);
-  return `${url.replace(/^git\+/, '').replace(/\.git$/, '')}/tree/main/generated#readme`;
+  return `${browsableRepository(inputs)}/tree/main/generated#readme`;
 }
 
 /** Run before `npm pack`: refuses to pack a folder whose dist/ the workspace has not built. */
@@ -101,7 +106,8 @@ SOFTWARE.
 `;
 }
 
-function readme(ir: SpecIR, templatesDir: string): string {
+function readme(ir: SpecIR, inputs: PackageInputs): string {
+  const templatesDir = inputs.templatesDir;
   const template = new TemplateSet(join(templatesDir, 'docs')).compile('README.md.hbs');
   const m2m = ir.flows.find((f) => f.grant === 'client_credentials');
   return template({
@@ -120,6 +126,10 @@ function readme(ir: SpecIR, templatesDir: string): string {
     debugVariable: ir.sdk.environment.debug.name,
     environment: Object.values(ir.sdk.environment).map((e) => ({ name: e.name, doc: e.doc.replace(/\s*\n\s*/g, ' ').trim() })),
     licenseHolder: LICENSE_HOLDER,
+    repositoryUrl: browsableRepository(inputs),
+    docsUrl: `${browsableRepository(inputs)}/blob/main/generated/docs/${DOCS_PAGE}`,
+    // What `npm pack` names the tarball: the scope's @ dropped and its slash made a dash.
+    tarballName: `${ir.sdk.packageName.replace(/^@/, '').replace('/', '-')}-${ir.sdk.packageVersion}.tgz`,
   });
 }
 
@@ -204,7 +214,7 @@ export function emitPackageFiles(ir: SpecIR, inputs: PackageInputs): Map<string,
   return new Map([
     ['bin/cli.cjs', bin],
     ['LICENSE', licenseText()],
-    ['README.md', readme(ir, inputs.templatesDir)],
+    ['README.md', readme(ir, inputs)],
     ['package.json', JSON.stringify(pkg, null, 2) + '\n'],
     ['tsconfig.json', slashHeader([ir.sdk.source]) + JSON.stringify(tsconfig, null, 2) + '\n'],
     ['typedoc.json', slashHeader([ir.sdk.source]) + JSON.stringify(typedoc, null, 2) + '\n'],
