@@ -54,3 +54,24 @@ test('npm pkg fix finds nothing to change in the package.json', () => {
   expect(readFileSync(join(scratch, 'package.json'), 'utf8')).toBe(readFileSync(join(PACKAGE, 'package.json'), 'utf8'));
   rmSync(scratch, { recursive: true, force: true });
 });
+
+test('npm pack in generated/ changes nothing generate:check compares: dist/ stays as built, the tarball is not an extra file', () => {
+  const pack = spawnSync('npm', ['pack', '--loglevel=error'], { cwd: PACKAGE, encoding: 'utf8' });
+  const tarball = join(PACKAGE, pack.stdout.trim().split('\n').pop() ?? '');
+  try {
+    expect({ status: pack.status, stderr: pack.stderr }).toEqual({ status: 0, stderr: '' });
+    const check = spawnSync('npm', ['run', '-s', 'generate:check'], { cwd: ROOT, encoding: 'utf8' });
+    expect({ status: check.status, stderr: check.stderr }).toEqual({ status: 0, stderr: '' });
+  } finally {
+    rmSync(tarball, { force: true });
+  }
+}, 180_000);
+
+test('packing a folder whose dist/ the workspace has not built is refused with the command that builds it', () => {
+  const scratch = mkdtempSync(join(tmpdir(), 'planet-unbuilt-'));
+  for (const file of ['package.json', 'README.md', 'LICENSE']) copyFileSync(join(PACKAGE, file), join(scratch, file));
+  const pack = spawnSync('npm', ['pack', '--dry-run', '--loglevel=error'], { cwd: scratch, encoding: 'utf8' });
+  expect(pack.status).not.toBe(0);
+  expect(pack.stderr).toContain('dist/ is not built: run npm run build in the folder above (the workspace), then pack again');
+  rmSync(scratch, { recursive: true, force: true });
+});
