@@ -32,13 +32,17 @@ function run(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | n
   return new Promise((done) => child.on('close', (code) => done({ code, stdout, ms: performance.now() - started })));
 }
 
+// `npm run bench -- cli` runs only the named sections (hot, trips, cli, generate, memory, fleet).
+const only = process.argv.slice(2);
+const wanted = (section: string) => only.length === 0 || only.includes(section);
+
 const server = await startAuthServer();
 const home = tempHome();
 const env = { ...process.env, ...server.env(), HOME: home };
 Object.assign(process.env, env);
 
 // 1. Hot path.
-{
+if (wanted('hot')) {
   const auth = Auth.fromOAuthM2M({ clientId: M2M_CLIENT_ID, clientSecret: M2M_CLIENT_SECRET, saveStateToStorage: false });
   const session = new Session(auth);
   const f = await measureHotPath(server, () => auth.getAccessToken(), (path) => session.fetch(path));
@@ -49,7 +53,7 @@ Object.assign(process.env, env);
 }
 
 // 2. Round trips, counted by the server.
-{
+if (wanted('trips')) {
   const user = Auth.fromOAuthUserDeviceCode({ clientId: USER_CLIENT_ID, profileName: 'bench-user' });
   const info = await user.deviceUserLoginInitiate();
   const done = user.deviceUserLoginComplete(info);
@@ -80,24 +84,51 @@ Object.assign(process.env, env);
   row('8 processes on one expired profile', `${round.tokenRequests} (${round.ok}/8 served)`, '1', round.tokenRequests === 1 && round.ok === 8 ? 'met' : 'missed');
 }
 
-// 3. CLI cold start.
-{
-  await run([join(ROOT, 'generated/bin/cli.js'), 'login', 'service-account', '--client-id', M2M_CLIENT_ID, '--profile', 'bench-cli'], { ...env, PL_AUTH_CLIENT_SECRET: M2M_CLIENT_SECRET });
+// 3. CLI start and import cost, each paired with a bare node start in the same loop.
+if (wanted('cli')) {
+  await run([join(ROOT, 'generated/bin/cli.cjs'), 'login', 'service-account', '--client-id', M2M_CLIENT_ID, '--profile', 'bench-cli'], { ...env, PL_AUTH_CLIENT_SECRET: M2M_CLIENT_SECRET });
   server.resetCounts();
+  const runs = 15;
   const bare: number[] = [];
-  const cli: number[] = [];
-  for (let i = 0; i < 10; i++) {
+  const printToken: number[] = [];
+  const status: number[] = [];
+  for (let i = 0; i < runs; i++) {
     bare.push((await run(['-e', '0'], env)).ms);
-    const r = await run([join(ROOT, 'generated/bin/cli.js'), 'print-access-token', '--profile', 'bench-cli'], env);
-    if (r.code !== 0) throw new Error('print-access-token failed');
-    cli.push(r.ms);
+    const p = await run([join(ROOT, 'generated/bin/cli.cjs'), 'print-access-token', '--profile', 'bench-cli'], env);
+    if (p.code !== 0) throw new Error('print-access-token failed');
+    printToken.push(p.ms);
+    const s = await run([join(ROOT, 'generated/bin/cli.cjs'), 'status', '--profile', 'bench-cli'], env);
+    if (s.code !== 0) throw new Error('status failed');
+    status.push(s.ms);
   }
-  const ratio = median(cli) / median(bare);
-  row('`planet-auth print-access-token`, valid token (median of 10)', `${median(cli).toFixed(0)} ms = ${ratio.toFixed(2)}x \`node -e 0\` (${median(bare).toFixed(0)} ms); ${server.authServerRequests()} requests`, '<= 2x', ratio <= 2 ? 'met' : 'missed');
+  const requests = server.authServerRequests();
+  const base = median(bare);
+  const cliRow = (what: string, times: number[], limit: number) => {
+    const ratio = median(times) / base;
+    row(`\`planet-auth ${what}\`, valid token (median of ${runs})`, `${median(times).toFixed(0)} ms = ${ratio.toFixed(2)}x \`node -e 0\` (${base.toFixed(0)} ms); ${requests} requests`, `<= ${limit}x, 0 requests`, ratio <= limit && requests === 0 ? 'met' : 'missed');
+  };
+  cliRow('print-access-token', printToken, 1.2);
+  cliRow('status', status, 1.5);
+
+  // CPU time of the import alone (user + system), in a fresh process each time.
+  const importCpu = (specifier: string) =>
+    run(['--input-type=module', '-e', `const t = process.cpuUsage(); await import(${JSON.stringify(specifier)}); const d = process.cpuUsage(t); console.log((d.user + d.system) / 1000);`], env).then((r) => Number(r.stdout.trim()));
+  const sdk: number[] = [];
+  const oidc: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    sdk.push(await importCpu('@planet-auth/sdk'));
+    oidc.push(await importCpu('openid-client'));
+  }
+  row(
+    `\`import '@planet-auth/sdk'\` vs \`import 'openid-client'\`, CPU time (median of ${runs}, Node ${process.versions.node})`,
+    `${median(sdk).toFixed(1)} ms vs ${median(oidc).toFixed(1)} ms`,
+    'SDK <= openid-client',
+    median(sdk) <= median(oidc) ? 'met' : 'missed',
+  );
 }
 
 // 4. Generator cost: the real spec and a synthetic 10 flows x 10 storage modes.
-{
+if (wanted('generate')) {
   const scratch = mkdtempSync(join(tmpdir(), 'bench-gen-'));
   const synthetic = join(scratch, 'spec');
   cpSync(join(ROOT, 'spec'), synthetic, { recursive: true, filter: (src) => !src.includes(join('spec', 'schema')) });
@@ -144,14 +175,14 @@ Object.assign(process.env, env);
 }
 
 // 5. Memory.
-{
+if (wanted('memory')) {
   const r = await run([join(ROOT, 'bench/workers/memory.mjs'), M2M_CLIENT_ID, M2M_CLIENT_SECRET, '10000'], env);
   const { ok, peakRssMiB } = JSON.parse(r.stdout) as { ok: number; peakRssMiB: number };
   row('peak RSS: M2M login + 10,000 `session.fetch`', `${peakRssMiB.toFixed(0)} MiB (${ok} x 200)`, 'bounded', 'info');
 }
 
 // 6. Fleet: 48 workers (3 processes of 16) on one service account with 5-second tokens.
-{
+if (wanted('fleet')) {
   const fleet = await measureFleet(20);
   if (fleet) {
     const perLifetime = (r: { tokenRequests: number; lifetimes: number }) => r.tokenRequests / r.lifetimes;

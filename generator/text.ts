@@ -40,13 +40,13 @@ export function slashHeader(sources: readonly string[]): string {
 }
 
 /**
- * The header of a TypeScript file the package compiles: a pinned comment
- * (`/*!`), which the compiler keeps in the JavaScript and the declaration
- * files it emits, so every file in dist/ names its sources too.
+ * The header of a TypeScript file the package compiles: line comments, which
+ * the compiler keeps at the top of the JavaScript and declaration files it
+ * emits (so every file in dist/ names its sources too) and which a
+ * minifier drops, unlike a pinned `/*!` comment.
  */
 export function compiledHeader(sources: readonly string[]): string {
-  const [first, second] = headerLines(sources).map((l) => l.replace(/\*\//g, '*\\/'));
-  return `/*! ${first}\n    ${second} */\n`;
+  return slashHeader(sources);
 }
 
 export function markdownHeader(sources: readonly string[]): string {

@@ -39,6 +39,8 @@ export function writeOutput(outDir: string, files: ReadonlyMap<string, string>):
 }
 
 const IGNORED_DIRS = new Set(['node_modules', 'dist']);
+/** What `npm pack` leaves in the package folder: not generated, never compared. */
+const PACKED_TARBALL = /\.tgz$/;
 
 function listFiles(dir: string, root = dir): string[] {
   if (!existsSync(dir)) return [];
@@ -47,7 +49,7 @@ function listFiles(dir: string, root = dir): string[] {
     const full = join(dir, name);
     if (statSync(full).isDirectory()) {
       if (!IGNORED_DIRS.has(name)) out.push(...listFiles(full, root));
-    } else out.push(relative(root, full).split('\\').join('/'));
+    } else if (!PACKED_TARBALL.test(name)) out.push(relative(root, full).split('\\').join('/'));
   }
   return out;
 }

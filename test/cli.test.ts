@@ -622,7 +622,7 @@ test('print-access-token with a valid saved token loads no third-party module an
   for (const part of ['package.json', 'bin', 'dist']) cpSync(join(CLI_BIN, '..', '..', part), join(isolated, part), { recursive: true });
   server.resetCounts();
   const { spawnSync } = await import('node:child_process');
-  const run = spawnSync(process.execPath, [join(isolated, 'bin', 'cli.js'), 'print-access-token', '--profile', 'lean'], { env: { PATH: process.env['PATH'] ?? '', ...env }, encoding: 'utf8' });
+  const run = spawnSync(process.execPath, [join(isolated, 'bin', 'cli.cjs'), 'print-access-token', '--profile', 'lean'], { env: { PATH: process.env['PATH'] ?? '', ...env }, encoding: 'utf8' });
   expect(run.stderr).toBe('');
   expect(run.status).toBe(0);
   expect(run.stdout.trim().split('.')).toHaveLength(3);

@@ -210,10 +210,10 @@ describe('the packed package in fresh apps', () => {
   const checks = {} as Record<Manager, Promise<(readonly [string, Run])[]>>;
 
   beforeAll(async () => {
-    // Packed from a copy, so its prepack build starts from nothing and never
-    // touches the generated/dist that other test files run.
+    // Packed from a copy (with the dist/ the workspace built), so packing never
+    // touches the generated/ that other test files run.
     const source = join(work, 'source', 'generated');
-    cpSync(join(ROOT, 'generated'), source, { recursive: true, filter: (from) => !/[\\/](dist|node_modules)$/.test(from) });
+    cpSync(join(ROOT, 'generated'), source, { recursive: true, filter: (from) => !/[\\/]node_modules$/.test(from) });
     symlinkSync(join(ROOT, 'node_modules'), join(work, 'source', 'node_modules'));
     const packEnv = { ...process.env, PATH: `${BIN}${delimiter}${process.env['PATH'] ?? ''}` };
     expectSuccess('npm pack', await run('npm', ['pack', '--pack-destination', work, '--loglevel=error'], source, packEnv));
@@ -285,29 +285,28 @@ describe('the packed package in fresh apps', () => {
     expect(findLeaks({ what: 'servers.mjs', stdout: result.stdout, stderr: result.stderr })).toEqual([]);
   }, 120_000);
 
-  test('the tarball holds compiled code, declarations with maps, README and LICENSE, and depends on exactly what the code imports', async () => {
+  test('the tarball holds the bundles, declarations, README and LICENSE only, and depends on exactly what the code imports', async () => {
     const listed = await run('tar', ['-tzf', tarball], work);
-    const files = listed.stdout.split('\n').map((f) => f.replace(/^package\//, ''));
-    expect(files).toEqual(expect.arrayContaining(['README.md', 'LICENSE', 'package.json', 'dist/index.js', 'dist/index.d.ts', 'dist/index.d.ts.map', 'src/index.ts', 'bin/cli.js']));
+    const files = listed.stdout.split('\n').filter(Boolean).map((f) => f.replace(/^package\//, ''));
+    expect(files).toEqual(expect.arrayContaining(['README.md', 'LICENSE', 'package.json', 'dist/bundle/index.js', 'dist/bundle/planet-auth.cjs', 'dist/index.d.ts', 'bin/cli.cjs']));
+    // No source maps, sources, compiled modules the bundles replace, docs page, examples or API reference.
+    expect(files.filter((f) => !/^(README\.md|LICENSE|package\.json|bin\/cli\.cjs|dist\/bundle\/[\w-]+\.c?js|dist\/.*\.d\.ts)$/.test(f))).toEqual([]);
     const installed = join(apps.npm, 'node_modules/@planet-auth/sdk');
     const pkg = JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8')) as Record<string, unknown> & { dependencies: Record<string, string> };
     expect(pkg).toMatchObject({
       license: 'MIT',
       types: './dist/index.d.ts',
-      exports: { '.': { types: './dist/index.d.ts' }, './package.json': './package.json' },
+      sideEffects: false,
+      exports: { '.': { types: './dist/index.d.ts', default: './dist/bundle/index.js' }, './package.json': './package.json' },
       peerDependenciesMeta: { '@types/node': { optional: true } },
     });
-    // Go-to-definition: the declaration maps lead to sources shipped with the package.
-    for (const map of ['dist/index.d.ts.map', 'dist/runtime/auth-core.d.ts.map']) {
-      const { sources } = JSON.parse(readFileSync(join(installed, map), 'utf8')) as { sources: string[] };
-      for (const source of sources) expect(existsSync(resolve(installed, dirname(map), source))).toBe(true);
-    }
+    expect(pkg['homepage']).toMatch(/^https:\/\/github\.com\/.*\/tree\/main\/generated#readme$/);
     const imported = new Set<string>();
     const walk = (dir: string): void => {
       for (const entry of readdirSync(dir, { withFileTypes: true })) {
         const full = join(dir, entry.name);
         if (entry.isDirectory()) walk(full);
-        else if (/\.(js|d\.ts)$/.test(entry.name)) for (const name of importedPackages(readFileSync(full, 'utf8'))) imported.add(name);
+        else if (/\.(c?js|d\.ts)$/.test(entry.name)) for (const name of importedPackages(readFileSync(full, 'utf8'))) imported.add(name);
       }
     };
     walk(join(installed, 'dist'));
@@ -315,22 +314,6 @@ describe('the packed package in fresh apps', () => {
     expectSuccess('npm ls --all', await run('npm', ['ls', '--all'], apps.npm, { ...process.env, HOME: REAL_HOME }));
     // The README's programs are type-checked with the two-server program: the usage and the proxy.
     expect(readdirSync(apps.npm).filter((name) => name.startsWith('readme-'))).toEqual(['readme-1.ts', 'readme-2.ts']);
-  });
-
-  test('the docs page covers the lifecycle, links to the API reference shipped with it, and names nothing a package user lacks', () => {
-    const installed = join(apps.npm, 'node_modules/@planet-auth/sdk');
-    const [header, ...body] = readFileSync(join(installed, 'docs/application-managed-sessions.md'), 'utf8').split('\n');
-    expect(header).toMatch(/^<!-- Code generated .* -->$/);
-    const page = body.join('\n');
-    expect(page).not.toMatch(/spec\/|npm run|dev-server/);
-    for (const call of ['getAccessToken()', 'getRequestHeaders()', '.fetch(pathOrUrl', 'refresh()', 'onTokens(', 'logout()', 'sessionStatus()', 'fromProfile(', 'fromUserDefaultSession()', 'ensureInitialized()']) {
-      expect(page).toContain(call);
-    }
-    for (const code of ['ERR_NOT_LOGGED_IN', 'ERR_TOKEN_REQUEST', 'ERR_NETWORK', 'ERR_STATE_CORRUPT']) expect(page).toContain(code);
-    expect(page).toMatch(/client secret, \*\*in plain text\*\*/);
-    expect(page).toContain('and to `planet` alone for a service account');
-    expect(page).toContain('](../dist/api/index.html)');
-    expect(readFileSync(join(installed, 'dist/api/classes/PlanetAuthError.html'), 'utf8')).toContain('Stable identifier of the kind of failure');
   });
 
   describe.each(Object.keys(MANAGERS) as Manager[])('installed with %s', (manager) => {

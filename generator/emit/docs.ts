@@ -1,9 +1,17 @@
 // Emits the docs page from templates/docs. Each example is embedded from the
 // generated program itself, so the page and the code cannot drift apart.
-import type { OptionIR, SpecIR } from '../ir.js';
+import type { ExampleIR, FlowIR, OptionIR, SpecIR, StorageIR } from '../ir.js';
 import { markdownHeader } from '../text.js';
+import { defaultScopeNames } from './examples.js';
 import { TemplateSet } from './handlebars.js';
+import { importedPackages } from './package.js';
 import { providerPath } from './providers.js';
+
+/** Where the examples are, from the workspace root; the command that runs one. */
+const EXAMPLES_DIR = 'generated/examples';
+const RUN_EXAMPLE = 'npx tsx';
+/** The anchor of the page's section on environment variables (its heading in the template). */
+const ENVIRONMENT_ANCHOR = 'pointing-the-sdk-and-the-examples-at-another-server';
 
 export const DOCS_PAGE = 'application-managed-sessions.md';
 
@@ -32,9 +40,54 @@ function optionTypeText(ir: SpecIR, option: OptionIR): string {
   return option.type === 'ObjectStorageProvider' ? ir.sdk.storageProvider.interface : option.type;
 }
 
+/** An option's default as the table shows it: the spec's value, the flow's scopes, or a dash. */
+function optionDefault(ir: SpecIR, flow: FlowIR, option: OptionIR): string {
+  if (option.name === 'requestedScopes') return defaultScopeNames(ir, flow).map((name) => `\`${ir.sdk.scopes.find((s) => s.name === name)!.value}\``).join(', ');
+  if (option.default === undefined) return '—';
+  return Array.isArray(option.default) ? option.default.map((v) => `\`${String(v)}\``).join(', ') : `\`${String(option.default)}\``;
+}
+
+/**
+ * What running one example needs besides the server and the flow's own
+ * requirements: the variables it reads, the packages it and its provider
+ * import, and the server a provider connects to. All of it is read from the
+ * generated program and the spec, so it cannot go stale.
+ */
+function examplePrerequisites(ir: SpecIR, storage: StorageIR, code: string, providerCode: string | undefined): string[] {
+  const out: string[] = [];
+  const variables = Object.values(ir.sdk.examplesEnvironment).filter((e): e is { name: string; doc: string } => e !== undefined && (code.includes(e.name) || (providerCode ?? '').includes(e.name)));
+  if (variables.length > 0) out.push(`the variables ${variables.map((e) => `\`${e.name}\``).join(', ')} ([what each means](#${ENVIRONMENT_ANCHOR}); the dev server prints the ones it serves)`);
+  const packages = [...new Set([...importedPackages(code), ...importedPackages(providerCode ?? '')])].filter((name) => name !== ir.sdk.packageName).sort();
+  if (packages.length > 0) out.push(`the ${packages.map((p) => `\`${p}\``).join(', ')} package${packages.length > 1 ? 's' : ''} (installed in the workspace; in an application, \`npm install ${packages.join(' ')}\`)`);
+  if (storage.providerUrl) {
+    const variable = ir.sdk.examplesEnvironment[storage.providerUrl.env];
+    out.push(`a server at \`${storage.providerUrl.default}\`${variable ? ` or the URL in \`${variable.name}\`` : ''}`);
+  }
+  if (providerCode !== undefined) out.push(`the provider \`${EXAMPLES_DIR}/${providerPath(storage)}\`, below the example`);
+  return out;
+}
+
 export function emitDocs(ir: SpecIR, templatesDir: string, examples: ReadonlyMap<string, string>): Map<string, string> {
   const template = new TemplateSet(templatesDir).compile(`${DOCS_PAGE}.hbs`);
   const storageById = new Map(ir.storages.map((s) => [s.id, s]));
+  const exampleView = (example: ExampleIR, storage: StorageIR) => {
+    const fileName = `${example.id}.ts`;
+    const code = exampleForReaders(examples.get(fileName)!);
+    const providerCode = storage.providerSource !== undefined ? exampleForReaders(examples.get(providerPath(storage))!).replace(/^\n+/, '') : undefined;
+    return {
+      storageTitle: storage.title,
+      storageSummary: storage.summary,
+      title: example.title.replace(/"/g, "'"),
+      fileName,
+      code,
+      fence: fenceFor(code),
+      prerequisites: examplePrerequisites(ir, storage, code, providerCode),
+      command: `${RUN_EXAMPLE} ${EXAMPLES_DIR}/${fileName}`,
+      // Saved sessions show on a second run, which reuses the first one's login.
+      runTwice: storage.backend !== 'memory',
+      provider: providerCode === undefined ? false : { path: providerPath(storage), code: providerCode, fence: fenceFor(providerCode) },
+    };
+  };
   const sources = [ir.sdk.source, ...ir.flows.map((f) => f.source), ...ir.storages.map((s) => s.source), ...ir.examples.map((e) => e.source)];
   const view = {
     header: markdownHeader(sources).trimEnd(),
@@ -45,6 +98,14 @@ export function emitDocs(ir: SpecIR, templatesDir: string, examples: ReadonlyMap
     issuer: ir.sdk.authServer.issuer,
     apiBaseUrl: ir.sdk.authServer.apiBaseUrl,
     providerInterface: ir.sdk.storageProvider.interface,
+    examplesDir: EXAMPLES_DIR,
+    scopesClass: ir.sdk.classes.scopes,
+    scopes: ir.sdk.scopes.map((scope) => ({
+      name: scope.name,
+      value: scope.value,
+      doc: cell(scope.doc),
+      requestedBy: ir.flows.filter((f) => defaultScopeNames(ir, f).includes(scope.name)).map((f) => `\`${f.factory}()\``).join(', ') || '—',
+    })),
     groups: ir.sdk.docGroups
       .map((group) => ({
         title: group.title,
@@ -56,15 +117,8 @@ export function emitDocs(ir: SpecIR, templatesDir: string, examples: ReadonlyMap
             summary: flow.summary,
             requirements: flow.requirements,
             factory: flow.factory,
-            options: flow.options.map((o) => ({ name: o.name, type: optionTypeText(ir, o), required: o.required ? 'yes' : 'no', doc: cell(o.doc) })),
-            examples: ir.examples
-              .filter((e) => e.flow === flow.id)
-              .map((example) => {
-                const storage = storageById.get(example.storage)!;
-                const fileName = `${example.id}.ts`;
-                const code = exampleForReaders(examples.get(fileName)!);
-                return { storageTitle: storage.title, storageSummary: storage.summary, title: example.title.replace(/"/g, "'"), fileName, code, fence: fenceFor(code) };
-              }),
+            options: flow.options.map((o) => ({ name: o.name, type: optionTypeText(ir, o), required: o.required ? 'yes' : 'no', default: optionDefault(ir, flow, o), doc: cell(o.doc) })),
+            examples: ir.examples.filter((e) => e.flow === flow.id).map((example) => exampleView(example, storageById.get(example.storage)!)),
           })),
       }))
       .filter((g) => g.flows.length > 0),
@@ -74,7 +128,7 @@ export function emitDocs(ir: SpecIR, templatesDir: string, examples: ReadonlyMap
       .map((storage) => {
         const path = providerPath(storage);
         const code = exampleForReaders(examples.get(path)!).replace(/^\n+/, '');
-        return { title: storage.title, summary: storage.summary, details: storage.details ?? false, path, code, fence: fenceFor(code) };
+        return { title: storage.title, summary: storage.summary, details: storage.details ?? false, path, code, fence: fenceFor(code), examples: ir.examples.filter((e) => e.storage === storage.id).map((e) => `${e.id}.ts`) };
       }),
     providerMethods: ir.sdk.storageProvider.methods.map((m) => ({
       signature: `${m.name}(${m.params.map((p) => p.name).join(', ')})`,

@@ -2,6 +2,7 @@
 // templates/examples. The view model carries every decision, so the template
 // only lays out text.
 import type { ExampleIR, FlowIR, SpecIR, StorageIR } from '../ir.js';
+import { scopesToRequest } from '../registry.js';
 import { lineCommentText, slashHeader, stringLiteral } from '../text.js';
 import { TemplateSet } from './handlebars.js';
 import { readProviders, type ProviderCode } from './providers.js';
@@ -47,12 +48,17 @@ function loginComment(example: ExampleIR, flow: FlowIR, storage: StorageIR): str
   }
 }
 
+/** The names (`PLANET`...) of the scopes `flow` requests by default, as the runtime decides them. */
+export function defaultScopeNames(ir: SpecIR, flow: FlowIR): string[] {
+  const requested = new Set(scopesToRequest(flow.grant, ir.sdk.defaultScopes.map((name) => ir.sdk.scopes.find((s) => s.name === name)!.value)));
+  return ir.sdk.defaultScopes.filter((name) => requested.has(ir.sdk.scopes.find((s) => s.name === name)!.value));
+}
+
 function optionLines(ir: SpecIR, example: ExampleIR, flow: FlowIR, storage: StorageIR): string[] {
   const envs = ir.sdk.examplesEnvironment;
   const service = flow.grant === 'client_credentials';
   const scopesClass = ir.sdk.classes.scopes;
-  const scopeValue = new Map(ir.sdk.scopes.map((s) => [s.name, s.value]));
-  const scopes = ir.sdk.defaultScopes.filter((name) => !(service && scopeValue.get(name) === 'offline_access'));
+  const scopes = defaultScopeNames(ir, flow);
   const lines: string[] = [];
   for (const option of flow.options) {
     switch (option.name) {

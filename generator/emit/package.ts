@@ -7,6 +7,7 @@
 import { join } from 'node:path';
 import type { SpecIR } from '../ir.js';
 import { headerLines, markdownHeader, slashHeader } from '../text.js';
+import { DOCS_PAGE } from './docs.js';
 import { TemplateSet } from './handlebars.js';
 
 export const LICENSE_HOLDER = 'Planet auth SDK contributors';
@@ -26,13 +27,14 @@ export interface PackageInputs {
   readonly sources: ReadonlyMap<string, string>;
 }
 
-const IMPORT_SPECIFIER = /\b(?:from|import)\s*\(?\s*'([^']+)'/g;
+/** `from 'x'`, `import('x')`, `import 'x'` and `require('x')`, in either quotes (the bundles use double ones). */
+const IMPORT_SPECIFIER = /\b(?:from|import|require)\s*\(?\s*(?:'([^']+)'|"([^"]+)")/g;
 
 /** The registry packages a source file imports (not relative paths, not node: builtins). */
 export function importedPackages(source: string): string[] {
   const names = new Set<string>();
   for (const match of source.matchAll(IMPORT_SPECIFIER)) {
-    const specifier = match[1]!;
+    const specifier = (match[1] ?? match[2])!;
     if (specifier.startsWith('.') || specifier.startsWith('node:')) continue;
     const parts = specifier.split('/');
     names.add(specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0]!);
@@ -62,6 +64,23 @@ function repositoryOf(inputs: PackageInputs): { type: string; url: string; direc
   return { type: inputs.repository.type, url: inputs.repository.url, directory: 'generated' };
 }
 
+/** The repository's address for a browser (or git clone). */
+function browsableRepository(inputs: PackageInputs): string {
+  return repositoryOf(inputs).url.replace(/^git\+/, '').replace(/\.git$/, '');
+}
+
+/** The package's page: its folder in the repository, whose README GitHub shows. */
+function homepageOf(inputs: PackageInputs): string {
+  return `${browsableRepository(inputs)}/tree/main/generated#readme`;
+}
+
+/** Run before `npm pack`: refuses to pack a folder whose dist/ the workspace has not built. */
+const PREPACK_CHECK = [
+  "const fs = require('node:fs');",
+  "if (!fs.existsSync('dist/.source-hash') || !fs.existsSync('dist/bundle/index.js')) {",
+  "console.error('dist/ is not built: run npm run build in the folder above (the workspace), then pack again'); process.exit(1); }",
+].join(' ');
+
 function licenseText(): string {
   return `MIT License
 
@@ -87,7 +106,8 @@ SOFTWARE.
 `;
 }
 
-function readme(ir: SpecIR, templatesDir: string): string {
+function readme(ir: SpecIR, inputs: PackageInputs): string {
+  const templatesDir = inputs.templatesDir;
   const template = new TemplateSet(join(templatesDir, 'docs')).compile('README.md.hbs');
   const m2m = ir.flows.find((f) => f.grant === 'client_credentials');
   return template({
@@ -106,6 +126,10 @@ function readme(ir: SpecIR, templatesDir: string): string {
     debugVariable: ir.sdk.environment.debug.name,
     environment: Object.values(ir.sdk.environment).map((e) => ({ name: e.name, doc: e.doc.replace(/\s*\n\s*/g, ' ').trim() })),
     licenseHolder: LICENSE_HOLDER,
+    repositoryUrl: browsableRepository(inputs),
+    docsUrl: `${browsableRepository(inputs)}/blob/main/generated/docs/${DOCS_PAGE}`,
+    // What `npm pack` names the tarball: the scope's @ dropped and its slash made a dash.
+    tarballName: `${ir.sdk.packageName.replace(/^@/, '').replace('/', '-')}-${ir.sdk.packageVersion}.tgz`,
   });
 }
 
@@ -119,21 +143,25 @@ export function emitPackageFiles(ir: SpecIR, inputs: PackageInputs): Map<string,
     repository: repositoryOf(inputs),
     type: 'module',
     engines: { node: NODE_ENGINES },
-    main: './dist/index.js',
+    homepage: homepageOf(inputs),
+    // The library is one ES module bundle (with chunks loaded by a login);
+    // its declarations are the compiler's, one file per module.
+    main: './dist/bundle/index.js',
     types: './dist/index.d.ts',
     exports: {
-      '.': { types: './dist/index.d.ts', default: './dist/index.js' },
+      '.': { types: './dist/index.d.ts', default: './dist/bundle/index.js' },
       './package.json': './package.json',
     },
-    bin: { [ir.sdk.cliName]: './bin/cli.js' },
-    // src/ ships so the declaration maps lead an editor's go-to-definition to the source.
-    files: ['bin', 'dist', 'src', 'docs', 'examples'],
-    // A clean build before packing, so no output of a removed module ships; the
-    // API reference ships too (dist/api), so the docs page's link to it works.
+    // Importing the SDK runs no code beyond defining what it exports.
+    sideEffects: false,
+    bin: { [ir.sdk.cliName]: 'bin/cli.cjs' },
+    // The bundles and the declarations; the compiled modules under dist/ are
+    // what the bundles were made from, and the API reference is a site of its own.
+    files: ['bin', 'dist/bundle', 'dist/**/*.d.ts'],
     scripts: {
-      build: 'tsc -p tsconfig.json',
-      docs: 'typedoc',
-      prepack: `node -e "require('node:fs').rmSync('dist', { recursive: true, force: true })" && npm run build && npm run docs`,
+      // dist/ is built by the workspace (npm run build there, or npm run generate),
+      // which also records what it was built from; packing only checks it is there.
+      prepack: `node -e "${PREPACK_CHECK}"`,
     },
     dependencies: dependenciesOf(inputs, ir.sdk.packageName),
     // The declarations name Node's types (fetch, AbortSignal, util.inspect):
@@ -150,44 +178,43 @@ export function emitPackageFiles(ir: SpecIR, inputs: PackageInputs): Map<string,
       types: ['node'],
       strict: true,
       declaration: true,
-      declarationMap: true,
-      sourceMap: true,
       skipLibCheck: true,
       rootDir: 'src',
       outDir: 'dist',
     },
     include: ['src'],
   };
-  // The API reference. Undocumented symbols are warnings here, so packing
-  // still ships a reference; the workspace's `npm run docs` (run in CI)
-  // makes them errors.
+  // The API reference, a site of its own (not in the package): the
+  // workspace's `npm run docs` builds it into api-reference/ and fails on an
+  // undocumented symbol. It opens on the docs page, whose error table lists
+  // every code; on the Auth page the factories come first.
   const typedoc = {
     entryPoints: ['src/index.ts'],
     tsconfig: 'tsconfig.json',
-    out: 'dist/api',
+    out: '../api-reference',
     name: ir.sdk.packageName,
-    readme: 'README.md',
+    readme: 'docs/application-managed-sessions.md',
     disableSources: true,
     excludePrivate: true,
     excludeInternal: true,
+    sort: ['static-first', 'kind', 'alphabetical-ignoring-documents'],
+    groupOrder: ['Classes', 'Methods', 'Accessors', 'Interfaces', 'Type Aliases', 'Variables', '*'],
+    navigation: { includeGroups: true },
     validation: { notExported: true, invalidLink: true, notDocumented: true },
-    // What the factories and SDK_SETTINGS carry inside; users never build these.
-    intentionallyNotExported: ['ClientOptions', 'FlowDescriptor', 'SdkSettings'],
+    // What SDK_SETTINGS carries inside; users never build these.
+    intentionallyNotExported: ['FlowDescriptor', 'SdkSettings'],
   };
   const bin = [
     '#!/usr/bin/env node',
     ...headerLines([ir.sdk.source]).map((l) => `// ${l}`),
     `// The ${ir.sdk.cliName} command: see "${ir.sdk.cliName} --help".`,
-    "import { CLI_SPEC } from '../dist/cli.js';",
-    "import { main } from '../dist/runtime/cli.js';",
-    '',
-    'await main(CLI_SPEC);',
+    "require('../dist/bundle/planet-auth.cjs');",
     '',
   ].join('\n');
   return new Map([
-    ['bin/cli.js', bin],
+    ['bin/cli.cjs', bin],
     ['LICENSE', licenseText()],
-    ['README.md', readme(ir, inputs.templatesDir)],
+    ['README.md', readme(ir, inputs)],
     ['package.json', JSON.stringify(pkg, null, 2) + '\n'],
     ['tsconfig.json', slashHeader([ir.sdk.source]) + JSON.stringify(tsconfig, null, 2) + '\n'],
     ['typedoc.json', slashHeader([ir.sdk.source]) + JSON.stringify(typedoc, null, 2) + '\n'],

@@ -229,7 +229,9 @@ function authFile(ir: SpecIR, project: Project): string {
     extends: AUTH_CORE_CLASS,
     docs: [
       'An OAuth2 session for a user or a service account: logs in, keeps tokens fresh, and saves the session where the options say.\n\n' +
-        'Create one with a factory named after the flow, then pass it to a `Session` to call APIs.',
+        'Create one with a factory named after the flow, then pass it to a `Session` to call APIs.\n\n' +
+        // The constructor is the factories' business; the reference shows them instead.
+        '@hideconstructor',
     ],
     methods: [
       ...ir.flows.map((f) => factoryMethod(ir, f)),

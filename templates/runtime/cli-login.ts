@@ -7,6 +7,7 @@ import { printable, promptHidden } from './cli-output.js';
 import { statusJson } from './cli-session.js';
 import { ProfileError } from './errors.js';
 import { readProfileOptions, type ClientOptions } from './profile.js';
+import { scopesToRequest } from './registry.js';
 import type { FlowDescriptor } from './settings.js';
 
 const DEFAULT_CALLBACK = 'http://127.0.0.1:0/callback';
@@ -21,11 +22,14 @@ function loginOptions(spec: CliSpec, login: LoginCommand, flow: FlowDescriptor):
     options.push({ name: 'client-id', value: 'ID', help: `${doc('clientId', 'Client ID.')} Default: the profile's${fromEnv}.` });
   }
   if (has('clientSecret')) {
-    options.push({ name: 'client-secret', value: 'SECRET', help: `${doc('clientSecret', 'Client secret.')} Prefer $${env.clientSecret} or the prompt: a command line is visible to other users.` });
+    options.push(
+      { name: 'client-secret', value: 'SECRET', conflicts: ['client-secret-stdin'], help: `${doc('clientSecret', 'Client secret.')} Prefer --client-secret-stdin, $${env.clientSecret} or the prompt: a command line is visible to other users.` },
+      { name: 'client-secret-stdin', conflicts: ['client-secret'], help: 'Read the client secret from standard input (a pipe or a file), up to its end; one trailing line break is dropped.' },
+    );
   }
   if (has('callbackUrl')) options.push({ name: 'callback-url', value: 'URL', help: `${doc('callbackUrl', 'Loopback callback URL.')} Default: the profile's, else ${DEFAULT_CALLBACK}.` });
   if (has('requestedScopes')) {
-    options.push({ name: 'scope', value: 'SCOPE', multiple: true, help: `Scope to request. Default: the profile's, else ${spec.settings.defaultScopes.join(' ')}.` });
+    options.push({ name: 'scope', value: 'SCOPE', multiple: true, help: `Scope to request. Default: the profile's, else ${scopesToRequest(flow.grant, spec.settings.defaultScopes).join(' ')}.` });
   }
   if (flow.grant === 'authorization_code') {
     options.push(
@@ -89,7 +93,12 @@ async function runLogin(cli: CliContext, login: LoginCommand, flow: FlowDescript
   if (!clientId) throw usage('missing client ID', `pass --client-id${needsSecret ? ` or set ${settings.env.clientId}` : ''}; see ${cli.command(`help login ${login.command}`)}`);
   let clientSecret: string | undefined;
   if (needsSecret) {
-    clientSecret = (v['client-secret'] as string | undefined) ?? env(settings.env.clientSecret) ?? existing?.clientSecret;
+    if (v['client-secret-stdin'] === true) {
+      if (io.stdin.isTTY) throw usage('--client-secret-stdin reads a pipe or a file, and standard input is a terminal', `pipe it in, such as ${cli.command(`login ${login.command} --client-secret-stdin < secret.txt`)}, or leave the option out to be asked for it`);
+      clientSecret = await readSecret(io.stdin);
+      if (!clientSecret) throw usage('--client-secret-stdin read no secret: standard input was empty', `pipe it in, such as ${cli.command(`login ${login.command} --client-secret-stdin < secret.txt`)}`);
+    }
+    clientSecret ??= (v['client-secret'] as string | undefined) ?? env(settings.env.clientSecret) ?? existing?.clientSecret;
     if (!clientSecret && io.stdin.isTTY) clientSecret = await promptHidden(io, 'Client secret: ');
     if (!clientSecret) throw usage('missing client secret', `set ${settings.env.clientSecret} (or pass --client-secret); see ${cli.command(`help login ${login.command}`)}`);
   }
@@ -138,6 +147,13 @@ async function runLogin(cli: CliContext, login: LoginCommand, flow: FlowDescript
   out.result(`Logged in: profile ${out.strong(status.profile)} (${login.command}).`);
   if (madeDefault && !out.json) out.info(`"${status.profile}" is now the default profile.`);
   return EXIT_OK;
+}
+
+/** All of `input` as text, without one trailing line break (what `echo` and most files end with). */
+async function readSecret(input: NodeJS.ReadableStream): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of input) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
 }
 
 async function showDeviceLogin(cli: CliContext, info: DeviceLoginInfo, qr: boolean): Promise<void> {

@@ -25,18 +25,19 @@ export function printable(text: string): string {
 const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 
 export class Output {
-  /** Colour and in-place redraws: a terminal on stderr, NO_COLOR unset, TERM not "dumb". */
-  readonly escapes: boolean;
-  /** Animated progress: stderr is a terminal that is not "dumb". */
-  readonly animate: boolean;
-
   constructor(
     readonly io: CliIo,
     readonly json: boolean,
-  ) {
-    const terminal = io.stderr.isTTY === true && io.env['TERM'] !== 'dumb';
-    this.animate = terminal;
-    this.escapes = terminal && !('NO_COLOR' in io.env);
+  ) {}
+
+  /** Animated progress: stderr is a terminal that is not "dumb". Asked when first needed, so a command that writes no progress never makes the stderr stream. */
+  get animate(): boolean {
+    return this.io.stderr.isTTY === true && this.io.env['TERM'] !== 'dumb';
+  }
+
+  /** Colour and in-place redraws: a terminal on stderr, NO_COLOR unset, TERM not "dumb". */
+  get escapes(): boolean {
+    return this.animate && !('NO_COLOR' in this.io.env);
   }
 
   /** A line of the result (ignored in JSON mode, where `data` says it all). */

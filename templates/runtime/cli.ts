@@ -11,6 +11,7 @@ import { loginCommands } from './cli-login.js';
 import { Output, printable, type CliIo } from './cli-output.js';
 import { profileCommands } from './cli-profile.js';
 import { sessionCommands, withoutSdkHint } from './cli-session.js';
+import type { AuthCore } from './auth-core.js';
 import { ConfigError, LoginRequiredError, PlanetAuthError, ProfileError } from './errors.js';
 
 export { EXIT_FAILURE, EXIT_NOT_LOGGED_IN, EXIT_OK, EXIT_USAGE, type CliSpec, type LoginCommand } from './cli-context.js';
@@ -126,6 +127,17 @@ export class Cli {
     }
   }
 
+  /**
+   * Reports `error`, which running `argv` on the session `current` raised
+   * outside this class (the start-up path), as `run` would have; returns the exit code.
+   */
+  fail(argv: string[], error: unknown, current: AuthCore): number {
+    const cli = new CliContext(this.#spec, this.#io, new Output(this.#io, false), this.#table);
+    cli.current = current;
+    const { command } = matchCommand(this.#table, argv);
+    return this.#fail(cli, error, command?.path ?? []);
+  }
+
   #fail(cli: CliContext, error: unknown, usage: readonly string[]): number {
     const { code, message, hint, exit } = this.#describe(cli, error, usage);
     if (cli.out.json) cli.io.stdout.write(`${JSON.stringify({ error: { code, message: printable(message), hint: hint === undefined ? null : printable(hint) } }, null, 2)}\n`);
@@ -173,8 +185,8 @@ export class Cli {
   }
 }
 
-/** Entry point used by the generated bin. */
+/** Runs the command line of this process (the generated bin goes through cli-start.ts first). */
 export async function main(spec: CliSpec): Promise<void> {
-  const io: CliIo = { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env };
-  process.exitCode = await new Cli(spec, io).run(process.argv.slice(2));
+  const { processIo } = await import('./cli-start.js');
+  process.exitCode = await new Cli(spec, processIo()).run(process.argv.slice(2));
 }

@@ -13,12 +13,16 @@
 // the heartbeat has not changed for LOCK_STALE_MS, measured by the waiting
 // process's own clock. Releasing marks the generation `released` and keeps
 // it, so numbers only grow and a number is never reused.
-import { randomBytes } from 'node:crypto';
 import { constants, promises as fs, readFileSync, readlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AbortedError, ERR_STORAGE, LockTimeoutError, StateError, TurnLostError } from './errors.js';
+
+/** Random hex digits from Web Crypto, which loads on first use: a process that only reads never loads node:crypto. */
+function randomHex(bytes: number): string {
+  return Buffer.from(crypto.getRandomValues(new Uint8Array(bytes))).toString('hex');
+}
 
 /** The folder, inside a profile's folder, that holds the lock's generations. */
 export const LOCK_FOLDER = 'session.lock';
@@ -212,7 +216,7 @@ async function abandoned(generationDir: string, generation: number, owner: LockO
 
 /** Writes generation `number` whole in a temporary folder and renames it into place; false when another process made it first. */
 async function createGeneration(lockDir: string, number: number, owner: LockOwner): Promise<boolean> {
-  const temp = join(lockDir, `${TEMP_PREFIX}${process.pid}.${randomBytes(6).toString('hex')}`);
+  const temp = join(lockDir, `${TEMP_PREFIX}${process.pid}.${randomHex(6)}`);
   try {
     await fs.mkdir(temp, { mode: 0o700 });
     await fs.writeFile(join(temp, OWNER_FILE), `${JSON.stringify(owner)}\n`, { mode: 0o600 });
@@ -277,7 +281,7 @@ async function acquire(lockDir: string, signal: AbortSignal | undefined): Promis
         pid: process.pid,
         ...here,
         startTime: processStat(process.pid)?.startTime,
-        token: randomBytes(16).toString('hex'),
+        token: randomHex(16),
         acquiredAt: new Date().toISOString(),
       };
       if (await createGeneration(lockDir, mine, owner)) {

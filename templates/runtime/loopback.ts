@@ -7,7 +7,10 @@
 // known: the success page once the code exchange succeeded.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { parseCallbackUrl } from './callback-url.js';
 import { AccessDeniedError, CallbackError, ConfigError, LoginTimeoutError, type PlanetAuthError } from './errors.js';
+
+export { parseCallbackUrl } from './callback-url.js';
 
 /** How long the browser's callback request waits for `respond` before it gets a neutral page. */
 export const RESPOND_TIMEOUT_MS = 60_000;
@@ -41,19 +44,6 @@ function page(res: ServerResponse, status: number, title: string, body: string):
     connection: 'close',
   });
   res.end(html);
-}
-
-export function parseCallbackUrl(callbackUrl: string): URL {
-  let url: URL;
-  try {
-    url = new URL(callbackUrl);
-  } catch {
-    throw new ConfigError(`callbackUrl ${JSON.stringify(callbackUrl)} is not a URL; use a loopback URL such as http://127.0.0.1:8080/callback`);
-  }
-  if (url.protocol !== 'http:' || !['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname)) {
-    throw new ConfigError(`callbackUrl ${callbackUrl} must be an http URL on 127.0.0.1 or localhost, such as http://127.0.0.1:8080/callback`);
-  }
-  return url;
 }
 
 /**

@@ -5,7 +5,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { ERR_STATE_CORRUPT, PlanetAuthError, ProfileError, StateError } from './errors.js';
 import { flowById, type BuiltinProfile, type FlowDescriptor, type SdkSettings } from './settings.js';
-import { parseCallbackUrl } from './loopback.js';
+import { parseCallbackUrl } from './callback-url.js';
 import { readJsonObjectSync } from './store.js';
 import type { ClientOptions } from './client-options.js';
 

@@ -13,6 +13,8 @@ export interface GrantCapability {
   readonly authMethods: readonly string[];
   /** Where the grant is specified, for doc comments. */
   readonly see: string;
+  /** Logs in with no user present; such a session gets no refresh token, so never asks for one. */
+  readonly unattended: boolean;
 }
 
 export const GRANTS = {
@@ -20,20 +22,35 @@ export const GRANTS = {
     requiredOptions: ['clientId', 'callbackUrl'],
     authMethods: ['none', 'client_secret_post', 'client_secret_basic'],
     see: 'https://www.rfc-editor.org/rfc/rfc7636 PKCE (RFC 7636) and https://www.rfc-editor.org/rfc/rfc8252 native apps (RFC 8252)',
+    unattended: false,
   },
   device_code: {
     requiredOptions: ['clientId'],
     authMethods: ['none', 'client_secret_post', 'client_secret_basic'],
     see: 'https://www.rfc-editor.org/rfc/rfc8628 device authorization grant (RFC 8628)',
+    unattended: false,
   },
   client_credentials: {
     requiredOptions: ['clientId', 'clientSecret'],
     authMethods: ['client_secret_post', 'client_secret_basic'],
     see: 'https://www.rfc-editor.org/rfc/rfc6749#section-4.4 client credentials grant (RFC 6749, section 4.4)',
+    unattended: true,
   },
 } as const satisfies Record<string, GrantCapability>;
 
 export type GrantType = keyof typeof GRANTS;
+
+/** The scope that asks for a refresh token. */
+export const REFRESH_TOKEN_SCOPE = 'offline_access';
+
+/**
+ * The scopes a session of `grant` requests when asked for `scopes`: an
+ * unattended grant leaves out the refresh-token scope, since it gets no
+ * refresh token. The CLI's help and the docs page show defaults through this.
+ */
+export function scopesToRequest(grant: GrantType, scopes: readonly string[]): string[] {
+  return GRANTS[grant].unattended ? scopes.filter((s) => s !== REFRESH_TOKEN_SCOPE) : [...scopes];
+}
 
 export interface AuthMethodCapability {
   /** Whether the client must hold a secret (option `clientSecret`). */

@@ -1,10 +1,14 @@
 // Where session objects live. The SDK sees every backend through the same
 // small interface as application storage, keyed by `/`-separated relative
 // paths such as `.planet/<profile>/token.json`.
-import { randomBytes } from 'node:crypto';
 import { closeSync, constants, fstatSync, lstatSync, openSync, promises as fs, readFileSync, type Stats } from 'node:fs';
 import { dirname, join, sep } from 'node:path';
 import { ERR_STATE_CORRUPT, ERR_STATE_UNSAFE, ERR_STORAGE, StateError } from './errors.js';
+
+/** Random hex digits from Web Crypto, which loads on first use: a process that only reads never loads node:crypto. */
+function randomHex(bytes: number): string {
+  return Buffer.from(crypto.getRandomValues(new Uint8Array(bytes))).toString('hex');
+}
 
 /** The methods the SDK needs from any storage; an application's `ObjectStorageProvider` has them all. */
 export interface ObjectStore {
@@ -94,7 +98,7 @@ export class FileStore implements ObjectStore {
   async saveObj(key: string, data: Record<string, unknown>): Promise<void> {
     const path = this.pathOf(key);
     await this.makeFolders(dirname(path));
-    const temp = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+    const temp = `${path}.${process.pid}.${randomHex(6)}.tmp`;
     try {
       const handle = await fs.open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
       try {
@@ -292,7 +296,7 @@ async function syncFolder(folder: string): Promise<void> {
  */
 export async function replaceObj(store: ObjectStore, key: string, data: Record<string, unknown>): Promise<void> {
   if (store instanceof FileStore) return store.saveObj(key, data);
-  const temp = `${key}.${randomBytes(6).toString('hex')}.tmp`;
+  const temp = `${key}.${randomHex(6)}.tmp`;
   await store.saveObj(temp, data);
   await store.objRename(temp, key);
 }

@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { assertNoLeaks } from './secrets.js';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
-export const CLI_BIN = join(ROOT, 'generated', 'bin', 'cli.js');
+export const CLI_BIN = join(ROOT, 'generated', 'bin', 'cli.cjs');
 
 export interface CliRun {
   readonly code: number | null;

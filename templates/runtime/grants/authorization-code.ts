@@ -1,10 +1,10 @@
 // The authorization code grant with PKCE for a native application (RFC 7636,
 // RFC 8252): the user logs in in a browser, which is sent back to a loopback
 // listener with a code that is exchanged for tokens.
-import { createInterface } from 'node:readline';
-import { openBrowser } from '../browser.js';
+// The listener (node:http), the browser opener (node:child_process) and the
+// prompt (node:readline) load when a login starts, not when the SDK does.
 import { AbortedError, AccessDeniedError, CallbackError, ConfigError } from '../errors.js';
-import { startLoopbackListener, type LoopbackListener } from '../loopback.js';
+import type { LoopbackListener } from '../loopback.js';
 import type { Grant } from './types.js';
 
 /** Default wait for a browser login. */
@@ -20,6 +20,7 @@ export const authorizationCode: Grant = {
     const state = oidc.randomState();
     const nonce = oidc.randomNonce();
     const openid = context.scopes.includes('openid');
+    const { startLoopbackListener } = await import('../loopback.js');
     const listener = await startLoopbackListener(context.callbackUrl, state, options.timeoutMs ?? BROWSER_LOGIN_TIMEOUT_MS);
     const onAbort = () => listener.close();
     options.signal?.addEventListener('abort', onAbort, { once: true });
@@ -39,11 +40,11 @@ export const authorizationCode: Grant = {
         }),
       );
       context.log.debug('browser login started', { redirectUri: listener.redirectUri });
-      const opened = options.allowOpenBrowser === true && (await openBrowser(url.href));
+      const opened = options.allowOpenBrowser === true && (await (await import('../browser.js')).openBrowser(url.href));
       if (!opened) process.stderr.write(`Open this URL in a browser to log in:\n\n  ${url.href}\n\n`);
       let callback: URL;
       try {
-        callback = await (options.allowTtyPrompt === true && process.stdin.isTTY ? raceWithPastedUrl(listener, state) : listener.callback);
+        callback = await (options.allowTtyPrompt === true && process.stdin.isTTY ? raceWithPastedUrl(listener, state, (await import('node:readline')).createInterface) : listener.callback);
       } catch (error) {
         if (options.signal?.aborted) throw new AbortedError('the login was cancelled');
         throw error;
@@ -80,7 +81,7 @@ export const authorizationCode: Grant = {
 };
 
 /** Lets the user paste the URL the browser landed on, for when the loopback redirect cannot reach this process. */
-function raceWithPastedUrl(listener: LoopbackListener, state: string): Promise<URL> {
+function raceWithPastedUrl(listener: LoopbackListener, state: string, createInterface: typeof import('node:readline').createInterface): Promise<URL> {
   const prompt = createInterface({ input: process.stdin, output: process.stderr });
   const pasted = new Promise<URL>((resolve, reject) => {
     prompt.question('Or paste the URL the browser was sent to after logging in: ', (answer) => {

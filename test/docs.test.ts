@@ -1,0 +1,92 @@
+// The docs page a newcomer follows: each example with the command that runs
+// it and what it needs, the provider code beside the examples that import
+// it, and option defaults and scopes taken from the spec (as the CLI's help
+// takes them), never written by hand.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { emitAll, projectInputs, specToIR } from '../generator/pipeline.js';
+import { CLI_SPEC } from '../generated/src/cli.js';
+import { commandTable } from '../generated/src/runtime/cli.js';
+import { commandHelp } from '../generated/src/runtime/cli-help.js';
+import { ROOT, specCopy } from './support/spec-fixture.js';
+
+const PAGE = readFileSync(join(ROOT, 'generated/docs/application-managed-sessions.md'), 'utf8');
+const EXAMPLES = (readFileSync(join(ROOT, 'spec/examples.yaml'), 'utf8').match(/^ {2}- flow: (\S+)\n {4}storage: (\S+)/gm) ?? []).map((block) => {
+  const [, flow, storage] = /flow: (\S+)\n {4}storage: (\S+)/.exec(block)!;
+  return `${storage}__${flow}`;
+});
+
+/** The page's text from the heading of the section holding `marker` to the next heading of that level or higher. */
+function sectionAround(page: string, marker: string): string {
+  const at = page.indexOf(marker);
+  const start = page.lastIndexOf('\n#### ', at);
+  const next = page.slice(at).search(/\n#{2,4} /);
+  return page.slice(start, next === -1 ? undefined : at + next);
+}
+
+function optionRow(page: string, factoryHeading: string, option: string): string[] {
+  const section = page.slice(page.indexOf(factoryHeading));
+  const row = section.split('\n').find((line) => line.startsWith(`| \`${option}\` |`))!;
+  return row.split(' | ').map((c) => c.replace(/^\| |\s*\|$/g, ''));
+}
+
+test('every example has the command that runs it, right under its code', () => {
+  expect(EXAMPLES).toHaveLength(12);
+  for (const id of EXAMPLES) {
+    const section = sectionAround(PAGE, `title="generated/examples/${id}.ts`);
+    expect(section).toContain(`\`\`\`sh\nnpx tsx generated/examples/${id}.ts\n\`\`\``);
+  }
+  expect(PAGE).toContain('## Running the examples');
+  expect(PAGE).toContain('`npm run dev-server`');
+  expect(PAGE).toContain('`DEV_SERVER_PORT`');
+});
+
+test('an example that imports a provider shows it beside the example, with the package and server it needs', () => {
+  for (const id of EXAMPLES.filter((e) => e.startsWith('redis_shared__'))) {
+    const section = sectionAround(PAGE, `title="generated/examples/${id}.ts`);
+    expect(section).toContain('the `redis` package (installed in the workspace; in an application, `npm install redis`)');
+    expect(section).toContain('a server at `redis://127.0.0.1:6379`');
+    expect(section).toContain('title="generated/examples/providers/redis_shared.ts"');
+    expect(section).toContain(readFileSync(join(ROOT, 'generated/examples/providers/redis_shared.ts'), 'utf8').split('\n').find((l) => l.startsWith('export class'))!);
+  }
+  for (const id of EXAMPLES.filter((e) => e.startsWith('app_custom_storage__'))) {
+    expect(sectionAround(PAGE, `title="generated/examples/${id}.ts`)).toContain('title="generated/examples/providers/app_custom_storage.ts"');
+  }
+  for (const id of EXAMPLES.filter((e) => e.startsWith('in_memory__'))) {
+    expect(sectionAround(PAGE, `title="generated/examples/${id}.ts`)).not.toContain('providers/');
+  }
+});
+
+test('the scope defaults in the options tables and the scopes table are the ones the CLI help shows, for users and service accounts', () => {
+  expect(optionRow(PAGE, '### With a local web browser', 'requestedScopes')[3]).toBe('`planet`, `offline_access`');
+  expect(optionRow(PAGE, '### Service account', 'requestedScopes')[3]).toBe('`planet`');
+  expect(optionRow(PAGE, '### Service account', 'requestTimeoutSeconds')[3]).toBe('`30`');
+  const table = commandTable(CLI_SPEC);
+  const help = (words: string) => commandHelp(CLI_SPEC, table.find((c) => c.path.join(' ') === words)!);
+  expect(help('login service-account')).toMatch(/Default: the profile's, else planet\./);
+  expect(help('login device')).toMatch(/Default: the profile's, else planet offline_access\./);
+  expect(PAGE).toMatch(/\| `PlanetOAuthScopes\.OFFLINE_ACCESS` \| `offline_access` \| .* \| `fromOAuthUserAuthCode\(\)`, `fromOAuthUserDeviceCode\(\)` \|/);
+});
+
+test('no spec text states a default value in prose: a changed default changes every table', () => {
+  const dir = specCopy({
+    'sdk.yaml': (t) => t.replace('defaultScopes: [PLANET, OFFLINE_ACCESS]', 'defaultScopes: [PLANET]').replace(/(- name: requestTimeoutSeconds\n\s+type: number\n\s+default:) 30/, '$1 45'),
+  });
+  const inputs = projectInputs(ROOT, dir, 'spec');
+  const page = emitAll(specToIR(inputs), inputs).get('docs/application-managed-sessions.md')!;
+  expect(optionRow(page, '### With a local web browser', 'requestedScopes')[3]).toBe('`planet`');
+  expect(optionRow(page, '### With a local web browser', 'requestTimeoutSeconds')[3]).toBe('`45`');
+  expect(page).not.toMatch(/\b30 s\b|defaults? to `?planet/i);
+  for (const file of ['sdk.yaml', 'flows/auth_code.yaml', 'flows/device_code.yaml', 'flows/m2m.yaml']) {
+    expect({ file, prose: /defaults? to `?(planet|offline_access|30\b)/i.test(readFileSync(join(ROOT, 'spec', file), 'utf8')) }).toEqual({ file, prose: false });
+  }
+});
+
+test('the page names the command that builds the API reference and where it goes, and links nowhere a fresh clone lacks', () => {
+  expect(PAGE).toMatch(/`npm run docs`\s+in the workspace builds it into `api-reference\/`/);
+  for (const [, target] of PAGE.matchAll(/\]\(([^)#][^)]*)\)/g)) expect(target).toMatch(/^https?:/);
+  const rootPackage = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+  expect(rootPackage.scripts['docs']).toContain('generated/typedoc.json');
+  const typedoc = JSON.parse(readFileSync(join(ROOT, 'generated/typedoc.json'), 'utf8').replace(/^\/\/.*$/gm, '')) as { out: string };
+  expect(join(ROOT, 'generated', typedoc.out)).toBe(join(ROOT, 'api-reference'));
+});
