@@ -33,6 +33,15 @@ export interface OAuthUserAuthCodeOptions {
    */
   readonly storageProvider?: ObjectStorageProvider;
   /**
+   * Where a session saved under `~/.planet` keeps its refresh token and
+   * client secret: `"keychain"` (the OS keychain; needs the package
+   * `@napi-rs/keyring`) or `"file"` (the profile's files, which Planet's
+   * Python CLI can read). Unset, a profile keeps the mode it has, and a new
+   * one takes `PLANET_AUTH_SECRET_STORAGE` from the environment or
+   * `~/.planet.json`, else `"file"`.
+   */
+  readonly secretStorage?: string;
+  /**
    * Issuer URL of the authorization server. Wins over the environment
    * variable and the built-in server, so one process can talk to several.
    */
@@ -92,6 +101,15 @@ export interface OAuthUserDeviceCodeOptions {
    * there instead of `~/.planet` and is not visible to the CLI.
    */
   readonly storageProvider?: ObjectStorageProvider;
+  /**
+   * Where a session saved under `~/.planet` keeps its refresh token and
+   * client secret: `"keychain"` (the OS keychain; needs the package
+   * `@napi-rs/keyring`) or `"file"` (the profile's files, which Planet's
+   * Python CLI can read). Unset, a profile keeps the mode it has, and a new
+   * one takes `PLANET_AUTH_SECRET_STORAGE` from the environment or
+   * `~/.planet.json`, else `"file"`.
+   */
+  readonly secretStorage?: string;
   /**
    * Issuer URL of the authorization server. Wins over the environment
    * variable and the built-in server, so one process can talk to several.
@@ -154,6 +172,15 @@ export interface OAuthM2MOptions {
    * there instead of `~/.planet` and is not visible to the CLI.
    */
   readonly storageProvider?: ObjectStorageProvider;
+  /**
+   * Where a session saved under `~/.planet` keeps its refresh token and
+   * client secret: `"keychain"` (the OS keychain; needs the package
+   * `@napi-rs/keyring`) or `"file"` (the profile's files, which Planet's
+   * Python CLI can read). Unset, a profile keeps the mode it has, and a new
+   * one takes `PLANET_AUTH_SECRET_STORAGE` from the environment or
+   * `~/.planet.json`, else `"file"`.
+   */
+  readonly secretStorage?: string;
   /**
    * Issuer URL of the authorization server. Wins over the environment
    * variable and the built-in server, so one process can talk to several.

@@ -4,6 +4,7 @@
 import type { SdkSettings } from './runtime/settings.js';
 /** Built-in defaults and the flows this SDK was generated with. Environment variables named in `env` override the defaults. */
 export const SDK_SETTINGS: SdkSettings = {
+    packageName: '@planet-auth/sdk',
     issuer: 'https://login.planet.com/',
     audience: 'https://api.planet.com/',
     audienceParameter: 'audience',
@@ -32,6 +33,7 @@ export const SDK_SETTINGS: SdkSettings = {
           { name: 'saveStateToStorage', required: false, secret: false, default: true },
           { name: 'profileName', required: false, secret: false },
           { name: 'storageProvider', required: false, secret: false },
+          { name: 'secretStorage', required: false, secret: false },
           { name: 'issuer', required: false, secret: false },
           { name: 'apiBaseUrl', required: false, secret: false },
           { name: 'audience', required: false, secret: false },
@@ -47,6 +49,7 @@ export const SDK_SETTINGS: SdkSettings = {
           { name: 'saveStateToStorage', required: false, secret: false, default: true },
           { name: 'profileName', required: false, secret: false },
           { name: 'storageProvider', required: false, secret: false },
+          { name: 'secretStorage', required: false, secret: false },
           { name: 'issuer', required: false, secret: false },
           { name: 'apiBaseUrl', required: false, secret: false },
           { name: 'audience', required: false, secret: false },
@@ -63,6 +66,7 @@ export const SDK_SETTINGS: SdkSettings = {
           { name: 'saveStateToStorage', required: false, secret: false, default: true },
           { name: 'profileName', required: false, secret: false },
           { name: 'storageProvider', required: false, secret: false },
+          { name: 'secretStorage', required: false, secret: false },
           { name: 'issuer', required: false, secret: false },
           { name: 'apiBaseUrl', required: false, secret: false },
           { name: 'audience', required: false, secret: false },

@@ -26,6 +26,23 @@ export interface PackageInputs {
   readonly sources: ReadonlyMap<string, string>;
 }
 
+/**
+ * Packages the runtime loads by name only when a feature needs them (the OS
+ * keychain): optional peer dependencies, so nobody else installs them. Their
+ * versions come from the workspace's `dependencies` too.
+ */
+export const OPTIONAL_PEER_DEPENDENCIES = ['@napi-rs/keyring'] as const;
+
+function optionalPeers(inputs: PackageInputs): Record<string, string> {
+  return Object.fromEntries(
+    OPTIONAL_PEER_DEPENDENCIES.map((name) => {
+      const version = inputs.runtimeDependencies[name];
+      if (version === undefined) throw new Error(`the runtime loads "${name}" when needed, which the workspace's package.json does not list in "dependencies": add it there (npm install ${name})`);
+      return [name, `^${version}`];
+    }),
+  );
+}
+
 const IMPORT_SPECIFIER = /\b(?:from|import)\s*\(?\s*'([^']+)'/g;
 
 /** The registry packages a source file imports (not relative paths, not node: builtins). */
@@ -138,8 +155,8 @@ export function emitPackageFiles(ir: SpecIR, inputs: PackageInputs): Map<string,
     dependencies: dependenciesOf(inputs, ir.sdk.packageName),
     // The declarations name Node's types (fetch, AbortSignal, util.inspect):
     // TypeScript users need them, JavaScript users do not.
-    peerDependencies: { '@types/node': NODE_TYPES },
-    peerDependenciesMeta: { '@types/node': { optional: true } },
+    peerDependencies: { ...optionalPeers(inputs), '@types/node': NODE_TYPES },
+    peerDependenciesMeta: { ...Object.fromEntries(OPTIONAL_PEER_DEPENDENCIES.map((name) => [name, { optional: true }])), '@types/node': { optional: true } },
   };
   const tsconfig = {
     compilerOptions: {
