@@ -295,8 +295,11 @@ describe('the packed package in fresh apps', () => {
       license: 'MIT',
       types: './dist/index.d.ts',
       exports: { '.': { types: './dist/index.d.ts' }, './package.json': './package.json' },
-      peerDependenciesMeta: { '@types/node': { optional: true } },
+      // The OS keychain binding is loaded only by the keychain mode: an optional peer, not installed for everyone.
+      peerDependenciesMeta: { '@types/node': { optional: true }, '@napi-rs/keyring': { optional: true } },
     });
+    expect(pkg.dependencies['@napi-rs/keyring']).toBeUndefined();
+    expect(existsSync(join(apps.npm, 'node_modules/@napi-rs/keyring'))).toBe(false);
     // Go-to-definition: the declaration maps lead to sources shipped with the package.
     for (const map of ['dist/index.d.ts.map', 'dist/runtime/auth-core.d.ts.map']) {
       const { sources } = JSON.parse(readFileSync(join(installed, map), 'utf8')) as { sources: string[] };

@@ -11,7 +11,8 @@ import { join } from 'node:path';
 export const KEYCHAIN_INSTALL_HINT = 'install them with: apt-get install gnome-keyring dbus libsecret-tools (Debian/Ubuntu)';
 const NEEDED = ['dbus-run-session', 'gnome-keyring-daemon', 'secret-tool'] as const;
 
-function missingCommands(): string[] {
+/** The commands a private keychain needs that are not installed. */
+export function keychainToolsMissing(): string[] {
   return NEEDED.filter((name) => spawnSync('sh', ['-c', `command -v ${name}`]).status !== 0);
 }
 
@@ -20,7 +21,7 @@ function missingCommands(): string[] {
  * keychain tools are missing; with CI=true a missing one is an error instead.
  */
 export function keychainForTests(what: string): boolean {
-  const missing = missingCommands();
+  const missing = keychainToolsMissing();
   if (missing.length === 0) return true;
   if (process.env['CI'] === 'true') throw new Error(`${missing.join(', ')} missing; CI must install them (${KEYCHAIN_INSTALL_HINT})`);
   console.warn(`${missing.join(', ')} not found: ${what} are skipped (${KEYCHAIN_INSTALL_HINT})`);
