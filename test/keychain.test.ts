@@ -12,6 +12,8 @@ import { chromiumAvailable } from './support/chromium.js';
 import { runExample } from './support/run-example.js';
 import { filesWithSecrets } from './support/secrets.js';
 import { scriptedUserLogin } from './support/user-agent.js';
+import { concurrentRound } from './support/scenarios.js';
+import { crashKeychainWrites } from './support/keychain-scenarios.js';
 
 const haveKeychain = keychainForTests('the OS keychain tests');
 const haveChromium = chromiumAvailable();
@@ -157,6 +159,22 @@ describeKeychain('secrets in the OS keychain', () => {
       expect(second.authServerRequests).toBe(0);
     }, 180_000);
   });
+
+  test('processes on one expired keychain profile take turns as on disk: one refresh per round, every process served (short run of npm run stress -- keychain)', async () => {
+    expect(await deviceLogin('kc-many', ['--storage', 'keychain'])).toMatchObject({ code: 0 });
+    for (let round = 0; round < 2; round++) {
+      const result = await concurrentRound(server, home, 'kc-many', 8, keychain.env);
+      expect(result.failures).toEqual([]);
+      expect(result).toMatchObject({ ok: 8, tokenRequests: 1, distinctTokens: 1 });
+    }
+    expect(plainSecrets(home)).toEqual([]);
+  }, 120_000);
+
+  test('a keychain-mode writer killed at random moments leaves whole states that read back, and no refresh token in a file (short run)', async () => {
+    const crash = await crashKeychainWrites(30, 3, keychain.env);
+    expect(crash.bad).toEqual([]);
+    expect(crash).toMatchObject({ leftoverTemps: 0, plainRefreshTokens: 0 });
+  }, 120_000);
 
   test('without a keychain service a login fails naming what to install, and writes no secret to a file', async () => {
     const noBus = { ...env, DBUS_SESSION_BUS_ADDRESS: `unix:path=${join(home, 'no-such-bus')}`, PL_AUTH_CLIENT_SECRET: M2M_CLIENT_SECRET };
