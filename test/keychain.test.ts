@@ -121,6 +121,15 @@ describeKeychain('secrets in the OS keychain', () => {
     const secretEnv = { ...env, PL_AUTH_CLIENT_SECRET: M2M_CLIENT_SECRET };
     expect(await runCli(['login', 'service-account', '--client-id', M2M_CLIENT_ID, '--profile', 'kc-default'], { ...secretEnv, PLANET_AUTH_SECRET_STORAGE: 'keychain' })).toMatchObject({ code: 0 });
     expect(keychain.secretTool(['lookup', 'service', `${SERVICE}:kc-default`, 'username', 'client_secret'])).toBe(M2M_CLIENT_SECRET);
+    const shown = await runCli(['profile', 'show', 'kc-default'], env);
+    expect(shown.stdout).toMatch(/secrets +in the OS keychain \(service "@planet-auth\/sdk:kc-default"\)/);
+    // Without --storage a keychain profile stays there, whatever the default says.
+    expect(await runCli(['refresh', '--profile', 'kc-default'], env)).toMatchObject({ code: 0 });
+    expect(readJson(join(home, '.planet/kc-default/auth_client.json'))['client_secret']).toBeUndefined();
+    // --storage file moves it back to its files, and its keychain entry goes.
+    expect(await runCli(['login', 'service-account', '--profile', 'kc-default', '--storage', 'file'], secretEnv)).toMatchObject({ code: 0 });
+    expect(readJson(join(home, '.planet/kc-default/auth_client.json'))['client_secret']).toBe(M2M_CLIENT_SECRET);
+    expect(keychain.secretTool(['search', 'service', `${SERVICE}:kc-default`])).toBeUndefined();
 
     expect(await runCli(['login', 'service-account', '--client-id', M2M_CLIENT_ID, '--profile', 'kc-plain'], secretEnv)).toMatchObject({ code: 0 });
     expect(readJson(join(home, '.planet/kc-plain/auth_client.json'))['client_secret']).toBe(M2M_CLIENT_SECRET);

@@ -7,6 +7,7 @@ import { CliError, EXIT_FAILURE, EXIT_NOT_LOGGED_IN, EXIT_OK, EXIT_USAGE, type C
 import { confirm, printable } from './cli-output.js';
 import { endSession } from './cli-session.js';
 import { CLIENT_FILE, homeDir, listProfiles, parseClientConfig, profileFolder, profileKey, readJsonFileSync, readProfileOptions } from './profile.js';
+import { KEYCHAIN_REFERENCE } from './keychain.js';
 import { SessionFileStore, forgetProfileSecrets, secretStorageOption } from './secret-store.js';
 
 function notFound(cli: CliContext, profile: string): CliError {
@@ -32,8 +33,10 @@ async function list(cli: CliContext): Promise<number> {
   cli.out.data(rows);
   if (rows.length === 0) cli.out.result(`No profiles in ~/${cli.settings.disk.root}/; log in with ${cli.command('login')}.`);
   for (const r of rows) {
-    const where = r.secrets === 'keychain' ? '  secrets in OS keychain' : r.secrets === 'file' ? '  secrets in files' : '';
-    const state = r.usable ? `${(r.client_type ?? '').padEnd(32)} ${(r.logged_in ? 'logged in' : 'logged out').padEnd(10)}${where}` : `cannot be used: ${printable(r.reason ?? 'unknown')}`;
+    // Secrets in files are the default (and what the Python CLI reads): only the keychain is marked; --json says it for every profile.
+    const state = r.usable
+      ? `${(r.client_type ?? '').padEnd(32)} ${r.secrets === 'keychain' ? `${(r.logged_in ? 'logged in' : 'logged out').padEnd(10)}  secrets in OS keychain` : r.logged_in ? 'logged in' : 'logged out'}`
+      : `cannot be used: ${printable(r.reason ?? 'unknown')}`;
     cli.out.result(`${r.default ? '*' : ' '} ${printable(r.profile).padEnd(24)} ${state}`);
   }
   if (rows.some((r) => r.secrets === 'keychain')) cli.out.info("Profiles with secrets in the OS keychain cannot be used by Planet's Python CLI; keep secrets in files for a profile both CLIs use.");
@@ -47,7 +50,9 @@ async function show(cli: CliContext, call: Call): Promise<number> {
   let shown: Record<string, unknown>;
   if (data !== undefined) {
     const config = parseClientConfig(path, data);
-    shown = { profile, ...config, ...(config.client_secret ? { client_secret: '(hidden)' } : {}) };
+    const { [KEYCHAIN_REFERENCE]: reference, ...fields } = config;
+    const inKeychain = reference !== undefined ? { secrets: `in the OS keychain (service ${JSON.stringify((reference as { service?: unknown }).service)})` } : {};
+    shown = { profile, ...fields, ...(config.client_secret ? { client_secret: '(hidden)' } : {}), ...inKeychain };
   } else {
     if (!cli.profileExists(profile)) throw notFound(cli, profile);
     const { flowId, options } = readProfileOptions(cli.settings, profile);
@@ -143,7 +148,7 @@ export function profileCommands(spec: CliSpec): CommandSpec<Runner>[] {
   return [
     {
       path: ['profile', 'list'],
-      summary: `List the profiles in ${root}/ (* marks the default; unusable ones say why)`,
+      summary: `List the profiles in ${root}/ (* marks the default; secrets in the OS keychain are marked; unusable ones say why)`,
       args: [],
       options: [],
       examples: [`${n} profile list`, `${n} profile list --json`],

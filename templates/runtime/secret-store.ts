@@ -114,15 +114,32 @@ export class SessionFileStore extends FileStore {
    * Writes `data` as `key`. In keychain mode its secrets go to the keychain
    * first, then the file with the reference replaces the old one, so a
    * reader that finds the new file finds the new secrets; entries the new
-   * file no longer names are removed after it is in place.
+   * file no longer names are removed after it is in place. With a mode asked
+   * for, the profile's other file moves to that mode too, so a profile is
+   * never half in one mode and half in the other.
    */
   override async saveObj(key: string, data: Record<string, unknown>): Promise<void> {
-    const { profile, file } = splitKey(key);
+    const { file } = splitKey(key);
     if (!SECRET_FILES.includes(file)) return super.saveObj(key, data);
+    const mode = this.modeFor(key);
+    await this.#write(key, data, mode);
+    if (this.wanted === undefined) return;
+    const folder = key.slice(0, key.lastIndexOf('/'));
+    for (const sibling of SECRET_FILES.filter((f) => f !== file).map((f) => `${folder}/${f}`)) {
+      const path = this.pathOf(sibling);
+      const existing = readJsonObjectSync(path);
+      if (existing === undefined) continue;
+      const inKeychain = keychainReference(path, existing) !== undefined;
+      if (inKeychain !== (mode === 'keychain')) await this.#write(sibling, await this.loadObj(sibling), mode);
+    }
+  }
+
+  async #write(key: string, data: Record<string, unknown>, mode: SecretStorage): Promise<void> {
+    const { profile } = splitKey(key);
     const before = this.#reference(key);
     const { [KEYCHAIN_REFERENCE]: _dropped, ...plain } = data;
     let written: string[] = [];
-    if (this.modeFor(key) === 'keychain') {
+    if (mode === 'keychain') {
       const service = keychainService(this.settings, profile);
       const rest: Record<string, unknown> = { ...plain };
       for (const field of SECRET_FIELDS) {
