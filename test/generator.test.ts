@@ -157,7 +157,7 @@ describe('spec errors are reported as path:line:col with the JSON path', () => {
     expect(specErrors(dir).split('\n')).toEqual([
       'spec/flows/m2m.yaml:2:8 error must be >= 0 (/order)',
       'spec/flows/m2m.yaml:5:8 error must be one of "authorization_code", "device_code", "client_credentials" (/grant)',
-      'spec/storage/in_memory.yaml:3:10 error must be one of "memory", "disk", "provider" (/backend)',
+      'spec/storage/in_memory.yaml:3:10 error must be one of "memory", "disk", "keychain", "provider" (/backend)',
     ]);
   });
 

@@ -33,15 +33,6 @@ export interface OAuthUserAuthCodeOptions {
    */
   readonly storageProvider?: ObjectStorageProvider;
   /**
-   * Where a session saved under `~/.planet` keeps its refresh token and
-   * client secret: `"keychain"` (the OS keychain; needs the package
-   * `@napi-rs/keyring`) or `"file"` (the profile's files, which Planet's
-   * Python CLI can read). Unset, a profile keeps the mode it has, and a new
-   * one takes `PLANET_AUTH_SECRET_STORAGE` from the environment or
-   * `~/.planet.json`, else `"file"`.
-   */
-  readonly secretStorage?: string;
-  /**
    * Issuer URL of the authorization server. Wins over the environment
    * variable and the built-in server, so one process can talk to several.
    */
@@ -76,6 +67,15 @@ export interface OAuthUserAuthCodeOptions {
    * @defaultValue false
    */
   readonly allowInsecureHttp?: boolean;
+  /**
+   * Where a session saved under `~/.planet` keeps its refresh token and
+   * client secret: `"keychain"` (the OS keychain; needs the package
+   * `@napi-rs/keyring`) or `"file"` (the profile's files, which Planet's
+   * Python CLI can read). Unset, a profile keeps the mode it has, and a new
+   * one takes `PLANET_AUTH_SECRET_STORAGE` from the environment or
+   * `~/.planet.json`, else `"file"`.
+   */
+  readonly secretStorage?: string;
 }
 
 /** Options of {@link Auth.fromOAuthUserDeviceCode}: without a local web browser. */
@@ -102,15 +102,6 @@ export interface OAuthUserDeviceCodeOptions {
    */
   readonly storageProvider?: ObjectStorageProvider;
   /**
-   * Where a session saved under `~/.planet` keeps its refresh token and
-   * client secret: `"keychain"` (the OS keychain; needs the package
-   * `@napi-rs/keyring`) or `"file"` (the profile's files, which Planet's
-   * Python CLI can read). Unset, a profile keeps the mode it has, and a new
-   * one takes `PLANET_AUTH_SECRET_STORAGE` from the environment or
-   * `~/.planet.json`, else `"file"`.
-   */
-  readonly secretStorage?: string;
-  /**
    * Issuer URL of the authorization server. Wins over the environment
    * variable and the built-in server, so one process can talk to several.
    */
@@ -145,6 +136,15 @@ export interface OAuthUserDeviceCodeOptions {
    * @defaultValue false
    */
   readonly allowInsecureHttp?: boolean;
+  /**
+   * Where a session saved under `~/.planet` keeps its refresh token and
+   * client secret: `"keychain"` (the OS keychain; needs the package
+   * `@napi-rs/keyring`) or `"file"` (the profile's files, which Planet's
+   * Python CLI can read). Unset, a profile keeps the mode it has, and a new
+   * one takes `PLANET_AUTH_SECRET_STORAGE` from the environment or
+   * `~/.planet.json`, else `"file"`.
+   */
+  readonly secretStorage?: string;
 }
 
 /** Options of {@link Auth.fromOAuthM2M}: service account (client credentials). */
@@ -173,15 +173,6 @@ export interface OAuthM2MOptions {
    */
   readonly storageProvider?: ObjectStorageProvider;
   /**
-   * Where a session saved under `~/.planet` keeps its refresh token and
-   * client secret: `"keychain"` (the OS keychain; needs the package
-   * `@napi-rs/keyring`) or `"file"` (the profile's files, which Planet's
-   * Python CLI can read). Unset, a profile keeps the mode it has, and a new
-   * one takes `PLANET_AUTH_SECRET_STORAGE` from the environment or
-   * `~/.planet.json`, else `"file"`.
-   */
-  readonly secretStorage?: string;
-  /**
    * Issuer URL of the authorization server. Wins over the environment
    * variable and the built-in server, so one process can talk to several.
    */
@@ -216,4 +207,13 @@ export interface OAuthM2MOptions {
    * @defaultValue false
    */
   readonly allowInsecureHttp?: boolean;
+  /**
+   * Where a session saved under `~/.planet` keeps its refresh token and
+   * client secret: `"keychain"` (the OS keychain; needs the package
+   * `@napi-rs/keyring`) or `"file"` (the profile's files, which Planet's
+   * Python CLI can read). Unset, a profile keeps the mode it has, and a new
+   * one takes `PLANET_AUTH_SECRET_STORAGE` from the environment or
+   * `~/.planet.json`, else `"file"`.
+   */
+  readonly secretStorage?: string;
 }

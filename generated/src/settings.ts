@@ -33,7 +33,6 @@ export const SDK_SETTINGS: SdkSettings = {
           { name: 'saveStateToStorage', required: false, secret: false, default: true },
           { name: 'profileName', required: false, secret: false },
           { name: 'storageProvider', required: false, secret: false },
-          { name: 'secretStorage', required: false, secret: false },
           { name: 'issuer', required: false, secret: false },
           { name: 'apiBaseUrl', required: false, secret: false },
           { name: 'audience', required: false, secret: false },
@@ -41,6 +40,7 @@ export const SDK_SETTINGS: SdkSettings = {
           { name: 'logger', required: false, secret: false },
           { name: 'requestTimeoutSeconds', required: false, secret: false, default: 30 },
           { name: 'allowInsecureHttp', required: false, secret: false, default: false },
+          { name: 'secretStorage', required: false, secret: false },
         ] },
       { id: 'oauth_user_devicecode__external_browser', factory: 'fromOAuthUserDeviceCode', grant: 'device_code', clientType: 'oidc_device_code', tokenEndpointAuthMethod: 'none',
         options: [
@@ -49,7 +49,6 @@ export const SDK_SETTINGS: SdkSettings = {
           { name: 'saveStateToStorage', required: false, secret: false, default: true },
           { name: 'profileName', required: false, secret: false },
           { name: 'storageProvider', required: false, secret: false },
-          { name: 'secretStorage', required: false, secret: false },
           { name: 'issuer', required: false, secret: false },
           { name: 'apiBaseUrl', required: false, secret: false },
           { name: 'audience', required: false, secret: false },
@@ -57,6 +56,7 @@ export const SDK_SETTINGS: SdkSettings = {
           { name: 'logger', required: false, secret: false },
           { name: 'requestTimeoutSeconds', required: false, secret: false, default: 30 },
           { name: 'allowInsecureHttp', required: false, secret: false, default: false },
+          { name: 'secretStorage', required: false, secret: false },
         ] },
       { id: 'oauth_m2m', factory: 'fromOAuthM2M', grant: 'client_credentials', clientType: 'oidc_client_credentials_secret', tokenEndpointAuthMethod: 'client_secret_post', issuer: 'https://services.sentinel-hub.com/auth/realms/main',
         options: [
@@ -66,7 +66,6 @@ export const SDK_SETTINGS: SdkSettings = {
           { name: 'saveStateToStorage', required: false, secret: false, default: true },
           { name: 'profileName', required: false, secret: false },
           { name: 'storageProvider', required: false, secret: false },
-          { name: 'secretStorage', required: false, secret: false },
           { name: 'issuer', required: false, secret: false },
           { name: 'apiBaseUrl', required: false, secret: false },
           { name: 'audience', required: false, secret: false },
@@ -74,6 +73,7 @@ export const SDK_SETTINGS: SdkSettings = {
           { name: 'logger', required: false, secret: false },
           { name: 'requestTimeoutSeconds', required: false, secret: false, default: 30 },
           { name: 'allowInsecureHttp', required: false, secret: false, default: false },
+          { name: 'secretStorage', required: false, secret: false },
         ] },
     ],
     builtinProfiles: [
