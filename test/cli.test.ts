@@ -289,7 +289,7 @@ describe('the command line: help, suggestions, global options, refusals', () => 
       [['print-access-token', '--refresh', '--no-refresh'], '--refresh and --no-refresh cannot be used together', 'Usage: planet-auth print-access-token [options]'],
       [['status', 'extra'], 'unexpected argument "extra"', 'Usage: planet-auth status'],
       [['profile', 'set', 'a', 'b'], 'unexpected argument "b"', 'Usage: planet-auth profile set NAME'],
-      [['profile', 'copy', 'a'], 'missing TARGET', 'Usage: planet-auth profile copy SOURCE TARGET'],
+      [['profile', 'copy', 'a'], 'missing TARGET', 'Usage: planet-auth profile copy SOURCE TARGET [options]'],
       [['print-access-token', '--profile'], 'option --profile needs a value (NAME)', 'Usage: planet-auth print-access-token [options]'],
       [['status', '--json=yes'], 'option --json takes no value (got "--json=yes")', 'Usage: planet-auth status'],
       [['login', 'service-account', '--client-secret', '-starts-with-a-dash'], 'option --client-secret needs a value (SECRET); for a value that starts with "-", write --client-secret=SECRET', 'Usage: planet-auth login service-account [options]'],

@@ -298,9 +298,12 @@ describe('the packed package in fresh apps', () => {
       types: './dist/index.d.ts',
       sideEffects: false,
       exports: { '.': { types: './dist/index.d.ts', default: './dist/bundle/index.js' }, './package.json': './package.json' },
-      peerDependenciesMeta: { '@types/node': { optional: true } },
+      // The OS keychain binding is loaded only by the keychain mode: an optional peer, not installed for everyone.
+      peerDependenciesMeta: { '@types/node': { optional: true }, '@napi-rs/keyring': { optional: true } },
     });
     expect(pkg['homepage']).toMatch(/^https:\/\/github\.com\/.*\/tree\/main\/generated#readme$/);
+    expect(pkg.dependencies['@napi-rs/keyring']).toBeUndefined();
+    expect(existsSync(join(apps.npm, 'node_modules/@napi-rs/keyring'))).toBe(false);
     const imported = new Set<string>();
     const walk = (dir: string): void => {
       for (const entry of readdirSync(dir, { withFileTypes: true })) {

@@ -1,5 +1,6 @@
-// The twelve generated examples, run unchanged as child processes against
-// the embedded server (and a private redis-server for the Redis ones), and
+// The fifteen generated examples, run unchanged as child processes against
+// the embedded server (a private redis-server for the Redis ones, a private
+// D-Bus session with gnome-keyring for the OS keychain ones), and
 // the three examples of an encrypted storage mode that a fixture spec adds.
 // The browser logins are done by a real headless Chromium.
 import { randomBytes } from 'node:crypto';
@@ -10,6 +11,7 @@ import { writeOutput } from '../generator/write.js';
 import { startAuthServer, type RunningServer } from './server/auth-server.js';
 import { chromiumAvailable } from './support/chromium.js';
 import { tempHome } from './support/env.js';
+import { keychainForTests, startKeychain, type RunningKeychain } from './support/keychain.js';
 import { redisForTests, startRedis, type RunningRedis } from './support/redis.js';
 import { EXAMPLES_DIR, exampleParts, runExample, type ExampleRun } from './support/run-example.js';
 import { filesWithSecrets } from './support/secrets.js';
@@ -22,6 +24,7 @@ if (!haveChromium && process.env['CI'] === 'true') {
 }
 if (!haveChromium) console.warn('Chromium not found: the authorization code examples are skipped (install the Debian package chromium to run them)');
 const haveRedis = redisForTests('the Redis examples');
+const haveKeychain = keychainForTests('the OS keychain examples');
 
 const PROFILES: Record<string, string> = {
   oauth_user_authcode__with_browser: 'my-app-authcode',
@@ -31,13 +34,16 @@ const PROFILES: Record<string, string> = {
 
 let server: RunningServer;
 let redis: RunningRedis | undefined;
+let keychain: RunningKeychain | undefined;
 beforeAll(async () => {
   server = await startAuthServer();
   if (haveRedis) redis = await startRedis();
+  if (haveKeychain) keychain = await startKeychain();
 });
 afterAll(async () => {
   await server.close();
   await redis?.stop();
+  await keychain?.stop();
 });
 
 function filesUnder(dir: string): string[] {
@@ -52,18 +58,18 @@ function expectSuccess(run: ExampleRun): void {
   expect(run.apiItems).toBe(2);
 }
 
-test('twelve examples are generated', () => {
-  expect(examples).toHaveLength(12);
+test('fifteen examples are generated', () => {
+  expect(examples).toHaveLength(15);
 });
 
 describe.each(examples)('%s', (example) => {
   const { storage, flow } = exampleParts(example);
   const needsBrowser = flow.includes('authcode');
-  const run = (needsBrowser && !haveChromium) || (storage === 'redis_shared' && !haveRedis) ? test.skip : test;
+  const run = (needsBrowser && !haveChromium) || (storage === 'redis_shared' && !haveRedis) || (storage === 'os_keychain' && !haveKeychain) ? test.skip : test;
 
   run('runs end to end; persisted sessions are reused by a second run', async () => {
     const home = tempHome();
-    const env = { PLANET_EXAMPLE_REDIS_URL: redis?.url ?? '' };
+    const env = { PLANET_EXAMPLE_REDIS_URL: redis?.url ?? '', ...(keychain?.env ?? {}) };
     const first = await runExample(server, example, home, 'chromium', undefined, env);
     expectSuccess(first);
     expect(first.logins).toBe(1);
@@ -93,6 +99,15 @@ describe.each(examples)('%s', (example) => {
       expect(filesWithSecrets(home).length).toBeGreaterThan(0);
     }
     if (storage === 'redis_shared') expect(filesUnder(home)).toEqual([]);
+    if (storage === 'os_keychain') {
+      const folder = join(planet, `${PROFILES[flow]!}-keychain`);
+      const files = filesUnder(folder).filter((f) => !f.includes('session.lock'));
+      expect(files.map((f) => f.slice(folder.length + 1)).sort()).toEqual(['auth_client.json', 'auth_server_metadata.json', 'token.json']);
+      // The refresh token and the client secret are in the keychain; only the short-lived access token is in a file.
+      expect(filesWithSecrets(home).filter((found) => !found.endsWith('an access token'))).toEqual([]);
+      const account = flow === 'oauth_m2m' ? 'client_secret' : 'refresh_token';
+      expect(keychain!.secretTool(['lookup', 'service', `@planet-auth/sdk:${PROFILES[flow]!}-keychain`, 'username', account])).toBeDefined();
+    }
 
     const second = await runExample(server, example, home, 'chromium', undefined, env);
     expectSuccess(second);

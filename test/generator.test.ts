@@ -57,10 +57,10 @@ describe('the real spec', () => {
     expect(built.filter((p) => readFileSync(join(dist, p), 'utf8').includes('/*!'))).toEqual([]);
   });
 
-  test('emits the client, twelve examples, their providers and the docs page, each with a header naming its sources', () => {
+  test('emits the client, fifteen examples, their providers and the docs page, each with a header naming its sources', () => {
     const { files } = generate(inputs, checker);
     const examples = [...files.keys()].filter((p) => p.startsWith('examples/') && !p.startsWith('examples/providers/'));
-    expect(examples).toHaveLength(12);
+    expect(examples).toHaveLength(15);
     expect([...files.keys()].filter((p) => p.startsWith('examples/providers/'))).toEqual(['examples/providers/app_custom_storage.ts', 'examples/providers/redis_shared.ts']);
     expect(examples).toContain('examples/on_disk_cli_shared__oauth_user_devicecode__external_browser.ts');
     for (const [path, text] of files) {
@@ -109,7 +109,7 @@ describe('the real spec', () => {
     const ir = JSON.parse(out) as { flows: { id: string; source: string }[]; examples: unknown[] };
     expect(ir.flows.map((f) => f.id)).toEqual(['oauth_user_authcode__with_browser', 'oauth_user_devicecode__external_browser', 'oauth_m2m']);
     expect(ir.flows[2]!.source).toBe('spec/flows/m2m.yaml');
-    expect(ir.examples).toHaveLength(12);
+    expect(ir.examples).toHaveLength(15);
   });
 });
 
@@ -157,7 +157,7 @@ describe('spec errors are reported as path:line:col with the JSON path', () => {
     expect(specErrors(dir).split('\n')).toEqual([
       'spec/flows/m2m.yaml:2:8 error must be >= 0 (/order)',
       'spec/flows/m2m.yaml:5:8 error must be one of "authorization_code", "device_code", "client_credentials" (/grant)',
-      'spec/storage/in_memory.yaml:3:10 error must be one of "memory", "disk", "provider" (/backend)',
+      'spec/storage/in_memory.yaml:3:10 error must be one of "memory", "disk", "keychain", "provider" (/backend)',
     ]);
   });
 

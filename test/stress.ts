@@ -7,11 +7,13 @@ import { tempHome } from './support/env.js';
 import { fuzzSpecs } from './support/fuzz-run.js';
 import { lockTakeover, pausedRefresh, takeoverRace } from './support/lock-scenarios.js';
 import { clockSkewRuns, writeFailureRounds } from './support/engine-scenarios.js';
+import { crashKeychainWrites } from './support/keychain-scenarios.js';
+import { KEYCHAIN_INSTALL_HINT, keychainToolsMissing, startKeychain, type RunningKeychain } from './support/keychain.js';
 import { concurrentRound, crashWrites } from './support/scenarios.js';
 import { ROOT } from './support/spec-fixture.js';
 import { scriptedUserLogin } from './support/user-agent.js';
 
-// `npm run stress -- lock` (or concurrent, engine, crash, fuzz) runs only those groups of rows.
+// `npm run stress -- lock` (or concurrent, engine, crash, fuzz, keychain) runs only those groups of rows.
 const only = process.argv.slice(2);
 const wanted = (group: string) => only.length === 0 || only.includes(group);
 
@@ -26,15 +28,15 @@ const row = (scenario: string, figures: string, ok: boolean) => {
   console.error(`${ok ? 'ok' : 'FAILED'}  ${scenario}: ${figures}`);
 };
 
-async function userLogin(profileName: string): Promise<void> {
-  const user = Auth.fromOAuthUserDeviceCode({ clientId: USER_CLIENT_ID, profileName });
+async function userLogin(profileName: string, secretStorage?: 'keychain'): Promise<void> {
+  const user = Auth.fromOAuthUserDeviceCode({ clientId: USER_CLIENT_ID, profileName, ...(secretStorage ? { secretStorage } : {}) });
   const info = await user.deviceUserLoginInitiate();
   const done = user.deviceUserLoginComplete(info);
   await scriptedUserLogin(info.verificationUriComplete!);
   await done;
 }
 const pausedProfiles = Array.from({ length: 10 }, (_, i) => `stress-paused-${i}`);
-await Promise.all(['stress-user', ...(wanted('lock') ? pausedProfiles : [])].map(userLogin));
+await Promise.all(['stress-user', ...(wanted('lock') ? pausedProfiles : [])].map((name) => userLogin(name)));
 await Auth.fromOAuthM2M({ clientId: M2M_CLIENT_ID, clientSecret: M2M_CLIENT_SECRET, profileName: 'stress-service' }).ensureInitialized();
 
 for (const [profile, processes, rounds] of wanted('concurrent') ? ([['stress-user', 32, 20], ['stress-service', 32, 5]] as const) : []) {
@@ -119,6 +121,50 @@ if (wanted('engine')) {
 if (wanted('crash')) {
   const crash = await crashWrites(1000, 7);
   row('state writer killed with SIGKILL at random moments', `${crash.kills} kills, ${crash.bad.length} torn or unreadable files, ${crash.leftoverTemps} temporary files left after the next write`, crash.bad.length === 0 && crash.leftoverTemps === 0);
+}
+
+// The concurrency and crash rows again, with the secrets in the OS keychain:
+// gnome-keyring in a private D-Bus session, unlocked with a test password.
+if (wanted('keychain')) {
+  const missing = keychainToolsMissing();
+  if (missing.length > 0) row('OS keychain rows', `not run: ${missing.join(', ')} missing; ${KEYCHAIN_INSTALL_HINT}`, false);
+  else {
+    const keychain: RunningKeychain = await startKeychain();
+    Object.assign(process.env, keychain.env);
+    try {
+      await userLogin('stress-keychain-user', 'keychain');
+      await Auth.fromOAuthM2M({ clientId: M2M_CLIENT_ID, clientSecret: M2M_CLIENT_SECRET, profileName: 'stress-keychain-service', secretStorage: 'keychain' }).ensureInitialized();
+      for (const [profile, processes, rounds] of [['stress-keychain-user', 32, 20], ['stress-keychain-service', 32, 5]] as const) {
+        let refreshes = 0;
+        let served = 0;
+        let lost = 0;
+        const problems: string[] = [];
+        for (let round = 0; round < rounds; round++) {
+          const result = await concurrentRound(server, home, profile, processes, keychain.env);
+          refreshes += result.tokenRequests;
+          served += result.ok;
+          if (result.tokenRequests !== 1 || result.distinctTokens !== 1) problems.push(`round ${round}: ${result.tokenRequests} token requests, ${result.distinctTokens} tokens`);
+          if (result.failures.length > 0) {
+            lost++;
+            problems.push(...result.failures.slice(0, 2));
+          }
+        }
+        row(
+          `keychain mode: ${processes} processes x ${rounds} rounds on one expired ${profile === 'stress-keychain-user' ? 'user (rotating refresh token)' : 'service account'} profile`,
+          `${refreshes} token requests seen (${rounds} expected), ${served}/${processes * rounds} served, ${lost} rounds with failures${problems.length ? `; ${problems[0]}` : ''}`,
+          problems.length === 0,
+        );
+      }
+      const crash = await crashKeychainWrites(500, 7, keychain.env);
+      row(
+        'keychain mode: state writer killed with SIGKILL at random moments',
+        `${crash.kills} kills, ${crash.bad.length} torn, unreadable or mismatched states${crash.bad.length ? ` (${crash.bad[0]})` : ''}, ${crash.plainRefreshTokens} refresh tokens in a file, ${crash.leftoverTemps} temporary files left after the next write`,
+        crash.bad.length === 0 && crash.leftoverTemps === 0 && crash.plainRefreshTokens === 0,
+      );
+    } finally {
+      await keychain.stop();
+    }
+  }
 }
 
 if (wanted('fuzz')) {

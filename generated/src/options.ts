@@ -70,6 +70,15 @@ export interface OAuthUserAuthCodeOptions {
    * @defaultValue false
    */
   readonly allowInsecureHttp?: boolean;
+  /**
+   * Where a session saved under `~/.planet` keeps its refresh token and
+   * client secret: `"keychain"` (the OS keychain; needs the package
+   * `@napi-rs/keyring`) or `"file"` (the profile's files, which Planet's
+   * Python CLI can read). Unset, a profile keeps the mode it has, and a new
+   * one takes `PLANET_AUTH_SECRET_STORAGE` from the environment or
+   * `~/.planet.json`, else `"file"`.
+   */
+  readonly secretStorage?: string;
 }
 
 /** Options of {@link Auth.fromOAuthUserDeviceCode}: without a local web browser. */
@@ -133,6 +142,15 @@ export interface OAuthUserDeviceCodeOptions {
    * @defaultValue false
    */
   readonly allowInsecureHttp?: boolean;
+  /**
+   * Where a session saved under `~/.planet` keeps its refresh token and
+   * client secret: `"keychain"` (the OS keychain; needs the package
+   * `@napi-rs/keyring`) or `"file"` (the profile's files, which Planet's
+   * Python CLI can read). Unset, a profile keeps the mode it has, and a new
+   * one takes `PLANET_AUTH_SECRET_STORAGE` from the environment or
+   * `~/.planet.json`, else `"file"`.
+   */
+  readonly secretStorage?: string;
 }
 
 /** Options of {@link Auth.fromOAuthM2M}: service account (client credentials). */
@@ -198,4 +216,13 @@ export interface OAuthM2MOptions {
    * @defaultValue false
    */
   readonly allowInsecureHttp?: boolean;
+  /**
+   * Where a session saved under `~/.planet` keeps its refresh token and
+   * client secret: `"keychain"` (the OS keychain; needs the package
+   * `@napi-rs/keyring`) or `"file"` (the profile's files, which Planet's
+   * Python CLI can read). Unset, a profile keeps the mode it has, and a new
+   * one takes `PLANET_AUTH_SECRET_STORAGE` from the environment or
+   * `~/.planet.json`, else `"file"`.
+   */
+  readonly secretStorage?: string;
 }

@@ -4,6 +4,7 @@
 import type { SdkSettings } from './runtime/settings.js';
 /** Built-in defaults and the flows this SDK was generated with. Environment variables named in `env` override the defaults. */
 export const SDK_SETTINGS: SdkSettings = {
+    packageName: '@planet-auth/sdk',
     issuer: 'https://login.planet.com/',
     audience: 'https://api.planet.com/',
     audienceParameter: 'audience',
@@ -39,6 +40,7 @@ export const SDK_SETTINGS: SdkSettings = {
           { name: 'logger', required: false, secret: false },
           { name: 'requestTimeoutSeconds', required: false, secret: false, default: 30 },
           { name: 'allowInsecureHttp', required: false, secret: false, default: false },
+          { name: 'secretStorage', required: false, secret: false },
         ] },
       { id: 'oauth_user_devicecode__external_browser', factory: 'fromOAuthUserDeviceCode', grant: 'device_code', clientType: 'oidc_device_code', tokenEndpointAuthMethod: 'none',
         options: [
@@ -54,6 +56,7 @@ export const SDK_SETTINGS: SdkSettings = {
           { name: 'logger', required: false, secret: false },
           { name: 'requestTimeoutSeconds', required: false, secret: false, default: 30 },
           { name: 'allowInsecureHttp', required: false, secret: false, default: false },
+          { name: 'secretStorage', required: false, secret: false },
         ] },
       { id: 'oauth_m2m', factory: 'fromOAuthM2M', grant: 'client_credentials', clientType: 'oidc_client_credentials_secret', tokenEndpointAuthMethod: 'client_secret_post', issuer: 'https://services.sentinel-hub.com/auth/realms/main',
         options: [
@@ -70,6 +73,7 @@ export const SDK_SETTINGS: SdkSettings = {
           { name: 'logger', required: false, secret: false },
           { name: 'requestTimeoutSeconds', required: false, secret: false, default: 30 },
           { name: 'allowInsecureHttp', required: false, secret: false, default: false },
+          { name: 'secretStorage', required: false, secret: false },
         ] },
     ],
     builtinProfiles: [

@@ -95,6 +95,8 @@ export function emitDocs(ir: SpecIR, templatesDir: string, examples: ReadonlyMap
     sessionClass: ir.sdk.classes.session,
     cliName: ir.sdk.cliName,
     diskRoot: ir.sdk.disk.root,
+    defaultsFile: ir.sdk.disk.defaultsFile,
+    packageName: ir.sdk.packageName,
     issuer: ir.sdk.authServer.issuer,
     apiBaseUrl: ir.sdk.authServer.apiBaseUrl,
     providerInterface: ir.sdk.storageProvider.interface,

@@ -27,6 +27,7 @@ export interface ExampleView {
 const STORAGE_SENTENCE: Record<StorageIR['backend'], string> = {
   memory: 'Nothing is saved: every run starts without a session.',
   disk: 'The session is saved on disk, where the CLI sees it too.',
+  keychain: 'The session is saved on disk, where the CLI sees it too, with its secrets in the OS keychain.',
   provider: 'The session is saved in storage the application provides; the CLI does not see it.',
 };
 
@@ -82,6 +83,9 @@ function optionLines(ir: SpecIR, example: ExampleIR, flow: FlowIR, storage: Stor
         break;
       case 'storageProvider':
         if (storage.backend === 'provider') lines.push('storageProvider,');
+        break;
+      case 'secretStorage':
+        if (storage.backend === 'keychain') lines.push("secretStorage: 'keychain',");
         break;
     }
   }

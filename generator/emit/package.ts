@@ -29,6 +29,23 @@ export interface PackageInputs {
 
 /** `from 'x'`, `import('x')`, `import 'x'` and `require('x')`, in either quotes (the bundles use double ones). */
 const IMPORT_SPECIFIER = /\b(?:from|import|require)\s*\(?\s*(?:'([^']+)'|"([^"]+)")/g;
+/**
+ * Packages the runtime loads by name only when a feature needs them (the OS
+ * keychain): optional peer dependencies, so nobody else installs them. Their
+ * versions come from the workspace's `dependencies` too.
+ */
+export const OPTIONAL_PEER_DEPENDENCIES = ['@napi-rs/keyring'] as const;
+
+function optionalPeers(inputs: PackageInputs): Record<string, string> {
+  return Object.fromEntries(
+    OPTIONAL_PEER_DEPENDENCIES.map((name) => {
+      const version = inputs.runtimeDependencies[name];
+      if (version === undefined) throw new Error(`the runtime loads "${name}" when needed, which the workspace's package.json does not list in "dependencies": add it there (npm install ${name})`);
+      return [name, `^${version}`];
+    }),
+  );
+}
+
 
 /** The registry packages a source file imports (not relative paths, not node: builtins). */
 export function importedPackages(source: string): string[] {
@@ -166,8 +183,8 @@ export function emitPackageFiles(ir: SpecIR, inputs: PackageInputs): Map<string,
     dependencies: dependenciesOf(inputs, ir.sdk.packageName),
     // The declarations name Node's types (fetch, AbortSignal, util.inspect):
     // TypeScript users need them, JavaScript users do not.
-    peerDependencies: { '@types/node': NODE_TYPES },
-    peerDependenciesMeta: { '@types/node': { optional: true } },
+    peerDependencies: { ...optionalPeers(inputs), '@types/node': NODE_TYPES },
+    peerDependenciesMeta: { ...Object.fromEntries(OPTIONAL_PEER_DEPENDENCIES.map((name) => [name, { optional: true }])), '@types/node': { optional: true } },
   };
   const tsconfig = {
     compilerOptions: {

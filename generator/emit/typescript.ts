@@ -109,6 +109,7 @@ function settingsFile(ir: SpecIR, project: Project): string {
     .join('    ');
   const scopeValue = new Map(sdk.scopes.map((s) => [s.name, s.value]));
   const initializer = `{
+  packageName: ${stringLiteral(sdk.packageName)},
   issuer: ${stringLiteral(sdk.authServer.issuer)},
   audience: ${stringLiteral(sdk.authServer.audience)},
   audienceParameter: ${stringLiteral(sdk.authServer.audienceParameter)},

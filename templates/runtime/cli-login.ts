@@ -6,11 +6,16 @@ import { CliError, EXIT_OK, EXIT_USAGE, type CliContext, type CliSpec, type Logi
 import { printable, promptHidden } from './cli-output.js';
 import { statusJson } from './cli-session.js';
 import { ProfileError } from './errors.js';
+import { SECRET_STORAGE_SETTING } from './keychain.js';
 import { readProfileOptions, type ClientOptions } from './profile.js';
 import { scopesToRequest } from './registry.js';
 import type { FlowDescriptor } from './settings.js';
 
 const DEFAULT_CALLBACK = 'http://127.0.0.1:0/callback';
+
+const storageHelp =
+  `Where the refresh token and client secret are kept: "keychain" (the OS keychain; Planet's Python CLI cannot read it) or "file" (the profile's files). ` +
+  `Default: the profile's own, else $${SECRET_STORAGE_SETTING} (or that key in ~/.planet.json), else file.`;
 
 function loginOptions(spec: CliSpec, login: LoginCommand, flow: FlowDescriptor): OptionSpec[] {
   const { env } = spec.settings;
@@ -38,6 +43,7 @@ function loginOptions(spec: CliSpec, login: LoginCommand, flow: FlowDescriptor):
     );
   }
   if (flow.grant === 'device_code') options.push({ name: 'show-qr-code', help: 'Also draw the login URL as a QR code, for a phone' });
+  options.push({ name: 'storage', value: 'MODE', help: storageHelp });
   return options;
 }
 
@@ -109,6 +115,7 @@ async function runLogin(cli: CliContext, login: LoginCommand, flow: FlowDescript
     ...(flow.grant === 'authorization_code' ? { callbackUrl: (v['callback-url'] as string | undefined) ?? existing?.callbackUrl ?? DEFAULT_CALLBACK } : {}),
     ...(scopes && scopes.length > 0 ? { requestedScopes: scopes } : {}),
     ...(named !== undefined ? { profileName: named } : {}),
+    ...(v['storage'] !== undefined ? { secretStorage: v['storage'] as string } : {}),
     ...(existing?.issuer ? { issuer: existing.issuer } : {}),
     ...(existing?.audience ? { audience: existing.audience } : {}),
     // A built-in profile's client settings live in the SDK: logging in there writes no auth_client.json.

@@ -7,7 +7,8 @@ import { CliError, EXIT_FAILURE, EXIT_NOT_LOGGED_IN, EXIT_OK, EXIT_USAGE, type C
 import { confirm, printable } from './cli-output.js';
 import { endSession } from './cli-session.js';
 import { CLIENT_FILE, homeDir, listProfiles, parseClientConfig, profileFolder, profileKey, readJsonFileSync, readProfileOptions } from './profile.js';
-import { FileStore } from './store.js';
+import { KEYCHAIN_REFERENCE } from './keychain.js';
+import { SessionFileStore, forgetProfileSecrets, secretStorageOption } from './secret-store.js';
 
 function notFound(cli: CliContext, profile: string): CliError {
   return new CliError('ERR_PROFILE', `profile "${profile}" does not exist`, `see ${cli.command('profile list')}`, EXIT_NOT_LOGGED_IN);
@@ -26,14 +27,19 @@ async function list(cli: CliContext): Promise<number> {
     builtin: p.builtin,
     client_type: p.clientType ?? null,
     logged_in: p.hasSession,
+    secrets: p.secrets,
     default: p.name === current,
   }));
   cli.out.data(rows);
   if (rows.length === 0) cli.out.result(`No profiles in ~/${cli.settings.disk.root}/; log in with ${cli.command('login')}.`);
   for (const r of rows) {
-    const state = r.usable ? `${(r.client_type ?? '').padEnd(32)} ${r.logged_in ? 'logged in' : 'logged out'}` : `cannot be used: ${printable(r.reason ?? 'unknown')}`;
+    // Secrets in files are the default (and what the Python CLI reads): only the keychain is marked; --json says it for every profile.
+    const state = r.usable
+      ? `${(r.client_type ?? '').padEnd(32)} ${r.secrets === 'keychain' ? `${(r.logged_in ? 'logged in' : 'logged out').padEnd(10)}  secrets in OS keychain` : r.logged_in ? 'logged in' : 'logged out'}`
+      : `cannot be used: ${printable(r.reason ?? 'unknown')}`;
     cli.out.result(`${r.default ? '*' : ' '} ${printable(r.profile).padEnd(24)} ${state}`);
   }
+  if (rows.some((r) => r.secrets === 'keychain')) cli.out.info("Profiles with secrets in the OS keychain cannot be used by Planet's Python CLI; keep secrets in files for a profile both CLIs use.");
   return EXIT_OK;
 }
 
@@ -44,7 +50,9 @@ async function show(cli: CliContext, call: Call): Promise<number> {
   let shown: Record<string, unknown>;
   if (data !== undefined) {
     const config = parseClientConfig(path, data);
-    shown = { profile, ...config, ...(config.client_secret ? { client_secret: '(hidden)' } : {}) };
+    const { [KEYCHAIN_REFERENCE]: reference, ...fields } = config;
+    const inKeychain = reference !== undefined ? { secrets: `in the OS keychain (service ${JSON.stringify((reference as { service?: unknown }).service)})` } : {};
+    shown = { profile, ...fields, ...(config.client_secret ? { client_secret: '(hidden)' } : {}), ...inKeychain };
   } else {
     if (!cli.profileExists(profile)) throw notFound(cli, profile);
     const { flowId, options } = readProfileOptions(cli.settings, profile);
@@ -91,6 +99,8 @@ async function remove(cli: CliContext, call: Call): Promise<number> {
     // A profile that cannot be read does not stop the removal the user asked for.
     notRevoked = (error as Error).message;
   }
+  // Before the files go: they name the keychain entries to remove.
+  await forgetProfileSecrets(cli.settings, profile);
   rmSync(folder, { recursive: true, force: true });
   const wasDefault = cli.savedDefault() === profile;
   if (wasDefault) {
@@ -113,7 +123,11 @@ async function copy(cli: CliContext, call: Call): Promise<number> {
     throw new CliError('ERR_PROFILE', `profile "${target}" already exists; it was left as it is`, `pick another name, or run ${cli.command(`profile remove ${target}`)} first`, EXIT_FAILURE);
   }
   const sourcePath = join(profileFolder(cli.settings, source), CLIENT_FILE);
-  let config = readJsonFileSync(sourcePath);
+  const wanted = secretStorageOption(call.options['storage']);
+  // Read through the keychain-aware store, so a secret kept in the keychain is copied too.
+  const sourceKey = profileKey(cli.settings, source, CLIENT_FILE);
+  const store = new SessionFileStore(homeDir(), cli.settings, wanted);
+  let config = readJsonFileSync(sourcePath) === undefined ? undefined : await store.loadObj(sourceKey);
   if (config !== undefined) parseClientConfig(sourcePath, config);
   else {
     const builtin = (cli.settings.builtinProfiles ?? []).find((b) => b.name === source);
@@ -121,8 +135,9 @@ async function copy(cli: CliContext, call: Call): Promise<number> {
     const flow = cli.settings.flows.find((f) => f.id === builtin.flowId)!;
     config = { client_type: flow.clientType, client_id: builtin.clientId, auth_server: builtin.issuer, scopes: [...builtin.scopes], audiences: [...builtin.audiences] };
   }
-  await new FileStore(homeDir()).saveObj(profileKey(cli.settings, target, CLIENT_FILE), config);
-  cli.out.data({ copied: source, to: target });
+  const targetStore = new SessionFileStore(homeDir(), cli.settings, wanted ?? store.modeFor(sourceKey));
+  await targetStore.saveObj(profileKey(cli.settings, target, CLIENT_FILE), config);
+  cli.out.data({ copied: source, to: target, secrets: targetStore.modeFor(profileKey(cli.settings, target, CLIENT_FILE)) });
   cli.out.result(`Copied the client settings of profile ${source} to ${target} (no session); log in with ${cli.command(`login ... --profile ${target}`)}.`);
   return EXIT_OK;
 }
@@ -133,7 +148,7 @@ export function profileCommands(spec: CliSpec): CommandSpec<Runner>[] {
   return [
     {
       path: ['profile', 'list'],
-      summary: `List the profiles in ${root}/ (* marks the default; unusable ones say why)`,
+      summary: `List the profiles in ${root}/ (* marks the default; secrets in the OS keychain are marked; unusable ones say why)`,
       args: [],
       options: [],
       examples: [`${n} profile list`, `${n} profile list --json`],
@@ -171,8 +186,14 @@ export function profileCommands(spec: CliSpec): CommandSpec<Runner>[] {
         { name: 'SOURCE', required: true, completes: 'profile' },
         { name: 'TARGET', required: true },
       ],
-      options: [],
-      examples: [`${n} profile copy work work-staging`],
+      options: [
+        {
+          name: 'storage',
+          value: 'MODE',
+          help: `Where the new profile keeps its client secret: "keychain" (the OS keychain) or "file". Default: where SOURCE keeps it`,
+        },
+      ],
+      examples: [`${n} profile copy work work-staging`, `${n} profile copy work work-keychain --storage keychain`],
       run: copy,
     },
   ];

@@ -7,6 +7,7 @@ import { ERR_STATE_CORRUPT, PlanetAuthError, ProfileError, StateError } from './
 import { flowById, type BuiltinProfile, type FlowDescriptor, type SdkSettings } from './settings.js';
 import { parseCallbackUrl } from './callback-url.js';
 import { readJsonObjectSync } from './store.js';
+import { KEYCHAIN_REFERENCE, keychainGetSync, keychainReference, missingSecret } from './keychain.js';
 import type { ClientOptions } from './client-options.js';
 
 export type { ClientOptions } from './client-options.js';
@@ -269,8 +270,40 @@ function resolveProfile(settings: SdkSettings, profile: string): ResolvedProfile
 
 /** The flow and options of a profile saved on disk (by either CLI or an earlier run), or of a built-in profile. */
 export function readProfileOptions(settings: SdkSettings, profileName: string): { flowId: string; options: ClientOptions } {
-  const { flowId, options } = resolveProfile(settings, normalizeProfileName(profileName));
-  return { flowId, options };
+  const profile = normalizeProfileName(profileName);
+  const { flowId, options } = resolveProfile(settings, profile);
+  return { flowId, options: withKeychainClientSecret(settings, profile, options) };
+}
+
+/** `options` with the client secret a profile in keychain mode keeps there (read only when a session is opened, never to list). */
+function withKeychainClientSecret(settings: SdkSettings, profile: string, options: ClientOptions): ClientOptions {
+  if (options.clientSecret !== undefined) return options;
+  const path = join(profileFolder(settings, profile), CLIENT_FILE);
+  const data = readJsonFileSync(path);
+  const ref = data === undefined ? undefined : keychainReference(path, data);
+  if (ref === undefined || !ref.accounts.includes('client_secret')) return options;
+  const secret = keychainGetSync(ref.service, 'client_secret');
+  if (secret === undefined) throw missingSecret(path, ref, 'client_secret');
+  return { ...options, clientSecret: secret };
+}
+
+/** Where a profile keeps its secrets: in the OS keychain, in its files, or nowhere (it holds none); read from its files only. */
+export type SecretsLocation = 'keychain' | 'file' | 'none';
+
+export function secretsLocation(settings: SdkSettings, profile: string): SecretsLocation {
+  let location: SecretsLocation = 'none';
+  for (const file of [CLIENT_FILE, TOKEN_FILE]) {
+    let data: Record<string, unknown> | undefined;
+    try {
+      data = readJsonFileSync(join(profileFolder(settings, profile), file));
+    } catch {
+      continue;
+    }
+    if (data === undefined) continue;
+    if (data[KEYCHAIN_REFERENCE] !== undefined) return 'keychain';
+    if (typeof data['refresh_token'] === 'string' || typeof data['client_secret'] === 'string') location = 'file';
+  }
+  return location;
 }
 
 /** A profile as `profile list` shows it. */
@@ -285,6 +318,8 @@ export interface ProfileSummary {
   /** The client the profile logs in with, when it is usable. */
   readonly clientId?: string;
   readonly hasSession: boolean;
+  /** Where its refresh token or client secret is kept; `keychain` ones Planet's Python CLI cannot read. */
+  readonly secrets: SecretsLocation;
 }
 
 /**
@@ -304,13 +339,14 @@ export function listProfiles(settings: SdkSettings): ProfileSummary[] {
   return names.sort().map((name) => {
     const hasSession = existsSync(join(root, name, TOKEN_FILE));
     const builtin = builtinProfile(settings, name) !== undefined;
+    const secrets = secretsLocation(settings, name);
     try {
       const resolved = resolveProfile(settings, name);
-      return { name, usable: true, builtin: resolved.builtin, clientType: resolved.clientType, clientId: resolved.options.clientId, hasSession };
+      return { name, usable: true, builtin: resolved.builtin, clientType: resolved.clientType, clientId: resolved.options.clientId, hasSession, secrets };
     } catch (error) {
       if (!(error instanceof PlanetAuthError)) throw error;
       const clientType = savedClientType(join(root, name, CLIENT_FILE)) ?? builtinClientType(settings, name);
-      return { name, usable: false, reason: error.message, builtin, ...(clientType !== undefined ? { clientType } : {}), hasSession };
+      return { name, usable: false, reason: error.message, builtin, ...(clientType !== undefined ? { clientType } : {}), hasSession, secrets };
     }
   });
 }

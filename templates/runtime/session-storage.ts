@@ -3,14 +3,15 @@
 // of the session engine goes through here, with typed errors that name the
 // file or key, and fenced writes where the storage offers them.
 import type { ClientOptions } from './client-options.js';
-import { ERR_STORAGE, PlanetAuthError, StateError, TurnLostError } from './errors.js';
+import { ConfigError, ERR_STORAGE, PlanetAuthError, StateError, TurnLostError } from './errors.js';
 import type { Turn } from './lock.js';
 import { homeDir, profileFolder, profileKey } from './profile.js';
 import type { SdkSettings } from './settings.js';
-import { FileStore, replaceObj, type ObjectStore } from './store.js';
+import { SessionFileStore, secretStorageOption } from './secret-store.js';
+import { replaceObj, type ObjectStore } from './store.js';
 import { canLease, folderTurns, leaseTurns, processTurns, type TurnTaker } from './turns.js';
 
-type Backend = { kind: 'memory' } | { kind: 'disk'; store: FileStore } | { kind: 'provider'; store: ObjectStore };
+type Backend = { kind: 'memory' } | { kind: 'disk'; store: SessionFileStore } | { kind: 'provider'; store: ObjectStore };
 
 /** The object, beside a profile's files, whose lease decides whose turn it is in shared application storage. */
 const LEASE_FILE = 'session.lease';
@@ -36,9 +37,13 @@ export class SessionStorage {
   readonly turns: TurnTaker;
 
   /** The storage `options` choose for `profile`; `owner` keys in-memory turns. */
-  constructor(settings: SdkSettings, profile: string, options: Pick<ClientOptions, 'saveStateToStorage' | 'storageProvider'>, owner: object) {
+  constructor(settings: SdkSettings, profile: string, options: Pick<ClientOptions, 'saveStateToStorage' | 'storageProvider' | 'secretStorage'>, owner: object) {
     this.#settings = settings;
     this.#profile = profile;
+    const secretStorage = secretStorageOption(options.secretStorage);
+    if (secretStorage !== undefined && (options.saveStateToStorage === false || options.storageProvider)) {
+      throw new ConfigError('option secretStorage applies to sessions saved on disk; leave it out with saveStateToStorage: false or a storageProvider');
+    }
     if (options.saveStateToStorage === false) {
       this.#backend = { kind: 'memory' };
       this.turns = processTurns(`memory:${instanceId(owner)}`);
@@ -49,7 +54,7 @@ export class SessionStorage {
         ? leaseTurns(store, this.#key(LEASE_FILE), `lease:${instanceId(store)}:${profile}`)
         : processTurns(`provider:${instanceId(store)}:${profile}`);
     } else {
-      this.#backend = { kind: 'disk', store: new FileStore(homeDir()) };
+      this.#backend = { kind: 'disk', store: new SessionFileStore(homeDir(), settings, secretStorage) };
       this.turns = folderTurns(profileFolder(settings, profile));
     }
   }

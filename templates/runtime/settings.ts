@@ -57,6 +57,8 @@ export interface BuiltinProfile {
 
 /** The SDK's built-in settings, as the spec declares them. */
 export interface SdkSettings {
+  /** The package's name; the OS keychain keeps a profile's secrets under `<package>:<profile>`. */
+  readonly packageName?: string;
   /** The built-in authorization server's issuer URL. */
   readonly issuer: string;
   /** The audience requested for access tokens by default. */

@@ -78,12 +78,12 @@ export interface RoundResult {
   readonly distinctTokens: number;
 }
 
-/** `processes` processes ask for the expired token of `profile` at the same moment. */
-export async function concurrentRound(server: RunningServer, home: string, profile: string, processes: number): Promise<RoundResult> {
+/** `processes` processes ask for the expired token of `profile` at the same moment; `env` is added to theirs (such as a keychain's bus). */
+export async function concurrentRound(server: RunningServer, home: string, profile: string, processes: number, env: Record<string, string> = {}): Promise<RoundResult> {
   expireTokenFile(join(home, '.planet', profile, 'token.json'));
   server.resetCounts();
   const startAt = String(Date.now() + 300 + processes * 40);
-  const children = Array.from({ length: processes }, () => start('token-worker.mjs', [profile, startAt], { ...server.env(), HOME: home }));
+  const children = Array.from({ length: processes }, () => start('token-worker.mjs', [profile, startAt], { ...server.env(), HOME: home, ...env }));
   const lines = await Promise.all(children.map((c) => c.stdout));
   const results = lines.map((l) => JSON.parse(l.trim() || '{"ok":false,"code":"NO_OUTPUT"}') as { ok: boolean; token?: string; code?: string; message?: string });
   const counts = server.counts();

@@ -9,8 +9,8 @@ import type { CommandSpec } from './cli-args.js';
 import { CliError, EXIT_FAILURE, EXIT_NOT_LOGGED_IN, EXIT_OK, EXIT_USAGE, type CliContext, type CliSpec, type Runner } from './cli-context.js';
 import { printable } from './cli-output.js';
 import { ERR_NETWORK, ERR_SERVER, ERR_TOKEN_REQUEST, LoginRequiredError, PlanetAuthError } from './errors.js';
-import { CLIENT_FILE, homeDir, profileFolder, profileKey, readJsonFileSync } from './profile.js';
-import { FileStore } from './store.js';
+import { CLIENT_FILE, homeDir, profileFolder, profileKey, readJsonFileSync, secretsLocation } from './profile.js';
+import { SessionFileStore } from './secret-store.js';
 
 export function statusJson(status: SessionStatus): Record<string, unknown> {
   return {
@@ -137,7 +137,7 @@ async function logout(cli: CliContext, call: Parameters<Runner>[1]): Promise<num
   out.data({ profile: auth.profileName, logged_out: before.loggedIn, revoked, ...(secret ? { client_secret: secret } : {}), ...(next ? { next_login: next } : {}) });
   out.result(before.loggedIn ? `Logged out: profile ${auth.profileName}${notRevoked ? ' (forgotten here only, not revoked)' : ''}.` : `Profile ${auth.profileName} had no session.`);
   if (secret === 'kept') {
-    const file = `~/${cli.settings.disk.root}/${auth.profileName}/${CLIENT_FILE}`;
+    const file = secretsLocation(cli.settings, auth.profileName) === 'keychain' ? 'the OS keychain' : `~/${cli.settings.disk.root}/${auth.profileName}/${CLIENT_FILE}`;
     out.result(
       `The client secret stays in ${file}: the next command that needs a token (such as "${next}") logs in again with it.\n` +
         `To forget the secret too: ${cli.command(`logout --forget-secret --profile ${auth.profileName}`)}.`,
@@ -153,9 +153,12 @@ async function logout(cli: CliContext, call: Parameters<Runner>[1]): Promise<num
 /** Removes the secret from the profile's `auth_client.json`, keeping every other field. */
 async function forgetClientSecret(cli: CliContext, profile: string): Promise<void> {
   const data = readJsonFileSync(join(profileFolder(cli.settings, profile), CLIENT_FILE));
-  if (data === undefined || !('client_secret' in data)) return;
-  const { client_secret: _dropped, ...rest } = data;
-  await new FileStore(homeDir()).saveObj(profileKey(cli.settings, profile, CLIENT_FILE), rest);
+  if (data === undefined || !('client_secret' in data || secretsLocation(cli.settings, profile) === 'keychain')) return;
+  // The keychain-aware store removes a secret kept in the keychain as it rewrites the file.
+  const store = new SessionFileStore(homeDir(), cli.settings, undefined);
+  const key = profileKey(cli.settings, profile, CLIENT_FILE);
+  const { client_secret: _dropped, ...rest } = await store.loadObj(key);
+  await store.saveObj(key, rest);
 }
 
 export function sessionCommands(spec: CliSpec): CommandSpec<Runner>[] {

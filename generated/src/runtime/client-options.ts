@@ -15,6 +15,13 @@ export interface ClientOptions {
   readonly saveStateToStorage?: boolean;
   readonly profileName?: string;
   readonly storageProvider?: ObjectStore;
+  /**
+   * Where a session on disk keeps its refresh token and client secret:
+   * `"keychain"` (the OS keychain) or `"file"` (the profile's files, as the
+   * Python CLI does). Unset, a profile keeps the mode it has, and a new one
+   * takes `PLANET_AUTH_SECRET_STORAGE` (environment or `~/.planet.json`), else files.
+   */
+  readonly secretStorage?: string;
   /** The authorization server's issuer URL; wins over the environment and the built-in one. */
   readonly issuer?: string;
   /** Base URL of the API that receives the bearer token; wins over the environment and the built-in one. */

@@ -78,6 +78,8 @@ export interface StorageBackendCapability {
 export const STORAGE_BACKENDS = {
   memory: { selectedBy: 'saveStateToStorage', needsProvider: false },
   disk: { selectedBy: undefined, needsProvider: false },
+  // The disk backend with the secrets in the OS keychain (option secretStorage: "keychain").
+  keychain: { selectedBy: 'secretStorage', needsProvider: false },
   provider: { selectedBy: 'storageProvider', needsProvider: true },
 } as const satisfies Record<string, StorageBackendCapability>;
 
@@ -103,6 +105,7 @@ export const OPTIONS = {
   saveStateToStorage: { type: 'boolean', secret: false, always: false },
   profileName: { type: 'string', secret: false, always: false },
   storageProvider: { type: 'ObjectStorageProvider', secret: false, always: false },
+  secretStorage: { type: 'string', secret: false, always: false },
   issuer: { type: 'string', secret: false, always: false },
   apiBaseUrl: { type: 'string', secret: false, always: false },
   audience: { type: 'string', secret: false, always: false },
