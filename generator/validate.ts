@@ -6,6 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { contentHash } from './cache.js';
 import { jsonPath, type Diagnostic } from './diagnostics.js';
 import { positionOf, type LoadedFile, type LoadedSpec, type SpecKind } from './load.js';
 import { takenNames } from './names.js';
@@ -21,15 +22,19 @@ const SCHEMA_FILES: Record<SpecKind, string> = {
 
 const compiled = new Map<string, Record<SpecKind, ValidateFunction>>();
 
+/** The compiled schemas, kept by the hash of the schema texts (a long-running generator sees edits to them). */
 function validators(schemaDir: string): Record<SpecKind, ValidateFunction> {
-  const cached = compiled.get(schemaDir);
+  const names = ['defs.schema.json', ...Object.values(SCHEMA_FILES)];
+  const texts = names.map((name) => readFileSync(join(schemaDir, name), 'utf8'));
+  const key = contentHash(...texts);
+  const cached = compiled.get(key);
   if (cached) return cached;
   const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
-  const read = (name: string) => patchRegistryEnums(name, JSON.parse(readFileSync(join(schemaDir, name), 'utf8')) as object);
+  const read = (name: string) => patchRegistryEnums(name, JSON.parse(texts[names.indexOf(name)]!) as object);
   ajv.addSchema(read('defs.schema.json'));
   const result = {} as Record<SpecKind, ValidateFunction>;
   for (const kind of Object.keys(SCHEMA_FILES) as SpecKind[]) result[kind] = ajv.compile(read(SCHEMA_FILES[kind]));
-  compiled.set(schemaDir, result);
+  compiled.set(key, result);
   return result;
 }
 
