@@ -4,7 +4,9 @@
 // reused while every source file the bundle was made from still hashes as it
 // did; any edit to one rebuilds it first. The bundle loads its stages and
 // their packages (yaml, ajv, handlebars, typescript) only when a run needs them.
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { connect } from 'node:net';
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -26,24 +28,38 @@ function current() {
   }
 }
 
+/** ts-morph's `require('./typescript')` resolves to the project's `typescript`: one compiler in the process. */
+const oneCompiler = {
+  name: 'one-compiler',
+  setup(build) {
+    build.onResolve({ filter: /^\.\/typescript$/ }, (args) => (args.importer.includes('@ts-morph') ? { path: 'typescript', external: true } : undefined));
+  },
+};
+
 async function rebuild() {
   const { build } = await import('esbuild');
   mkdirSync(cache, { recursive: true });
   const staging = join(cache, `bin-tmp-${process.pid}`);
   rmSync(staging, { recursive: true, force: true });
   const result = await build({
-    entryPoints: [join(root, 'generator', 'main.ts')],
+    entryPoints: [join(root, 'generator', 'main.ts'), join(root, 'generator', 'server.ts')],
     outdir: staging,
     bundle: true,
     splitting: true,
     format: 'esm',
     platform: 'node',
     target: 'node20',
-    packages: 'external',
+    // Packages load from node_modules, except ts-morph, bundled so that it
+    // runs on the project's TypeScript instead of loading its own copy.
+    external: ['typescript', 'yaml', 'ajv', 'handlebars', 'esbuild'],
+    plugins: [oneCompiler],
+    // The bundled CommonJS (ts-morph) requires its packages at run time.
+    banner: { js: "import { createRequire as createRequireOfBundle } from 'node:module'; const require = createRequireOfBundle(import.meta.url);" },
     metafile: true,
     logLevel: 'error',
   });
-  const inputs = {};
+  // This file is an input too: how it bundles is part of the bundle.
+  const inputs = { 'generator/run.mjs': sha(readFileSync(fileURLToPath(import.meta.url))) };
   for (const path of Object.keys(result.metafile.inputs).sort()) inputs[relative(root, join(process.cwd(), path))] = sha(readFileSync(join(process.cwd(), path)));
   const dir = `bin-${sha(JSON.stringify(inputs)).slice(0, 16)}`;
   rmSync(join(cache, dir), { recursive: true, force: true });
@@ -57,6 +73,42 @@ async function rebuild() {
   return join(cache, dir);
 }
 
+/** The exit code of the run a warm server made for this command line, or undefined when none answered. */
+function viaServer(dir, argv) {
+  return new Promise((done) => {
+    const socket = connect(join(cache, 'server.sock'));
+    let buffer = '';
+    let code;
+    socket.setEncoding('utf8');
+    socket.on('connect', () => socket.write(JSON.stringify({ argv, cwd: process.cwd(), bundle: dir }) + '\n'));
+    socket.on('data', (chunk) => {
+      buffer += chunk;
+      let end;
+      while ((end = buffer.indexOf('\n')) >= 0) {
+        const message = JSON.parse(buffer.slice(0, end));
+        buffer = buffer.slice(end + 1);
+        if ('out' in message) console.log(message.out);
+        else if ('err' in message) console.error(message.err);
+        else if ('exit' in message) code = message.exit;
+      }
+    });
+    socket.on('error', () => done(undefined));
+    socket.on('close', () => done(code));
+  });
+}
+
 const dir = current() ?? (await rebuild());
-const { run } = await import(pathToFileURL(join(dir, 'main.js')).href);
-process.exitCode = await run(process.argv.slice(2), root);
+const argv = process.argv.slice(2);
+const serving = process.env.GENERATOR_SERVER !== '0' && process.env.CI !== 'true' && !argv.includes('--watch');
+if (argv[0] === '--serve') {
+  const { serve } = await import(pathToFileURL(join(dir, 'server.js')).href);
+  await serve(root, dir);
+} else {
+  const code = serving ? await viaServer(dir, argv) : undefined;
+  if (code !== undefined) process.exitCode = code;
+  else {
+    const { run } = await import(pathToFileURL(join(dir, 'main.js')).href);
+    process.exitCode = await run(argv, root);
+    if (serving) spawn(process.execPath, [fileURLToPath(import.meta.url), '--serve'], { cwd: root, detached: true, stdio: 'ignore' }).unref();
+  }
+}

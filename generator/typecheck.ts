@@ -64,6 +64,7 @@ const isRuntimeSource = (path: string) => path.startsWith(RUNTIME) && path.endsW
 
 export class EmittedTypeChecker {
   private readonly declarations = new Map<string, TypeScript.SourceFile>();
+  private readonly emittedParsed = new Map<string, TypeScript.SourceFile>();
   private program: TypeScript.Program | undefined;
   private runtime: RuntimeBuild | undefined;
   private readonly cache: ContentCache;
@@ -140,7 +141,13 @@ export class EmittedTypeChecker {
     host.getSourceFile = (name, languageVersion, onError) => {
       if (inside(name)) {
         const text = virtual.get(name);
-        return text === undefined ? undefined : ts.createSourceFile(name, text, languageVersion, true);
+        if (text === undefined) return undefined;
+        // An emitted file whose text did not change since the last check keeps its parse, so the program reuses it.
+        const before = this.emittedParsed.get(name);
+        if (before?.text === text) return before;
+        const parsed = ts.createSourceFile(name, text, languageVersion, true);
+        this.emittedParsed.set(name, parsed);
+        return parsed;
       }
       let parsed = this.declarations.get(name);
       if (!parsed) {
