@@ -15,7 +15,6 @@ import { measureFleet } from './fleet.js';
 import { measureHotPath } from './hot-path.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
-const TSX = join(ROOT, 'node_modules/tsx/dist/cli.mjs');
 const rows: string[][] = [];
 const row = (measure: string, figure: string, target: string, verdict: string) => {
   rows.push([measure, figure, target, verdict]);
@@ -30,6 +29,15 @@ function run(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | n
   let stdout = '';
   child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
   return new Promise((done) => child.on('close', (code) => done({ code, stdout, ms: performance.now() - started })));
+}
+
+// `npm run bench -- generate` runs only the generator's rows.
+if (process.argv[2] === 'generate') {
+  const { generateRows } = await import('./generate.js');
+  console.log('| measure | figure | target | verdict |');
+  console.log('|---|---|---|---|');
+  for (const r of generateRows(ROOT)) console.log(`| ${r.join(' | ')} |`);
+  process.exit(0);
 }
 
 const server = await startAuthServer();
@@ -130,7 +138,7 @@ Object.assign(process.env, env);
   const time = (spec: string) => {
     const out = join(scratch, `out-${Math.random().toString(16).slice(2)}`);
     const t = performance.now();
-    const r = spawnSync(process.execPath, [TSX, join(ROOT, 'generator/main.ts'), '--spec', spec, '--out', out], { encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [join(ROOT, 'generator/run.mjs'), '--spec', spec, '--out', out], { encoding: 'utf8', env: { ...process.env, GENERATOR_SERVER: '0' } });
     if (r.status !== 0) throw new Error(`generator failed: ${r.stderr}`);
     return { ms: performance.now() - t, files: Number(/generated (\d+) files/.exec(r.stdout)?.[1] ?? 0) };
   };
@@ -141,6 +149,8 @@ Object.assign(process.env, env);
   const outputRatio = big[0]!.files / real[0]!.files;
   row('`npm run generate`: real spec (12 examples) vs 10 x 10 spec (100 examples)', `${(realMs / 1000).toFixed(2)} s vs ${(bigMs / 1000).toFixed(2)} s: ${(bigMs / realMs).toFixed(2)}x time for ${outputRatio.toFixed(2)}x files (${real[0]!.files} -> ${big[0]!.files})`, 'no worse than linear', bigMs / realMs <= outputRatio ? 'met' : 'missed');
   rmSync(scratch, { recursive: true, force: true });
+  const { generateRows } = await import('./generate.js');
+  for (const r of generateRows(ROOT)) row(...r);
 }
 
 // 5. Memory.

@@ -147,7 +147,7 @@ export async function runOnce(args: Args, p: Paths, io: Io, warm: Warm = {}): Pr
     const distIssues = stale === undefined ? distProblems(p.outDir, sourceHash(files)) : [];
     if (stale !== undefined || distIssues.length > 0) {
       io.err(stale !== undefined ? `stale:   ${p.shownOut}/dist (${stale})` : distIssues.map((line) => line.replace(/^(changed|missing): /, `$1: ${p.shownOut}/`)).join('\n'));
-      io.err(`${p.shownOut}/dist is out of date with ${p.shownOut}/src: run npm run generate`);
+      io.err(stale !== undefined ? `${p.shownOut}/dist is out of date with ${p.shownOut}/src: run npm run build` : `${p.shownOut}/dist is not as it was built: run npm run generate, which rebuilds it`);
       return 1;
     }
     io.out(`${p.shownOut}/ is up to date (${files.size} files) and so is its build`);

@@ -11,7 +11,7 @@ import { jsonPath, type Diagnostic } from './diagnostics.js';
 import { positionOf, type LoadedFile, type LoadedSpec, type SpecKind } from './load.js';
 import { takenNames } from './names.js';
 import type { RawExamples, RawFlow, RawOption, RawSdk, RawStorage } from './raw.js';
-import { GRANTS, OPTIONS, patchRegistryEnums, STORAGE_BACKENDS, STORAGE_METHODS, TOKEN_ENDPOINT_AUTH_METHODS } from './registry.js';
+import { GRANTS, ISSUER_SCHEMES, LOOPBACK_HOSTS, OPTIONS, PATH_SEGMENT, patchRegistryEnums, STORAGE_BACKENDS, STORAGE_METHODS, TOKEN_ENDPOINT_AUTH_METHODS } from './registry.js';
 
 const SCHEMA_FILES: Record<SpecKind, string> = {
   sdk: 'sdk.schema.json',
@@ -19,6 +19,9 @@ const SCHEMA_FILES: Record<SpecKind, string> = {
   storage: 'storage.schema.json',
   examples: 'examples.schema.json',
 };
+
+/** The longest file name (in bytes) common file systems take. */
+const NAME_MAX = 255;
 
 const compiled = new Map<string, Record<SpecKind, ValidateFunction>>();
 
@@ -309,6 +312,7 @@ export function validateMeaning(spec: TypedSpec, templatesDir: string): Diagnost
       if (!scopeNames.has(name)) report(sdk.loaded, ['builtinProfiles', i, 'scopes', j], `scope ${JSON.stringify(name)} is not one of the scopes defined under /scopes`);
     });
   });
+  checkValues(spec, report);
   const ex = spec.examples;
   ex.value.examples.forEach((e, i) => {
     if (!flowIds.has(e.flow)) report(ex.loaded, ['examples', i, 'flow'], `flow ${JSON.stringify(e.flow)} is not defined in spec/flows/`);
@@ -319,9 +323,95 @@ export function validateMeaning(spec: TypedSpec, templatesDir: string): Diagnost
     }
     if (!storageIds.has(e.storage)) report(ex.loaded, ['examples', i, 'storage'], `storage mode ${JSON.stringify(e.storage)} is not defined in spec/storage/`);
     once('example', `${e.storage}__${e.flow}`, ex.loaded, ['examples', i], 'example');
+    const fileName = `${e.storage}__${e.flow}.ts`;
+    if (Buffer.byteLength(fileName) > NAME_MAX) {
+      report(ex.loaded, ['examples', i], `the example's file name ${fileName.slice(0, 40)}... would be ${Buffer.byteLength(fileName)} bytes, over the ${NAME_MAX} a file name may have; shorten the storage or flow id`);
+    }
     if (e.profileName !== undefined && (/[\\/]/.test(e.profileName) || e.profileName !== e.profileName.toLowerCase() || e.profileName.startsWith('.'))) {
       report(ex.loaded, ['examples', i, 'profileName'], `profile name ${JSON.stringify(e.profileName)} must be lowercase, without a path separator or a leading dot`);
     }
   });
   return diagnostics;
+}
+
+type Report = (loaded: LoadedFile, path: (string | number)[], message: string) => void;
+
+/** Why an issuer URL cannot be used, or undefined when it can. */
+function issuerProblem(url: string): string | undefined {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return `issuer ${JSON.stringify(url)} is not a URL; write an https:// URL`;
+  }
+  const scheme = ISSUER_SCHEMES[parsed.protocol as keyof typeof ISSUER_SCHEMES];
+  if (scheme === undefined) return `issuer ${JSON.stringify(url)} uses ${parsed.protocol.slice(0, 20)}, which the runtime does not talk to; write an https:// URL`;
+  if (scheme === 'loopback only' && !(LOOPBACK_HOSTS as readonly string[]).includes(parsed.hostname)) {
+    return `issuer ${JSON.stringify(url)} is plain http to another machine, which the runtime refuses; write https://${parsed.host}${parsed.pathname}`;
+  }
+  return undefined;
+}
+
+/**
+ * Values the schema accepts but the runtime cannot use, each refused at its
+ * field with what to write instead; the constraints come from the registry.
+ */
+function checkValues(spec: TypedSpec, report: Report): void {
+  const { sdk } = spec;
+  const s = sdk.value;
+  const segment = new RegExp(PATH_SEGMENT);
+  const folderName = (loaded: LoadedFile, path: (string | number)[], value: string, what: string, example: string) => {
+    if (!segment.test(value)) report(loaded, path, `${what} ${JSON.stringify(value.slice(0, 60))} must be one file or folder name (letters, digits, ".", "_", "-"; not "." or ".."), such as ${JSON.stringify(example)}`);
+  };
+  folderName(sdk.loaded, ['disk', 'root'], s.disk.root, 'disk.root', '.planet');
+  folderName(sdk.loaded, ['disk', 'defaultsFile'], s.disk.defaultsFile, 'disk.defaultsFile', '.planet.json');
+  folderName(sdk.loaded, ['disk', 'defaultProfile'], s.disk.defaultProfile, 'disk.defaultProfile', 'planet-user');
+  if (s.disk.defaultsFile === s.disk.root) report(sdk.loaded, ['disk', 'defaultsFile'], `disk.defaultsFile ${JSON.stringify(s.disk.defaultsFile)} is the sessions folder (disk.root); name another file, such as ${JSON.stringify(`${s.disk.root}.json`)}`);
+  const issuer = issuerProblem(s.authServer.issuer);
+  if (issuer) report(sdk.loaded, ['authServer', 'issuer'], issuer);
+  (s.builtinProfiles ?? []).forEach((b, i) => {
+    const problem = b.issuer === undefined ? undefined : issuerProblem(b.issuer);
+    if (problem) report(sdk.loaded, ['builtinProfiles', i, 'issuer'], problem);
+  });
+  // One environment variable read for two settings sets both to one value.
+  const seen = new Map<string, string>();
+  for (const [key, variable] of Object.entries(s.environment)) {
+    const first = seen.get(variable.name);
+    if (first !== undefined) report(sdk.loaded, ['environment', key, 'name'], `${variable.name} already sets environment.${first}; give ${key} a variable of its own`);
+    else seen.set(variable.name, key);
+  }
+  const options = [
+    ...s.commonOptions.map((o, i) => ({ o, loaded: sdk.loaded, path: ['commonOptions', i] as (string | number)[] })),
+    ...spec.flows.flatMap((f) => f.value.options.map((o, i) => ({ o, loaded: f.loaded, path: ['options', i] as (string | number)[] }))),
+  ];
+  for (const { o, loaded, path } of options) {
+    const capability = (OPTIONS as Record<string, { range?: { above: number; max: number }; perFlow?: true }>)[o.name];
+    if (!capability || o.default === undefined) continue;
+    if (capability.perFlow) report(loaded, [...path, 'default'], `${o.name} cannot have a default: every flow would keep its session under that one name; remove "default"`);
+    const range = capability.range;
+    if (range && typeof o.default === 'number' && !(o.default > range.above && o.default <= range.max)) {
+      report(loaded, [...path, 'default'], `${o.name} default ${o.default} is out of range; write a number more than ${range.above} and at most ${range.max}`);
+    }
+  }
+  for (const f of spec.flows) {
+    const problem = f.value.issuer === undefined ? undefined : issuerProblem(f.value.issuer);
+    if (problem) report(f.loaded, ['issuer'], problem);
+  }
+  for (const st of spec.storages) {
+    if (st.value.providerRoot !== undefined) folderName(st.loaded, ['providerRoot'], st.value.providerRoot, 'providerRoot', '.planet-demo');
+  }
+  const flows = new Map(spec.flows.map((f) => [f.value.id, f.value]));
+  const storages = new Map(spec.storages.map((st) => [st.value.id, st.value]));
+  const ex = spec.examples;
+  ex.value.examples.forEach((e, i) => {
+    const flow = flows.get(e.flow);
+    if (flow && e.login === 'justInTime' && !GRANTS[flow.grant].unattended) {
+      const unattended = Object.entries(GRANTS).filter(([, g]) => g.unattended).map(([name]) => name).join(', ');
+      report(ex.loaded, ['examples', i, 'login'], `login "justInTime" needs a grant that logs in with no person present (${unattended}); flow ${JSON.stringify(e.flow)} has ${flow.grant}: write ensureInitialized or ifNotInitialized`);
+    }
+    const storage = storages.get(e.storage);
+    if (storage?.backend === 'memory' && e.profileName !== undefined) {
+      report(ex.loaded, ['examples', i, 'profileName'], `profileName ${JSON.stringify(e.profileName)} has no effect: storage mode ${JSON.stringify(e.storage)} keeps the session in memory; remove profileName`);
+    }
+  });
 }

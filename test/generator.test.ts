@@ -1,5 +1,5 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkedBefore, recordChecked } from '../generator/build.js';
 import { formatDiagnostics, SpecError } from '../generator/diagnostics.js';
@@ -378,7 +378,7 @@ describe('the generator command', () => {
     const cli = spawnSync(process.execPath, [...GENERATOR, '--chek', '--out', out], { encoding: 'utf8' });
     expect(cli.status).toBe(2);
     expect(cli.stderr).toContain('generator: unknown argument "--chek"');
-    expect(cli.stderr).toContain('usage: tsx generator/main.ts');
+    expect(cli.stderr).toContain('usage: npm run generate');
     expect(readdirSync(out)).toEqual([]);
   });
 
@@ -514,3 +514,137 @@ test('output that passed the type check is vouched for only while its files, loc
   writeFileSync(join(otherRoot, 'package-lock.json'), '{}');
   expect(checkedBefore(otherRoot, out, files)).toBe(false);
 }, 60_000);
+
+describe('writes are whole, never through a link, and dist/ is checked by content', () => {
+  const inputs = projectInputs(ROOT);
+
+  test('a link planted in the output folder is replaced by the file; what it pointed at is untouched', () => {
+    const base = scratchDir('link');
+    const out = join(base, 'generated');
+    const files = generate(inputs, checker).files;
+    writeOutput(out, files);
+    const outside = join(base, 'outside.txt');
+    writeFileSync(outside, 'not the generator\'s\n');
+    rmSync(join(out, 'README.md'));
+    symlinkSync(outside, join(out, 'README.md'));
+    expect(checkOutput(out, files).differing).toEqual(['README.md']);
+    writeOutput(out, files);
+    expect(readFileSync(outside, 'utf8')).toBe('not the generator\'s\n');
+    expect(lstatSync(join(out, 'README.md')).isFile()).toBe(true);
+    expect(readFileSync(join(out, 'README.md'), 'utf8')).toBe(files.get('README.md'));
+    expect(checkOutput(out, files)).toEqual({ differing: [], missing: [], extra: [] });
+  });
+
+  test('a write that fails part-way leaves the output folder as it was, and no staging folder behind', () => {
+    const base = scratchDir('whole');
+    const out = join(base, 'generated');
+    const files = generate(inputs, checker).files;
+    writeOutput(out, files);
+    const before = readFileSync(join(out, 'src/auth.ts'), 'utf8');
+    const broken = new Map(files);
+    broken.set('src/auth.ts', '// changed\n');
+    broken.set(`examples/${'x'.repeat(300)}.ts`, '// a name no file system takes\n');
+    expect(() => writeOutput(out, broken)).toThrow(/ENAMETOOLONG/);
+    expect(readFileSync(join(out, 'src/auth.ts'), 'utf8')).toBe(before);
+    expect(readdirSync(base)).toEqual(['generated']);
+  });
+
+  test('an example file name longer than a file system takes is refused at its spec position', () => {
+    const long = 'a'.repeat(200);
+    const dir = specCopy({
+      'storage/in_memory.yaml': (t) => t.replace(/^id: in_memory$/m, `id: ${long}`),
+      'examples.yaml': (t) => t.replaceAll('storage: in_memory', `storage: ${long}`),
+    });
+    expect(specErrors(dir)).toMatch(new RegExp(`^spec/examples\\.yaml:\\d+:\\d+ error the example's file name a{40}\\.\\.\\. would be 27\\d bytes, over the 255 a file name may have; shorten the storage or flow id \\(/examples/\\d+\\)`, 'm'));
+  });
+
+  test('generate:check names a changed or missing dist/ file, and generate restores it', () => {
+    const out = join(scratchDir('dist'), 'generated');
+    const run = (...args: string[]) => spawnSync(process.execPath, [...GENERATOR, ...args, '--out', out], { encoding: 'utf8', cwd: ROOT });
+    expect(run().status).toBe(0);
+    const built = readFileSync(join(out, 'dist/auth.js'), 'utf8');
+    writeFileSync(join(out, 'dist/auth.js'), built + '// edited\n');
+    rmSync(join(out, 'dist/index.js'));
+    const check = run('--check');
+    expect(check.status).toBe(1);
+    expect(check.stderr).toContain(`changed: ${join(out, 'dist/auth.js').slice(ROOT.length + 1)}`);
+    expect(check.stderr).toContain(`missing: ${join(out, 'dist/index.js').slice(ROOT.length + 1)}`);
+    expect(check.stderr).toContain('run npm run generate, which rebuilds it');
+    const again = run();
+    expect(again.status).toBe(0);
+    expect(readFileSync(join(out, 'dist/auth.js'), 'utf8')).toBe(built);
+    expect(existsSync(join(out, 'dist/index.js'))).toBe(true);
+    expect(run('--check').status).toBe(0);
+    // Nothing changed since: the run has nothing to do, and says so.
+    expect(run().stdout).toMatch(/\(0 changed, 0 removed\)/);
+  }, 180_000);
+});
+
+/** Resolves once the text a stream printed (since the call) matches `pattern`. */
+function printed(stream: NodeJS.ReadableStream, pattern: RegExp): Promise<string> {
+  return new Promise((done) => {
+    let text = '';
+    const onData = (chunk: Buffer | string) => {
+      text += String(chunk);
+      if (pattern.test(text)) {
+        stream.off('data', onData);
+        done(text);
+      }
+    };
+    stream.on('data', onData);
+  });
+}
+
+test('--watch regenerates after a save, prints problems at their spec position, and keeps the last good output', async () => {
+  const dir = specCopy();
+  const out = join(scratchDir('watch'), 'generated');
+  const child = spawn(process.execPath, [join(ROOT, 'generator/run.mjs'), '--watch', '--spec', dir, '--out', out], { cwd: join(dir, '..'), env: { ...process.env, GENERATOR_SERVER: '0' } });
+  const exited = new Promise((done) => child.on('exit', done));
+  try {
+    await printed(child.stdout, /ok in [\d.]+ s; watching/);
+    const docs = join(out, 'docs/application-managed-sessions.md');
+    expect(readFileSync(docs, 'utf8')).toContain('### Service account (client credentials)');
+
+    const saved = printed(child.stdout, /ok in [\d.]+ s; watching/);
+    const flow = join(dir, 'flows/m2m.yaml');
+    writeFileSync(flow, readFileSync(flow, 'utf8').replace('title: Service account (client credentials)', 'title: Service account, watched'));
+    await saved;
+    expect(readFileSync(docs, 'utf8')).toContain('### Service account, watched');
+
+    const refused = printed(child.stderr, /problem\(s\) in the spec; nothing was generated/);
+    const failed = printed(child.stdout, /failed in [\d.]+ s; watching/);
+    writeFileSync(flow, readFileSync(flow, 'utf8').replace('grant: client_credentials', 'grant: telepathy'));
+    expect(await refused).toMatch(/^spec\/flows\/m2m\.yaml:\d+:\d+ error must be one of /m);
+    await failed;
+    expect(readFileSync(docs, 'utf8')).toContain('### Service account, watched');
+    expect(readdirSync(join(out, '..'))).toEqual(['generated']);
+  } finally {
+    child.kill('SIGTERM');
+    await exited;
+  }
+}, 180_000);
+
+describe('values the schema accepts but the runtime cannot use are refused at their field, saying what to write', () => {
+  const line = (text: string, pattern: RegExp, replacement: string) => {
+    if (!pattern.test(text)) throw new Error(`fixture edit found no ${String(pattern)}`);
+    return text.replace(pattern, replacement);
+  };
+  const cases: [string, Parameters<typeof specCopy>[0], string, string, string][] = [
+    ['a timeout default of -1', { 'sdk.yaml': (t) => line(t, /(name: requestTimeoutSeconds\n\s+type: number\n\s+)default: 30/, '$1default: -1') }, 'spec/sdk.yaml', 'requestTimeoutSeconds default -1 is out of range; write a number more than 0 and at most 3600', '/commonOptions/\\d+/default'],
+    ['disk.root ".."', { 'sdk.yaml': (t) => line(t, /root: \.planet\n/, 'root: ".."\n') }, 'spec/sdk.yaml', 'disk.root ".." must be one file or folder name (letters, digits, ".", "_", "-"; not "." or ".."), such as ".planet"', '/disk/root'],
+    ['defaultProfile ".."', { 'sdk.yaml': (t) => line(t, /defaultProfile: planet-user/, 'defaultProfile: ".."') }, 'spec/sdk.yaml', 'disk.defaultProfile ".." must be one file or folder name (letters, digits, ".", "_", "-"; not "." or ".."), such as "planet-user"', '/disk/defaultProfile'],
+    ['a defaults file that is the sessions folder', { 'sdk.yaml': (t) => line(t, /defaultsFile: \.planet\.json/, 'defaultsFile: .planet') }, 'spec/sdk.yaml', 'disk.defaultsFile ".planet" is the sessions folder (disk.root); name another file, such as ".planet.json"', '/disk/defaultsFile'],
+    ['providerRoot ".."', { 'storage/app_custom_storage.yaml': (t) => line(t, /providerRoot: \.planet-demo/, 'providerRoot: ".."') }, 'spec/storage/app_custom_storage.yaml', 'providerRoot ".." must be one file or folder name (letters, digits, ".", "_", "-"; not "." or ".."), such as ".planet-demo"', '/providerRoot'],
+    ['a plain-http remote issuer of the SDK', { 'sdk.yaml': (t) => line(t, /issuer: https:\/\/login\.planet\.com\//, 'issuer: http://login.example.com/') }, 'spec/sdk.yaml', 'issuer "http://login.example.com/" is plain http to another machine, which the runtime refuses; write https://login.example.com/', '/authServer/issuer'],
+    ['a plain-http remote issuer of a flow', { 'flows/m2m.yaml': (t) => line(t, /issuer: https:/, 'issuer: http:') }, 'spec/flows/m2m.yaml', 'issuer "http://services.sentinel-hub.com/auth/realms/main" is plain http to another machine, which the runtime refuses; write https://services.sentinel-hub.com/auth/realms/main', '/issuer'],
+    ['an issuer scheme the runtime does not talk to', { 'flows/m2m.yaml': (t) => line(t, /issuer: https:/, 'issuer: ftp:') }, 'spec/flows/m2m.yaml', 'issuer "ftp://services.sentinel-hub.com/auth/realms/main" uses ftp:, which the runtime does not talk to; write an https:// URL', '/issuer'],
+    ['a profileName default every flow would share', { 'sdk.yaml': (t) => line(t, /(name: profileName\n\s+type: string\n)/, '$1    default: shared\n') }, 'spec/sdk.yaml', 'profileName cannot have a default: every flow would keep its session under that one name; remove "default"', '/commonOptions/\\d+/default'],
+    ['justInTime on a user flow', { 'examples.yaml': (t) => line(t, /(storage: in_memory\n\s+title: Log in as a user with a local browser, session in memory only\n\s+login: )always/, '$1justInTime') }, 'spec/examples.yaml', 'login "justInTime" needs a grant that logs in with no person present (client_credentials); flow "oauth_user_authcode__with_browser" has authorization_code: write ensureInitialized or ifNotInitialized', '/examples/0/login'],
+    ['one variable for both issuer and audience', { 'sdk.yaml': (t) => line(t, /name: PLANET_AUTH_AUDIENCE/, 'name: PLANET_AUTH_ISSUER') }, 'spec/sdk.yaml', 'PLANET_AUTH_ISSUER already sets environment.issuer; give audience a variable of its own', '/environment/audience/name'],
+    ['a profileName on an in-memory example', { 'examples.yaml': (t) => line(t, /(title: Call APIs as a service account, session in memory only\n)/, '$1    profileName: unused\n') }, 'spec/examples.yaml', 'profileName "unused" has no effect: storage mode "in_memory" keeps the session in memory; remove profileName', '/examples/\\d+/profileName'],
+  ];
+  test.each(cases)('%s', (_, edits, file, message, path) => {
+    const escaped = message.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    expect(specErrors(specCopy(edits))).toMatch(new RegExp(`^${file.replace(/\./g, '\\.')}:\\d+:\\d+ error ${escaped} \\(${path}\\)$`));
+  });
+});

@@ -16,6 +16,8 @@ export interface GrantCapability {
   readonly authMethods: readonly string[];
   /** Where the grant is specified, for doc comments. */
   readonly see: string;
+  /** Whether it logs in with no person present, so an example may log in just in time (on the first request). */
+  readonly unattended: boolean;
 }
 
 export const GRANTS = {
@@ -23,16 +25,19 @@ export const GRANTS = {
     requiredOptions: ['clientId', 'callbackUrl'],
     authMethods: ['none', 'client_secret_post', 'client_secret_basic'],
     see: 'https://www.rfc-editor.org/rfc/rfc7636 PKCE (RFC 7636) and https://www.rfc-editor.org/rfc/rfc8252 native apps (RFC 8252)',
+    unattended: false,
   },
   device_code: {
     requiredOptions: ['clientId'],
     authMethods: ['none', 'client_secret_post', 'client_secret_basic'],
     see: 'https://www.rfc-editor.org/rfc/rfc8628 device authorization grant (RFC 8628)',
+    unattended: false,
   },
   client_credentials: {
     requiredOptions: ['clientId', 'clientSecret'],
     authMethods: ['client_secret_post', 'client_secret_basic'],
     see: 'https://www.rfc-editor.org/rfc/rfc6749#section-4.4 client credentials grant (RFC 6749, section 4.4)',
+    unattended: true,
   },
 } as const satisfies Record<string, GrantCapability>;
 
@@ -75,6 +80,10 @@ export interface OptionCapability {
   readonly secret: boolean;
   /** Read by every flow whatever the spec says; a spec may document it but not remove it. */
   readonly always: boolean;
+  /** The values a number option takes: more than `above` (when set), at most `max`. */
+  readonly range?: { readonly above: number; readonly max: number };
+  /** A value that names one flow's own state: no default, which every flow would share. */
+  readonly perFlow?: true;
 }
 
 /** Every option a factory reads. */
@@ -84,14 +93,14 @@ export const OPTIONS = {
   callbackUrl: { type: 'string', secret: false, always: false },
   requestedScopes: { type: 'string[]', secret: false, always: false },
   saveStateToStorage: { type: 'boolean', secret: false, always: false },
-  profileName: { type: 'string', secret: false, always: false },
+  profileName: { type: 'string', secret: false, always: false, perFlow: true },
   storageProvider: { type: 'ObjectStorageProvider', secret: false, always: false },
   issuer: { type: 'string', secret: false, always: false },
   apiBaseUrl: { type: 'string', secret: false, always: false },
   audience: { type: 'string', secret: false, always: false },
   fetch: { type: 'FetchFunction', secret: false, always: false },
   logger: { type: 'Logger', secret: false, always: false },
-  requestTimeoutSeconds: { type: 'number', secret: false, always: false },
+  requestTimeoutSeconds: { type: 'number', secret: false, always: false, range: { above: 0, max: 3600 } },
   allowInsecureHttp: { type: 'boolean', secret: false, always: false },
 } as const satisfies Record<string, OptionCapability>;
 
@@ -120,3 +129,15 @@ export const STORAGE_METHODS = {
 } as const satisfies Record<string, StorageMethodCapability>;
 
 export type StorageMethodName = keyof typeof STORAGE_METHODS;
+
+/**
+ * Issuer URL schemes the runtime talks to: https anywhere, plain http only to
+ * this machine (the runtime refuses it elsewhere unless allowInsecureHttp).
+ */
+export const ISSUER_SCHEMES = { 'https:': 'any host', 'http:': 'loopback only' } as const;
+
+/** Host names that are this machine, where plain http is allowed. */
+export const LOOPBACK_HOSTS = ['127.0.0.1', 'localhost', '[::1]'] as const;
+
+/** A name used as one folder or file name under the home folder: not `.` or `..`, no separator. */
+export const PATH_SEGMENT = '^(?!\\.{1,2}$)[A-Za-z0-9._-]{1,100}$';
