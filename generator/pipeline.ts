@@ -8,6 +8,7 @@ import { emitDocs } from './emit/docs.js';
 import { emitExamples } from './emit/examples.js';
 import { emitPackageFiles } from './emit/package.js';
 import { providerDiagnostic } from './emit/providers.js';
+import { emitSpecReference } from './emit/spec-reference.js';
 import { emitTypeScript } from './emit/typescript.js';
 import { buildIR, type SpecIR } from './ir.js';
 import { loadSpec, positionOf, type LoadedFile, type LoadedSpec } from './load.js';
@@ -157,6 +158,7 @@ export function emitAll(ir: SpecIR, inputs: GeneratorInputs): Map<string, string
   const examples = emitExamples(ir, join(inputs.templatesDir, 'examples'), inputs.specDir);
   put('examples/', examples);
   put('docs/', emitDocs(ir, join(inputs.templatesDir, 'docs'), examples));
+  files.set('docs/spec-reference.md', emitSpecReference(inputs.schemaDir, inputs.specDir));
   const sources = new Map([...files].filter(([path]) => path.startsWith('src/')).map(([path, text]) => [path.slice('src/'.length), text]));
   put('', emitPackageFiles(ir, { ...inputs, sources }));
   return new Map([...files.entries()].sort(([a], [b]) => (a < b ? -1 : 1)));

@@ -648,3 +648,32 @@ describe('values the schema accepts but the runtime cannot use are refused at th
     expect(specErrors(specCopy(edits))).toMatch(new RegExp(`^${file.replace(/\./g, '\\.')}:\\d+:\\d+ error ${escaped} \\(${path}\\)$`));
   });
 });
+
+describe('messages say what is wrong where, and text stays text', () => {
+  test('a file with CR-only line endings reads as lines', () => {
+    const files = generated({ 'flows/m2m.yaml': (t) => t.replace(/\n/g, '\r') });
+    expect(files.get('src/auth.ts')).toContain('static fromOAuthM2M(');
+  });
+
+  test('an alias to no anchor is called that, not an alias bomb', () => {
+    const errors = specErrors(specCopy({ 'flows/m2m.yaml': (t) => t.replace('title: Service account (client credentials)', 'title: *nowhere') }));
+    expect(errors).toMatch(/^spec\/flows\/m2m\.yaml:\d+:\d+ error alias \*nowhere names no anchor defined above it; define &nowhere before it, or write the value out \(\/title\)$/m);
+    expect(errors).not.toContain('too many values');
+  });
+
+  test.each([
+    ['a right-to-left override', '\u202e'],
+    ['a zero-width space', '\u200b'],
+  ])('%s in a text field is refused at its field', (_, ch) => {
+    const code = `U+${ch.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
+    const errors = specErrors(specCopy({ 'flows/m2m.yaml': (t) => t.replace('title: Service account (client credentials)', `title: "Service ${ch}account"`) }));
+    expect(errors).toMatch(new RegExp(`^spec/flows/m2m\\.yaml:\\d+:\\d+ error text holds the invisible character ${code.replace('+', '\\+')} \\(a direction override or zero-width character, which makes text read otherwise than it is\\); remove it \\(/title\\)$`, 'm'));
+  });
+
+  test('@deprecated in a description stays text in the JSDoc', () => {
+    const files = generated({ 'flows/m2m.yaml': (t) => t.replace('first time one is needed, and again', 'first time one is needed,\n  @deprecated and again') });
+    const auth = files.get('src/auth.ts')!;
+    expect(auth).toContain('\\@deprecated and again');
+    expect(auth).not.toMatch(/^\s*\*\s*@deprecated/m);
+  });
+});
