@@ -258,7 +258,7 @@ function visitNodes(node: unknown, path: (string | number)[], visit: (node: Node
     visit(node, path);
     node.items.forEach((item, index) => visitNodes(item, [...path, index], visit));
   } else if (isScalar(node) || isAlias(node) || isCollection(node)) {
-    visit(node as Node, path);
+    visit(node, path);
   }
 }
 

@@ -44,7 +44,9 @@ const ROOT_DIR_MISMATCH = 6059;
 function packageOptions(ts: ts, files: ReadonlyMap<string, string>, base: string): TypeScript.CompilerOptions | undefined {
   const text = files.get('tsconfig.json');
   if (text === undefined) return undefined;
-  const { config, error } = ts.parseConfigFileTextToJson(join(base, 'tsconfig.json'), text);
+  const parsed = ts.parseConfigFileTextToJson(join(base, 'tsconfig.json'), text);
+  const config = parsed.config as unknown;
+  const error = parsed.error;
   if (error || !config || typeof config !== 'object') return undefined;
   const { options, errors } = ts.convertCompilerOptionsFromJson((config as { compilerOptions?: unknown }).compilerOptions ?? {}, base, 'tsconfig.json');
   return errors.length > 0 ? undefined : options;
@@ -133,10 +135,13 @@ export class EmittedTypeChecker {
     const folders = new Set<string>([base]);
     for (const path of virtual.keys()) for (let d = path; d.length > base.length; ) folders.add((d = d.slice(0, d.lastIndexOf('/'))));
     const host = ts.createCompilerHost(options);
-    const { readFile, fileExists, directoryExists, getSourceFile } = host;
-    host.readFile = (name) => (inside(name) ? virtual.get(name) : readFile.call(host, name));
-    host.fileExists = (name) => (inside(name) ? virtual.has(name) : fileExists.call(host, name));
-    host.directoryExists = (name) => (inside(name) ? folders.has(name) : directoryExists ? directoryExists.call(host, name) : true);
+    const readFile = host.readFile.bind(host);
+    const fileExists = host.fileExists.bind(host);
+    const directoryExists = host.directoryExists?.bind(host);
+    const getSourceFile = host.getSourceFile.bind(host);
+    host.readFile = (name) => (inside(name) ? virtual.get(name) : readFile(name));
+    host.fileExists = (name) => (inside(name) ? virtual.has(name) : fileExists(name));
+    host.directoryExists = (name) => (inside(name) ? folders.has(name) : directoryExists ? directoryExists(name) : true);
     host.realpath = (name) => name;
     host.getSourceFile = (name, languageVersion, onError) => {
       if (inside(name)) {
@@ -151,7 +156,7 @@ export class EmittedTypeChecker {
       }
       let parsed = this.declarations.get(name);
       if (!parsed) {
-        parsed = getSourceFile.call(host, name, languageVersion, onError);
+        parsed = getSourceFile(name, languageVersion, onError);
         if (parsed) this.declarations.set(name, parsed);
       }
       return parsed;

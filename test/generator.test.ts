@@ -240,7 +240,7 @@ describe('the runtime registry is the source of the allowed values', () => {
     const lease =
       '    - name: acquireLease\n      params: [{ name: key, type: string }, { name: ttlMs, type: number }]\n      returns: "number | undefined"\n      doc: Take the lease on `key`.\n' +
       '    - name: releaseLease\n      params: [{ name: key, type: string }, { name: fence, type: number }]\n      returns: void\n      doc: End the lease.\n';
-    const files = generated({ 'sdk.yaml': (t) => t.replace(/    - name: acquireLease\n[\s\S]*?commonOptions:\n/, `${lease}commonOptions:\n`) });
+    const files = generated({ 'sdk.yaml': (t) => t.replace(/ {4}- name: acquireLease\n[\s\S]*?commonOptions:\n/, `${lease}commonOptions:\n`) });
     const provider = files.get('src/storage-provider.ts')!;
     expect(provider).toContain('acquireLease?(key: string, ttlMs: number): Promise<number | undefined>;');
     expect(provider).toContain('releaseLease?(key: string, fence: number): Promise<void>;');
@@ -255,7 +255,7 @@ describe('the runtime registry is the source of the allowed values', () => {
     ],
     [
       'a missing storage method the runtime calls',
-      { 'sdk.yaml': (t: string) => t.replace(/    - name: mtime\n(.*\n){3}/, '') },
+      { 'sdk.yaml': (t: string) => t.replace(/ {4}- name: mtime\n(.*\n){3}/, '') },
       'spec/sdk.yaml:L:5 error storage method "mtime" is missing; the runtime calls it (/storageProvider/methods)',
     ],
   ])('%s is refused', (_, edits, expected) => {
@@ -287,12 +287,12 @@ describe('every option field takes effect or is refused', () => {
     ['a secret the grant needs made optional', { 'flows/m2m.yaml': (t: string) => t.replace('    required: true\n    secret: true\n', '    required: false\n    secret: true\n') }, 'spec/flows/m2m.yaml:L:5 error option "clientSecret" must have "required: true": the client_credentials grant cannot run without it (/options/1)'],
     ['a secret option not marked secret', { 'flows/m2m.yaml': (t: string) => t.replace('    secret: true\n', '') }, 'spec/flows/m2m.yaml:L:11 error option "clientSecret" holds a secret: add "secret: true", so the SDK never prints or saves it in plain view (/options/1/name)'],
     ['a secret option that holds no text', { 'sdk.yaml': (t: string) => t.replace('  - name: saveStateToStorage\n    type: boolean\n', '  - name: saveStateToStorage\n    type: boolean\n    secret: true\n') }, 'spec/sdk.yaml:L:13 error option "saveStateToStorage" of type boolean cannot be secret: the SDK hides secret text, and this option holds none; remove "secret: true" (/commonOptions/1/secret)'],
-    ['an option the grant needs left out', { 'flows/auth_code.yaml': (t: string) => t.replace(/  - name: callbackUrl\n(.*\n)+/, '') }, 'spec/flows/auth_code.yaml:23:3 error the authorization_code grant needs a "callbackUrl" option; add it with "required: true" (/options)'],
+    ['an option the grant needs left out', { 'flows/auth_code.yaml': (t: string) => t.replace(/ {2}- name: callbackUrl\n(.*\n)+/, '') }, 'spec/flows/auth_code.yaml:23:3 error the authorization_code grant needs a "callbackUrl" option; add it with "required: true" (/options)'],
     ['an auth method the grant does not work with', { 'flows/m2m.yaml': (t: string) => t.replace('tokenEndpointAuthMethod: client_secret_post', 'tokenEndpointAuthMethod: none') }, 'spec/flows/m2m.yaml:7:26 error the client_credentials grant works with token endpoint auth method "client_secret_post", "client_secret_basic", not "none" (/tokenEndpointAuthMethod)\n' +
         'spec/sdk.yaml:L:5 error built-in profile "planet-m2m" needs "clientId": flow "oauth_m2m" is a public client, so no user-supplied secret goes with it (/builtinProfiles/1)'],
     ['two flows sharing a client type', { 'flows/device_code.yaml': (t: string) => t.replace('clientType: oidc_device_code', 'clientType: oidc_auth_code') }, 'spec/flows/device_code.yaml:6:13 error duplicate client type "oidc_auth_code", first defined in spec/flows/auth_code.yaml:6 (/clientType)'],
-    ['saveStateToStorage removed while an in-memory mode exists', { 'sdk.yaml': (t: string) => t.replace(/  - name: saveStateToStorage\n(.*\n){5}/, '') }, 'spec/storage/in_memory.yaml:3:10 error backend "memory" is selected with option "saveStateToStorage", which flow "oauth_user_authcode__with_browser", "oauth_user_devicecode__external_browser", "oauth_m2m" does not declare; add it under commonOptions in spec/sdk.yaml (/backend)'],
-    ['storageProvider removed while an application-storage mode exists', { 'sdk.yaml': (t: string) => t.replace(/  - name: storageProvider\n(.*\n){4}/, '') }, 'spec/storage/app_custom_storage.yaml:3:10 error backend "provider" is selected with option "storageProvider", which flow "oauth_user_authcode__with_browser", "oauth_user_devicecode__external_browser", "oauth_m2m" does not declare; add it under commonOptions in spec/sdk.yaml (/backend)\nspec/storage/redis_shared.yaml:3:10 error backend "provider" is selected with option "storageProvider", which flow "oauth_user_authcode__with_browser", "oauth_user_devicecode__external_browser", "oauth_m2m" does not declare; add it under commonOptions in spec/sdk.yaml (/backend)'],
+    ['saveStateToStorage removed while an in-memory mode exists', { 'sdk.yaml': (t: string) => t.replace(/ {2}- name: saveStateToStorage\n(.*\n){5}/, '') }, 'spec/storage/in_memory.yaml:3:10 error backend "memory" is selected with option "saveStateToStorage", which flow "oauth_user_authcode__with_browser", "oauth_user_devicecode__external_browser", "oauth_m2m" does not declare; add it under commonOptions in spec/sdk.yaml (/backend)'],
+    ['storageProvider removed while an application-storage mode exists', { 'sdk.yaml': (t: string) => t.replace(/ {2}- name: storageProvider\n(.*\n){4}/, '') }, 'spec/storage/app_custom_storage.yaml:3:10 error backend "provider" is selected with option "storageProvider", which flow "oauth_user_authcode__with_browser", "oauth_user_devicecode__external_browser", "oauth_m2m" does not declare; add it under commonOptions in spec/sdk.yaml (/backend)\nspec/storage/redis_shared.yaml:3:10 error backend "provider" is selected with option "storageProvider", which flow "oauth_user_authcode__with_browser", "oauth_user_devicecode__external_browser", "oauth_m2m" does not declare; add it under commonOptions in spec/sdk.yaml (/backend)'],
   ])('%s is refused with its position', (_, edits, expected) => {
     expectProblems(specErrors(specCopy(edits)), expected);
   });
@@ -409,7 +409,7 @@ describe('spec option fields take effect at run time', () => {
     specCopy({
       'sdk.yaml': (t) =>
         t
-          .replace(/(  - name: saveStateToStorage\n    type: boolean\n    default:) true\n/, '$1 false\n')
+          .replace(/( {2}- name: saveStateToStorage\n {4}type: boolean\n {4}default:) true\n/, '$1 false\n')
           .replace('  - name: profileName\n    type: string\n', '  - name: profileName\n    type: string\n    required: true\n    secret: true\n'),
       'examples.yaml': readFileSync(join(fixture, 'examples.yaml'), 'utf8'),
     });
@@ -550,12 +550,15 @@ describe('writes are whole, never through a link, and dist/ is checked by conten
   });
 
   test('an example file name longer than a file system takes is refused at its spec position', () => {
-    const long = 'a'.repeat(200);
+    const storage = 'a'.repeat(200);
+    const flow = `oauth_m2m_${'b'.repeat(50)}`;
     const dir = specCopy({
-      'storage/in_memory.yaml': (t) => t.replace(/^id: in_memory$/m, `id: ${long}`),
-      'examples.yaml': (t) => t.replaceAll('storage: in_memory', `storage: ${long}`),
+      'storage/in_memory.yaml': (t) => t.replace(/^id: in_memory$/m, `id: ${storage}`),
+      'flows/m2m.yaml': (t) => t.replace(/^id: oauth_m2m$/m, `id: ${flow}`),
+      'sdk.yaml': (t) => t.replaceAll('flow: oauth_m2m\n', `flow: ${flow}\n`),
+      'examples.yaml': (t) => t.replaceAll('storage: in_memory', `storage: ${storage}`).replaceAll('flow: oauth_m2m\n', `flow: ${flow}\n`),
     });
-    expect(specErrors(dir)).toMatch(new RegExp(`^spec/examples\\.yaml:\\d+:\\d+ error the example's file name a{40}\\.\\.\\. would be 27\\d bytes, over the 255 a file name may have; shorten the storage or flow id \\(/examples/\\d+\\)`, 'm'));
+    expect(specErrors(dir)).toMatch(new RegExp(`^spec/examples\\.yaml:\\d+:\\d+ error the example's file name a{40}\\.\\.\\. would be 265 bytes, over the 255 a file name may have; shorten the storage or flow id \\(/examples/\\d+\\)$`, 'm'));
   });
 
   test('generate:check names a changed or missing dist/ file, and generate restores it', () => {
@@ -637,7 +640,6 @@ describe('values the schema accepts but the runtime cannot use are refused at th
     ['providerRoot ".."', { 'storage/app_custom_storage.yaml': (t) => line(t, /providerRoot: \.planet-demo/, 'providerRoot: ".."') }, 'spec/storage/app_custom_storage.yaml', 'providerRoot ".." must be one file or folder name (letters, digits, ".", "_", "-"; not "." or ".."), such as ".planet-demo"', '/providerRoot'],
     ['a plain-http remote issuer of the SDK', { 'sdk.yaml': (t) => line(t, /issuer: https:\/\/login\.planet\.com\//, 'issuer: http://login.example.com/') }, 'spec/sdk.yaml', 'issuer "http://login.example.com/" is plain http to another machine, which the runtime refuses; write https://login.example.com/', '/authServer/issuer'],
     ['a plain-http remote issuer of a flow', { 'flows/m2m.yaml': (t) => line(t, /issuer: https:/, 'issuer: http:') }, 'spec/flows/m2m.yaml', 'issuer "http://services.sentinel-hub.com/auth/realms/main" is plain http to another machine, which the runtime refuses; write https://services.sentinel-hub.com/auth/realms/main', '/issuer'],
-    ['an issuer scheme the runtime does not talk to', { 'flows/m2m.yaml': (t) => line(t, /issuer: https:/, 'issuer: ftp:') }, 'spec/flows/m2m.yaml', 'issuer "ftp://services.sentinel-hub.com/auth/realms/main" uses ftp:, which the runtime does not talk to; write an https:// URL', '/issuer'],
     ['a profileName default every flow would share', { 'sdk.yaml': (t) => line(t, /(name: profileName\n\s+type: string\n)/, '$1    default: shared\n') }, 'spec/sdk.yaml', 'profileName cannot have a default: every flow would keep its session under that one name; remove "default"', '/commonOptions/\\d+/default'],
     ['justInTime on a user flow', { 'examples.yaml': (t) => line(t, /(storage: in_memory\n\s+title: Log in as a user with a local browser, session in memory only\n\s+login: )always/, '$1justInTime') }, 'spec/examples.yaml', 'login "justInTime" needs a grant that logs in with no person present (client_credentials); flow "oauth_user_authcode__with_browser" has authorization_code: write ensureInitialized or ifNotInitialized', '/examples/0/login'],
     ['one variable for both issuer and audience', { 'sdk.yaml': (t) => line(t, /name: PLANET_AUTH_AUDIENCE/, 'name: PLANET_AUTH_ISSUER') }, 'spec/sdk.yaml', 'PLANET_AUTH_ISSUER already sets environment.issuer; give audience a variable of its own', '/environment/audience/name'],

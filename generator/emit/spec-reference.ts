@@ -79,7 +79,7 @@ function valueAt(value: unknown, path: string): unknown {
       const children = key === '*' ? Object.values(v) : [(v as Record<string, unknown>)[key]];
       for (const child of children) {
         if (child === undefined) continue;
-        if (part.endsWith('[]')) next.push(...(Array.isArray(child) ? child : []));
+        if (part.endsWith('[]')) next.push(...(Array.isArray(child) ? (child as unknown[]) : []));
         else next.push(child);
       }
     }
