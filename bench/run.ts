@@ -49,10 +49,19 @@ Object.assign(process.env, env);
 {
   const auth = Auth.fromOAuthM2M({ clientId: M2M_CLIENT_ID, clientSecret: M2M_CLIENT_SECRET, saveStateToStorage: false });
   const session = new Session(auth);
-  const f = await measureHotPath(server, () => auth.getAccessToken(), (path) => session.fetch(path));
+  const f = await measureHotPath(
+    server,
+    () => auth.getAccessToken(),
+    (path) => session.fetch(path),
+  );
   const share = f.sdk / f.floor;
   row('`auth.getAccessToken()`, valid token (ops/s, median of 5)', `${fmt(f.sdk)} ops/s = ${(share * 100).toFixed(0)}% of the async floor (${fmt(f.floor)})`, '>= 80% of floor', share >= 0.8 ? 'met' : 'missed');
-  row('google-auth-library `getAccessToken()` / `getRequestHeaders()`', `${fmt(f.googleGetAccessToken)} / ${fmt(f.googleGetRequestHeaders)} ops/s; SDK is ${(f.sdk / f.googleGetAccessToken).toFixed(1)}x / ${(f.sdk / f.googleGetRequestHeaders).toFixed(1)}x`, 'SDK above both', f.sdk > f.googleGetAccessToken && f.sdk > f.googleGetRequestHeaders ? 'met' : 'missed');
+  row(
+    'google-auth-library `getAccessToken()` / `getRequestHeaders()`',
+    `${fmt(f.googleGetAccessToken)} / ${fmt(f.googleGetRequestHeaders)} ops/s; SDK is ${(f.sdk / f.googleGetAccessToken).toFixed(1)}x / ${(f.sdk / f.googleGetRequestHeaders).toFixed(1)}x`,
+    'SDK above both',
+    f.sdk > f.googleGetAccessToken && f.sdk > f.googleGetRequestHeaders ? 'met' : 'missed',
+  );
   row('`session.fetch` vs plain `fetch` to the demo API (per request)', `${f.sessionFetchMs.toFixed(3)} ms vs ${f.fetchMs.toFixed(3)} ms (+${(f.sessionFetchMs - f.fetchMs).toFixed(3)} ms)`, 'small', 'info');
 }
 
@@ -101,7 +110,12 @@ Object.assign(process.env, env);
     cli.push(r.ms);
   }
   const ratio = median(cli) / median(bare);
-  row('`planet-auth print-access-token`, valid token (median of 10)', `${median(cli).toFixed(0)} ms = ${ratio.toFixed(2)}x \`node -e 0\` (${median(bare).toFixed(0)} ms); ${server.authServerRequests()} requests`, '<= 2x', ratio <= 2 ? 'met' : 'missed');
+  row(
+    '`planet-auth print-access-token`, valid token (median of 10)',
+    `${median(cli).toFixed(0)} ms = ${ratio.toFixed(2)}x \`node -e 0\` (${median(bare).toFixed(0)} ms); ${server.authServerRequests()} requests`,
+    '<= 2x',
+    ratio <= 2 ? 'met' : 'missed',
+  );
 }
 
 // 4. Generator cost: the real spec and a synthetic 10 flows x 10 storage modes.
@@ -147,7 +161,12 @@ Object.assign(process.env, env);
   const realMs = median(real.map((r) => r.ms));
   const bigMs = median(big.map((r) => r.ms));
   const outputRatio = big[0]!.files / real[0]!.files;
-  row('`npm run generate`: real spec (12 examples) vs 10 x 10 spec (100 examples)', `${(realMs / 1000).toFixed(2)} s vs ${(bigMs / 1000).toFixed(2)} s: ${(bigMs / realMs).toFixed(2)}x time for ${outputRatio.toFixed(2)}x files (${real[0]!.files} -> ${big[0]!.files})`, 'no worse than linear', bigMs / realMs <= outputRatio ? 'met' : 'missed');
+  row(
+    '`npm run generate`: real spec (12 examples) vs 10 x 10 spec (100 examples)',
+    `${(realMs / 1000).toFixed(2)} s vs ${(bigMs / 1000).toFixed(2)} s: ${(bigMs / realMs).toFixed(2)}x time for ${outputRatio.toFixed(2)}x files (${real[0]!.files} -> ${big[0]!.files})`,
+    'no worse than linear',
+    bigMs / realMs <= outputRatio ? 'met' : 'missed',
+  );
   rmSync(scratch, { recursive: true, force: true });
   const { generateRows } = await import('./generate.js');
   for (const r of generateRows(ROOT)) row(...r);

@@ -17,12 +17,7 @@ export class SpecError extends Error {
 }
 
 export function compareDiagnostics(a: Diagnostic, b: Diagnostic): number {
-  return (
-    (a.file < b.file ? -1 : a.file > b.file ? 1 : 0) ||
-    a.line - b.line ||
-    a.col - b.col ||
-    (a.message < b.message ? -1 : a.message > b.message ? 1 : 0)
-  );
+  return (a.file < b.file ? -1 : a.file > b.file ? 1 : 0) || a.line - b.line || a.col - b.col || (a.message < b.message ? -1 : a.message > b.message ? 1 : 0);
 }
 
 export function formatDiagnostic(d: Diagnostic): string {

@@ -29,7 +29,9 @@ export interface LoadedSpec {
 /** Spec files of one folder: names ending in `.yaml` or `.yml` in any case (a wrong case is reported, not skipped). */
 function specNames(dir: string): string[] {
   try {
-    return readdirSync(dir).filter((n) => /\.ya?ml$/i.test(n)).sort();
+    return readdirSync(dir)
+      .filter((n) => /\.ya?ml$/i.test(n))
+      .sort();
   } catch {
     return [];
   }
@@ -55,7 +57,10 @@ function readSpecBytes(full: string, file: string): Buffer | string {
 /** Reads `<specDir>/sdk.yaml`, `flows/*.yaml`, `storage/*.yaml` and `examples.yaml`. */
 export function loadSpec(specDir: string, displayPrefix = 'spec'): LoadedSpec {
   const entries: { kind: SpecKind; rel: string }[] = [{ kind: 'sdk', rel: 'sdk.yaml' }];
-  for (const [kind, folder] of [['flow', 'flows'], ['storage', 'storage']] as const) {
+  for (const [kind, folder] of [
+    ['flow', 'flows'],
+    ['storage', 'storage'],
+  ] as const) {
     for (const name of specNames(join(specDir, folder))) entries.push({ kind, rel: `${folder}/${name}` });
   }
   entries.push({ kind: 'examples', rel: 'examples.yaml' });
@@ -193,10 +198,17 @@ function textProblems(doc: Document.Parsed, lineCounter: LineCounter, file: stri
     const hidden = INVISIBLE.exec(node.value);
     if (hidden) {
       const code = `U+${hidden[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
-      problems.push({ file, line, col, message: `text holds the invisible character ${code} (a direction override or zero-width character, which makes text read otherwise than it is); remove it`, jsonPath: jsonPath(path) });
+      problems.push({
+        file,
+        line,
+        col,
+        message: `text holds the invisible character ${code} (a direction override or zero-width character, which makes text read otherwise than it is); remove it`,
+        jsonPath: jsonPath(path),
+      });
     }
     const fence = unclosedFence(node.value);
-    if (fence !== undefined) problems.push({ file, line, col, message: `the code fence opened on line ${fence} of this text is never closed; close it, or the rest of the docs page becomes code`, jsonPath: jsonPath(path) });
+    if (fence !== undefined)
+      problems.push({ file, line, col, message: `the code fence opened on line ${fence} of this text is never closed; close it, or the rest of the docs page becomes code`, jsonPath: jsonPath(path) });
   };
   visitNodes(doc.contents, [], (node, path) => {
     check(node, path);

@@ -132,8 +132,7 @@ export async function runOnce(args: Args, p: Paths, io: Io, warm: Warm = {}): Pr
   // --check may skip the type check of files that passed it before; a write
   // skips it only when nothing at all is to be written.
   let vouched = false;
-  const vouch = (files: ReadonlyMap<string, string>) =>
-    (vouched = args.mode === 'check' ? checkedBefore(p.root, p.outDir, files) : inside && checkedBefore(p.root, p.outDir, files) && current(files));
+  const vouch = (files: ReadonlyMap<string, string>) => (vouched = args.mode === 'check' ? checkedBefore(p.root, p.outDir, files) : inside && checkedBefore(p.root, p.outDir, files) && current(files));
   const { files } = generate(specInputs, checker, vouch);
   if (args.mode === 'check') {
     const drift = checkOutput(p.outDir, files);

@@ -103,7 +103,13 @@ function specDiagnostics(spec: TypedSpec, problems: readonly EmittedDiagnostic[]
     const { loaded, path } = origins.get(name)!;
     const { line, col } = positionOf(loaded, path);
     const more = count > 1 ? `, and ${count - 1} more` : '';
-    return { file: loaded.file, line, col, message: `the name ${JSON.stringify(name)} clashes with the generated code (${where(first)}${first.message.replace(/\.$/, '')}${more}); choose another name`, jsonPath: jsonPath(path) };
+    return {
+      file: loaded.file,
+      line,
+      col,
+      message: `the name ${JSON.stringify(name)} clashes with the generated code (${where(first)}${first.message.replace(/\.$/, '')}${more}); choose another name`,
+      jsonPath: jsonPath(path),
+    };
   });
 }
 

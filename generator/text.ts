@@ -43,7 +43,11 @@ export function headerLines(sources: readonly string[]): string[] {
 }
 
 export function slashHeader(sources: readonly string[]): string {
-  return headerLines(sources).map((l) => `// ${l}`).join('\n') + '\n';
+  return (
+    headerLines(sources)
+      .map((l) => `// ${l}`)
+      .join('\n') + '\n'
+  );
 }
 
 /**

@@ -133,7 +133,7 @@ export class EmittedTypeChecker {
     this.runtime = cached;
     const inside = (name: string) => name === base || name.startsWith(`${base}/`);
     const folders = new Set<string>([base]);
-    for (const path of virtual.keys()) for (let d = path; d.length > base.length; ) folders.add((d = d.slice(0, d.lastIndexOf('/'))));
+    for (const path of virtual.keys()) for (let d = path; d.length > base.length;) folders.add((d = d.slice(0, d.lastIndexOf('/'))));
     const host = ts.createCompilerHost(options);
     const readFile = host.readFile.bind(host);
     const fileExists = host.fileExists.bind(host);

@@ -86,9 +86,11 @@ export function validateSchemas(spec: LoadedSpec, schemaDir: string): Diagnostic
 }
 
 const RESERVED = new Set(
-  ('break case catch class const continue debugger default delete do else enum export extends false finally for function if ' +
+  (
+    'break case catch class const continue debugger default delete do else enum export extends false finally for function if ' +
     'import in instanceof new null return super switch this throw true try typeof var void while with yield let static ' +
-    'implements interface package private protected public await async').split(' '),
+    'implements interface package private protected public await async'
+  ).split(' '),
 );
 
 export function isIdentifier(name: string): boolean {
@@ -208,7 +210,8 @@ export function validateMeaning(spec: TypedSpec, templatesDir: string): Diagnost
       return;
     }
     if (capability.secret && o.secret !== true) report(loaded, [...path, 'name'], `option "${o.name}" holds a secret: add "secret: true", so the SDK never prints or saves it in plain view`);
-    if (o.secret === true && o.type !== 'string') report(loaded, [...path, 'secret'], `option "${o.name}" of type ${o.type} cannot be secret: the SDK hides secret text, and this option holds none; remove "secret: true"`);
+    if (o.secret === true && o.type !== 'string')
+      report(loaded, [...path, 'secret'], `option "${o.name}" of type ${o.type} cannot be secret: the SDK hides secret text, and this option holds none; remove "secret: true"`);
     if (o.default === undefined) return;
     const fits = defaultFits(o.type, o.default);
     if (fits === undefined) report(loaded, [...path, 'default'], `option "${o.name}" of type ${o.type} cannot have a default; remove "default"`);
@@ -250,7 +253,11 @@ export function validateMeaning(spec: TypedSpec, templatesDir: string): Diagnost
     const declared = (name: string) => own.get(name) ?? common.get(name);
     const grant = GRANTS[f.grant];
     if (!(grant.authMethods as readonly string[]).includes(f.tokenEndpointAuthMethod)) {
-      report(loaded, ['tokenEndpointAuthMethod'], `the ${f.grant} grant works with token endpoint auth method ${grant.authMethods.map((m) => JSON.stringify(m)).join(', ')}, not ${JSON.stringify(f.tokenEndpointAuthMethod)}`);
+      report(
+        loaded,
+        ['tokenEndpointAuthMethod'],
+        `the ${f.grant} grant works with token endpoint auth method ${grant.authMethods.map((m) => JSON.stringify(m)).join(', ')}, not ${JSON.stringify(f.tokenEndpointAuthMethod)}`,
+      );
       continue;
     }
     const needsSecret = TOKEN_ENDPOINT_AUTH_METHODS[f.tokenEndpointAuthMethod].needsSecret;
@@ -282,8 +289,10 @@ export function validateMeaning(spec: TypedSpec, templatesDir: string): Diagnost
         once('export', st.providerClass, loaded, ['providerClass'], 'class name');
       }
       if (st.providerSource === undefined) report(loaded, [], `a storage mode with backend ${JSON.stringify(st.backend)} needs "providerSource", a TypeScript file beside it that exports the provider class`);
-      if ((st.providerRoot === undefined) === (st.providerUrl === undefined)) report(loaded, [], `a storage mode with backend ${JSON.stringify(st.backend)} needs either "providerRoot" (a folder) or "providerUrl" (a server), not both`);
-      if (st.providerUrl && !s.examplesEnvironment[st.providerUrl.env]) report(loaded, ['providerUrl', 'env'], `examples variable ${JSON.stringify(st.providerUrl.env)} is not declared under /examplesEnvironment in ${sdk.loaded.file}`);
+      if ((st.providerRoot === undefined) === (st.providerUrl === undefined))
+        report(loaded, [], `a storage mode with backend ${JSON.stringify(st.backend)} needs either "providerRoot" (a folder) or "providerUrl" (a server), not both`);
+      if (st.providerUrl && !s.examplesEnvironment[st.providerUrl.env])
+        report(loaded, ['providerUrl', 'env'], `examples variable ${JSON.stringify(st.providerUrl.env)} is not declared under /examplesEnvironment in ${sdk.loaded.file}`);
     } else {
       for (const key of ['providerClass', 'providerRoot', 'providerSource', 'providerUrl'] as const) {
         if (st[key] !== undefined) report(loaded, [key], `${JSON.stringify(key)} applies only to a backend with a provider, not ${JSON.stringify(st.backend)}`);
@@ -293,7 +302,11 @@ export function validateMeaning(spec: TypedSpec, templatesDir: string): Diagnost
     if (selector !== undefined && !common.has(selector)) {
       const missing = spec.flows.filter((f) => !f.value.options.some((o) => o.name === selector)).map((f) => f.value.id);
       if (missing.length > 0) {
-        report(loaded, ['backend'], `backend ${JSON.stringify(st.backend)} is selected with option ${JSON.stringify(selector)}, which flow ${missing.map((id) => JSON.stringify(id)).join(', ')} does not declare; add it under commonOptions in ${sdk.loaded.file}`);
+        report(
+          loaded,
+          ['backend'],
+          `backend ${JSON.stringify(st.backend)} is selected with option ${JSON.stringify(selector)}, which flow ${missing.map((id) => JSON.stringify(id)).join(', ')} does not declare; add it under commonOptions in ${sdk.loaded.file}`,
+        );
       }
     }
   }
@@ -366,7 +379,8 @@ function checkValues(spec: TypedSpec, report: Report): void {
   folderName(sdk.loaded, ['disk', 'root'], s.disk.root, 'disk.root', '.planet');
   folderName(sdk.loaded, ['disk', 'defaultsFile'], s.disk.defaultsFile, 'disk.defaultsFile', '.planet.json');
   folderName(sdk.loaded, ['disk', 'defaultProfile'], s.disk.defaultProfile, 'disk.defaultProfile', 'planet-user');
-  if (s.disk.defaultsFile === s.disk.root) report(sdk.loaded, ['disk', 'defaultsFile'], `disk.defaultsFile ${JSON.stringify(s.disk.defaultsFile)} is the sessions folder (disk.root); name another file, such as ${JSON.stringify(`${s.disk.root}.json`)}`);
+  if (s.disk.defaultsFile === s.disk.root)
+    report(sdk.loaded, ['disk', 'defaultsFile'], `disk.defaultsFile ${JSON.stringify(s.disk.defaultsFile)} is the sessions folder (disk.root); name another file, such as ${JSON.stringify(`${s.disk.root}.json`)}`);
   const issuer = issuerProblem(s.authServer.issuer);
   if (issuer) report(sdk.loaded, ['authServer', 'issuer'], issuer);
   (s.builtinProfiles ?? []).forEach((b, i) => {
@@ -406,8 +420,15 @@ function checkValues(spec: TypedSpec, report: Report): void {
   ex.value.examples.forEach((e, i) => {
     const flow = flows.get(e.flow);
     if (flow && e.login === 'justInTime' && !GRANTS[flow.grant].unattended) {
-      const unattended = Object.entries(GRANTS).filter(([, g]) => g.unattended).map(([name]) => name).join(', ');
-      report(ex.loaded, ['examples', i, 'login'], `login "justInTime" needs a grant that logs in with no person present (${unattended}); flow ${JSON.stringify(e.flow)} has ${flow.grant}: write ensureInitialized or ifNotInitialized`);
+      const unattended = Object.entries(GRANTS)
+        .filter(([, g]) => g.unattended)
+        .map(([name]) => name)
+        .join(', ');
+      report(
+        ex.loaded,
+        ['examples', i, 'login'],
+        `login "justInTime" needs a grant that logs in with no person present (${unattended}); flow ${JSON.stringify(e.flow)} has ${flow.grant}: write ensureInitialized or ifNotInitialized`,
+      );
     }
     const storage = storages.get(e.storage);
     if (storage?.backend === 'memory' && e.profileName !== undefined) {

@@ -154,7 +154,9 @@ export function checkOutput(outDir: string, files: ReadonlyMap<string, string>):
     if (!lstatSafe(full)) drift.missing.push(path);
     else if (readRegular(full) !== text || (text.startsWith('#!') && (lstatSync(full).mode & 0o111) === 0)) drift.differing.push(path);
   }
-  drift.extra = listFiles(outDir).filter((p) => !all.has(p)).sort();
+  drift.extra = listFiles(outDir)
+    .filter((p) => !all.has(p))
+    .sort();
   drift.differing.sort();
   drift.missing.sort();
   return drift;

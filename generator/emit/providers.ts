@@ -57,9 +57,7 @@ function providerCode(ir: SpecIR, storage: StorageIR, specDir: string): Provider
     return fieldProblem(storage, `provider source ${source.file} does not export a class ${JSON.stringify(className)} (named by "providerClass")`);
   }
   const iface = ir.sdk.storageProvider.interface;
-  const implementsIt = declaration.heritageClauses?.some(
-    (h) => h.token === ts.SyntaxKind.ImplementsKeyword && h.types.some((t) => t.expression.getText(file) === iface),
-  );
+  const implementsIt = declaration.heritageClauses?.some((h) => h.token === ts.SyntaxKind.ImplementsKeyword && h.types.some((t) => t.expression.getText(file) === iface));
   if (!implementsIt) return fieldProblem(storage, `class ${className} in ${source.file} must be declared "implements ${iface}", so it is checked against the interface the SDK calls`);
   const closes = declaration.members.some((m) => ts.isMethodDeclaration(m) && m.name.getText(file) === 'close' && m.parameters.every((p) => p.questionToken || p.initializer));
   const header = slashHeader([source.file, storage.source]);

@@ -20,7 +20,9 @@ const FILES = [
 const ranges = Object.entries(OPTIONS).flatMap(([name, o]) => ('range' in o ? [`${name}: more than ${o.range.above}, at most ${o.range.max}`] : []));
 const perFlow = Object.entries(OPTIONS).flatMap(([name, o]) => ('perFlow' in o ? [name] : []));
 const unattended = Object.entries(GRANTS).flatMap(([name, g]) => (g.unattended ? [name] : []));
-const issuerRule = `${Object.entries(ISSUER_SCHEMES).map(([scheme, where]) => `${scheme} ${where}`).join('; ')} (${LOOPBACK_HOSTS.join(', ')})`;
+const issuerRule = `${Object.entries(ISSUER_SCHEMES)
+  .map(([scheme, where]) => `${scheme} ${where}`)
+  .join('; ')} (${LOOPBACK_HOSTS.join(', ')})`;
 const segmentRule = `one file or folder name, matching \`${PATH_SEGMENT}\``;
 
 /** Constraints the registry adds to a field (by its path with `[]` for array items and `*` for any key). */

@@ -152,9 +152,7 @@ export class RedisStorageProvider implements ObjectStorageProvider {
   }
 
   async saveObjFenced(key: string, data: Record<string, unknown>, leaseKey: string, fence: number): Promise<boolean> {
-    const saved = await this.#run(`write ${key}`, () =>
-      this.#client.eval(SAVE, { keys: [this.#key(key), this.#key(leaseKey)], arguments: [JSON.stringify(data), String(fence)] }),
-    );
+    const saved = await this.#run(`write ${key}`, () => this.#client.eval(SAVE, { keys: [this.#key(key), this.#key(leaseKey)], arguments: [JSON.stringify(data), String(fence)] }));
     return Number(saved) === 1;
   }
 

@@ -34,8 +34,14 @@ interface SpecText {
 export function readSpecTexts(root: string): SpecText[] {
   const dir = join(root, 'spec');
   const out: SpecText[] = [{ kind: 'sdk', file: 'spec/sdk.yaml', text: readFileSync(join(dir, 'sdk.yaml'), 'utf8') }];
-  for (const [kind, folder] of [['flow', 'flows'], ['storage', 'storage']] as const) {
-    for (const name of readdirSync(join(dir, folder)).filter((n) => n.endsWith('.yaml')).sort()) out.push({ kind, file: `spec/${folder}/${name}`, text: readFileSync(join(dir, folder, name), 'utf8') });
+  for (const [kind, folder] of [
+    ['flow', 'flows'],
+    ['storage', 'storage'],
+  ] as const) {
+    for (const name of readdirSync(join(dir, folder))
+      .filter((n) => n.endsWith('.yaml'))
+      .sort())
+      out.push({ kind, file: `spec/${folder}/${name}`, text: readFileSync(join(dir, folder, name), 'utf8') });
   }
   out.push({ kind: 'examples', file: 'spec/examples.yaml', text: readFileSync(join(dir, 'examples.yaml'), 'utf8') });
   return out;
@@ -66,7 +72,12 @@ function namePaths(kind: SpecKind, value: unknown): Path[] {
   if (kind === 'flow') return [['factory'], ['optionsType']];
   if (kind === 'storage') return v['providerClass'] === undefined ? [] : [['providerClass']];
   if (kind !== 'sdk') return [];
-  const paths: Path[] = [['classes', 'auth'], ['classes', 'session'], ['classes', 'scopes'], ['storageProvider', 'interface']];
+  const paths: Path[] = [
+    ['classes', 'auth'],
+    ['classes', 'session'],
+    ['classes', 'scopes'],
+    ['storageProvider', 'interface'],
+  ];
   (Array.isArray(v['scopes']) ? v['scopes'] : []).forEach((_: unknown, i: number) => paths.push(['scopes', i, 'name']));
   const methods = (v['storageProvider'] as { methods?: unknown } | undefined)?.methods;
   (Array.isArray(methods) ? (methods as { params?: unknown }[]) : []).forEach((m, i: number) => {
