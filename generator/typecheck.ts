@@ -34,6 +34,8 @@ export interface EmittedDiagnostic {
   readonly col: number;
   /** The source text the compiler points at, such as an identifier. */
   readonly text: string;
+  /** The compiler's diagnostic code (2300 "Duplicate identifier"...). */
+  readonly code: number;
   readonly message: string;
 }
 
@@ -170,11 +172,11 @@ export class EmittedTypeChecker {
       if (d.code === ROOT_DIR_MISMATCH) return;
       const message = ts.flattenDiagnosticMessageText(d.messageText, ' ');
       if (!d.file || d.start === undefined) {
-        out.push({ file: '', line: 1, col: 1, text: '', message });
+        out.push({ file: '', line: 1, col: 1, text: '', code: d.code, message });
         return;
       }
       const { line, character } = d.file.getLineAndCharacterOfPosition(d.start);
-      out.push({ file: relative(base, d.file.fileName).split('\\').join('/'), line: line + 1, col: character + 1, text: d.file.text.slice(d.start, d.start + (d.length ?? 0)), message });
+      out.push({ file: relative(base, d.file.fileName).split('\\').join('/'), line: line + 1, col: character + 1, text: d.file.text.slice(d.start, d.start + (d.length ?? 0)), code: d.code, message });
     };
     program.getOptionsDiagnostics().forEach(add);
     program.getGlobalDiagnostics().forEach(add);

@@ -905,3 +905,10 @@ describe('messages say what is wrong where, and text stays text', () => {
     expect(auth).not.toMatch(/^\s*\*\s*@deprecated/m);
   });
 });
+
+test('a very long message is one line, shortened in the middle, and keeps its end', () => {
+  const long = formatDiagnostics([{ file: 'spec/sdk.yaml', line: 1, col: 1, message: `start ${'x'.repeat(2000)}\nmiddle; write the fix here`, jsonPath: '/' }]);
+  expect(long).not.toContain('\n');
+  expect(long.length).toBeLessThan(500);
+  expect(long).toMatch(/^spec\/sdk\.yaml:1:1 error start x+ \.\.\. x+ middle; write the fix here \(\/\)$/);
+});
