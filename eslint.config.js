@@ -16,6 +16,12 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }] },
   },
   {
+    // The runtime's source and the spec's provider code are type-checked as their generated copies
+    // (tsconfig.json sees each file once); lint reads them through a tsconfig of their own.
+    files: ['templates/runtime/**/*.ts', 'spec/**/*.ts'],
+    languageOptions: { parserOptions: { projectService: false, project: './tsconfig.lint.json', tsconfigRootDir: import.meta.dirname } },
+  },
+  {
     files: ['**/*.js', '**/*.mjs', '**/*.cjs'],
     ...tseslint.configs.disableTypeChecked,
   },

@@ -77,7 +77,7 @@ export class RedisStorageProvider implements ObjectStorageProvider {
         disableOfflineQueue: true,
         ...clientOptions,
         socket: { connectTimeout: this.#timeoutMs, reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 500), ...clientOptions.socket },
-      }) as unknown as RedisConnection;
+      });
     } else {
       this.#where = 'the Redis client given to RedisStorageProvider';
       this.#client = target;
