@@ -17,16 +17,20 @@ export class SpecError extends Error {
 }
 
 export function compareDiagnostics(a: Diagnostic, b: Diagnostic): number {
-  return (
-    (a.file < b.file ? -1 : a.file > b.file ? 1 : 0) ||
-    a.line - b.line ||
-    a.col - b.col ||
-    (a.message < b.message ? -1 : a.message > b.message ? 1 : 0)
-  );
+  return (a.file < b.file ? -1 : a.file > b.file ? 1 : 0) || a.line - b.line || a.col - b.col || (a.message < b.message ? -1 : a.message > b.message ? 1 : 0);
+}
+
+/** Longest message printed whole; a longer one keeps its start and its end, where the fix is. */
+const MESSAGE_MAX = 400;
+
+/** One line: line breaks in a message (quoted compiler text) become spaces, and a very long one is shortened in the middle. */
+function oneLine(message: string): string {
+  const flat = message.replace(/\s*[\r\n]+\s*/g, ' ');
+  return flat.length > MESSAGE_MAX ? `${flat.slice(0, 280)} ... ${flat.slice(-100)}` : flat;
 }
 
 export function formatDiagnostic(d: Diagnostic): string {
-  return `${d.file}:${d.line}:${d.col} error ${d.message} (${d.jsonPath})`;
+  return `${d.file}:${d.line}:${d.col} error ${oneLine(d.message)} (${d.jsonPath})`;
 }
 
 export function formatDiagnostics(diagnostics: readonly Diagnostic[]): string {

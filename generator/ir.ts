@@ -93,7 +93,9 @@ export interface SdkIR {
   readonly scopes: readonly { readonly name: string; readonly value: string; readonly doc: string }[];
   readonly defaultScopes: readonly string[];
   readonly environment: Readonly<Record<'issuer' | 'apiBaseUrl' | 'audience' | 'profile' | 'clientId' | 'clientSecret' | 'debug', { readonly name: string; readonly doc: string }>>;
-  readonly examplesEnvironment: Readonly<Record<'userClientId' | 'callbackUrl' | 'm2mClientId' | 'm2mClientSecret' | 'demoStorageRoot', { readonly name: string; readonly doc: string }>> & { readonly redisUrl?: { readonly name: string; readonly doc: string } };
+  readonly examplesEnvironment: Readonly<Record<'userClientId' | 'callbackUrl' | 'm2mClientId' | 'm2mClientSecret' | 'demoStorageRoot', { readonly name: string; readonly doc: string }>> & {
+    readonly redisUrl?: { readonly name: string; readonly doc: string };
+  };
   readonly disk: { readonly root: string; readonly defaultsFile: string; readonly defaultProfile: string };
   readonly builtinProfiles: readonly BuiltinProfileIR[];
   readonly storageProvider: {
@@ -187,9 +189,7 @@ export function buildIR(spec: TypedSpec): SpecIR {
       providerClass: st.providerClass,
       providerRoot: st.providerRoot,
       providerSource:
-        st.providerSource === undefined
-          ? undefined
-          : { name: st.providerSource, file: `${loaded.file.slice(0, loaded.file.lastIndexOf('/') + 1)}${st.providerSource}`, ...positionOf(loaded, ['providerSource']) },
+        st.providerSource === undefined ? undefined : { name: st.providerSource, file: `${loaded.file.slice(0, loaded.file.lastIndexOf('/') + 1)}${st.providerSource}`, ...positionOf(loaded, ['providerSource']) },
       providerUrl: st.providerUrl && { ...st.providerUrl },
       title: st.title,
       summary: st.summary.trim(),
@@ -208,6 +208,6 @@ export function buildIR(spec: TypedSpec): SpecIR {
       profileName: e.profileName,
       login: e.login,
     }))
-    .sort((a, b) => (flowIndex.get(a.flow)! - flowIndex.get(b.flow)!) || (storageIndex.get(a.storage)! - storageIndex.get(b.storage)!));
+    .sort((a, b) => flowIndex.get(a.flow)! - flowIndex.get(b.flow)! || storageIndex.get(a.storage)! - storageIndex.get(b.storage)!);
   return { sdk, flows, storages, examples };
 }

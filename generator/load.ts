@@ -29,7 +29,9 @@ export interface LoadedSpec {
 /** Spec files of one folder: names ending in `.yaml` or `.yml` in any case (a wrong case is reported, not skipped). */
 function specNames(dir: string): string[] {
   try {
-    return readdirSync(dir).filter((n) => /\.ya?ml$/i.test(n)).sort();
+    return readdirSync(dir)
+      .filter((n) => /\.ya?ml$/i.test(n))
+      .sort();
   } catch {
     return [];
   }
@@ -55,7 +57,10 @@ function readSpecBytes(full: string, file: string): Buffer | string {
 /** Reads `<specDir>/sdk.yaml`, `flows/*.yaml`, `storage/*.yaml` and `examples.yaml`. */
 export function loadSpec(specDir: string, displayPrefix = 'spec'): LoadedSpec {
   const entries: { kind: SpecKind; rel: string }[] = [{ kind: 'sdk', rel: 'sdk.yaml' }];
-  for (const [kind, folder] of [['flow', 'flows'], ['storage', 'storage']] as const) {
+  for (const [kind, folder] of [
+    ['flow', 'flows'],
+    ['storage', 'storage'],
+  ] as const) {
     for (const name of specNames(join(specDir, folder))) entries.push({ kind, rel: `${folder}/${name}` });
   }
   entries.push({ kind: 'examples', rel: 'examples.yaml' });
@@ -118,6 +123,8 @@ export function firstInvalidUtf8(bytes: Uint8Array): number {
 
 export function parseSpecText(kind: SpecKind, file: string, text: string): { file: LoadedFile; diagnostics: Diagnostic[] } {
   const lineCounter = new LineCounter();
+  // A line ending of CR alone (old Mac files) counts as one line break, as CRLF and LF do.
+  text = text.replace(/\r(?!\n)/g, '\n');
   const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false, strict: true });
   const diagnostics: Diagnostic[] = [];
   for (const error of [...doc.errors, ...doc.warnings]) {
@@ -133,19 +140,25 @@ export function parseSpecText(kind: SpecKind, file: string, text: string): { fil
       value = doc.toJS({ maxAliasCount: 100 });
     } catch (error) {
       if (!(error instanceof ReferenceError)) throw error;
-      const at = firstAlias(doc);
+      const unresolved = /^Unresolved alias.*: (.*)$/.exec(error.message)?.[1];
+      const at = firstAlias(doc, unresolved);
       const { line, col } = lineCounter.linePos(at?.offset ?? 0);
-      diagnostics.push({ file, line, col, message: 'aliases here expand to too many values (more than 100); write the values out instead of repeating aliases', jsonPath: jsonPath(at?.path ?? []) });
+      const message =
+        unresolved !== undefined
+          ? `alias *${unresolved.slice(0, 60)} names no anchor defined above it; define &${unresolved.slice(0, 60)} before it, or write the value out`
+          : 'aliases here expand to too many values (more than 100); write the values out instead of repeating aliases';
+      diagnostics.push({ file, line, col, message, jsonPath: jsonPath(at?.path ?? []) });
     }
   }
   if (value !== undefined) diagnostics.push(...textProblems(doc, lineCounter, file));
   return { file: { kind, file, doc, lineCounter, value: diagnostics.length === 0 ? value : undefined }, diagnostics };
 }
 
-function firstAlias(doc: Document.Parsed): { offset: number; path: (string | number)[] } | undefined {
+/** The first alias (named `source`, when given). */
+function firstAlias(doc: Document.Parsed, source?: string): { offset: number; path: (string | number)[] } | undefined {
   let found: { offset: number; path: (string | number)[] } | undefined;
   visitNodes(doc.contents, [], (node, path) => {
-    if (found === undefined && isAlias(node) && node.range) found = { offset: node.range[0], path };
+    if (found === undefined && isAlias(node) && node.range && (source === undefined || node.source === source)) found = { offset: node.range[0], path };
   });
   return found;
 }
@@ -153,6 +166,9 @@ function firstAlias(doc: Document.Parsed): { offset: number; path: (string | num
 // Control characters no spec text needs, and U+2028/U+2029, which end a line in JavaScript but not in YAML.
 // eslint-disable-next-line no-control-regex
 const UNWANTED = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u2028\u2029]/;
+
+// Bidirectional overrides and isolates, zero-width characters and the byte order mark inside text.
+const INVISIBLE = /[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/;
 
 /** Opening line (1-based, within `text`) of a Markdown code fence that is never closed, or undefined. */
 export function unclosedFence(text: string): number | undefined {
@@ -179,8 +195,20 @@ function textProblems(doc: Document.Parsed, lineCounter: LineCounter, file: stri
       const code = `U+${bad[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
       problems.push({ file, line, col, message: `text holds the control character ${code}; remove it (write a line break as a new line)`, jsonPath: jsonPath(path) });
     }
+    const hidden = INVISIBLE.exec(node.value);
+    if (hidden) {
+      const code = `U+${hidden[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
+      problems.push({
+        file,
+        line,
+        col,
+        message: `text holds the invisible character ${code} (a direction override or zero-width character, which makes text read otherwise than it is); remove it`,
+        jsonPath: jsonPath(path),
+      });
+    }
     const fence = unclosedFence(node.value);
-    if (fence !== undefined) problems.push({ file, line, col, message: `the code fence opened on line ${fence} of this text is never closed; close it, or the rest of the docs page becomes code`, jsonPath: jsonPath(path) });
+    if (fence !== undefined)
+      problems.push({ file, line, col, message: `the code fence opened on line ${fence} of this text is never closed; close it, or the rest of the docs page becomes code`, jsonPath: jsonPath(path) });
   };
   visitNodes(doc.contents, [], (node, path) => {
     check(node, path);
@@ -242,7 +270,7 @@ function visitNodes(node: unknown, path: (string | number)[], visit: (node: Node
     visit(node, path);
     node.items.forEach((item, index) => visitNodes(item, [...path, index], visit));
   } else if (isScalar(node) || isAlias(node) || isCollection(node)) {
-    visit(node as Node, path);
+    visit(node, path);
   }
 }
 

@@ -8,6 +8,7 @@ import { emitDocs } from './emit/docs.js';
 import { emitExamples } from './emit/examples.js';
 import { emitPackageFiles } from './emit/package.js';
 import { providerDiagnostic } from './emit/providers.js';
+import { emitSpecReference } from './emit/spec-reference.js';
 import { emitTypeScript } from './emit/typescript.js';
 import { buildIR, type SpecIR } from './ir.js';
 import { loadSpec, positionOf, type LoadedFile, type LoadedSpec } from './load.js';
@@ -76,6 +77,13 @@ function nameOrigins(spec: TypedSpec): Map<string, { loaded: LoadedFile; path: (
 }
 
 /**
+ * Compiler diagnostics that mean two declarations want one name: only these
+ * are called a clash (duplicate identifier, redeclaration, an import or export
+ * conflicting with a declaration, a member hiding a built-in one).
+ */
+const CLASH_CODES = new Set([1212, 1213, 1214, 2300, 2308, 2323, 2393, 2395, 2397, 2415, 2416, 2417, 2420, 2430, 2434, 2440, 2441, 2451, 2484, 2528, 2567, 2687, 2699, 2717, 2725, 2813, 2814]);
+
+/**
  * Compiler diagnostics of emitted code as spec problems. One that points at
  * (or quotes) a name the spec gave is placed at that spec field, once per
  * field; the others follow from it and are left out. Only when no name is to
@@ -102,7 +110,11 @@ function specDiagnostics(spec: TypedSpec, problems: readonly EmittedDiagnostic[]
     const { loaded, path } = origins.get(name)!;
     const { line, col } = positionOf(loaded, path);
     const more = count > 1 ? `, and ${count - 1} more` : '';
-    return { file: loaded.file, line, col, message: `the name ${JSON.stringify(name)} clashes with the generated code (${where(first)}${first.message.replace(/\.$/, '')}${more}); choose another name`, jsonPath: jsonPath(path) };
+    const what = `${where(first)}${first.message.replace(/\.$/, '')}${more}`;
+    const message = CLASH_CODES.has(first.code)
+      ? `the name ${JSON.stringify(name)} clashes with the generated code (${what}); choose another name`
+      : `the generated code does not compile where it uses ${JSON.stringify(name)} (${what}); renaming will not help: change this value or the template that uses it`;
+    return { file: loaded.file, line, col, message, jsonPath: jsonPath(path) };
   });
 }
 
@@ -157,6 +169,7 @@ export function emitAll(ir: SpecIR, inputs: GeneratorInputs): Map<string, string
   const examples = emitExamples(ir, join(inputs.templatesDir, 'examples'), inputs.specDir);
   put('examples/', examples);
   put('docs/', emitDocs(ir, join(inputs.templatesDir, 'docs'), examples));
+  files.set('docs/spec-reference.md', emitSpecReference(inputs.schemaDir, inputs.specDir));
   const sources = new Map([...files].filter(([path]) => path.startsWith('src/')).map(([path, text]) => [path.slice('src/'.length), text]));
   put('', emitPackageFiles(ir, { ...inputs, sources }));
   return new Map([...files.entries()].sort(([a], [b]) => (a < b ? -1 : 1)));

@@ -1,7 +1,10 @@
 // The shapes of spec files once their JSON Schema has accepted them.
 import type { GrantType, OptionName, OptionType, StorageBackend, StorageMethodName, TokenEndpointAuthMethod } from './registry.js';
 
-export interface RawEnvVar { name: string; doc: string }
+export interface RawEnvVar {
+  name: string;
+  doc: string;
+}
 export interface RawOption {
   name: OptionName;
   type: OptionType;

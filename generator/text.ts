@@ -1,9 +1,16 @@
 // Escaping for spec text that lands in generated code, and the header every
 // generated file starts with.
 
-/** Text safe inside a JSDoc block: `*\/` cannot close the comment early. */
+/**
+ * Text safe inside a JSDoc block: `*\/` cannot close the comment early, and
+ * an `@` that would start a tag (`@deprecated`) is escaped, so it stays text.
+ */
 export function jsdocText(text: string): string {
-  return text.replace(/\*\//g, '*\\/').replace(/\r\n?/g, '\n').trim();
+  return text
+    .replace(/\*\//g, '*\\/')
+    .replace(/\r\n?/g, '\n')
+    .replace(/(^|\s)@(?=[A-Za-z])/g, '$1\\@')
+    .trim();
 }
 
 /** A single-quoted TypeScript string literal holding exactly `text`. */
@@ -36,7 +43,11 @@ export function headerLines(sources: readonly string[]): string[] {
 }
 
 export function slashHeader(sources: readonly string[]): string {
-  return headerLines(sources).map((l) => `// ${l}`).join('\n') + '\n';
+  return (
+    headerLines(sources)
+      .map((l) => `// ${l}`)
+      .join('\n') + '\n'
+  );
 }
 
 /**

@@ -6,9 +6,18 @@
 // `typescript`, the one that builds dist/. Declarations parsed from lib and
 // node_modules are kept between checks and handed to the build, so checking
 // again (the fuzzer does) and building stay cheap.
+//
+// The runtime is copied unchanged, so its check and its build depend only on
+// its own text, the compiler options and the locked dependencies. Once it
+// passed, its declarations and build output are kept in the content cache
+// under that key; a later check with the same runtime reads the runtime as
+// those declarations (every emitted file is still checked against them) and
+// its dist/ files come from the cache.
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, relative } from 'node:path';
 import type TypeScript from 'typescript';
+import { ContentCache, contentHash } from './cache.js';
 
 type ts = typeof TypeScript;
 let loaded: ts | undefined;
@@ -25,6 +34,8 @@ export interface EmittedDiagnostic {
   readonly col: number;
   /** The source text the compiler points at, such as an identifier. */
   readonly text: string;
+  /** The compiler's diagnostic code (2300 "Duplicate identifier"...). */
+  readonly code: number;
   readonly message: string;
 }
 
@@ -35,21 +46,59 @@ const ROOT_DIR_MISMATCH = 6059;
 function packageOptions(ts: ts, files: ReadonlyMap<string, string>, base: string): TypeScript.CompilerOptions | undefined {
   const text = files.get('tsconfig.json');
   if (text === undefined) return undefined;
-  const { config, error } = ts.parseConfigFileTextToJson(join(base, 'tsconfig.json'), text);
+  const parsed = ts.parseConfigFileTextToJson(join(base, 'tsconfig.json'), text);
+  const config = parsed.config as unknown;
+  const error = parsed.error;
   if (error || !config || typeof config !== 'object') return undefined;
   const { options, errors } = ts.convertCompilerOptionsFromJson((config as { compilerOptions?: unknown }).compilerOptions ?? {}, base, 'tsconfig.json');
   return errors.length > 0 ? undefined : options;
 }
 
+/** The runtime's checked build: its declarations (`src/runtime/x.d.ts`) and its dist/ files. */
+interface RuntimeBuild {
+  readonly declarations: Record<string, string>;
+  readonly dist: Record<string, string>;
+}
+
+/** Changes whenever what this file makes of a runtime changes. */
+const RUNTIME_BUILD_FORMAT = 'runtime-build 1';
+
+const RUNTIME = 'src/runtime/';
+const isRuntimeSource = (path: string) => path.startsWith(RUNTIME) && path.endsWith('.ts') && !path.endsWith('.d.ts');
+
 export class EmittedTypeChecker {
   private readonly declarations = new Map<string, TypeScript.SourceFile>();
+  private readonly emittedParsed = new Map<string, TypeScript.SourceFile>();
   private program: TypeScript.Program | undefined;
+  private runtime: RuntimeBuild | undefined;
+  private readonly cache: ContentCache;
+  private lockfile: string | undefined;
 
   /** Files are checked as if written here, a folder of the project that is never created. */
   private readonly base: string;
 
-  constructor(private readonly root: string) {
+  constructor(
+    private readonly root: string,
+    options: { cache?: boolean } = {},
+  ) {
     this.base = join(root, '.generate-check');
+    this.cache = new ContentCache(root);
+    this.useCache = options.cache !== false;
+  }
+
+  /** Whether the runtime's checked build is read from and kept in the content cache. */
+  private readonly useCache: boolean;
+
+  private runtimeKey(ts: ts, files: ReadonlyMap<string, string>, options: TypeScript.CompilerOptions): string {
+    this.lockfile ??= (() => {
+      try {
+        return readFileSync(join(this.root, 'package-lock.json'), 'utf8');
+      } catch {
+        return '';
+      }
+    })();
+    const runtime = [...files].filter(([path]) => path.startsWith(RUNTIME)).flatMap(([path, text]) => [path, text]);
+    return contentHash(RUNTIME_BUILD_FORMAT, ts.version, JSON.stringify(options), this.lockfile, ...runtime);
   }
 
   /** A declaration file the last check parsed (lib, node_modules), for the build to reuse. */
@@ -77,28 +126,44 @@ export class EmittedTypeChecker {
       typeRoots: [join(this.root, 'node_modules', '@types')],
       paths: { [packageName]: [join(base, 'src', 'index.ts')] },
     };
+    const key = this.useCache ? this.runtimeKey(ts, files, options) : '';
+    const cached = this.useCache ? this.cache.get<RuntimeBuild>('runtime', key) : undefined;
+    if (cached) {
+      for (const path of files.keys()) if (isRuntimeSource(path)) virtual.delete(join(base, path));
+      for (const [path, text] of Object.entries(cached.declarations)) virtual.set(join(base, path), text);
+    }
+    this.runtime = cached;
     const inside = (name: string) => name === base || name.startsWith(`${base}/`);
     const folders = new Set<string>([base]);
-    for (const path of virtual.keys()) for (let d = path; d.length > base.length; ) folders.add((d = d.slice(0, d.lastIndexOf('/'))));
+    for (const path of virtual.keys()) for (let d = path; d.length > base.length;) folders.add((d = d.slice(0, d.lastIndexOf('/'))));
     const host = ts.createCompilerHost(options);
-    const { readFile, fileExists, directoryExists, getSourceFile } = host;
-    host.readFile = (name) => (inside(name) ? virtual.get(name) : readFile.call(host, name));
-    host.fileExists = (name) => (inside(name) ? virtual.has(name) : fileExists.call(host, name));
-    host.directoryExists = (name) => (inside(name) ? folders.has(name) : directoryExists ? directoryExists.call(host, name) : true);
+    const readFile = host.readFile.bind(host);
+    const fileExists = host.fileExists.bind(host);
+    const directoryExists = host.directoryExists?.bind(host);
+    const getSourceFile = host.getSourceFile.bind(host);
+    host.readFile = (name) => (inside(name) ? virtual.get(name) : readFile(name));
+    host.fileExists = (name) => (inside(name) ? virtual.has(name) : fileExists(name));
+    host.directoryExists = (name) => (inside(name) ? folders.has(name) : directoryExists ? directoryExists(name) : true);
     host.realpath = (name) => name;
     host.getSourceFile = (name, languageVersion, onError) => {
       if (inside(name)) {
         const text = virtual.get(name);
-        return text === undefined ? undefined : ts.createSourceFile(name, text, languageVersion, true);
+        if (text === undefined) return undefined;
+        // An emitted file whose text did not change since the last check keeps its parse, so the program reuses it.
+        const before = this.emittedParsed.get(name);
+        if (before?.text === text) return before;
+        const parsed = ts.createSourceFile(name, text, languageVersion, true);
+        this.emittedParsed.set(name, parsed);
+        return parsed;
       }
       let parsed = this.declarations.get(name);
       if (!parsed) {
-        parsed = getSourceFile.call(host, name, languageVersion, onError);
+        parsed = getSourceFile(name, languageVersion, onError);
         if (parsed) this.declarations.set(name, parsed);
       }
       return parsed;
     };
-    const roots = [...files.keys()].filter((p) => p.endsWith('.ts') && (p.startsWith('src/') || p.startsWith('examples/'))).sort();
+    const roots = [...files.keys()].filter((p) => p.endsWith('.ts') && (p.startsWith('src/') || p.startsWith('examples/')) && !(cached && isRuntimeSource(p))).sort();
     const program = ts.createProgram({ rootNames: roots.map((p) => join(base, p)), options, host, oldProgram: this.program });
     this.program = program;
     const out: EmittedDiagnostic[] = [];
@@ -107,11 +172,11 @@ export class EmittedTypeChecker {
       if (d.code === ROOT_DIR_MISMATCH) return;
       const message = ts.flattenDiagnosticMessageText(d.messageText, ' ');
       if (!d.file || d.start === undefined) {
-        out.push({ file: '', line: 1, col: 1, text: '', message });
+        out.push({ file: '', line: 1, col: 1, text: '', code: d.code, message });
         return;
       }
       const { line, character } = d.file.getLineAndCharacterOfPosition(d.start);
-      out.push({ file: relative(base, d.file.fileName).split('\\').join('/'), line: line + 1, col: character + 1, text: d.file.text.slice(d.start, d.start + (d.length ?? 0)), message });
+      out.push({ file: relative(base, d.file.fileName).split('\\').join('/'), line: line + 1, col: character + 1, text: d.file.text.slice(d.start, d.start + (d.length ?? 0)), code: d.code, message });
     };
     program.getOptionsDiagnostics().forEach(add);
     program.getGlobalDiagnostics().forEach(add);
@@ -120,7 +185,26 @@ export class EmittedTypeChecker {
       program.getSyntacticDiagnostics(sf).forEach(add);
       program.getSemanticDiagnostics(sf).forEach(add);
     }
+    if (!cached && this.useCache && !out.some((d) => d.file === '' || d.file.startsWith(RUNTIME))) this.keepRuntime(ts, program, key);
     return out;
+  }
+
+  /** Emits the runtime of a check that found no problem in it, and keeps its build in the cache. */
+  private keepRuntime(ts: ts, program: TypeScript.Program, key: string): void {
+    if (program.getCompilerOptions().noEmit) return;
+    const declarations: Record<string, string> = {};
+    const dist: Record<string, string> = {};
+    const src = join(this.base, RUNTIME);
+    for (const name of program.getRootFileNames().filter((n) => n.startsWith(src))) {
+      const result = program.emit(program.getSourceFile(name), (fileName, text) => {
+        const path = relative(this.base, fileName).split('\\').join('/');
+        dist[path] = text;
+        if (path.endsWith('.d.ts')) declarations[`${RUNTIME}${path.slice('dist/runtime/'.length)}`] = text;
+      });
+      if (result.emitSkipped || result.diagnostics.some((d) => d.category === ts.DiagnosticCategory.Error)) return;
+    }
+    this.runtime = { declarations, dist };
+    this.cache.put('runtime', key, this.runtime);
   }
 
   /**
@@ -131,9 +215,10 @@ export class EmittedTypeChecker {
     const ts = typescript();
     const program = this.program;
     if (!program || program.getCompilerOptions().noEmit) return undefined;
-    const out = new Map<string, string>();
+    const out = new Map<string, string>(Object.entries(this.runtime?.dist ?? {}));
     const src = join(this.base, 'src') + '/';
-    for (const name of program.getRootFileNames().filter((n) => n.startsWith(src))) {
+    const runtime = join(this.base, RUNTIME);
+    for (const name of program.getRootFileNames().filter((n) => n.startsWith(src) && !(this.runtime && n.startsWith(runtime)))) {
       const result = program.emit(program.getSourceFile(name), (fileName, text) => out.set(relative(this.base, fileName).split('\\').join('/'), text));
       if (result.emitSkipped || result.diagnostics.some((d) => d.category === ts.DiagnosticCategory.Error)) return undefined;
     }

@@ -6,11 +6,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { contentHash } from './cache.js';
 import { jsonPath, type Diagnostic } from './diagnostics.js';
 import { positionOf, type LoadedFile, type LoadedSpec, type SpecKind } from './load.js';
 import { takenNames } from './names.js';
 import type { RawExamples, RawFlow, RawOption, RawSdk, RawStorage } from './raw.js';
-import { GRANTS, OPTIONS, patchRegistryEnums, STORAGE_BACKENDS, STORAGE_METHODS, TOKEN_ENDPOINT_AUTH_METHODS } from './registry.js';
+import { GRANTS, ISSUER_SCHEMES, LOOPBACK_HOSTS, OPTIONS, PATH_SEGMENT, patchRegistryEnums, STORAGE_BACKENDS, STORAGE_METHODS, TOKEN_ENDPOINT_AUTH_METHODS } from './registry.js';
 
 const SCHEMA_FILES: Record<SpecKind, string> = {
   sdk: 'sdk.schema.json',
@@ -19,17 +20,24 @@ const SCHEMA_FILES: Record<SpecKind, string> = {
   examples: 'examples.schema.json',
 };
 
+/** The longest file name (in bytes) common file systems take. */
+const NAME_MAX = 255;
+
 const compiled = new Map<string, Record<SpecKind, ValidateFunction>>();
 
+/** The compiled schemas, kept by the hash of the schema texts (a long-running generator sees edits to them). */
 function validators(schemaDir: string): Record<SpecKind, ValidateFunction> {
-  const cached = compiled.get(schemaDir);
+  const names = ['defs.schema.json', ...Object.values(SCHEMA_FILES)];
+  const texts = names.map((name) => readFileSync(join(schemaDir, name), 'utf8'));
+  const key = contentHash(...texts);
+  const cached = compiled.get(key);
   if (cached) return cached;
   const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
-  const read = (name: string) => patchRegistryEnums(name, JSON.parse(readFileSync(join(schemaDir, name), 'utf8')) as object);
+  const read = (name: string) => patchRegistryEnums(name, JSON.parse(texts[names.indexOf(name)]!) as object);
   ajv.addSchema(read('defs.schema.json'));
   const result = {} as Record<SpecKind, ValidateFunction>;
   for (const kind of Object.keys(SCHEMA_FILES) as SpecKind[]) result[kind] = ajv.compile(read(SCHEMA_FILES[kind]));
-  compiled.set(schemaDir, result);
+  compiled.set(key, result);
   return result;
 }
 
@@ -78,9 +86,11 @@ export function validateSchemas(spec: LoadedSpec, schemaDir: string): Diagnostic
 }
 
 const RESERVED = new Set(
-  ('break case catch class const continue debugger default delete do else enum export extends false finally for function if ' +
+  (
+    'break case catch class const continue debugger default delete do else enum export extends false finally for function if ' +
     'import in instanceof new null return super switch this throw true try typeof var void while with yield let static ' +
-    'implements interface package private protected public await async').split(' '),
+    'implements interface package private protected public await async'
+  ).split(' '),
 );
 
 export function isIdentifier(name: string): boolean {
@@ -200,7 +210,8 @@ export function validateMeaning(spec: TypedSpec, templatesDir: string): Diagnost
       return;
     }
     if (capability.secret && o.secret !== true) report(loaded, [...path, 'name'], `option "${o.name}" holds a secret: add "secret: true", so the SDK never prints or saves it in plain view`);
-    if (o.secret === true && o.type !== 'string') report(loaded, [...path, 'secret'], `option "${o.name}" of type ${o.type} cannot be secret: the SDK hides secret text, and this option holds none; remove "secret: true"`);
+    if (o.secret === true && o.type !== 'string')
+      report(loaded, [...path, 'secret'], `option "${o.name}" of type ${o.type} cannot be secret: the SDK hides secret text, and this option holds none; remove "secret: true"`);
     if (o.default === undefined) return;
     const fits = defaultFits(o.type, o.default);
     if (fits === undefined) report(loaded, [...path, 'default'], `option "${o.name}" of type ${o.type} cannot have a default; remove "default"`);
@@ -242,7 +253,11 @@ export function validateMeaning(spec: TypedSpec, templatesDir: string): Diagnost
     const declared = (name: string) => own.get(name) ?? common.get(name);
     const grant = GRANTS[f.grant];
     if (!(grant.authMethods as readonly string[]).includes(f.tokenEndpointAuthMethod)) {
-      report(loaded, ['tokenEndpointAuthMethod'], `the ${f.grant} grant works with token endpoint auth method ${grant.authMethods.map((m) => JSON.stringify(m)).join(', ')}, not ${JSON.stringify(f.tokenEndpointAuthMethod)}`);
+      report(
+        loaded,
+        ['tokenEndpointAuthMethod'],
+        `the ${f.grant} grant works with token endpoint auth method ${grant.authMethods.map((m) => JSON.stringify(m)).join(', ')}, not ${JSON.stringify(f.tokenEndpointAuthMethod)}`,
+      );
       continue;
     }
     const needsSecret = TOKEN_ENDPOINT_AUTH_METHODS[f.tokenEndpointAuthMethod].needsSecret;
@@ -274,8 +289,10 @@ export function validateMeaning(spec: TypedSpec, templatesDir: string): Diagnost
         once('export', st.providerClass, loaded, ['providerClass'], 'class name');
       }
       if (st.providerSource === undefined) report(loaded, [], `a storage mode with backend ${JSON.stringify(st.backend)} needs "providerSource", a TypeScript file beside it that exports the provider class`);
-      if ((st.providerRoot === undefined) === (st.providerUrl === undefined)) report(loaded, [], `a storage mode with backend ${JSON.stringify(st.backend)} needs either "providerRoot" (a folder) or "providerUrl" (a server), not both`);
-      if (st.providerUrl && !s.examplesEnvironment[st.providerUrl.env]) report(loaded, ['providerUrl', 'env'], `examples variable ${JSON.stringify(st.providerUrl.env)} is not declared under /examplesEnvironment in ${sdk.loaded.file}`);
+      if ((st.providerRoot === undefined) === (st.providerUrl === undefined))
+        report(loaded, [], `a storage mode with backend ${JSON.stringify(st.backend)} needs either "providerRoot" (a folder) or "providerUrl" (a server), not both`);
+      if (st.providerUrl && !s.examplesEnvironment[st.providerUrl.env])
+        report(loaded, ['providerUrl', 'env'], `examples variable ${JSON.stringify(st.providerUrl.env)} is not declared under /examplesEnvironment in ${sdk.loaded.file}`);
     } else {
       for (const key of ['providerClass', 'providerRoot', 'providerSource', 'providerUrl'] as const) {
         if (st[key] !== undefined) report(loaded, [key], `${JSON.stringify(key)} applies only to a backend with a provider, not ${JSON.stringify(st.backend)}`);
@@ -285,7 +302,11 @@ export function validateMeaning(spec: TypedSpec, templatesDir: string): Diagnost
     if (selector !== undefined && !common.has(selector)) {
       const missing = spec.flows.filter((f) => !f.value.options.some((o) => o.name === selector)).map((f) => f.value.id);
       if (missing.length > 0) {
-        report(loaded, ['backend'], `backend ${JSON.stringify(st.backend)} is selected with option ${JSON.stringify(selector)}, which flow ${missing.map((id) => JSON.stringify(id)).join(', ')} does not declare; add it under commonOptions in ${sdk.loaded.file}`);
+        report(
+          loaded,
+          ['backend'],
+          `backend ${JSON.stringify(st.backend)} is selected with option ${JSON.stringify(selector)}, which flow ${missing.map((id) => JSON.stringify(id)).join(', ')} does not declare; add it under commonOptions in ${sdk.loaded.file}`,
+        );
       }
     }
   }
@@ -304,6 +325,7 @@ export function validateMeaning(spec: TypedSpec, templatesDir: string): Diagnost
       if (!scopeNames.has(name)) report(sdk.loaded, ['builtinProfiles', i, 'scopes', j], `scope ${JSON.stringify(name)} is not one of the scopes defined under /scopes`);
     });
   });
+  checkValues(spec, report);
   const ex = spec.examples;
   ex.value.examples.forEach((e, i) => {
     if (!flowIds.has(e.flow)) report(ex.loaded, ['examples', i, 'flow'], `flow ${JSON.stringify(e.flow)} is not defined in spec/flows/`);
@@ -314,9 +336,103 @@ export function validateMeaning(spec: TypedSpec, templatesDir: string): Diagnost
     }
     if (!storageIds.has(e.storage)) report(ex.loaded, ['examples', i, 'storage'], `storage mode ${JSON.stringify(e.storage)} is not defined in spec/storage/`);
     once('example', `${e.storage}__${e.flow}`, ex.loaded, ['examples', i], 'example');
+    const fileName = `${e.storage}__${e.flow}.ts`;
+    if (Buffer.byteLength(fileName) > NAME_MAX) {
+      report(ex.loaded, ['examples', i], `the example's file name ${fileName.slice(0, 40)}... would be ${Buffer.byteLength(fileName)} bytes, over the ${NAME_MAX} a file name may have; shorten the storage or flow id`);
+    }
     if (e.profileName !== undefined && (/[\\/]/.test(e.profileName) || e.profileName !== e.profileName.toLowerCase() || e.profileName.startsWith('.'))) {
       report(ex.loaded, ['examples', i, 'profileName'], `profile name ${JSON.stringify(e.profileName)} must be lowercase, without a path separator or a leading dot`);
     }
   });
   return diagnostics;
+}
+
+type Report = (loaded: LoadedFile, path: (string | number)[], message: string) => void;
+
+/** Why an issuer URL cannot be used, or undefined when it can. */
+function issuerProblem(url: string): string | undefined {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return `issuer ${JSON.stringify(url)} is not a URL; write an https:// URL`;
+  }
+  const scheme = ISSUER_SCHEMES[parsed.protocol as keyof typeof ISSUER_SCHEMES];
+  if (scheme === undefined) return `issuer ${JSON.stringify(url)} uses ${parsed.protocol.slice(0, 20)}, which the runtime does not talk to; write an https:// URL`;
+  if (scheme === 'loopback only' && !(LOOPBACK_HOSTS as readonly string[]).includes(parsed.hostname)) {
+    return `issuer ${JSON.stringify(url)} is plain http to another machine, which the runtime refuses; write https://${parsed.host}${parsed.pathname}`;
+  }
+  return undefined;
+}
+
+/**
+ * Values the schema accepts but the runtime cannot use, each refused at its
+ * field with what to write instead; the constraints come from the registry.
+ */
+function checkValues(spec: TypedSpec, report: Report): void {
+  const { sdk } = spec;
+  const s = sdk.value;
+  const segment = new RegExp(PATH_SEGMENT);
+  const folderName = (loaded: LoadedFile, path: (string | number)[], value: string, what: string, example: string) => {
+    if (!segment.test(value)) report(loaded, path, `${what} ${JSON.stringify(value.slice(0, 60))} must be one file or folder name (letters, digits, ".", "_", "-"; not "." or ".."), such as ${JSON.stringify(example)}`);
+  };
+  folderName(sdk.loaded, ['disk', 'root'], s.disk.root, 'disk.root', '.planet');
+  folderName(sdk.loaded, ['disk', 'defaultsFile'], s.disk.defaultsFile, 'disk.defaultsFile', '.planet.json');
+  folderName(sdk.loaded, ['disk', 'defaultProfile'], s.disk.defaultProfile, 'disk.defaultProfile', 'planet-user');
+  if (s.disk.defaultsFile === s.disk.root)
+    report(sdk.loaded, ['disk', 'defaultsFile'], `disk.defaultsFile ${JSON.stringify(s.disk.defaultsFile)} is the sessions folder (disk.root); name another file, such as ${JSON.stringify(`${s.disk.root}.json`)}`);
+  const issuer = issuerProblem(s.authServer.issuer);
+  if (issuer) report(sdk.loaded, ['authServer', 'issuer'], issuer);
+  (s.builtinProfiles ?? []).forEach((b, i) => {
+    const problem = b.issuer === undefined ? undefined : issuerProblem(b.issuer);
+    if (problem) report(sdk.loaded, ['builtinProfiles', i, 'issuer'], problem);
+  });
+  // One environment variable read for two settings sets both to one value.
+  const seen = new Map<string, string>();
+  for (const [key, variable] of Object.entries(s.environment)) {
+    const first = seen.get(variable.name);
+    if (first !== undefined) report(sdk.loaded, ['environment', key, 'name'], `${variable.name} already sets environment.${first}; give ${key} a variable of its own`);
+    else seen.set(variable.name, key);
+  }
+  const options = [
+    ...s.commonOptions.map((o, i) => ({ o, loaded: sdk.loaded, path: ['commonOptions', i] as (string | number)[] })),
+    ...spec.flows.flatMap((f) => f.value.options.map((o, i) => ({ o, loaded: f.loaded, path: ['options', i] as (string | number)[] }))),
+  ];
+  for (const { o, loaded, path } of options) {
+    const capability = (OPTIONS as Record<string, { range?: { above: number; max: number }; perFlow?: true }>)[o.name];
+    if (!capability || o.default === undefined) continue;
+    if (capability.perFlow) report(loaded, [...path, 'default'], `${o.name} cannot have a default: every flow would keep its session under that one name; remove "default"`);
+    const range = capability.range;
+    if (range && typeof o.default === 'number' && !(o.default > range.above && o.default <= range.max)) {
+      report(loaded, [...path, 'default'], `${o.name} default ${o.default} is out of range; write a number more than ${range.above} and at most ${range.max}`);
+    }
+  }
+  for (const f of spec.flows) {
+    const problem = f.value.issuer === undefined ? undefined : issuerProblem(f.value.issuer);
+    if (problem) report(f.loaded, ['issuer'], problem);
+  }
+  for (const st of spec.storages) {
+    if (st.value.providerRoot !== undefined) folderName(st.loaded, ['providerRoot'], st.value.providerRoot, 'providerRoot', '.planet-demo');
+  }
+  const flows = new Map(spec.flows.map((f) => [f.value.id, f.value]));
+  const storages = new Map(spec.storages.map((st) => [st.value.id, st.value]));
+  const ex = spec.examples;
+  ex.value.examples.forEach((e, i) => {
+    const flow = flows.get(e.flow);
+    if (flow && e.login === 'justInTime' && !GRANTS[flow.grant].unattended) {
+      const unattended = Object.entries(GRANTS)
+        .filter(([, g]) => g.unattended)
+        .map(([name]) => name)
+        .join(', ');
+      report(
+        ex.loaded,
+        ['examples', i, 'login'],
+        `login "justInTime" needs a grant that logs in with no person present (${unattended}); flow ${JSON.stringify(e.flow)} has ${flow.grant}: write ensureInitialized or ifNotInitialized`,
+      );
+    }
+    const storage = storages.get(e.storage);
+    if (storage?.backend === 'memory' && e.profileName !== undefined) {
+      report(ex.loaded, ['examples', i, 'profileName'], `profileName ${JSON.stringify(e.profileName)} has no effect: storage mode ${JSON.stringify(e.storage)} keeps the session in memory; remove profileName`);
+    }
+  });
 }

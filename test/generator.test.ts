@@ -1,5 +1,5 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkedBefore, recordChecked } from '../generator/build.js';
 import { formatDiagnostics, SpecError } from '../generator/diagnostics.js';
@@ -140,7 +140,14 @@ describe('spec errors are reported as path:line:col with the JSON path', () => {
   });
 
   test('duplicate id', () => {
-    const dir = specCopy({ 'flows/m2m_copy.yaml': (_) => readFileSync(join(ROOT, 'spec/flows/m2m.yaml'), 'utf8').replace('factory: fromOAuthM2M', 'factory: fromOAuthM2MCopy').replace('optionsType: OAuthM2MOptions', 'optionsType: OAuthM2MCopyOptions').replace('command: service-account', 'command: service-account-copy').replace('clientType: oidc_client_credentials_secret', 'clientType: oidc_copy') });
+    const dir = specCopy({
+      'flows/m2m_copy.yaml': (_) =>
+        readFileSync(join(ROOT, 'spec/flows/m2m.yaml'), 'utf8')
+          .replace('factory: fromOAuthM2M', 'factory: fromOAuthM2MCopy')
+          .replace('optionsType: OAuthM2MOptions', 'optionsType: OAuthM2MCopyOptions')
+          .replace('command: service-account', 'command: service-account-copy')
+          .replace('clientType: oidc_client_credentials_secret', 'clientType: oidc_copy'),
+    });
     expect(specErrors(dir)).toBe('spec/flows/m2m_copy.yaml:1:5 error duplicate flow id "oauth_m2m", first defined in spec/flows/m2m.yaml:1 (/id)');
   });
 
@@ -173,8 +180,7 @@ describe('spec errors are reported as path:line:col with the JSON path', () => {
 test('spec text with comment ends, backticks, quotes and ${ lands escaped, compiles and keeps its text', () => {
   const nasty = 'Ends */ a comment, `runs` ${process.exit(1)} "double" \'single\' and \\ backslash';
   const dir = specCopy({
-    'flows/m2m.yaml': (t) =>
-      t.replace('title: Service account (client credentials)', `title: ${JSON.stringify(nasty)}`).replace('doc: Client ID of the service account.', `doc: ${JSON.stringify(nasty)}`),
+    'flows/m2m.yaml': (t) => t.replace('title: Service account (client credentials)', `title: ${JSON.stringify(nasty)}`).replace('doc: Client ID of the service account.', `doc: ${JSON.stringify(nasty)}`),
     'examples.yaml': (t) => t.replace('title: Call APIs as a service account, session in memory only', `title: ${JSON.stringify(nasty)}`),
   });
   const inputs = projectInputs(ROOT, dir, 'spec');
@@ -229,7 +235,7 @@ describe('the runtime registry is the source of the allowed values', () => {
     expect(files.get('src/settings.ts')).toContain("{ name: 'allowInsecureHttp', required: false, secret: false, default: false },");
   }, 60_000);
 
-  test('a type other than the registry\'s is refused', () => {
+  test("a type other than the registry's is refused", () => {
     expectProblems(
       specErrors(specCopy({ 'sdk.yaml': (t) => t.replace('  - name: requestTimeoutSeconds\n    type: number\n', '  - name: requestTimeoutSeconds\n    type: string\n') })),
       'spec/sdk.yaml:L:11 error option "requestTimeoutSeconds" must have type "number", as the runtime reads it (/commonOptions/9/type)',
@@ -240,7 +246,7 @@ describe('the runtime registry is the source of the allowed values', () => {
     const lease =
       '    - name: acquireLease\n      params: [{ name: key, type: string }, { name: ttlMs, type: number }]\n      returns: "number | undefined"\n      doc: Take the lease on `key`.\n' +
       '    - name: releaseLease\n      params: [{ name: key, type: string }, { name: fence, type: number }]\n      returns: void\n      doc: End the lease.\n';
-    const files = generated({ 'sdk.yaml': (t) => t.replace(/    - name: acquireLease\n[\s\S]*?commonOptions:\n/, `${lease}commonOptions:\n`) });
+    const files = generated({ 'sdk.yaml': (t) => t.replace(/ {4}- name: acquireLease\n[\s\S]*?commonOptions:\n/, `${lease}commonOptions:\n`) });
     const provider = files.get('src/storage-provider.ts')!;
     expect(provider).toContain('acquireLease?(key: string, ttlMs: number): Promise<number | undefined>;');
     expect(provider).toContain('releaseLease?(key: string, fence: number): Promise<void>;');
@@ -255,7 +261,7 @@ describe('the runtime registry is the source of the allowed values', () => {
     ],
     [
       'a missing storage method the runtime calls',
-      { 'sdk.yaml': (t: string) => t.replace(/    - name: mtime\n(.*\n){3}/, '') },
+      { 'sdk.yaml': (t: string) => t.replace(/ {4}- name: mtime\n(.*\n){3}/, '') },
       'spec/sdk.yaml:L:5 error storage method "mtime" is missing; the runtime calls it (/storageProvider/methods)',
     ],
   ])('%s is refused', (_, edits, expected) => {
@@ -281,18 +287,62 @@ describe('every option field takes effect or is refused', () => {
   }, 60_000);
 
   test.each([
-    ['a default of the wrong type', { 'sdk.yaml': (t: string) => t.replace('    default: true\n', '    default: "yes"\n') }, 'spec/sdk.yaml:L:14 error default of option "saveStateToStorage" must be true or false, as its type is boolean (/commonOptions/1/default)'],
-    ['a default for an option that cannot have one', { 'sdk.yaml': (t: string) => t.replace('    type: ObjectStorageProvider\n', '    type: ObjectStorageProvider\n    default: none\n') }, 'spec/sdk.yaml:L:14 error option "storageProvider" of type ObjectStorageProvider cannot have a default; remove "default" (/commonOptions/3/default)'],
-    ['a default on a required option', { 'flows/m2m.yaml': (t: string) => t.replace('    type: string\n    required: true\n    doc: Client ID', '    type: string\n    required: true\n    default: abc\n    doc: Client ID') }, 'spec/flows/m2m.yaml:L:14 error option "clientId" is required, so a default would never apply; remove "default" or "required: true" (/options/0/default)'],
-    ['a secret the grant needs made optional', { 'flows/m2m.yaml': (t: string) => t.replace('    required: true\n    secret: true\n', '    required: false\n    secret: true\n') }, 'spec/flows/m2m.yaml:L:5 error option "clientSecret" must have "required: true": the client_credentials grant cannot run without it (/options/1)'],
-    ['a secret option not marked secret', { 'flows/m2m.yaml': (t: string) => t.replace('    secret: true\n', '') }, 'spec/flows/m2m.yaml:L:11 error option "clientSecret" holds a secret: add "secret: true", so the SDK never prints or saves it in plain view (/options/1/name)'],
-    ['a secret option that holds no text', { 'sdk.yaml': (t: string) => t.replace('  - name: saveStateToStorage\n    type: boolean\n', '  - name: saveStateToStorage\n    type: boolean\n    secret: true\n') }, 'spec/sdk.yaml:L:13 error option "saveStateToStorage" of type boolean cannot be secret: the SDK hides secret text, and this option holds none; remove "secret: true" (/commonOptions/1/secret)'],
-    ['an option the grant needs left out', { 'flows/auth_code.yaml': (t: string) => t.replace(/  - name: callbackUrl\n(.*\n)+/, '') }, 'spec/flows/auth_code.yaml:23:3 error the authorization_code grant needs a "callbackUrl" option; add it with "required: true" (/options)'],
-    ['an auth method the grant does not work with', { 'flows/m2m.yaml': (t: string) => t.replace('tokenEndpointAuthMethod: client_secret_post', 'tokenEndpointAuthMethod: none') }, 'spec/flows/m2m.yaml:7:26 error the client_credentials grant works with token endpoint auth method "client_secret_post", "client_secret_basic", not "none" (/tokenEndpointAuthMethod)\n' +
-        'spec/sdk.yaml:L:5 error built-in profile "planet-m2m" needs "clientId": flow "oauth_m2m" is a public client, so no user-supplied secret goes with it (/builtinProfiles/1)'],
-    ['two flows sharing a client type', { 'flows/device_code.yaml': (t: string) => t.replace('clientType: oidc_device_code', 'clientType: oidc_auth_code') }, 'spec/flows/device_code.yaml:6:13 error duplicate client type "oidc_auth_code", first defined in spec/flows/auth_code.yaml:6 (/clientType)'],
-    ['saveStateToStorage removed while an in-memory mode exists', { 'sdk.yaml': (t: string) => t.replace(/  - name: saveStateToStorage\n(.*\n){5}/, '') }, 'spec/storage/in_memory.yaml:3:10 error backend "memory" is selected with option "saveStateToStorage", which flow "oauth_user_authcode__with_browser", "oauth_user_devicecode__external_browser", "oauth_m2m" does not declare; add it under commonOptions in spec/sdk.yaml (/backend)'],
-    ['storageProvider removed while an application-storage mode exists', { 'sdk.yaml': (t: string) => t.replace(/  - name: storageProvider\n(.*\n){4}/, '') }, 'spec/storage/app_custom_storage.yaml:3:10 error backend "provider" is selected with option "storageProvider", which flow "oauth_user_authcode__with_browser", "oauth_user_devicecode__external_browser", "oauth_m2m" does not declare; add it under commonOptions in spec/sdk.yaml (/backend)\nspec/storage/redis_shared.yaml:3:10 error backend "provider" is selected with option "storageProvider", which flow "oauth_user_authcode__with_browser", "oauth_user_devicecode__external_browser", "oauth_m2m" does not declare; add it under commonOptions in spec/sdk.yaml (/backend)'],
+    [
+      'a default of the wrong type',
+      { 'sdk.yaml': (t: string) => t.replace('    default: true\n', '    default: "yes"\n') },
+      'spec/sdk.yaml:L:14 error default of option "saveStateToStorage" must be true or false, as its type is boolean (/commonOptions/1/default)',
+    ],
+    [
+      'a default for an option that cannot have one',
+      { 'sdk.yaml': (t: string) => t.replace('    type: ObjectStorageProvider\n', '    type: ObjectStorageProvider\n    default: none\n') },
+      'spec/sdk.yaml:L:14 error option "storageProvider" of type ObjectStorageProvider cannot have a default; remove "default" (/commonOptions/3/default)',
+    ],
+    [
+      'a default on a required option',
+      { 'flows/m2m.yaml': (t: string) => t.replace('    type: string\n    required: true\n    doc: Client ID', '    type: string\n    required: true\n    default: abc\n    doc: Client ID') },
+      'spec/flows/m2m.yaml:L:14 error option "clientId" is required, so a default would never apply; remove "default" or "required: true" (/options/0/default)',
+    ],
+    [
+      'a secret the grant needs made optional',
+      { 'flows/m2m.yaml': (t: string) => t.replace('    required: true\n    secret: true\n', '    required: false\n    secret: true\n') },
+      'spec/flows/m2m.yaml:L:5 error option "clientSecret" must have "required: true": the client_credentials grant cannot run without it (/options/1)',
+    ],
+    [
+      'a secret option not marked secret',
+      { 'flows/m2m.yaml': (t: string) => t.replace('    secret: true\n', '') },
+      'spec/flows/m2m.yaml:L:11 error option "clientSecret" holds a secret: add "secret: true", so the SDK never prints or saves it in plain view (/options/1/name)',
+    ],
+    [
+      'a secret option that holds no text',
+      { 'sdk.yaml': (t: string) => t.replace('  - name: saveStateToStorage\n    type: boolean\n', '  - name: saveStateToStorage\n    type: boolean\n    secret: true\n') },
+      'spec/sdk.yaml:L:13 error option "saveStateToStorage" of type boolean cannot be secret: the SDK hides secret text, and this option holds none; remove "secret: true" (/commonOptions/1/secret)',
+    ],
+    [
+      'an option the grant needs left out',
+      { 'flows/auth_code.yaml': (t: string) => t.replace(/ {2}- name: callbackUrl\n(.*\n)+/, '') },
+      'spec/flows/auth_code.yaml:23:3 error the authorization_code grant needs a "callbackUrl" option; add it with "required: true" (/options)',
+    ],
+    [
+      'an auth method the grant does not work with',
+      { 'flows/m2m.yaml': (t: string) => t.replace('tokenEndpointAuthMethod: client_secret_post', 'tokenEndpointAuthMethod: none') },
+      'spec/flows/m2m.yaml:7:26 error the client_credentials grant works with token endpoint auth method "client_secret_post", "client_secret_basic", not "none" (/tokenEndpointAuthMethod)\n' +
+        'spec/sdk.yaml:L:5 error built-in profile "planet-m2m" needs "clientId": flow "oauth_m2m" is a public client, so no user-supplied secret goes with it (/builtinProfiles/1)',
+    ],
+    [
+      'two flows sharing a client type',
+      { 'flows/device_code.yaml': (t: string) => t.replace('clientType: oidc_device_code', 'clientType: oidc_auth_code') },
+      'spec/flows/device_code.yaml:6:13 error duplicate client type "oidc_auth_code", first defined in spec/flows/auth_code.yaml:6 (/clientType)',
+    ],
+    [
+      'saveStateToStorage removed while an in-memory mode exists',
+      { 'sdk.yaml': (t: string) => t.replace(/ {2}- name: saveStateToStorage\n(.*\n){5}/, '') },
+      'spec/storage/in_memory.yaml:3:10 error backend "memory" is selected with option "saveStateToStorage", which flow "oauth_user_authcode__with_browser", "oauth_user_devicecode__external_browser", "oauth_m2m" does not declare; add it under commonOptions in spec/sdk.yaml (/backend)',
+    ],
+    [
+      'storageProvider removed while an application-storage mode exists',
+      { 'sdk.yaml': (t: string) => t.replace(/ {2}- name: storageProvider\n(.*\n){4}/, '') },
+      'spec/storage/app_custom_storage.yaml:3:10 error backend "provider" is selected with option "storageProvider", which flow "oauth_user_authcode__with_browser", "oauth_user_devicecode__external_browser", "oauth_m2m" does not declare; add it under commonOptions in spec/sdk.yaml (/backend)\nspec/storage/redis_shared.yaml:3:10 error backend "provider" is selected with option "storageProvider", which flow "oauth_user_authcode__with_browser", "oauth_user_devicecode__external_browser", "oauth_m2m" does not declare; add it under commonOptions in spec/sdk.yaml (/backend)',
+    ],
   ])('%s is refused with its position', (_, edits, expected) => {
     expectProblems(specErrors(specCopy(edits)), expected);
   });
@@ -300,23 +350,86 @@ describe('every option field takes effect or is refused', () => {
 
 describe('names the runtime, the package or JavaScript already use are refused', () => {
   test.each([
-    ['factory fromProfile', { 'flows/m2m.yaml': (t: string) => t.replace('factory: fromOAuthM2M', 'factory: fromProfile') }, 'spec/flows/m2m.yaml:3:10 error factory name "fromProfile" is already a static member of the Auth class; choose another name (/factory)'],
-    ['factory name', { 'flows/m2m.yaml': (t: string) => t.replace('factory: fromOAuthM2M', 'factory: name') }, 'spec/flows/m2m.yaml:3:10 error factory name "name" is already a static member of the Auth class; choose another name (/factory)'],
-    ['factory hasOwnProperty', { 'flows/m2m.yaml': (t: string) => t.replace('factory: fromOAuthM2M', 'factory: hasOwnProperty') }, 'spec/flows/m2m.yaml:3:10 error factory name "hasOwnProperty" is already a static member of the Auth class; choose another name (/factory)'],
-    ['options type DeviceLoginInfo', { 'flows/m2m.yaml': (t: string) => t.replace('optionsType: OAuthM2MOptions', 'optionsType: DeviceLoginInfo') }, 'spec/flows/m2m.yaml:4:14 error options type name "DeviceLoginInfo" is already exported by the runtime or the generated package; choose another name (/optionsType)'],
-    ['options type ConfigError', { 'flows/m2m.yaml': (t: string) => t.replace('optionsType: OAuthM2MOptions', 'optionsType: ConfigError') }, 'spec/flows/m2m.yaml:4:14 error options type name "ConfigError" is already exported by the runtime or the generated package; choose another name (/optionsType)'],
-    ['options type <Scopes>Value', { 'flows/m2m.yaml': (t: string) => t.replace('optionsType: OAuthM2MOptions', 'optionsType: PlanetOAuthScopesValue') }, 'spec/flows/m2m.yaml:4:14 error duplicate exported name "PlanetOAuthScopesValue", first defined in spec/sdk.yaml:L (/optionsType)'],
-    ['auth class AuthCore', { 'sdk.yaml': (t: string) => t.replace('  auth: Auth\n', '  auth: AuthCore\n') }, 'spec/sdk.yaml:L:9 error class name "AuthCore" is already exported by the runtime or the generated package; choose another name (/classes/auth)'],
-    ['scopes class Promise', { 'sdk.yaml': (t: string) => t.replace('  scopes: PlanetOAuthScopes\n', '  scopes: Promise\n') }, 'spec/sdk.yaml:L:11 error class name "Promise" would hide the JavaScript global of that name; choose another name (/classes/scopes)'],
-    ['provider class JSON', { 'storage/app_custom_storage.yaml': (t: string) => t.replace('providerClass: DemoStorageProvider', 'providerClass: JSON') }, 'spec/storage/app_custom_storage.yaml:4:16 error provider class name "JSON" would hide the JavaScript global of that name; choose another name (/providerClass)'],
-    ['provider class auth', { 'storage/app_custom_storage.yaml': (t: string) => t.replace('providerClass: DemoStorageProvider', 'providerClass: auth'), 'storage/app_custom_storage.provider.ts': (t: string) => t.replace('class DemoStorageProvider', 'class auth') }, "spec/storage/app_custom_storage.yaml:4:16 error the name \"auth\" clashes with the generated code (examples/app_custom_storage__oauth_m2m.ts:9:10 Import declaration conflicts with local declaration of 'auth', and 8 more); choose another name (/providerClass)"],
-    ['scope __proto__', { 'sdk.yaml': (t: string) => t.replace('  - name: PLANET\n', '  - name: __proto__\n').replaceAll('[PLANET, ', '[__proto__, ') }, 'spec/sdk.yaml:L:11 error scope name "__proto__" is a member every JavaScript object already has; choose another name (/scopes/0/name)'],
-    ['scope toString', { 'sdk.yaml': (t: string) => t.replace('  - name: PLANET\n', '  - name: toString\n').replaceAll('[PLANET, ', '[toString, ') }, 'spec/sdk.yaml:L:11 error scope name "toString" is a member every JavaScript object already has; choose another name (/scopes/0/name)'],
-    ['scope default (a reserved word)', { 'sdk.yaml': (t: string) => t.replace('  - name: PLANET\n', '  - name: default\n').replaceAll('[PLANET, ', '[default, ') }, 'spec/sdk.yaml:L:11 error scope name "default" is not a valid TypeScript identifier (/scopes/0/name)'],
-    ['two parameters of one name', { 'sdk.yaml': (t: string) => t.replace('params: [{ name: src, type: string }, { name: dst, type: string }]', 'params: [{ name: src, type: string }, { name: src, type: string }]') }, 'spec/sdk.yaml:L:53 error duplicate parameter name "src" (/storageProvider/methods/4/params/1/name)'],
-  ])('%s', (_, edits, expected) => {
-    expectProblems(specErrors(specCopy(edits)), expected);
-  }, 60_000);
+    [
+      'factory fromProfile',
+      { 'flows/m2m.yaml': (t: string) => t.replace('factory: fromOAuthM2M', 'factory: fromProfile') },
+      'spec/flows/m2m.yaml:3:10 error factory name "fromProfile" is already a static member of the Auth class; choose another name (/factory)',
+    ],
+    [
+      'factory name',
+      { 'flows/m2m.yaml': (t: string) => t.replace('factory: fromOAuthM2M', 'factory: name') },
+      'spec/flows/m2m.yaml:3:10 error factory name "name" is already a static member of the Auth class; choose another name (/factory)',
+    ],
+    [
+      'factory hasOwnProperty',
+      { 'flows/m2m.yaml': (t: string) => t.replace('factory: fromOAuthM2M', 'factory: hasOwnProperty') },
+      'spec/flows/m2m.yaml:3:10 error factory name "hasOwnProperty" is already a static member of the Auth class; choose another name (/factory)',
+    ],
+    [
+      'options type DeviceLoginInfo',
+      { 'flows/m2m.yaml': (t: string) => t.replace('optionsType: OAuthM2MOptions', 'optionsType: DeviceLoginInfo') },
+      'spec/flows/m2m.yaml:4:14 error options type name "DeviceLoginInfo" is already exported by the runtime or the generated package; choose another name (/optionsType)',
+    ],
+    [
+      'options type ConfigError',
+      { 'flows/m2m.yaml': (t: string) => t.replace('optionsType: OAuthM2MOptions', 'optionsType: ConfigError') },
+      'spec/flows/m2m.yaml:4:14 error options type name "ConfigError" is already exported by the runtime or the generated package; choose another name (/optionsType)',
+    ],
+    [
+      'options type <Scopes>Value',
+      { 'flows/m2m.yaml': (t: string) => t.replace('optionsType: OAuthM2MOptions', 'optionsType: PlanetOAuthScopesValue') },
+      'spec/flows/m2m.yaml:4:14 error duplicate exported name "PlanetOAuthScopesValue", first defined in spec/sdk.yaml:L (/optionsType)',
+    ],
+    [
+      'auth class AuthCore',
+      { 'sdk.yaml': (t: string) => t.replace('  auth: Auth\n', '  auth: AuthCore\n') },
+      'spec/sdk.yaml:L:9 error class name "AuthCore" is already exported by the runtime or the generated package; choose another name (/classes/auth)',
+    ],
+    [
+      'scopes class Promise',
+      { 'sdk.yaml': (t: string) => t.replace('  scopes: PlanetOAuthScopes\n', '  scopes: Promise\n') },
+      'spec/sdk.yaml:L:11 error class name "Promise" would hide the JavaScript global of that name; choose another name (/classes/scopes)',
+    ],
+    [
+      'provider class JSON',
+      { 'storage/app_custom_storage.yaml': (t: string) => t.replace('providerClass: DemoStorageProvider', 'providerClass: JSON') },
+      'spec/storage/app_custom_storage.yaml:4:16 error provider class name "JSON" would hide the JavaScript global of that name; choose another name (/providerClass)',
+    ],
+    [
+      'provider class auth',
+      {
+        'storage/app_custom_storage.yaml': (t: string) => t.replace('providerClass: DemoStorageProvider', 'providerClass: auth'),
+        'storage/app_custom_storage.provider.ts': (t: string) => t.replace('class DemoStorageProvider', 'class auth'),
+      },
+      'spec/storage/app_custom_storage.yaml:4:16 error the name "auth" clashes with the generated code (examples/app_custom_storage__oauth_m2m.ts:9:10 Import declaration conflicts with local declaration of \'auth\', and 8 more); choose another name (/providerClass)',
+    ],
+    [
+      'scope __proto__',
+      { 'sdk.yaml': (t: string) => t.replace('  - name: PLANET\n', '  - name: __proto__\n').replaceAll('[PLANET, ', '[__proto__, ') },
+      'spec/sdk.yaml:L:11 error scope name "__proto__" is a member every JavaScript object already has; choose another name (/scopes/0/name)',
+    ],
+    [
+      'scope toString',
+      { 'sdk.yaml': (t: string) => t.replace('  - name: PLANET\n', '  - name: toString\n').replaceAll('[PLANET, ', '[toString, ') },
+      'spec/sdk.yaml:L:11 error scope name "toString" is a member every JavaScript object already has; choose another name (/scopes/0/name)',
+    ],
+    [
+      'scope default (a reserved word)',
+      { 'sdk.yaml': (t: string) => t.replace('  - name: PLANET\n', '  - name: default\n').replaceAll('[PLANET, ', '[default, ') },
+      'spec/sdk.yaml:L:11 error scope name "default" is not a valid TypeScript identifier (/scopes/0/name)',
+    ],
+    [
+      'two parameters of one name',
+      { 'sdk.yaml': (t: string) => t.replace('params: [{ name: src, type: string }, { name: dst, type: string }]', 'params: [{ name: src, type: string }, { name: src, type: string }]') },
+      'spec/sdk.yaml:L:53 error duplicate parameter name "src" (/storageProvider/methods/4/params/1/name)',
+    ],
+  ])(
+    '%s',
+    (_, edits, expected) => {
+      expectProblems(specErrors(specCopy(edits)), expected);
+    },
+    60_000,
+  );
 
   test('the taken names come from the runtime files: a name exported by a new runtime module is refused', () => {
     const templates = join(scratchDir('templates'), 'templates');
@@ -329,21 +442,61 @@ describe('names the runtime, the package or JavaScript already use are refused',
 
 describe('hostile spec files get a positioned error or a correct result', () => {
   const cases: [string, (dir: string) => void, string][] = [
-    ['bytes that are not UTF-8', (dir) => writeFileSync(join(dir, 'flows/m2m.yaml'), Buffer.concat([readFileSync(join(ROOT, 'spec/flows/m2m.yaml')).subarray(0, 40), Buffer.from([0xff, 0xfe]), Buffer.from('x\n')])), 'spec/flows/m2m.yaml:3:18 error byte 0xff at offset 40 is not UTF-8; save the file as UTF-8 (/)'],
-    ['an overlong UTF-8 encoding', (dir) => writeFileSync(join(dir, 'flows/m2m.yaml'), Buffer.concat([Buffer.from('id: a'), Buffer.from([0xc0, 0xaf])])), 'spec/flows/m2m.yaml:1:6 error byte 0xc0 at offset 5 is not UTF-8; save the file as UTF-8 (/)'],
+    [
+      'bytes that are not UTF-8',
+      (dir) => writeFileSync(join(dir, 'flows/m2m.yaml'), Buffer.concat([readFileSync(join(ROOT, 'spec/flows/m2m.yaml')).subarray(0, 40), Buffer.from([0xff, 0xfe]), Buffer.from('x\n')])),
+      'spec/flows/m2m.yaml:3:18 error byte 0xff at offset 40 is not UTF-8; save the file as UTF-8 (/)',
+    ],
+    [
+      'an overlong UTF-8 encoding',
+      (dir) => writeFileSync(join(dir, 'flows/m2m.yaml'), Buffer.concat([Buffer.from('id: a'), Buffer.from([0xc0, 0xaf])])),
+      'spec/flows/m2m.yaml:1:6 error byte 0xc0 at offset 5 is not UTF-8; save the file as UTF-8 (/)',
+    ],
     [
       'an alias bomb',
-      (dir) => writeFileSync(join(dir, 'flows/m2m.yaml'), 'a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n'),
+      (dir) =>
+        writeFileSync(
+          join(dir, 'flows/m2m.yaml'),
+          'a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n',
+        ),
       'spec/flows/m2m.yaml:2:8 error aliases here expand to too many values (more than 100); write the values out instead of repeating aliases (/b/0)',
     ],
-    ['a folder named like a spec file', (dir) => mkdirSync(join(dir, 'flows/x.yaml')), 'spec/flows/x.yaml:1:1 error is not a regular file (a folder?); a spec file must be a YAML file, so rename or remove spec/flows/x.yaml (/)'],
-    ['a FIFO named like a spec file', (dir) => execFileSync('mkfifo', [join(dir, 'storage/x.yaml')]), 'spec/storage/x.yaml:1:1 error is not a regular file (a folder?); a spec file must be a YAML file, so rename or remove spec/storage/x.yaml (/)'],
-    ['a link to nothing named like a spec file', (dir) => symlinkSync(join(dir, 'nowhere.yaml'), join(dir, 'flows/x.yaml')), 'spec/flows/x.yaml:1:1 error missing spec file (or a link to nothing); create spec/flows/x.yaml (/)'],
-    ['sdk.yaml that is a folder', (dir) => execFileSync('sh', ['-c', `rm ${join(dir, 'sdk.yaml')} && mkdir ${join(dir, 'sdk.yaml')}`]), 'spec/sdk.yaml:1:1 error is not a regular file (a folder?); a spec file must be a YAML file, so rename or remove spec/sdk.yaml (/)'],
+    [
+      'a folder named like a spec file',
+      (dir) => mkdirSync(join(dir, 'flows/x.yaml')),
+      'spec/flows/x.yaml:1:1 error is not a regular file (a folder?); a spec file must be a YAML file, so rename or remove spec/flows/x.yaml (/)',
+    ],
+    [
+      'a FIFO named like a spec file',
+      (dir) => execFileSync('mkfifo', [join(dir, 'storage/x.yaml')]),
+      'spec/storage/x.yaml:1:1 error is not a regular file (a folder?); a spec file must be a YAML file, so rename or remove spec/storage/x.yaml (/)',
+    ],
+    [
+      'a link to nothing named like a spec file',
+      (dir) => symlinkSync(join(dir, 'nowhere.yaml'), join(dir, 'flows/x.yaml')),
+      'spec/flows/x.yaml:1:1 error missing spec file (or a link to nothing); create spec/flows/x.yaml (/)',
+    ],
+    [
+      'sdk.yaml that is a folder',
+      (dir) => execFileSync('sh', ['-c', `rm ${join(dir, 'sdk.yaml')} && mkdir ${join(dir, 'sdk.yaml')}`]),
+      'spec/sdk.yaml:1:1 error is not a regular file (a folder?); a spec file must be a YAML file, so rename or remove spec/sdk.yaml (/)',
+    ],
     ['an upper-case extension', (dir) => execFileSync('cp', [join(dir, 'flows/m2m.yaml'), join(dir, 'flows/x.YAML')]), 'spec/flows/x.YAML:1:1 error spec file names end in lowercase ".yaml"; rename it to x.yaml (/)'],
-    ['an unclosed code fence in a summary', (dir) => writeFileSync(join(dir, 'flows/m2m.yaml'), readFileSync(join(dir, 'flows/m2m.yaml'), 'utf8').replace('  first time one is needed', '  first time\n  ```sh\n  one is needed')), 'spec/flows/m2m.yaml:L:10 error the code fence opened on line 3 of this text is never closed; close it, or the rest of the docs page becomes code (/summary)'],
-    ['NUL in prose', (dir) => writeFileSync(join(dir, 'flows/m2m.yaml'), readFileSync(join(dir, 'flows/m2m.yaml'), 'utf8').replace('title: Service account (client credentials)', 'title: "Service\\0account"')), 'spec/flows/m2m.yaml:L:8 error text holds the control character U+0000; remove it (write a line break as a new line) (/title)'],
-    ['U+2028 in prose', (dir) => writeFileSync(join(dir, 'flows/m2m.yaml'), readFileSync(join(dir, 'flows/m2m.yaml'), 'utf8').replace('doc: Client ID of the service account.', 'doc: "Client ID\\u2028of the service account."')), 'spec/flows/m2m.yaml:L:10 error text holds the control character U+2028; remove it (write a line break as a new line) (/options/0/doc)'],
+    [
+      'an unclosed code fence in a summary',
+      (dir) => writeFileSync(join(dir, 'flows/m2m.yaml'), readFileSync(join(dir, 'flows/m2m.yaml'), 'utf8').replace('  first time one is needed', '  first time\n  ```sh\n  one is needed')),
+      'spec/flows/m2m.yaml:L:10 error the code fence opened on line 3 of this text is never closed; close it, or the rest of the docs page becomes code (/summary)',
+    ],
+    [
+      'NUL in prose',
+      (dir) => writeFileSync(join(dir, 'flows/m2m.yaml'), readFileSync(join(dir, 'flows/m2m.yaml'), 'utf8').replace('title: Service account (client credentials)', 'title: "Service\\0account"')),
+      'spec/flows/m2m.yaml:L:8 error text holds the control character U+0000; remove it (write a line break as a new line) (/title)',
+    ],
+    [
+      'U+2028 in prose',
+      (dir) => writeFileSync(join(dir, 'flows/m2m.yaml'), readFileSync(join(dir, 'flows/m2m.yaml'), 'utf8').replace('doc: Client ID of the service account.', 'doc: "Client ID\\u2028of the service account."')),
+      'spec/flows/m2m.yaml:L:10 error text holds the control character U+2028; remove it (write a line break as a new line) (/options/0/doc)',
+    ],
   ];
   test.each(cases)('%s', (_, damage, expected) => {
     const dir = specCopy();
@@ -378,7 +531,7 @@ describe('the generator command', () => {
     const cli = spawnSync(process.execPath, [...GENERATOR, '--chek', '--out', out], { encoding: 'utf8' });
     expect(cli.status).toBe(2);
     expect(cli.stderr).toContain('generator: unknown argument "--chek"');
-    expect(cli.stderr).toContain('usage: tsx generator/main.ts');
+    expect(cli.stderr).toContain('usage: npm run generate');
     expect(readdirSync(out)).toEqual([]);
   });
 
@@ -409,7 +562,7 @@ describe('spec option fields take effect at run time', () => {
     specCopy({
       'sdk.yaml': (t) =>
         t
-          .replace(/(  - name: saveStateToStorage\n    type: boolean\n    default:) true\n/, '$1 false\n')
+          .replace(/( {2}- name: saveStateToStorage\n {4}type: boolean\n {4}default:) true\n/, '$1 false\n')
           .replace('  - name: profileName\n    type: string\n', '  - name: profileName\n    type: string\n    required: true\n    secret: true\n'),
       'examples.yaml': readFileSync(join(fixture, 'examples.yaml'), 'utf8'),
     });
@@ -514,3 +667,248 @@ test('output that passed the type check is vouched for only while its files, loc
   writeFileSync(join(otherRoot, 'package-lock.json'), '{}');
   expect(checkedBefore(otherRoot, out, files)).toBe(false);
 }, 60_000);
+
+describe('writes are whole, never through a link, and dist/ is checked by content', () => {
+  const inputs = projectInputs(ROOT);
+
+  test('a link planted in the output folder is replaced by the file; what it pointed at is untouched', () => {
+    const base = scratchDir('link');
+    const out = join(base, 'generated');
+    const files = generate(inputs, checker).files;
+    writeOutput(out, files);
+    const outside = join(base, 'outside.txt');
+    writeFileSync(outside, "not the generator's\n");
+    rmSync(join(out, 'README.md'));
+    symlinkSync(outside, join(out, 'README.md'));
+    expect(checkOutput(out, files).differing).toEqual(['README.md']);
+    writeOutput(out, files);
+    expect(readFileSync(outside, 'utf8')).toBe("not the generator's\n");
+    expect(lstatSync(join(out, 'README.md')).isFile()).toBe(true);
+    expect(readFileSync(join(out, 'README.md'), 'utf8')).toBe(files.get('README.md'));
+    expect(checkOutput(out, files)).toEqual({ differing: [], missing: [], extra: [] });
+  });
+
+  test('a write that fails part-way leaves the output folder as it was, and no staging folder behind', () => {
+    const base = scratchDir('whole');
+    const out = join(base, 'generated');
+    const files = generate(inputs, checker).files;
+    writeOutput(out, files);
+    const before = readFileSync(join(out, 'src/auth.ts'), 'utf8');
+    const broken = new Map(files);
+    broken.set('src/auth.ts', '// changed\n');
+    broken.set(`examples/${'x'.repeat(300)}.ts`, '// a name no file system takes\n');
+    expect(() => writeOutput(out, broken)).toThrow(/ENAMETOOLONG/);
+    expect(readFileSync(join(out, 'src/auth.ts'), 'utf8')).toBe(before);
+    expect(readdirSync(base)).toEqual(['generated']);
+  });
+
+  test('an example file name longer than a file system takes is refused at its spec position', () => {
+    const storage = 'a'.repeat(200);
+    const flow = `oauth_m2m_${'b'.repeat(50)}`;
+    const dir = specCopy({
+      'storage/in_memory.yaml': (t) => t.replace(/^id: in_memory$/m, `id: ${storage}`),
+      'flows/m2m.yaml': (t) => t.replace(/^id: oauth_m2m$/m, `id: ${flow}`),
+      'sdk.yaml': (t) => t.replaceAll('flow: oauth_m2m\n', `flow: ${flow}\n`),
+      'examples.yaml': (t) => t.replaceAll('storage: in_memory', `storage: ${storage}`).replaceAll('flow: oauth_m2m\n', `flow: ${flow}\n`),
+    });
+    expect(specErrors(dir)).toMatch(
+      new RegExp(`^spec/examples\\.yaml:\\d+:\\d+ error the example's file name a{40}\\.\\.\\. would be 265 bytes, over the 255 a file name may have; shorten the storage or flow id \\(/examples/\\d+\\)$`, 'm'),
+    );
+  });
+
+  test('generate:check names a changed or missing dist/ file, and generate restores it', () => {
+    const out = join(scratchDir('dist'), 'generated');
+    const run = (...args: string[]) => spawnSync(process.execPath, [...GENERATOR, ...args, '--out', out], { encoding: 'utf8', cwd: ROOT });
+    expect(run().status).toBe(0);
+    const built = readFileSync(join(out, 'dist/auth.js'), 'utf8');
+    writeFileSync(join(out, 'dist/auth.js'), built + '// edited\n');
+    rmSync(join(out, 'dist/index.js'));
+    const check = run('--check');
+    expect(check.status).toBe(1);
+    expect(check.stderr).toContain(`changed: ${join(out, 'dist/auth.js').slice(ROOT.length + 1)}`);
+    expect(check.stderr).toContain(`missing: ${join(out, 'dist/index.js').slice(ROOT.length + 1)}`);
+    expect(check.stderr).toContain('run npm run generate, which rebuilds it');
+    const again = run();
+    expect(again.status).toBe(0);
+    expect(readFileSync(join(out, 'dist/auth.js'), 'utf8')).toBe(built);
+    expect(existsSync(join(out, 'dist/index.js'))).toBe(true);
+    expect(run('--check').status).toBe(0);
+    // Nothing changed since: the run has nothing to do, and says so.
+    expect(run().stdout).toMatch(/\(0 changed, 0 removed\)/);
+  }, 180_000);
+});
+
+/** Resolves once the text a stream printed (since the call) matches `pattern`. */
+function printed(stream: NodeJS.ReadableStream, pattern: RegExp): Promise<string> {
+  return new Promise((done) => {
+    let text = '';
+    const onData = (chunk: Buffer | string) => {
+      text += String(chunk);
+      if (pattern.test(text)) {
+        stream.off('data', onData);
+        done(text);
+      }
+    };
+    stream.on('data', onData);
+  });
+}
+
+test('--watch regenerates after a save, prints problems at their spec position, and keeps the last good output', async () => {
+  const dir = specCopy();
+  const out = join(scratchDir('watch'), 'generated');
+  const child = spawn(process.execPath, [join(ROOT, 'generator/run.mjs'), '--watch', '--spec', dir, '--out', out], { cwd: join(dir, '..'), env: { ...process.env, GENERATOR_SERVER: '0' } });
+  const exited = new Promise((done) => child.on('exit', done));
+  try {
+    await printed(child.stdout, /ok in [\d.]+ s; watching/);
+    const docs = join(out, 'docs/application-managed-sessions.md');
+    expect(readFileSync(docs, 'utf8')).toContain('### Service account (client credentials)');
+
+    const saved = printed(child.stdout, /ok in [\d.]+ s; watching/);
+    const flow = join(dir, 'flows/m2m.yaml');
+    writeFileSync(flow, readFileSync(flow, 'utf8').replace('title: Service account (client credentials)', 'title: Service account, watched'));
+    await saved;
+    expect(readFileSync(docs, 'utf8')).toContain('### Service account, watched');
+
+    const refused = printed(child.stderr, /problem\(s\) in the spec; nothing was generated/);
+    const failed = printed(child.stdout, /failed in [\d.]+ s; watching/);
+    writeFileSync(flow, readFileSync(flow, 'utf8').replace('grant: client_credentials', 'grant: telepathy'));
+    expect(await refused).toMatch(/^spec\/flows\/m2m\.yaml:\d+:\d+ error must be one of /m);
+    await failed;
+    expect(readFileSync(docs, 'utf8')).toContain('### Service account, watched');
+    expect(readdirSync(join(out, '..'))).toEqual(['generated']);
+  } finally {
+    child.kill('SIGTERM');
+    await exited;
+  }
+}, 180_000);
+
+describe('values the schema accepts but the runtime cannot use are refused at their field, saying what to write', () => {
+  const line = (text: string, pattern: RegExp, replacement: string) => {
+    if (!pattern.test(text)) throw new Error(`fixture edit found no ${String(pattern)}`);
+    return text.replace(pattern, replacement);
+  };
+  const cases: [string, Parameters<typeof specCopy>[0], string, string, string][] = [
+    [
+      'a timeout default of -1',
+      { 'sdk.yaml': (t) => line(t, /(name: requestTimeoutSeconds\n\s+type: number\n\s+)default: 30/, '$1default: -1') },
+      'spec/sdk.yaml',
+      'requestTimeoutSeconds default -1 is out of range; write a number more than 0 and at most 3600',
+      '/commonOptions/\\d+/default',
+    ],
+    [
+      'disk.root ".."',
+      { 'sdk.yaml': (t) => line(t, /root: \.planet\n/, 'root: ".."\n') },
+      'spec/sdk.yaml',
+      'disk.root ".." must be one file or folder name (letters, digits, ".", "_", "-"; not "." or ".."), such as ".planet"',
+      '/disk/root',
+    ],
+    [
+      'defaultProfile ".."',
+      { 'sdk.yaml': (t) => line(t, /defaultProfile: planet-user/, 'defaultProfile: ".."') },
+      'spec/sdk.yaml',
+      'disk.defaultProfile ".." must be one file or folder name (letters, digits, ".", "_", "-"; not "." or ".."), such as "planet-user"',
+      '/disk/defaultProfile',
+    ],
+    [
+      'a defaults file that is the sessions folder',
+      { 'sdk.yaml': (t) => line(t, /defaultsFile: \.planet\.json/, 'defaultsFile: .planet') },
+      'spec/sdk.yaml',
+      'disk.defaultsFile ".planet" is the sessions folder (disk.root); name another file, such as ".planet.json"',
+      '/disk/defaultsFile',
+    ],
+    [
+      'providerRoot ".."',
+      { 'storage/app_custom_storage.yaml': (t) => line(t, /providerRoot: \.planet-demo/, 'providerRoot: ".."') },
+      'spec/storage/app_custom_storage.yaml',
+      'providerRoot ".." must be one file or folder name (letters, digits, ".", "_", "-"; not "." or ".."), such as ".planet-demo"',
+      '/providerRoot',
+    ],
+    [
+      'a plain-http remote issuer of the SDK',
+      { 'sdk.yaml': (t) => line(t, /issuer: https:\/\/login\.planet\.com\//, 'issuer: http://login.example.com/') },
+      'spec/sdk.yaml',
+      'issuer "http://login.example.com/" is plain http to another machine, which the runtime refuses; write https://login.example.com/',
+      '/authServer/issuer',
+    ],
+    [
+      'a plain-http remote issuer of a flow',
+      { 'flows/m2m.yaml': (t) => line(t, /issuer: https:/, 'issuer: http:') },
+      'spec/flows/m2m.yaml',
+      'issuer "http://services.sentinel-hub.com/auth/realms/main" is plain http to another machine, which the runtime refuses; write https://services.sentinel-hub.com/auth/realms/main',
+      '/issuer',
+    ],
+    [
+      'a profileName default every flow would share',
+      { 'sdk.yaml': (t) => line(t, /(name: profileName\n\s+type: string\n)/, '$1    default: shared\n') },
+      'spec/sdk.yaml',
+      'profileName cannot have a default: every flow would keep its session under that one name; remove "default"',
+      '/commonOptions/\\d+/default',
+    ],
+    [
+      'justInTime on a user flow',
+      { 'examples.yaml': (t) => line(t, /(storage: in_memory\n\s+title: Log in as a user with a local browser, session in memory only\n\s+login: )always/, '$1justInTime') },
+      'spec/examples.yaml',
+      'login "justInTime" needs a grant that logs in with no person present (client_credentials); flow "oauth_user_authcode__with_browser" has authorization_code: write ensureInitialized or ifNotInitialized',
+      '/examples/0/login',
+    ],
+    [
+      'one variable for both issuer and audience',
+      { 'sdk.yaml': (t) => line(t, /name: PLANET_AUTH_AUDIENCE/, 'name: PLANET_AUTH_ISSUER') },
+      'spec/sdk.yaml',
+      'PLANET_AUTH_ISSUER already sets environment.issuer; give audience a variable of its own',
+      '/environment/audience/name',
+    ],
+    [
+      'a profileName on an in-memory example',
+      { 'examples.yaml': (t) => line(t, /(title: Call APIs as a service account, session in memory only\n)/, '$1    profileName: unused\n') },
+      'spec/examples.yaml',
+      'profileName "unused" has no effect: storage mode "in_memory" keeps the session in memory; remove profileName',
+      '/examples/\\d+/profileName',
+    ],
+  ];
+  test.each(cases)('%s', (_, edits, file, message, path) => {
+    const escaped = message.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    expect(specErrors(specCopy(edits))).toMatch(new RegExp(`^${file.replace(/\./g, '\\.')}:\\d+:\\d+ error ${escaped} \\(${path}\\)$`));
+  });
+});
+
+describe('messages say what is wrong where, and text stays text', () => {
+  test('a file with CR-only line endings reads as lines', () => {
+    const files = generated({ 'flows/m2m.yaml': (t) => t.replace(/\n/g, '\r') });
+    expect(files.get('src/auth.ts')).toContain('static fromOAuthM2M(');
+  });
+
+  test('an alias to no anchor is called that, not an alias bomb', () => {
+    const errors = specErrors(specCopy({ 'flows/m2m.yaml': (t) => t.replace('title: Service account (client credentials)', 'title: *nowhere') }));
+    expect(errors).toMatch(/^spec\/flows\/m2m\.yaml:\d+:\d+ error alias \*nowhere names no anchor defined above it; define &nowhere before it, or write the value out \(\/title\)$/m);
+    expect(errors).not.toContain('too many values');
+  });
+
+  test.each([
+    ['a right-to-left override', '\u202e'],
+    ['a zero-width space', '\u200b'],
+  ])('%s in a text field is refused at its field', (_, ch) => {
+    const code = `U+${ch.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
+    const errors = specErrors(specCopy({ 'flows/m2m.yaml': (t) => t.replace('title: Service account (client credentials)', `title: "Service ${ch}account"`) }));
+    expect(errors).toMatch(
+      new RegExp(
+        `^spec/flows/m2m\\.yaml:\\d+:\\d+ error text holds the invisible character ${code.replace('+', '\\+')} \\(a direction override or zero-width character, which makes text read otherwise than it is\\); remove it \\(/title\\)$`,
+        'm',
+      ),
+    );
+  });
+
+  test('@deprecated in a description stays text in the JSDoc', () => {
+    const files = generated({ 'flows/m2m.yaml': (t) => t.replace('first time one is needed, and again', 'first time one is needed,\n  @deprecated and again') });
+    const auth = files.get('src/auth.ts')!;
+    expect(auth).toContain('\\@deprecated and again');
+    expect(auth).not.toMatch(/^\s*\*\s*@deprecated/m);
+  });
+});
+
+test('a very long message is one line, shortened in the middle, and keeps its end', () => {
+  const long = formatDiagnostics([{ file: 'spec/sdk.yaml', line: 1, col: 1, message: `start ${'x'.repeat(2000)}\nmiddle; write the fix here`, jsonPath: '/' }]);
+  expect(long).not.toContain('\n');
+  expect(long.length).toBeLessThan(500);
+  expect(long).toMatch(/^spec\/sdk\.yaml:1:1 error start x+ \.\.\. x+ middle; write the fix here \(\/\)$/);
+});

@@ -33,7 +33,10 @@ export function exampleForReaders(code: string): string {
 }
 
 function cell(text: string): string {
-  return text.replace(/\s*\n\s*/g, ' ').replace(/\|/g, '\\|').trim();
+  return text
+    .replace(/\s*\n\s*/g, ' ')
+    .replace(/\|/g, '\\|')
+    .trim();
 }
 
 function optionTypeText(ir: SpecIR, option: OptionIR): string {

@@ -35,9 +35,7 @@ function loginComment(example: ExampleIR, flow: FlowIR, storage: StorageIR): str
   const who = flow.grant === 'client_credentials' ? 'The service account' : 'The user';
   switch (example.login) {
     case 'always':
-      return storage.backend === 'memory'
-        ? `Nothing is saved, so ${who.toLowerCase()} logs in every time the program runs.`
-        : `${who} logs in every time the program runs.`;
+      return storage.backend === 'memory' ? `Nothing is saved, so ${who.toLowerCase()} logs in every time the program runs.` : `${who} logs in every time the program runs.`;
     case 'ifNotInitialized':
       return `${who} logs in only when no session was saved by an earlier run.`;
     case 'ensureInitialized':

@@ -14,7 +14,9 @@ export class TemplateSet {
     const partials = join(dir, 'partials');
     let names: string[] = [];
     try {
-      names = readdirSync(partials).filter((n) => n.endsWith('.hbs')).sort();
+      names = readdirSync(partials)
+        .filter((n) => n.endsWith('.hbs'))
+        .sort();
     } catch {
       names = [];
     }

@@ -5,10 +5,11 @@
 // of the source, and is reported at the spec field that names it.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import ts from 'typescript';
+import type ts from 'typescript';
 import { SpecError, type Diagnostic } from '../diagnostics.js';
 import type { SpecIR, StorageIR } from '../ir.js';
 import { slashHeader } from '../text.js';
+import { typescript } from '../typecheck.js';
 
 /** Lines the header and the blank line after it take above the copied source. */
 export const PROVIDER_HEADER_LINES = 3;
@@ -48,6 +49,7 @@ function providerCode(ir: SpecIR, storage: StorageIR, specDir: string): Provider
   } catch {
     return fieldProblem(storage, `provider source ${source.file} is not UTF-8 text; save it as UTF-8`);
   }
+  const ts = typescript();
   const file = ts.createSourceFile(source.name, text, ts.ScriptTarget.ES2022, true, ts.ScriptKind.TS);
   const className = storage.providerClass!;
   const declaration = file.statements.find((s): s is ts.ClassDeclaration => ts.isClassDeclaration(s) && s.name?.text === className);
@@ -55,9 +57,7 @@ function providerCode(ir: SpecIR, storage: StorageIR, specDir: string): Provider
     return fieldProblem(storage, `provider source ${source.file} does not export a class ${JSON.stringify(className)} (named by "providerClass")`);
   }
   const iface = ir.sdk.storageProvider.interface;
-  const implementsIt = declaration.heritageClauses?.some(
-    (h) => h.token === ts.SyntaxKind.ImplementsKeyword && h.types.some((t) => t.expression.getText(file) === iface),
-  );
+  const implementsIt = declaration.heritageClauses?.some((h) => h.token === ts.SyntaxKind.ImplementsKeyword && h.types.some((t) => t.expression.getText(file) === iface));
   if (!implementsIt) return fieldProblem(storage, `class ${className} in ${source.file} must be declared "implements ${iface}", so it is checked against the interface the SDK calls`);
   const closes = declaration.members.some((m) => ts.isMethodDeclaration(m) && m.name.getText(file) === 'close' && m.parameters.every((p) => p.questionToken || p.initializer));
   const header = slashHeader([source.file, storage.source]);

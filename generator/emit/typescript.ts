@@ -135,37 +135,47 @@ function settingsFile(ir: SpecIR, project: Project): string {
   builtinProfiles: [
     ${builtins}  ],
 }`;
-  return render(project, 'settings.ts', [sdk.source, ...ir.flows.map((f) => f.source)], [
-    `import type { SdkSettings } from './runtime/settings.js';`,
-    {
-      kind: StructureKind.VariableStatement,
-      isExported: true,
-      declarationKind: VariableDeclarationKind.Const,
-      docs: ['Built-in defaults and the flows this SDK was generated with. Environment variables named in `env` override the defaults.'],
-      declarations: [{ name: 'SDK_SETTINGS', type: 'SdkSettings', initializer }],
-    },
-  ]);
+  return render(
+    project,
+    'settings.ts',
+    [sdk.source, ...ir.flows.map((f) => f.source)],
+    [
+      `import type { SdkSettings } from './runtime/settings.js';`,
+      {
+        kind: StructureKind.VariableStatement,
+        isExported: true,
+        declarationKind: VariableDeclarationKind.Const,
+        docs: ['Built-in defaults and the flows this SDK was generated with. Environment variables named in `env` override the defaults.'],
+        declarations: [{ name: 'SDK_SETTINGS', type: 'SdkSettings', initializer }],
+      },
+    ],
+  );
 }
 
 function scopesFile(ir: SpecIR, project: Project): string {
   const { sdk } = ir;
   const members = sdk.scopes.map((s) => `  /** ${jsdocText(s.doc)} */\n  ${s.name}: ${stringLiteral(s.value)},`).join('\n');
-  return render(project, 'scopes.ts', [sdk.source], [
-    {
-      kind: StructureKind.VariableStatement,
-      isExported: true,
-      declarationKind: VariableDeclarationKind.Const,
-      docs: ['OAuth2 scopes understood by the API.'],
-      declarations: [{ name: sdk.classes.scopes, initializer: `{\n${members}\n} as const` }],
-    },
-    {
-      kind: StructureKind.TypeAlias,
-      isExported: true,
-      name: `${sdk.classes.scopes}Value`,
-      docs: ['One of the scope strings above.'],
-      type: `(typeof ${sdk.classes.scopes})[keyof typeof ${sdk.classes.scopes}]`,
-    },
-  ]);
+  return render(
+    project,
+    'scopes.ts',
+    [sdk.source],
+    [
+      {
+        kind: StructureKind.VariableStatement,
+        isExported: true,
+        declarationKind: VariableDeclarationKind.Const,
+        docs: ['OAuth2 scopes understood by the API.'],
+        declarations: [{ name: sdk.classes.scopes, initializer: `{\n${members}\n} as const` }],
+      },
+      {
+        kind: StructureKind.TypeAlias,
+        isExported: true,
+        name: `${sdk.classes.scopes}Value`,
+        docs: ['One of the scope strings above.'],
+        type: `(typeof ${sdk.classes.scopes})[keyof typeof ${sdk.classes.scopes}]`,
+      },
+    ],
+  );
 }
 
 function storageProviderFile(ir: SpecIR, project: Project): string {
@@ -253,34 +263,44 @@ function authFile(ir: SpecIR, project: Project): string {
       },
     ],
   };
-  return render(project, 'auth.ts', [ir.sdk.source, ...ir.flows.map((f) => f.source)], [
-    `import { ${AUTH_CORE_CLASS} } from './runtime/auth-core.js';`,
-    `import { defaultSessionOptions, readProfileOptions } from './runtime/profile.js';`,
-    `import type { ${ir.flows.map((f) => f.optionsType).join(', ')} } from './options.js';`,
-    `import { SDK_SETTINGS } from './settings.js';`,
-    cls,
-  ]);
+  return render(
+    project,
+    'auth.ts',
+    [ir.sdk.source, ...ir.flows.map((f) => f.source)],
+    [
+      `import { ${AUTH_CORE_CLASS} } from './runtime/auth-core.js';`,
+      `import { defaultSessionOptions, readProfileOptions } from './runtime/profile.js';`,
+      `import type { ${ir.flows.map((f) => f.optionsType).join(', ')} } from './options.js';`,
+      `import { SDK_SETTINGS } from './settings.js';`,
+      cls,
+    ],
+  );
 }
 
 function indexFile(ir: SpecIR, project: Project): string {
   const { classes } = ir.sdk;
   const sessionExport = classes.session === 'Session' ? 'Session' : `Session as ${classes.session}`;
-  return render(project, 'index.ts', [ir.sdk.source, ...ir.flows.map((f) => f.source)], [
-    // The declarations name Node's types (fetch, AbortSignal, util.inspect);
-    // kept in index.d.ts so they load even where a tsconfig lists no types.
-    '/// <reference types="node" preserve="true" />',
-    `export { ${classes.auth} } from './auth.js';`,
-    `export type { ${ir.flows.map((f) => f.optionsType).join(', ')} } from './options.js';`,
-    `export { ${classes.scopes}, type ${classes.scopes}Value } from './scopes.js';`,
-    `export { SDK_SETTINGS } from './settings.js';`,
-    `export type { ${ir.sdk.storageProvider.interface} } from './storage-provider.js';`,
-    `export { ${sessionExport} } from './runtime/session.js';`,
-    `export type { DeviceLoginInfo, DeviceLoginCompleteOptions, EnsureInitializedOptions, UserLoginOptions } from './runtime/auth-core.js';`,
-    // Every type a public signature names, so users can name it too.
-    `export type { AuthCore, LogoutOptions, LogoutResult, SessionStatus, SignalOptions, TokenEvent, TokenListenerOptions } from './runtime/auth-core.js';`,
-    `export type { FetchFunction, Logger, LogRecord } from './runtime/hooks.js';`,
-    `export * from './runtime/errors.js';`,
-  ]);
+  return render(
+    project,
+    'index.ts',
+    [ir.sdk.source, ...ir.flows.map((f) => f.source)],
+    [
+      // The declarations name Node's types (fetch, AbortSignal, util.inspect);
+      // kept in index.d.ts so they load even where a tsconfig lists no types.
+      '/// <reference types="node" preserve="true" />',
+      `export { ${classes.auth} } from './auth.js';`,
+      `export type { ${ir.flows.map((f) => f.optionsType).join(', ')} } from './options.js';`,
+      `export { ${classes.scopes}, type ${classes.scopes}Value } from './scopes.js';`,
+      `export { SDK_SETTINGS } from './settings.js';`,
+      `export type { ${ir.sdk.storageProvider.interface} } from './storage-provider.js';`,
+      `export { ${sessionExport} } from './runtime/session.js';`,
+      `export type { DeviceLoginInfo, DeviceLoginCompleteOptions, EnsureInitializedOptions, UserLoginOptions } from './runtime/auth-core.js';`,
+      // Every type a public signature names, so users can name it too.
+      `export type { AuthCore, LogoutOptions, LogoutResult, SessionStatus, SignalOptions, TokenEvent, TokenListenerOptions } from './runtime/auth-core.js';`,
+      `export type { FetchFunction, Logger, LogRecord } from './runtime/hooks.js';`,
+      `export * from './runtime/errors.js';`,
+    ],
+  );
 }
 
 /** Spec prose as one terminal line: no line breaks, no Markdown backticks. */
@@ -307,23 +327,28 @@ function cliFile(ir: SpecIR, project: Project): string {
   const environment = Object.values(ir.sdk.environment)
     .map((v) => `{ name: ${stringLiteral(v.name)}, doc: ${stringLiteral(terminalLine(v.doc))} }`)
     .join(',\n    ');
-  return render(project, 'cli.ts', [ir.sdk.source, ...ir.flows.map((f) => f.source)], [
-    `import type { CliSpec } from './runtime/cli.js';`,
-    `import { SDK_SETTINGS } from './settings.js';`,
-    {
-      kind: StructureKind.VariableStatement,
-      isExported: true,
-      declarationKind: VariableDeclarationKind.Const,
-      docs: ['The command line: its name, one `login` command per flow (with what the flow needs), and the environment it reads.'],
-      declarations: [
-        {
-          name: 'CLI_SPEC',
-          type: 'CliSpec',
-          initializer: `{\n  name: ${stringLiteral(ir.sdk.cliName)},\n  version: ${stringLiteral(ir.sdk.packageVersion)},\n  settings: SDK_SETTINGS,\n  logins: [\n    ${logins},\n  ],\n  environment: [\n    ${environment},\n  ],\n}`,
-        },
-      ],
-    },
-  ]);
+  return render(
+    project,
+    'cli.ts',
+    [ir.sdk.source, ...ir.flows.map((f) => f.source)],
+    [
+      `import type { CliSpec } from './runtime/cli.js';`,
+      `import { SDK_SETTINGS } from './settings.js';`,
+      {
+        kind: StructureKind.VariableStatement,
+        isExported: true,
+        declarationKind: VariableDeclarationKind.Const,
+        docs: ['The command line: its name, one `login` command per flow (with what the flow needs), and the environment it reads.'],
+        declarations: [
+          {
+            name: 'CLI_SPEC',
+            type: 'CliSpec',
+            initializer: `{\n  name: ${stringLiteral(ir.sdk.cliName)},\n  version: ${stringLiteral(ir.sdk.packageVersion)},\n  settings: SDK_SETTINGS,\n  logins: [\n    ${logins},\n  ],\n  environment: [\n    ${environment},\n  ],\n}`,
+          },
+        ],
+      },
+    ],
+  );
 }
 
 /** The `src/` files of the generated package, keyed by path relative to `src/`. */

@@ -13,7 +13,7 @@ export interface GrantCapability {
   readonly authMethods: readonly string[];
   /** Where the grant is specified, for doc comments. */
   readonly see: string;
-  /** Logs in with no user present; such a session gets no refresh token, so never asks for one. */
+  /** Logs in with no person present: such a session gets no refresh token (so never asks for one), and an example may log in just in time. */
   readonly unattended: boolean;
 }
 
@@ -91,6 +91,10 @@ export interface OptionCapability {
   readonly secret: boolean;
   /** Read by every flow whatever the spec says; a spec may document it but not remove it. */
   readonly always: boolean;
+  /** The values a number option takes: more than `above` (when set), at most `max`. */
+  readonly range?: { readonly above: number; readonly max: number };
+  /** A value that names one flow's own state: no default, which every flow would share. */
+  readonly perFlow?: true;
 }
 
 /** Every option a factory reads. */
@@ -100,7 +104,7 @@ export const OPTIONS = {
   callbackUrl: { type: 'string', secret: false, always: false },
   requestedScopes: { type: 'string[]', secret: false, always: false },
   saveStateToStorage: { type: 'boolean', secret: false, always: false },
-  profileName: { type: 'string', secret: false, always: false },
+  profileName: { type: 'string', secret: false, always: false, perFlow: true },
   storageProvider: { type: 'ObjectStorageProvider', secret: false, always: false },
   secretStorage: { type: 'string', secret: false, always: false },
   issuer: { type: 'string', secret: false, always: false },
@@ -108,7 +112,7 @@ export const OPTIONS = {
   audience: { type: 'string', secret: false, always: false },
   fetch: { type: 'FetchFunction', secret: false, always: false },
   logger: { type: 'Logger', secret: false, always: false },
-  requestTimeoutSeconds: { type: 'number', secret: false, always: false },
+  requestTimeoutSeconds: { type: 'number', secret: false, always: false, range: { above: 0, max: 3600 } },
   allowInsecureHttp: { type: 'boolean', secret: false, always: false },
 } as const satisfies Record<string, OptionCapability>;
 
@@ -137,3 +141,15 @@ export const STORAGE_METHODS = {
 } as const satisfies Record<string, StorageMethodCapability>;
 
 export type StorageMethodName = keyof typeof STORAGE_METHODS;
+
+/**
+ * Issuer URL schemes the runtime talks to: https anywhere, plain http only to
+ * this machine (the runtime refuses it elsewhere unless allowInsecureHttp).
+ */
+export const ISSUER_SCHEMES = { 'https:': 'any host', 'http:': 'loopback only' } as const;
+
+/** Host names that are this machine, where plain http is allowed. */
+export const LOOPBACK_HOSTS = ['127.0.0.1', 'localhost', '[::1]'] as const;
+
+/** A name used as one folder or file name under the home folder: not `.` or `..`, no separator. */
+export const PATH_SEGMENT = '^(?!\\.{1,2}$)[A-Za-z0-9._-]{1,100}$';

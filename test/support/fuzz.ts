@@ -34,8 +34,14 @@ interface SpecText {
 export function readSpecTexts(root: string): SpecText[] {
   const dir = join(root, 'spec');
   const out: SpecText[] = [{ kind: 'sdk', file: 'spec/sdk.yaml', text: readFileSync(join(dir, 'sdk.yaml'), 'utf8') }];
-  for (const [kind, folder] of [['flow', 'flows'], ['storage', 'storage']] as const) {
-    for (const name of readdirSync(join(dir, folder)).filter((n) => n.endsWith('.yaml')).sort()) out.push({ kind, file: `spec/${folder}/${name}`, text: readFileSync(join(dir, folder, name), 'utf8') });
+  for (const [kind, folder] of [
+    ['flow', 'flows'],
+    ['storage', 'storage'],
+  ] as const) {
+    for (const name of readdirSync(join(dir, folder))
+      .filter((n) => n.endsWith('.yaml'))
+      .sort())
+      out.push({ kind, file: `spec/${folder}/${name}`, text: readFileSync(join(dir, folder, name), 'utf8') });
   }
   out.push({ kind: 'examples', file: 'spec/examples.yaml', text: readFileSync(join(dir, 'examples.yaml'), 'utf8') });
   return out;
@@ -61,15 +67,21 @@ export type Mutation = (typeof MUTATIONS)[number];
 
 /** Where a spec gives a name to something the generated code declares. */
 function namePaths(kind: SpecKind, value: unknown): Path[] {
-  const v = value as Record<string, any> | undefined;
+  const v = value as Record<string, unknown> | undefined;
   if (!v || typeof v !== 'object') return [];
   if (kind === 'flow') return [['factory'], ['optionsType']];
   if (kind === 'storage') return v['providerClass'] === undefined ? [] : [['providerClass']];
   if (kind !== 'sdk') return [];
-  const paths: Path[] = [['classes', 'auth'], ['classes', 'session'], ['classes', 'scopes'], ['storageProvider', 'interface']];
+  const paths: Path[] = [
+    ['classes', 'auth'],
+    ['classes', 'session'],
+    ['classes', 'scopes'],
+    ['storageProvider', 'interface'],
+  ];
   (Array.isArray(v['scopes']) ? v['scopes'] : []).forEach((_: unknown, i: number) => paths.push(['scopes', i, 'name']));
-  (Array.isArray(v['storageProvider']?.['methods']) ? v['storageProvider']['methods'] : []).forEach((m: any, i: number) => {
-    (Array.isArray(m?.params) ? m.params : []).forEach((_: unknown, j: number) => paths.push(['storageProvider', 'methods', i, 'params', j, 'name']));
+  const methods = (v['storageProvider'] as { methods?: unknown } | undefined)?.methods;
+  (Array.isArray(methods) ? (methods as { params?: unknown }[]) : []).forEach((m, i: number) => {
+    (Array.isArray(m?.params) ? (m.params as unknown[]) : []).forEach((_: unknown, j: number) => paths.push(['storageProvider', 'methods', i, 'params', j, 'name']));
   });
   return paths;
 }

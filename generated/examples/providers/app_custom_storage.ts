@@ -23,12 +23,19 @@ export class DemoStorageProvider implements ObjectStorageProvider {
   async saveObj(key: string, data: Record<string, unknown>): Promise<void> {
     const file = this.path(key);
     await mkdir(dirname(file), { recursive: true, mode: 0o700 });
-    const sorted = Object.fromEntries(Object.entries(data).filter(([, v]) => v != null).sort(([a], [b]) => (a < b ? -1 : 1)));
+    const sorted = Object.fromEntries(
+      Object.entries(data)
+        .filter(([, v]) => v != null)
+        .sort(([a], [b]) => (a < b ? -1 : 1)),
+    );
     await writeFile(file, JSON.stringify(sorted, null, 2) + '\n', { mode: 0o600 });
   }
 
   async objExists(key: string): Promise<boolean> {
-    return stat(this.path(key)).then(() => true, () => false);
+    return stat(this.path(key)).then(
+      () => true,
+      () => false,
+    );
   }
 
   async mtime(key: string): Promise<number> {
