@@ -1,0 +1,444 @@
+// The session engine: keeps one session's tokens fresh and saved, through
+// the effects of effects.ts only, moving between the states of machine.ts.
+// What it guarantees (and the docs page states):
+// - a token's lifetime counts from when its request was sent, on the
+//   monotonic clock; persisted times are wall-clock and a token that looks
+//   issued in the future counts as expired;
+// - one refresh at a time: in this process callers share it, across
+//   processes they take turns (disk lock or lease);
+// - a refresh token is spent only after storage took a write in the same
+//   turn, and new tokens are held in memory and the turn kept until they
+//   are saved; every write is fenced by the tokens it replaces, so an older
+//   token never overwrites a newer one;
+// - a rejected token is remembered per token; a server-ended session fails
+//   fast until a login or newer tokens in storage.
+import { LoginRequiredError, TurnLostError } from '../errors.js';
+import type { Turn } from '../lock.js';
+import { lifetimeSeconds, tokenFileFromResponse, type TokenFile } from '../token.js';
+import type { Effects } from './effects.js';
+import { handable, next, storedTimes, tokenTimes, type HeldToken, type SessionEvent, type SessionState } from './machine.js';
+
+/** A failed background refresh is tried again after this long, not on every call. */
+export const BACKGROUND_RETRY_MS = 5_000;
+/** New tokens that storage refused are tried again at most this often by callers, and by the turn holder at growing intervals up to the last. */
+export const WRITE_RETRY_MS = 1_000;
+const SAVE_BACKOFF_MAX_MS = 5_000;
+/** How long a call waits for one write attempt of unsaved tokens before it is served from memory. */
+const WRITE_WAIT_MS = 2_000;
+
+type Token = HeldToken<TokenFile>;
+
+/** Whether two saved token sets are the same tokens. */
+export function sameTokens(a: TokenFile | undefined, b: TokenFile | undefined): boolean {
+  return a !== undefined && b !== undefined && a.access_token === b.access_token && a.refresh_token === b.refresh_token;
+}
+
+export class SessionEngine {
+  /** Where the session stands (see machine.ts). */
+  state: SessionState = 'none';
+  /** Until when (monotonic ms) the hot path may hand out `hotToken` without any check. */
+  hotUntil = 0;
+  hotToken = '';
+  /** Called with every transition; the simulator checks them. */
+  onTransition: ((from: SessionState, event: SessionEvent, to: SessionState | undefined) => void) | undefined;
+  readonly #fx: Effects;
+  #token: Token | undefined;
+  /** What storage holds, as far as this process knows: what the next write replaces. */
+  #stored: TokenFile | undefined;
+  /** New tokens storage has not taken yet. */
+  #unsaved: TokenFile | undefined;
+  /** The turn kept while tokens are unsaved. */
+  #held: Turn | undefined;
+  #wake: (() => void) | undefined;
+  #lastWriteAt = -Infinity;
+  #inflight: Promise<string> | undefined;
+  #backgroundFailedAt = -Infinity;
+  /** A token the API rejected: never handed out again. */
+  #rejected: string | undefined;
+  /** A token obtained because the API rejected its predecessor, not yet accepted by the API. */
+  #suspect: string | undefined;
+  /** The tokens the server refused for good. */
+  #endedBase: TokenFile | undefined;
+
+  constructor(effects: Effects) {
+    this.#fx = effects;
+  }
+
+  #go(event: SessionEvent): void {
+    const to = next(this.state, event);
+    this.onTransition?.(this.state, event, to);
+    if (to !== undefined) this.state = to;
+  }
+
+  /** The tokens at hand: unsaved ones first, then what was read or received. */
+  get file(): TokenFile | undefined {
+    return this.#unsaved ?? this.#token?.file;
+  }
+
+  /** The current token, when one is held. */
+  get token(): Token | undefined {
+    return this.#token;
+  }
+
+  // ---- handing out tokens ----------------------------------------------------
+
+  /** A valid access token: from memory, storage, or a refresh (the slow path behind the facade's hot path). */
+  async accessToken(): Promise<string> {
+    if (this.#unsaved) await this.#nudgeSave();
+    let token = this.#token;
+    if (token === undefined && this.#fx.store.persistent && this.state !== 'ended') token = await this.load();
+    const now = this.#fx.clock.now();
+    if (token !== undefined && token.accessToken !== '' && token.accessToken !== this.#rejected && this.state !== 'ended') {
+      if (now < token.refreshAt) {
+        if (!this.#unsaved) this.#hot(token);
+        return token.accessToken;
+      }
+      if (this.state === 'fresh') this.#go('refresh-time');
+      // Due for refresh but still valid: refresh without making anyone wait for it.
+      if (handable(token, now)) {
+        this.#refreshInBackground();
+        return token.accessToken;
+      }
+    }
+    return this.#fresh(undefined);
+  }
+
+  /** Refreshes now, whether or not the token is due. */
+  async refreshNow(): Promise<void> {
+    if (!this.#token && this.#fx.store.persistent) await this.load();
+    await this.#fresh(this.#token?.accessToken ?? '');
+  }
+
+  /**
+   * The API rejected `rejected` (HTTP 401): a newer token, refreshing if no
+   * other caller has; undefined when `rejected` came from such a refresh and
+   * the API never accepted it (an API that rejects every token is not met
+   * with a refresh per call).
+   */
+  async tokenRejected(rejected: string): Promise<string | undefined> {
+    if (rejected === this.#suspect) return undefined;
+    if (rejected === this.#token?.accessToken) {
+      this.#rejected = rejected;
+      this.hotUntil = 0;
+      if (this.state === 'fresh' || this.state === 'due' || this.state === 'unsaved') this.#go('api-rejected');
+    }
+    const fresh = await this.#fresh(rejected);
+    if (fresh === rejected) return undefined;
+    this.#suspect = fresh;
+    return fresh;
+  }
+
+  /** The API accepted `token`: a later rejection of it is an expiry like any other. */
+  tokenAccepted(token: string): void {
+    if (token === this.#suspect) this.#suspect = undefined;
+  }
+
+  #hot(token: Token): void {
+    this.hotToken = token.accessToken;
+    this.hotUntil = token.refreshAt;
+  }
+
+  #refreshInBackground(): void {
+    const now = this.#fx.clock.now();
+    if (this.#inflight !== undefined || now - this.#backgroundFailedAt < BACKGROUND_RETRY_MS) return;
+    this.#fresh(undefined).catch((error: unknown) => {
+      this.#backgroundFailedAt = this.#fx.clock.now();
+      this.#fx.host.warn('refresh ahead of expiry failed; the current token is used until it expires', { error: (error as Error)?.message });
+    });
+  }
+
+  #fresh(rejected: string | undefined): Promise<string> {
+    // One refresh at a time in this process: callers arriving meanwhile share it.
+    if (this.#inflight === undefined) {
+      this.#inflight = this.#obtain(rejected).finally(() => {
+        this.#inflight = undefined;
+      });
+      return this.#inflight;
+    }
+    return this.#inflight.then((token) => (token === rejected ? this.#fresh(rejected) : token));
+  }
+
+  #usable(rejected: string | undefined): boolean {
+    const token = this.#token;
+    return token !== undefined && token.accessToken !== '' && token.accessToken !== rejected && token.accessToken !== this.#rejected && this.#fx.clock.now() < token.refreshAt;
+  }
+
+  async #obtain(rejected: string | undefined): Promise<string> {
+    if (this.state === 'ended') await this.#checkEnded();
+    if (this.#token === undefined && this.#fx.store.persistent) await this.load();
+    if (this.#usable(rejected)) return this.#token!.accessToken;
+    return this.#inTurn(async (turn) => {
+      // Another process may have refreshed while this one waited for its turn.
+      if (this.#fx.store.persistent && !this.#unsaved) await this.load();
+      if (this.state === 'ended') throw this.#fx.host.ended();
+      if (this.#usable(rejected)) return this.#token!.accessToken;
+      const file = this.file;
+      if (file?.refresh_token) return this.#refresh(file, turn);
+      if (this.#fx.host.unattended) return this.#unattendedLogin(turn);
+      throw this.#fx.host.noSession(file);
+    });
+  }
+
+  async #checkEnded(): Promise<void> {
+    if (this.#fx.store.persistent) {
+      const stored = await this.#fx.store.read();
+      if (stored !== undefined && !sameTokens(stored, this.#endedBase)) {
+        this.#adopt(stored);
+        return;
+      }
+    }
+    throw this.#fx.host.ended();
+  }
+
+  // ---- turns, refreshes, saving ---------------------------------------------
+
+  /**
+   * Runs `fn` in a turn. While new tokens are unsaved the turn is kept (and
+   * `fn` runs in it at once): nobody else may spend the refresh token these
+   * tokens replaced. The caller gets `fn`'s result as soon as it has one.
+   */
+  #inTurn(fn: (turn: Turn) => Promise<string>): Promise<string> {
+    if (this.#held) return fn(this.#held);
+    return new Promise<string>((resolve, reject) => {
+      this.#fx.turns
+        .take(async (turn) => {
+          try {
+            resolve(await fn(turn));
+          } catch (error) {
+            reject(error);
+          }
+          if (this.#unsaved) await this.#keepSaving(turn);
+        })
+        .catch(reject);
+    });
+  }
+
+  async #refresh(base: TokenFile, turn: Turn): Promise<string> {
+    // Spend the refresh token only once storage has taken a write in this turn:
+    // a store that refuses writes would otherwise leave the new tokens nowhere.
+    if (this.#fx.store.persistent && !this.#unsaved && this.#stored !== undefined && sameTokens(base, this.#stored)) {
+      let probe;
+      try {
+        probe = await this.#fx.store.write(this.#stored, this.#stored, turn);
+      } catch (error) {
+        throw error instanceof TurnLostError ? error : this.#fx.host.unwritable(error);
+      }
+      if (!probe.written) {
+        if (probe.holds !== undefined) this.#adopt(probe.holds);
+        if (this.#usable(undefined)) return this.#token!.accessToken;
+        throw this.#fx.host.noSession(probe.holds);
+      }
+    }
+    await turn.assertHeld();
+    this.#go('request-sent');
+    this.#fx.host.debug('refresh');
+    const sentAt = this.#fx.clock.now();
+    const sentWall = this.#fx.clock.wall();
+    let response: Record<string, unknown>;
+    try {
+      response = await this.#fx.endpoint.refresh(base.refresh_token!);
+    } catch (error) {
+      if (error instanceof LoginRequiredError) {
+        // A service account whose refresh token is refused just logs in again.
+        if (this.#fx.host.unattended) {
+          this.#go('request-failed');
+          return this.#unattendedLogin(turn);
+        }
+        this.#endedBase = base;
+        this.#unsaved = undefined;
+        this.#token = undefined;
+        this.hotUntil = 0;
+        this.#go('grant-ended');
+      } else {
+        this.#go(this.#unsaved ? 'tokens-unsaved' : 'request-failed');
+      }
+      throw error;
+    }
+    return this.#take(response, base, 'refresh', sentAt, sentWall, turn);
+  }
+
+  async #unattendedLogin(turn: Turn): Promise<string> {
+    const sentAt = this.#fx.clock.now();
+    const sentWall = this.#fx.clock.wall();
+    return this.#take(await this.#fx.endpoint.login(), undefined, 'login', sentAt, sentWall, turn);
+  }
+
+  /** Takes a login's tokens (the facade calls this within a turn). */
+  login(response: Record<string, unknown>, sentAt: number, sentWall: number, turn: Turn): Promise<string> {
+    return this.#take(response, undefined, 'login', sentAt, sentWall, turn);
+  }
+
+  /**
+   * Takes new tokens: first into memory, so they are never dropped, then to
+   * storage, fenced by the tokens they replace. A write that fails is
+   * reported once (the host's `unsaved` error) and tried again, holding the
+   * turn, until it lands.
+   */
+  async #take(response: Record<string, unknown>, previous: TokenFile | undefined, reason: 'login' | 'refresh', sentAt: number, sentWall: number, turn: Turn): Promise<string> {
+    const file = tokenFileFromResponse(response, previous, sentWall);
+    const access = typeof file.access_token === 'string' ? file.access_token : '';
+    const { host, store } = this.#fx;
+    if (access === '') {
+      if (this.state === 'refreshing') this.#go('request-failed');
+      throw host.noAccessToken();
+    }
+    host.secret(file.access_token);
+    host.secret(file.refresh_token);
+    host.secret(file.id_token);
+    const token: Token = { accessToken: access, ...tokenTimes(sentAt, lifetimeSeconds(file, access)), file };
+    this.#token = token;
+    this.#rejected = undefined;
+    this.#suspect = undefined;
+    this.#endedBase = undefined;
+    this.hotUntil = 0;
+    const saved: SessionEvent = reason === 'login' ? 'logged-in' : 'tokens-saved';
+    if (!store.persistent) {
+      this.#go(saved);
+      this.#hot(token);
+      host.tokens(reason, file);
+      return access;
+    }
+    this.#unsaved = file;
+    try {
+      if (reason === 'login') await host.beforeLoginWrite(turn);
+      const outcome = await store.write(file, reason === 'login' ? 'any' : (this.#stored ?? 'any'), turn);
+      this.#unsaved = undefined;
+      this.#lastWriteAt = this.#fx.clock.now();
+      if (outcome.written) {
+        this.#stored = file;
+        this.#go(saved);
+        this.#hot(token);
+      } else {
+        // Someone else saved newer tokens meanwhile: theirs stay; this call still gets its valid token.
+        this.#go('superseded');
+        if (outcome.holds) this.#adopt(outcome.holds);
+      }
+    } catch (error) {
+      this.#lastWriteAt = this.#fx.clock.now();
+      this.#go('tokens-unsaved');
+      host.tokens(reason, file);
+      throw error instanceof TurnLostError ? error : host.unsaved(error);
+    }
+    host.debug(reason === 'login' ? 'logged in' : 'refreshed');
+    host.tokens(reason, file);
+    return access;
+  }
+
+  /** Holds the turn and writes the unsaved tokens until they land, the turn is lost, or they are superseded. */
+  async #keepSaving(turn: Turn): Promise<void> {
+    this.#held = turn;
+    let backoff = 250;
+    try {
+      while (this.#unsaved) {
+        await new Promise<void>((resolve) => {
+          this.#wake = resolve;
+          void this.#fx.clock.sleep(backoff).then(resolve);
+        });
+        this.#wake = undefined;
+        if (!this.#unsaved) break;
+        try {
+          await this.#saveOnce(turn);
+        } catch (error) {
+          if (error instanceof TurnLostError) return;
+          this.#fx.host.warn('saving new tokens failed again; they stay in memory and the turn is kept', { error: (error as Error)?.message });
+          backoff = Math.min(backoff * 2, SAVE_BACKOFF_MAX_MS);
+        }
+      }
+    } finally {
+      this.#held = undefined;
+      this.#wake = undefined;
+    }
+  }
+
+  #saving: Promise<void> | undefined;
+
+  #saveOnce(turn: Turn): Promise<void> {
+    this.#saving ??= (async () => {
+      const pending = this.#unsaved;
+      if (!pending) return;
+      this.#lastWriteAt = this.#fx.clock.now();
+      const outcome = await this.#fx.store.write(pending, this.#stored ?? 'any', turn);
+      if (this.#unsaved !== pending) return;
+      this.#unsaved = undefined;
+      if (outcome.written) {
+        this.#stored = pending;
+        this.#go('save-landed');
+        if (this.#token && this.#token.file === pending) this.#hot(this.#token);
+        this.#fx.host.debug('saved tokens that an earlier write could not');
+      } else {
+        this.#go('superseded');
+        if (outcome.holds) this.#adopt(outcome.holds);
+      }
+    })().finally(() => {
+      this.#saving = undefined;
+    });
+    return this.#saving;
+  }
+
+  /** A call while tokens are unsaved: wakes the turn holder's next write (at most once a second) and waits briefly for it. */
+  async #nudgeSave(): Promise<void> {
+    const clock = this.#fx.clock;
+    if (clock.now() - this.#lastWriteAt < WRITE_RETRY_MS) return;
+    if (this.#held) {
+      const turn = this.#held;
+      const attempt = this.#saveOnce(turn).catch((error: unknown) => {
+        this.#fx.host.warn('saving new tokens failed again; they stay in memory', { error: (error as Error)?.message });
+      });
+      await Promise.race([attempt, clock.sleep(WRITE_WAIT_MS)]);
+      return;
+    }
+    // The turn was lost before the tokens landed: take one again to save them (fenced, so never over newer ones).
+    this.#lastWriteAt = clock.now();
+    const saved = this.#inTurn(async () => this.#token?.accessToken ?? '').catch((error: unknown) => {
+      this.#fx.host.warn('saving new tokens failed again; they stay in memory', { error: (error as Error)?.message });
+    });
+    await Promise.race([saved, clock.sleep(WRITE_WAIT_MS)]);
+  }
+
+  // ---- storage ---------------------------------------------------------------
+
+  /** Reads the saved tokens and takes them when they differ from what is held; undefined when there are none. */
+  async load(): Promise<Token | undefined> {
+    if (this.#unsaved) return this.#token;
+    const stored = await this.#fx.store.read();
+    if (stored === undefined) {
+      this.#stored = undefined;
+      if (this.state === 'none') this.#go('found-nothing');
+      return this.#token;
+    }
+    if (sameTokens(stored, this.#stored) && this.#token) return this.#token;
+    if (this.state === 'ended' && sameTokens(stored, this.#endedBase)) return undefined;
+    this.#adopt(stored);
+    return this.#token;
+  }
+
+  #adopt(stored: TokenFile): void {
+    const { clock, host } = this.#fx;
+    host.secret(stored.access_token);
+    host.secret(stored.refresh_token);
+    this.#stored = stored;
+    const access = typeof stored.access_token === 'string' ? stored.access_token : '';
+    const token: Token = { accessToken: access, ...storedTimes(stored._iat, stored._exp, clock.wall(), clock.now()), file: stored };
+    this.#token = token;
+    this.#endedBase = undefined;
+    const now = clock.now();
+    const fresh = access !== '' && now < token.refreshAt;
+    if (this.state !== 'refreshing') this.#go(fresh ? 'found-fresh' : 'found-due');
+    this.hotUntil = 0;
+    if (fresh && !this.#unsaved) this.#hot(token);
+  }
+
+  /** Forgets the tokens here (a logout). */
+  forget(): void {
+    this.#token = undefined;
+    this.#stored = undefined;
+    this.#unsaved = undefined;
+    this.#rejected = undefined;
+    this.#suspect = undefined;
+    this.#endedBase = undefined;
+    this.hotUntil = 0;
+    this.hotToken = '';
+    this.#go('logged-out');
+    this.#wake?.();
+  }
+}
