@@ -107,6 +107,7 @@ export class AuthCore {
         ended: () => new LoginRequiredError(`the session of profile "${profile}" has ended (the server refused its refresh token)`, hint),
         unsaved: (cause) => this.#storageError(cause, 'they are kept in memory and saved again on the next call'),
         unwritable: (cause) => this.#storageError(cause, 'the refresh token was not spent, as new tokens could not be saved'),
+        expiredOnArrival: () => new TokenRequestError('ERR_SERVER', `the new tokens of profile "${profile}" expired before they could be saved and handed out; the token endpoint or the storage is slower than the tokens live`, undefined, undefined, { hint: 'check the storage and the server, then try again' }),
         noAccessToken: () => this.#server.error(new Error('the token response holds no access token'), 'the token request'),
       },
     });

@@ -57,6 +57,8 @@ export class SessionEngine {
   #rejected: string | undefined;
   /** A token obtained because the API rejected its predecessor, not yet accepted by the API. */
   #suspect: string | undefined;
+  /** Token requests answered so far. */
+  #requests = 0;
   /** The tokens the server refused for good. */
   #endedBase: TokenFile | undefined;
 
@@ -116,15 +118,21 @@ export class SessionEngine {
    * with a refresh per call).
    */
   async tokenRejected(rejected: string): Promise<string | undefined> {
-    if (rejected === this.#suspect) return undefined;
+    if (rejected === this.#suspect) {
+      // No refresh for it, but newer tokens someone else saved supersede it.
+      if (this.#fx.store.persistent && !this.#unsaved) await this.load();
+      return this.#usable(rejected) ? this.#token!.accessToken : undefined;
+    }
     if (rejected === this.#token?.accessToken) {
       this.#rejected = rejected;
       this.hotUntil = 0;
       if (this.state === 'fresh' || this.state === 'due' || this.state === 'unsaved') this.#go('api-rejected');
     }
+    const requests = this.#requests;
     const fresh = await this.#fresh(rejected);
     if (fresh === rejected) return undefined;
-    this.#suspect = fresh;
+    // Only a token the server issued just now is suspect; one read from storage may simply be older.
+    if (this.#requests !== requests) this.#suspect = fresh;
     return fresh;
   }
 
@@ -172,10 +180,16 @@ export class SessionEngine {
       if (this.#fx.store.persistent && !this.#unsaved) await this.load();
       if (this.state === 'ended') throw this.#fx.host.ended();
       if (this.#usable(rejected)) return this.#token!.accessToken;
-      const file = this.file;
-      if (file?.refresh_token) return this.#refresh(file, turn);
-      if (this.#fx.host.unattended) return this.#unattendedLogin(turn);
-      throw this.#fx.host.noSession(file);
+      // A token that expired before it was saved (storage slower than its lifetime) is not handed out: once more, then an error.
+      for (let attempt = 0; ; attempt++) {
+        const file = this.file;
+        let token: Token;
+        if (file?.refresh_token) token = await this.#refresh(file, turn);
+        else if (this.#fx.host.unattended) token = await this.#unattendedLogin(turn);
+        else throw this.#fx.host.noSession(file);
+        if (handable(token, this.#fx.clock.now())) return token.accessToken;
+        if (attempt > 0) throw this.#fx.host.expiredOnArrival();
+      }
     });
   }
 
@@ -213,7 +227,7 @@ export class SessionEngine {
     });
   }
 
-  async #refresh(base: TokenFile, turn: Turn): Promise<string> {
+  async #refresh(base: TokenFile, turn: Turn): Promise<Token> {
     // Spend the refresh token only once storage has taken a write in this turn:
     // a store that refuses writes would otherwise leave the new tokens nowhere.
     if (this.#fx.store.persistent && !this.#unsaved && this.#stored !== undefined && sameTokens(base, this.#stored)) {
@@ -225,11 +239,12 @@ export class SessionEngine {
       }
       if (!probe.written) {
         if (probe.holds !== undefined) this.#adopt(probe.holds);
-        if (this.#usable(undefined)) return this.#token!.accessToken;
+        if (this.#usable(undefined)) return this.#token!;
         throw this.#fx.host.noSession(probe.holds);
       }
     }
     await turn.assertHeld();
+    if (this.state === 'fresh') this.#go('refresh-time');
     this.#go('request-sent');
     this.#fx.host.debug('refresh');
     const sentAt = this.#fx.clock.now();
@@ -257,15 +272,15 @@ export class SessionEngine {
     return this.#take(response, base, 'refresh', sentAt, sentWall, turn);
   }
 
-  async #unattendedLogin(turn: Turn): Promise<string> {
+  async #unattendedLogin(turn: Turn): Promise<Token> {
     const sentAt = this.#fx.clock.now();
     const sentWall = this.#fx.clock.wall();
     return this.#take(await this.#fx.endpoint.login(), undefined, 'login', sentAt, sentWall, turn);
   }
 
   /** Takes a login's tokens (the facade calls this within a turn). */
-  login(response: Record<string, unknown>, sentAt: number, sentWall: number, turn: Turn): Promise<string> {
-    return this.#take(response, undefined, 'login', sentAt, sentWall, turn);
+  async login(response: Record<string, unknown>, sentAt: number, sentWall: number, turn: Turn): Promise<string> {
+    return (await this.#take(response, undefined, 'login', sentAt, sentWall, turn)).accessToken;
   }
 
   /**
@@ -274,7 +289,7 @@ export class SessionEngine {
    * reported once (the host's `unsaved` error) and tried again, holding the
    * turn, until it lands.
    */
-  async #take(response: Record<string, unknown>, previous: TokenFile | undefined, reason: 'login' | 'refresh', sentAt: number, sentWall: number, turn: Turn): Promise<string> {
+  async #take(response: Record<string, unknown>, previous: TokenFile | undefined, reason: 'login' | 'refresh', sentAt: number, sentWall: number, turn: Turn): Promise<Token> {
     const file = tokenFileFromResponse(response, previous, sentWall);
     const access = typeof file.access_token === 'string' ? file.access_token : '';
     const { host, store } = this.#fx;
@@ -287,6 +302,7 @@ export class SessionEngine {
     host.secret(file.id_token);
     const token: Token = { accessToken: access, ...tokenTimes(sentAt, lifetimeSeconds(file, access)), file };
     this.#token = token;
+    this.#requests++;
     this.#rejected = undefined;
     this.#suspect = undefined;
     this.#endedBase = undefined;
@@ -296,7 +312,7 @@ export class SessionEngine {
       this.#go(saved);
       this.#hot(token);
       host.tokens(reason, file);
-      return access;
+      return token;
     }
     this.#unsaved = file;
     try {
@@ -321,7 +337,7 @@ export class SessionEngine {
     }
     host.debug(reason === 'login' ? 'logged in' : 'refreshed');
     host.tokens(reason, file);
-    return access;
+    return token;
   }
 
   /** Holds the turn and writes the unsaved tokens until they land, the turn is lost, or they are superseded. */
