@@ -68,6 +68,10 @@ export interface ServerToken {
   readonly expiresAt: number;
   spentBy?: string;
   spentAt?: number;
+  /** When the request that spent it was sent. */
+  spentSentAt?: number;
+  /** Whether it reached storage. */
+  saved?: boolean;
   /** What became of the answer to the request that spent it. */
   outcome?: 'received' | 'lost' | 'unusable';
   /** The refresh token that replaced it. */
@@ -212,19 +216,20 @@ export class World {
       this.revokedBecause = `refresh token #${record.serial} spent by ${record.spentBy} at ${(record.spentAt! / 1000).toFixed(3)}s came back from ${by}`;
       this.log(`server: REUSE of refresh token #${record.serial} by ${by}: grant revoked`);
       if (late) this.excuses.push(`${by}'s request reached the server after ${by} had given up on it or died`);
-      else this.judgeReuse(record, by);
+      else this.judgeReuse(record, by, sentAt);
       return { error: 'invalid_grant' };
     }
     // At most one token request per lifetime: the newest access token must be due.
     const newest = this.newestAccess();
     // Its lifetime counts from when the request that got it was sent, as the SDK counts it.
     const born = newest?.sentAt ?? newest?.issuedAt ?? 0;
-    if (newest && this.t - born < this.lifetimeMs * 0.75 - 1000 && !this.opaque && this.wallSteps === 0) {
+    if (newest && !late && by !== 'neighbour' && newest.requestedBy !== 'neighbour' && this.t - born < this.lifetimeMs * 0.75 - 1000 && !this.opaque && this.wallSteps === 0) {
       this.violation(`token request by ${by} while access token #${newest.serial} was ${((this.t - born) / 1000).toFixed(1)}s old (lifetime ${this.lifetimeMs / 1000}s)`);
     }
     if (this.rotating) {
       record.spentBy = by;
       record.spentAt = this.t;
+      record.spentSentAt = sentAt;
     }
     const ok = this.response(this.rotating);
     const issued = this.tokens.get(ok['access_token'] as string)!;
@@ -237,12 +242,12 @@ export class World {
 
   newestAccess(): ServerToken | undefined {
     let newest: ServerToken | undefined;
-    for (const record of this.tokens.values()) if (record.kind === 'access' && record.delivered && (!newest || record.serial > newest.serial)) newest = record;
+    for (const record of this.tokens.values()) if (record.kind === 'access' && record.delivered && (record.saved || this.procs.some((p) => p.alive && p.id === record.requestedBy)) && (!newest || record.serial > newest.serial)) newest = record;
     return newest;
   }
 
   /** A reuse is excused only where the guarantees say a session may be lost. */
-  judgeReuse(record: ServerToken, by: string): void {
+  judgeReuse(record: ServerToken, by: string, sentAt: number): void {
     const first = record.spentBy!;
     if (first === 'neighbour' || by === 'neighbour') return void this.excuses.push('a lockless neighbour spent the same refresh token');
     if (record.outcome === 'lost') return void this.excuses.push('the answer to the first spend never arrived');
@@ -251,8 +256,12 @@ export class World {
     const saved = successor !== undefined && this.savedEver.has(successor);
     const holder = this.procs.find((p) => p.id === first);
     if (!saved && holder && !holder.alive) return void this.excuses.push(`${first} died holding the only copy of rotated tokens`);
-    if (!saved && holder && this.mode === 'fleet' && holder.pauses.some(([a, b]) => b > record.spentAt! && b - a > LEASE_TTL / 2)) {
+    if (!saved && holder && this.mode === 'fleet' && holder.pauses.some(([a, b]) => b > record.spentSentAt! && b - a > LEASE_TTL / 2)) {
       return void this.excuses.push(`${first} was paused past its lease holding the only copy of rotated tokens`);
+    }
+    const reuser = this.procs.find((p) => p.id === by);
+    if (reuser && this.mode === 'fleet' && reuser.pauses.some(([a, b]) => b > sentAt && b - a > LEASE_TTL / 2)) {
+      return void this.excuses.push(`${by} was paused past its lease with its refresh request in flight`);
     }
     this.violation(`session lost: ${this.revokedBecause}`);
   }
@@ -283,7 +292,10 @@ export class World {
     if (by !== 'neighbour' && after < before) this.violation(`${by} wrote access token #${after} over newer #${before}`);
     this.stored = structuredClone(file);
     const record = file.access_token ? this.tokens.get(file.access_token) : undefined;
-    if (record) record.delivered = true;
+    if (record) {
+      record.delivered = true;
+      record.saved = true;
+    }
     if (typeof file.refresh_token === 'string') this.savedEver.add(file.refresh_token);
     this.log(`storage: ${by} wrote access #${after}`);
   }
@@ -348,7 +360,7 @@ export function simEffects(world: World, proc: Proc): Effects {
       tokens: () => undefined,
       secret: () => undefined,
       debug: () => undefined,
-      warn: () => undefined,
+      warn: (m) => { if (process.env.SIM_DEBUG) world.log(`${proc.id} warn ${m}`); },
       noSession: () => new LoginRequiredError('profile "sim" has no session', 'log in'),
       ended: () => new LoginRequiredError('the session of profile "sim" has ended (the server refused its refresh token)', 'log in'),
       unwritable: (cause) => new StateError('ERR_STORAGE', 'sim', `storage refused a write (${(cause as Error).message}); the refresh token was not spent`),
@@ -489,6 +501,7 @@ function simRefresh(world: World, proc: Proc, refreshToken: string): Promise<Rec
 export function newEngine(world: World, proc: Proc): SessionEngine {
   const engine = new SessionEngine(simEffects(world, proc));
   engine.onTransition = (from, event, to) => {
+    if (process.env.SIM_DEBUG) world.log(`${proc.id}: ${from} --${event}--> ${to}`);
     if (to === undefined) world.violation(`${proc.id}: transition ${event} is not allowed in state ${from}`);
   };
   return engine;

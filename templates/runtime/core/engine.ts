@@ -15,9 +15,16 @@
 import { LoginRequiredError, TurnLostError } from '../errors.js';
 import type { Turn } from '../lock.js';
 import { lifetimeSeconds, tokenFileFromResponse, type TokenFile } from '../token.js';
-import type { Effects } from './effects.js';
+import type { Effects, WriteOutcome } from './effects.js';
 import { handable, next, storedTimes, tokenTimes, type HeldToken, type SessionEvent, type SessionState } from './machine.js';
 
+/**
+ * A token the server issued right after the API rejected its predecessor,
+ * rejected again within this long and never accepted, goes back to the
+ * caller without a refresh (an API that rejects every token); later, a 401
+ * for it is an expiry like any other.
+ */
+export const SUSPECT_MS = 60_000;
 /** A failed background refresh is tried again after this long, not on every call. */
 export const BACKGROUND_RETRY_MS = 5_000;
 /** New tokens that storage refused are tried again at most this often by callers, and by the turn holder at growing intervals up to the last. */
@@ -57,6 +64,7 @@ export class SessionEngine {
   #rejected: string | undefined;
   /** A token obtained because the API rejected its predecessor, not yet accepted by the API. */
   #suspect: string | undefined;
+  #suspectUntil = 0;
   /** Token requests answered so far. */
   #requests = 0;
   /** The tokens the server refused for good. */
@@ -114,11 +122,11 @@ export class SessionEngine {
   /**
    * The API rejected `rejected` (HTTP 401): a newer token, refreshing if no
    * other caller has; undefined when `rejected` came from such a refresh and
-   * the API never accepted it (an API that rejects every token is not met
-   * with a refresh per call).
+   * the API never accepted it and it is less than a minute old (an API that
+   * rejects every token is not met with a refresh per call).
    */
   async tokenRejected(rejected: string): Promise<string | undefined> {
-    if (rejected === this.#suspect) {
+    if (rejected === this.#suspect && this.#fx.clock.now() < this.#suspectUntil) {
       // No refresh for it, but newer tokens someone else saved supersede it.
       if (this.#fx.store.persistent && !this.#unsaved) await this.load();
       return this.#usable(rejected) ? this.#token!.accessToken : undefined;
@@ -132,7 +140,10 @@ export class SessionEngine {
     const fresh = await this.#fresh(rejected);
     if (fresh === rejected) return undefined;
     // Only a token the server issued just now is suspect; one read from storage may simply be older.
-    if (this.#requests !== requests) this.#suspect = fresh;
+    if (this.#requests !== requests) {
+      this.#suspect = fresh;
+      this.#suspectUntil = this.#fx.clock.now() + SUSPECT_MS;
+    }
     return fresh;
   }
 
@@ -193,6 +204,20 @@ export class SessionEngine {
     });
   }
 
+  /**
+   * In a new turn while tokens are unsaved (the last turn was lost): when
+   * storage moved on meanwhile, those tokens would be written over newer
+   * ones, so storage's tokens are taken instead.
+   */
+  async #recheckUnsaved(): Promise<void> {
+    const stored = await this.#fx.store.read();
+    if (stored !== undefined && !sameTokens(stored, this.#stored) && !sameTokens(stored, this.#unsaved)) {
+      this.#unsaved = undefined;
+      this.#go('superseded');
+      this.#adopt(stored);
+    }
+  }
+
   async #checkEnded(): Promise<void> {
     if (this.#fx.store.persistent) {
       const stored = await this.#fx.store.read();
@@ -217,6 +242,7 @@ export class SessionEngine {
       this.#fx.turns
         .take(async (turn) => {
           try {
+            if (this.#unsaved && this.#fx.store.persistent) await this.#recheckUnsaved();
             resolve(await fn(turn));
           } catch (error) {
             reject(error);
@@ -233,7 +259,7 @@ export class SessionEngine {
     if (this.#fx.store.persistent && !this.#unsaved && this.#stored !== undefined && sameTokens(base, this.#stored)) {
       let probe;
       try {
-        probe = await this.#fx.store.write(this.#stored, this.#stored, turn);
+        probe = await this.#write(this.#stored, 'fenced', turn);
       } catch (error) {
         throw error instanceof TurnLostError ? error : this.#fx.host.unwritable(error);
       }
@@ -317,11 +343,15 @@ export class SessionEngine {
     this.#unsaved = file;
     try {
       if (reason === 'login') await host.beforeLoginWrite(turn);
-      const outcome = await store.write(file, reason === 'login' ? 'any' : (this.#stored ?? 'any'), turn);
-      this.#unsaved = undefined;
+      const outcome = await this.#write(file, reason === 'login' ? 'any' : 'fenced', turn);
       this.#lastWriteAt = this.#fx.clock.now();
+      if (this.#unsaved !== file) {
+        // A newer refresh in this turn took over meanwhile; it saves its own tokens.
+        host.tokens(reason, file);
+        return token;
+      }
+      this.#unsaved = undefined;
       if (outcome.written) {
-        this.#stored = file;
         this.#go(saved);
         this.#hot(token);
       } else {
@@ -373,11 +403,10 @@ export class SessionEngine {
       const pending = this.#unsaved;
       if (!pending) return;
       this.#lastWriteAt = this.#fx.clock.now();
-      const outcome = await this.#fx.store.write(pending, this.#stored ?? 'any', turn);
+      const outcome = await this.#write(pending, 'fenced', turn);
       if (this.#unsaved !== pending) return;
       this.#unsaved = undefined;
       if (outcome.written) {
-        this.#stored = pending;
         this.#go('save-landed');
         if (this.#token && this.#token.file === pending) this.#hot(this.#token);
         this.#fx.host.debug('saved tokens that an earlier write could not');
@@ -389,6 +418,23 @@ export class SessionEngine {
       this.#saving = undefined;
     });
     return this.#saving;
+  }
+
+  #writes: Promise<unknown> = Promise.resolve();
+
+  /**
+   * Writes `file` after every earlier write of this engine, fenced by what
+   * storage holds by then as far as this engine knows (its own last write
+   * included), or over anything (a login).
+   */
+  #write(file: TokenFile, mode: 'fenced' | 'any', turn: Turn): Promise<WriteOutcome> {
+    const run = this.#writes.then(async () => {
+      const outcome = await this.#fx.store.write(file, mode === 'any' ? 'any' : (this.#stored ?? 'any'), turn);
+      if (outcome.written) this.#stored = file;
+      return outcome;
+    });
+    this.#writes = run.catch(() => undefined);
+    return run;
   }
 
   /** A call while tokens are unsaved: wakes the turn holder's next write (at most once a second) and waits briefly for it. */
