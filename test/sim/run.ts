@@ -151,8 +151,9 @@ export async function runSeed(seed: number, overrides: Partial<Schedule> = {}): 
     world.at(undefined, p.at, () => {
       const proc = procs[p.proc]!;
       if (!proc.alive) return;
+      const from = Math.max(world.t, proc.pausedUntil);
       proc.pausedUntil = Math.max(proc.pausedUntil, world.t + p.ms);
-      proc.pauses.push([world.t, world.t + p.ms]);
+      if (proc.pausedUntil > from) proc.pauses.push([from, proc.pausedUntil]);
       world.log(`${proc.id} paused for ${p.ms / 1000}s`);
     });
   }
@@ -206,8 +207,8 @@ export async function runSeed(seed: number, overrides: Partial<Schedule> = {}): 
   void endedTokens;
   await world.run(schedule.chaosMs, check);
   // Calm: every fault is over, paused processes go on. Then every live process must be served, unless the session was lost in a way the guarantees allow.
-  for (const proc of procs) proc.pausedUntil = Math.min(proc.pausedUntil, world.t);
-  await world.run(world.t + 2 * schedule.lifetimeMs + 90_000, check);
+  const resumed = Math.max(world.t, ...procs.map((p) => p.pausedUntil));
+  await world.run(resumed + 2 * schedule.lifetimeMs + 90_000, check);
   let lost = false;
   for (const proc of procs.filter((p) => p.alive)) {
     // A stale opaque token may cost one 401 first; the second call must then be served.

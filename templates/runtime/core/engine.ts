@@ -237,7 +237,14 @@ export class SessionEngine {
    * tokens replaced. The caller gets `fn`'s result as soon as it has one.
    */
   #inTurn(fn: (turn: Turn) => Promise<string>): Promise<string> {
-    if (this.#held) return fn(this.#held);
+    if (this.#held) {
+      // The turn is kept until this work is done too.
+      const work = fn(this.#held);
+      this.#heldWork.add(work);
+      const done = () => this.#heldWork.delete(work);
+      work.then(done, done);
+      return work;
+    }
     return new Promise<string>((resolve, reject) => {
       this.#fx.turns
         .take(async (turn) => {
@@ -375,6 +382,23 @@ export class SessionEngine {
     this.#held = turn;
     let backoff = 250;
     try {
+      for (;;) {
+        await this.#saveLoop(turn, backoff);
+        if (this.#lost || this.#heldWork.size === 0) return;
+        await Promise.allSettled([...this.#heldWork]);
+      }
+    } finally {
+      this.#held = undefined;
+      this.#wake = undefined;
+      this.#lost = false;
+    }
+  }
+
+  #heldWork = new Set<Promise<string>>();
+  #lost = false;
+
+  async #saveLoop(turn: Turn, backoff: number): Promise<void> {
+    {
       while (this.#unsaved) {
         await new Promise<void>((resolve) => {
           this.#wake = resolve;
@@ -385,14 +409,14 @@ export class SessionEngine {
         try {
           await this.#saveOnce(turn);
         } catch (error) {
-          if (error instanceof TurnLostError) return;
+          if (error instanceof TurnLostError) {
+            this.#lost = true;
+            return;
+          }
           this.#fx.host.warn('saving new tokens failed again; they stay in memory and the turn is kept', { error: (error as Error)?.message });
           backoff = Math.min(backoff * 2, SAVE_BACKOFF_MAX_MS);
         }
       }
-    } finally {
-      this.#held = undefined;
-      this.#wake = undefined;
     }
   }
 
