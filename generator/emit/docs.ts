@@ -1,5 +1,6 @@
 // Emits the docs page from templates/docs. Each example is embedded from the
 // generated program itself, so the page and the code cannot drift apart.
+import { mermaidDiagram } from '../../templates/runtime/core/machine.js';
 import type { OptionIR, SpecIR } from '../ir.js';
 import { markdownHeader } from '../text.js';
 import { TemplateSet } from './handlebars.js';
@@ -45,6 +46,8 @@ export function emitDocs(ir: SpecIR, templatesDir: string, examples: ReadonlyMap
     issuer: ir.sdk.authServer.issuer,
     apiBaseUrl: ir.sdk.authServer.apiBaseUrl,
     providerInterface: ir.sdk.storageProvider.interface,
+    // The session engine's transition table, drawn: the docs cannot drift from the code.
+    stateDiagram: mermaidDiagram(),
     groups: ir.sdk.docGroups
       .map((group) => ({
         title: group.title,

@@ -7,19 +7,17 @@ import type { ClientOptions } from './client-options.js';
 import { AuthServer, REAL_CLOCK, StoredTokens } from './core/adapters.js';
 import type { DeviceLoginCompleteOptions, EnsureInitializedOptions, LogoutOptions, LogoutResult, SessionStatus, SignalOptions, TokenEvent, TokenListenerOptions } from './core/api-types.js';
 import { SessionEngine } from './core/engine.js';
-import { ConfigError, ERR_STORAGE, LoginRequiredError, NetworkError, PlanetAuthError, StateError, TokenRequestError, TurnLostError } from './errors.js';
+import { emitTokens, keptSession, sessionHost, type TokenListeners } from './core/session-host.js';
+import { ConfigError, LoginRequiredError, type PlanetAuthError } from './errors.js';
 import { completeDeviceLogin, initiateDeviceLogin } from './grants/device-code.js';
 import { GRANT_MODULES, type DeviceLoginInfo, type Grant, type LoginResult, type UserLoginOptions } from './grants/index.js';
 import type { FetchFunction } from './hooks.js';
-import type { Turn } from './lock.js';
 import { sessionLog, type SessionLog } from './log.js';
-import { CLIENT_FILE, METADATA_FILE, TOKEN_FILE, clientConfigToWrite, normalizeProfileName, parseClientConfig, type ClientConfigFile } from './profile.js';
+import { TOKEN_FILE, normalizeProfileName } from './profile.js';
 import { resolveOptions } from './resolve-options.js';
 import { SessionStorage } from './session-storage.js';
-import { flowById, serverSettings, type FlowDescriptor } from './settings.js';
-import type { SdkSettings } from './settings.js';
+import { flowById, serverSettings, type FlowDescriptor, type SdkSettings } from './settings.js';
 import { raceSignal } from './signal.js';
-import type { TokenFile } from './token.js';
 
 export type { DeviceLoginInfo, UserLoginOptions } from './grants/index.js';
 export type { DeviceLoginCompleteOptions, EnsureInitializedOptions, LogoutOptions, LogoutResult, SessionStatus, SignalOptions, TokenEvent, TokenListenerOptions } from './core/api-types.js';
@@ -43,9 +41,7 @@ export class AuthCore {
   readonly #storage: SessionStorage;
   readonly #engine: SessionEngine;
   readonly #log: SessionLog;
-  /** Which settings the application chose itself, rather than took from defaults (for `auth_client.json`). */
-  readonly #chosen: { readonly audiences: boolean; readonly scopes: boolean };
-  readonly #listeners = new Set<{ listener: (event: TokenEvent) => void; includeRefreshToken: boolean }>();
+  readonly #listeners: TokenListeners = new Set();
 
   /**
    * A session of flow `flowId` of `settings`; the generated factories call
@@ -54,7 +50,7 @@ export class AuthCore {
   constructor(settings: SdkSettings, flowId: string, options: ClientOptions) {
     const flow = flowById(settings, flowId);
     const resolved = resolveOptions(flow, options);
-    this.#chosen = { audiences: typeof options.audience === 'string', scopes: options.requestedScopes !== undefined };
+    const chosen = { audiences: typeof options.audience === 'string', scopes: options.requestedScopes !== undefined };
     const server = serverSettings(settings);
     this.flow = flow;
     this.#options = resolved;
@@ -89,27 +85,15 @@ export class AuthCore {
       profile: this.profileName,
       storage: this.#storage,
     });
-    const hint = this.#server.loginHint();
-    const profile = this.profileName;
     this.#engine = new SessionEngine({
       clock: REAL_CLOCK,
       store: new StoredTokens(this.#storage, this.#server.identity, resolved.persistClientConfig !== false),
       turns: this.#storage.turns,
       endpoint: this.#server,
-      host: {
-        unattended: this.#grant.unattended,
-        beforeLoginWrite: (turn) => this.#writeClientConfig(turn),
-        tokens: (reason, file) => this.#emit(reason, file),
-        secret: (value) => log.secret(value),
-        debug: (message, fields) => log.debug(message, fields),
-        warn: (message, fields) => log.warn(message, fields),
-        noSession: (file) => new LoginRequiredError(file ? `the session of profile "${profile}" has expired and holds no refresh token` : `profile "${profile}" has no session`, hint),
-        ended: () => new LoginRequiredError(`the session of profile "${profile}" has ended (the server refused its refresh token)`, hint),
-        unsaved: (cause) => this.#storageError(cause, 'they are kept in memory and saved again on the next call'),
-        unwritable: (cause) => this.#storageError(cause, 'the refresh token was not spent, as new tokens could not be saved'),
-        expiredOnArrival: () => new TokenRequestError('ERR_SERVER', `the new tokens of profile "${profile}" expired before they could be saved and handed out; the token endpoint or the storage is slower than the tokens live`, undefined, undefined, { hint: 'check the storage and the server, then try again' }),
-        noAccessToken: () => this.#server.error(new Error('the token response holds no access token'), 'the token request'),
-      },
+      host: sessionHost(
+        { profile: this.profileName, flow, options: resolved, storage: this.#storage, server: this.#server, scopes: this.#scopes, log, chosen, unattended: this.#grant.unattended },
+        this.#listeners,
+      ),
     });
   }
 
@@ -230,7 +214,7 @@ export class AuthCore {
       if (failure && options.forgetLocally !== true) throw keptSession(failure, this.profileName);
       this.#engine.forget();
       await this.#storage.remove(TOKEN_FILE, turn);
-      this.#emit('logout', undefined);
+      emitTokens(this.#listeners, this.#log, 'logout', undefined);
       const warning = failure ? `${failure.message}; the session was forgotten here, but its refresh token stays valid at the server until it expires` : undefined;
       return { revoked, forgotten: true, ...(warning ? { warning } : {}) };
     });
@@ -301,76 +285,7 @@ export class AuthCore {
     result.finish?.({ ok: true });
   }
 
-  #storageError(error: unknown, outcome: string): PlanetAuthError {
-    const location = this.#storage.location(TOKEN_FILE);
-    const cause = this.#storage.error(error, TOKEN_FILE, 'writing');
-    if (cause instanceof TurnLostError) return cause;
-    return new StateError(ERR_STORAGE, location, `the tokens of profile "${this.profileName}" could not be saved to ${location} (${cause.message}); ${outcome}`, {
-      cause,
-      hint: 'check that the storage is writable and has room',
-    });
-  }
-
-  #emit(reason: TokenEvent['reason'], file: TokenFile | undefined): void {
-    if (this.#listeners.size === 0) return;
-    const base: TokenEvent = {
-      reason,
-      ...(file?.access_token ? { accessToken: file.access_token } : {}),
-      ...(file?._exp !== undefined ? { expiresAt: file._exp } : {}),
-      ...(file?.scope ? { scope: file.scope } : {}),
-      ...(file?.id_token ? { idToken: file.id_token } : {}),
-    };
-    for (const { listener, includeRefreshToken } of this.#listeners) {
-      try {
-        listener(includeRefreshToken && file?.refresh_token ? { ...base, refreshToken: file.refresh_token } : base);
-      } catch (error) {
-        this.#log.warn('an onTokens listener threw', { error: (error as Error)?.message });
-      }
-    }
-  }
-
   #requireGrant(grant: FlowDescriptor['grant'], method: string): void {
     if (this.flow.grant !== grant) throw new ConfigError(`${method}() is for the ${grant} flow; this session uses ${this.flow.grant}`);
   }
-
-  async #writeClientConfig(turn: Turn): Promise<void> {
-    if (this.#options.persistClientConfig === false) return;
-    const existingData = await this.#storage.load(CLIENT_FILE);
-    const existing = existingData ? parseClientConfig(this.#storage.location(CLIENT_FILE), existingData) : undefined;
-    const wanted = clientConfigToWrite(existing, this.#clientConfigFile(), this.#chosen);
-    if (wanted) await this.#storage.write(CLIENT_FILE, wanted as Record<string, unknown>, turn);
-    const metadata = this.#server.metadata;
-    if (metadata) {
-      try {
-        await this.#storage.write(METADATA_FILE, metadata, turn);
-      } catch (error) {
-        if (error instanceof TurnLostError) throw error;
-        this.#log.warn('could not keep the server metadata with the profile', { error: (error as Error)?.message });
-      }
-    }
-  }
-
-  #clientConfigFile(): ClientConfigFile {
-    const { clientSecret, callbackUrl } = this.#options;
-    const { issuer, clientId } = this.#server.identity;
-    const audience = this.#server.audience;
-    return {
-      client_type: this.flow.clientType,
-      auth_server: issuer,
-      client_id: clientId,
-      scopes: [...this.#scopes],
-      ...(audience !== undefined ? { audiences: [audience] } : {}),
-      ...(clientSecret ? { client_secret: clientSecret } : {}),
-      ...(callbackUrl ? { local_redirect_uri: callbackUrl } : {}),
-    };
-  }
-}
-
-/** The revocation failed and the session was kept: the same kind of error, saying so and what to do. */
-function keptSession(failure: PlanetAuthError, profile: string): PlanetAuthError {
-  const message = `${failure.message}; the session of profile "${profile}" was kept`;
-  const hint = 'log out again once the server can be reached, or forget the session here anyway with logout({ forgetLocally: true }) (its refresh token then stays valid at the server until it expires)';
-  if (failure instanceof NetworkError) return new NetworkError(message, { cause: failure, hint });
-  if (failure instanceof TokenRequestError) return new TokenRequestError(failure.code === 'ERR_SERVER' ? 'ERR_SERVER' : 'ERR_TOKEN_REQUEST', message, failure.status, failure.oauthError, { cause: failure, hint });
-  return failure;
 }

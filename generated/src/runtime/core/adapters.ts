@@ -279,6 +279,13 @@ export class AuthServer implements TokenEndpoint {
       this.identity.log.warn('the refresh answer was partly refused; its access and refresh tokens were kept', { error: refused.message });
       return kept;
     }
+    if (data && data['refresh_token'] === undefined) {
+      // The server did not rotate the refresh token, so the session goes on; this answer only cannot be used.
+      throw new TokenRequestError('ERR_SERVER', `refreshing the session of profile "${this.#profile}" failed: the server's answer could not be used (${refused.message}); the refresh token was not replaced and is kept`, 200, undefined, {
+        cause: refused,
+        hint: 'the server answers with tokens this SDK refuses; check its configuration (audience, token size)',
+      });
+    }
     throw new LoginRequiredError(`the session of profile "${this.#profile}" has ended: the server answered its refresh, but the answer could not be used (${refused.message}), and the refresh token it replaced may be spent`, this.loginHint(), { cause: refused });
   }
 

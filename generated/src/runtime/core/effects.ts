@@ -72,6 +72,8 @@ export interface EngineHost {
   unwritable(cause: unknown): Error;
   /** New tokens are kept in memory only, for now. */
   unsaved(cause: unknown): Error;
+  /** New tokens expired before they could be saved and handed out (storage or server slower than their lifetime). */
+  expiredOnArrival(): Error;
   /** A token response without an access token. */
   noAccessToken(): Error;
 }

@@ -18,9 +18,16 @@
 import { LoginRequiredError, TurnLostError } from '../errors.js';
 import type { Turn } from '../lock.js';
 import { lifetimeSeconds, tokenFileFromResponse, type TokenFile } from '../token.js';
-import type { Effects } from './effects.js';
+import type { Effects, WriteOutcome } from './effects.js';
 import { handable, next, storedTimes, tokenTimes, type HeldToken, type SessionEvent, type SessionState } from './machine.js';
 
+/**
+ * A token the server issued right after the API rejected its predecessor,
+ * rejected again within this long and never accepted, goes back to the
+ * caller without a refresh (an API that rejects every token); later, a 401
+ * for it is an expiry like any other.
+ */
+export const SUSPECT_MS = 60_000;
 /** A failed background refresh is tried again after this long, not on every call. */
 export const BACKGROUND_RETRY_MS = 5_000;
 /** New tokens that storage refused are tried again at most this often by callers, and by the turn holder at growing intervals up to the last. */
@@ -60,6 +67,9 @@ export class SessionEngine {
   #rejected: string | undefined;
   /** A token obtained because the API rejected its predecessor, not yet accepted by the API. */
   #suspect: string | undefined;
+  #suspectUntil = 0;
+  /** Token requests answered so far. */
+  #requests = 0;
   /** The tokens the server refused for good. */
   #endedBase: TokenFile | undefined;
 
@@ -115,19 +125,28 @@ export class SessionEngine {
   /**
    * The API rejected `rejected` (HTTP 401): a newer token, refreshing if no
    * other caller has; undefined when `rejected` came from such a refresh and
-   * the API never accepted it (an API that rejects every token is not met
-   * with a refresh per call).
+   * the API never accepted it and it is less than a minute old (an API that
+   * rejects every token is not met with a refresh per call).
    */
   async tokenRejected(rejected: string): Promise<string | undefined> {
-    if (rejected === this.#suspect) return undefined;
+    if (rejected === this.#suspect && this.#fx.clock.now() < this.#suspectUntil) {
+      // No refresh for it, but newer tokens someone else saved supersede it.
+      if (this.#fx.store.persistent && !this.#unsaved) await this.load();
+      return this.#usable(rejected) ? this.#token!.accessToken : undefined;
+    }
     if (rejected === this.#token?.accessToken) {
       this.#rejected = rejected;
       this.hotUntil = 0;
       if (this.state === 'fresh' || this.state === 'due' || this.state === 'unsaved') this.#go('api-rejected');
     }
+    const requests = this.#requests;
     const fresh = await this.#fresh(rejected);
     if (fresh === rejected) return undefined;
-    this.#suspect = fresh;
+    // Only a token the server issued just now is suspect; one read from storage may simply be older.
+    if (this.#requests !== requests) {
+      this.#suspect = fresh;
+      this.#suspectUntil = this.#fx.clock.now() + SUSPECT_MS;
+    }
     return fresh;
   }
 
@@ -175,11 +194,31 @@ export class SessionEngine {
       if (this.#fx.store.persistent && !this.#unsaved) await this.load();
       if (this.state === 'ended') throw this.#fx.host.ended();
       if (this.#usable(rejected)) return this.#token!.accessToken;
-      const file = this.file;
-      if (file?.refresh_token) return this.#refresh(file, turn);
-      if (this.#fx.host.unattended) return this.#unattendedLogin(turn);
-      throw this.#fx.host.noSession(file);
+      // A token that expired before it was saved (storage slower than its lifetime) is not handed out: once more, then an error.
+      for (let attempt = 0; ; attempt++) {
+        const file = this.file;
+        let token: Token;
+        if (file?.refresh_token) token = await this.#refresh(file, turn);
+        else if (this.#fx.host.unattended) token = await this.#unattendedLogin(turn);
+        else throw this.#fx.host.noSession(file);
+        if (handable(token, this.#fx.clock.now())) return token.accessToken;
+        if (attempt > 0) throw this.#fx.host.expiredOnArrival();
+      }
     });
+  }
+
+  /**
+   * In a new turn while tokens are unsaved (the last turn was lost): when
+   * storage moved on meanwhile, those tokens would be written over newer
+   * ones, so storage's tokens are taken instead.
+   */
+  async #recheckUnsaved(): Promise<void> {
+    const stored = await this.#fx.store.read();
+    if (stored !== undefined && !sameTokens(stored, this.#stored) && !sameTokens(stored, this.#unsaved)) {
+      this.#unsaved = undefined;
+      this.#go('superseded');
+      this.#adopt(stored);
+    }
   }
 
   async #checkEnded(): Promise<void> {
@@ -201,11 +240,19 @@ export class SessionEngine {
    * tokens replaced. The caller gets `fn`'s result as soon as it has one.
    */
   #inTurn(fn: (turn: Turn) => Promise<string>): Promise<string> {
-    if (this.#held) return fn(this.#held);
+    if (this.#held) {
+      // The turn is kept until this work is done too.
+      const work = fn(this.#held);
+      this.#heldWork.add(work);
+      const done = () => this.#heldWork.delete(work);
+      work.then(done, done);
+      return work;
+    }
     return new Promise<string>((resolve, reject) => {
       this.#fx.turns
         .take(async (turn) => {
           try {
+            if (this.#unsaved && this.#fx.store.persistent) await this.#recheckUnsaved();
             resolve(await fn(turn));
           } catch (error) {
             reject(error);
@@ -216,23 +263,24 @@ export class SessionEngine {
     });
   }
 
-  async #refresh(base: TokenFile, turn: Turn): Promise<string> {
+  async #refresh(base: TokenFile, turn: Turn): Promise<Token> {
     // Spend the refresh token only once storage has taken a write in this turn:
     // a store that refuses writes would otherwise leave the new tokens nowhere.
     if (this.#fx.store.persistent && !this.#unsaved && this.#stored !== undefined && sameTokens(base, this.#stored)) {
       let probe;
       try {
-        probe = await this.#fx.store.write(this.#stored, this.#stored, turn);
+        probe = await this.#write(this.#stored, 'fenced', turn);
       } catch (error) {
         throw error instanceof TurnLostError ? error : this.#fx.host.unwritable(error);
       }
       if (!probe.written) {
         if (probe.holds !== undefined) this.#adopt(probe.holds);
-        if (this.#usable(undefined)) return this.#token!.accessToken;
+        if (this.#usable(undefined)) return this.#token!;
         throw this.#fx.host.noSession(probe.holds);
       }
     }
     await turn.assertHeld();
+    if (this.state === 'fresh') this.#go('refresh-time');
     this.#go('request-sent');
     this.#fx.host.debug('refresh');
     const sentAt = this.#fx.clock.now();
@@ -260,15 +308,15 @@ export class SessionEngine {
     return this.#take(response, base, 'refresh', sentAt, sentWall, turn);
   }
 
-  async #unattendedLogin(turn: Turn): Promise<string> {
+  async #unattendedLogin(turn: Turn): Promise<Token> {
     const sentAt = this.#fx.clock.now();
     const sentWall = this.#fx.clock.wall();
     return this.#take(await this.#fx.endpoint.login(), undefined, 'login', sentAt, sentWall, turn);
   }
 
   /** Takes a login's tokens (the facade calls this within a turn). */
-  login(response: Record<string, unknown>, sentAt: number, sentWall: number, turn: Turn): Promise<string> {
-    return this.#take(response, undefined, 'login', sentAt, sentWall, turn);
+  async login(response: Record<string, unknown>, sentAt: number, sentWall: number, turn: Turn): Promise<string> {
+    return (await this.#take(response, undefined, 'login', sentAt, sentWall, turn)).accessToken;
   }
 
   /**
@@ -277,7 +325,7 @@ export class SessionEngine {
    * reported once (the host's `unsaved` error) and tried again, holding the
    * turn, until it lands.
    */
-  async #take(response: Record<string, unknown>, previous: TokenFile | undefined, reason: 'login' | 'refresh', sentAt: number, sentWall: number, turn: Turn): Promise<string> {
+  async #take(response: Record<string, unknown>, previous: TokenFile | undefined, reason: 'login' | 'refresh', sentAt: number, sentWall: number, turn: Turn): Promise<Token> {
     const file = tokenFileFromResponse(response, previous, sentWall);
     const access = typeof file.access_token === 'string' ? file.access_token : '';
     const { host, store } = this.#fx;
@@ -290,6 +338,7 @@ export class SessionEngine {
     host.secret(file.id_token);
     const token: Token = { accessToken: access, ...tokenTimes(sentAt, lifetimeSeconds(file, access)), file };
     this.#token = token;
+    this.#requests++;
     this.#rejected = undefined;
     this.#suspect = undefined;
     this.#endedBase = undefined;
@@ -299,16 +348,20 @@ export class SessionEngine {
       this.#go(saved);
       this.#hot(token);
       host.tokens(reason, file);
-      return access;
+      return token;
     }
     this.#unsaved = file;
     try {
       if (reason === 'login') await host.beforeLoginWrite(turn);
-      const outcome = await store.write(file, reason === 'login' ? 'any' : (this.#stored ?? 'any'), turn);
-      this.#unsaved = undefined;
+      const outcome = await this.#write(file, reason === 'login' ? 'any' : 'fenced', turn);
       this.#lastWriteAt = this.#fx.clock.now();
+      if (this.#unsaved !== file) {
+        // A newer refresh in this turn took over meanwhile; it saves its own tokens.
+        host.tokens(reason, file);
+        return token;
+      }
+      this.#unsaved = undefined;
       if (outcome.written) {
-        this.#stored = file;
         this.#go(saved);
         this.#hot(token);
       } else {
@@ -324,7 +377,7 @@ export class SessionEngine {
     }
     host.debug(reason === 'login' ? 'logged in' : 'refreshed');
     host.tokens(reason, file);
-    return access;
+    return token;
   }
 
   /** Holds the turn and writes the unsaved tokens until they land, the turn is lost, or they are superseded. */
@@ -332,6 +385,23 @@ export class SessionEngine {
     this.#held = turn;
     let backoff = 250;
     try {
+      for (;;) {
+        await this.#saveLoop(turn, backoff);
+        if (this.#lost || this.#heldWork.size === 0) return;
+        await Promise.allSettled([...this.#heldWork]);
+      }
+    } finally {
+      this.#held = undefined;
+      this.#wake = undefined;
+      this.#lost = false;
+    }
+  }
+
+  #heldWork = new Set<Promise<string>>();
+  #lost = false;
+
+  async #saveLoop(turn: Turn, backoff: number): Promise<void> {
+    {
       while (this.#unsaved) {
         await new Promise<void>((resolve) => {
           this.#wake = resolve;
@@ -342,14 +412,14 @@ export class SessionEngine {
         try {
           await this.#saveOnce(turn);
         } catch (error) {
-          if (error instanceof TurnLostError) return;
+          if (error instanceof TurnLostError) {
+            this.#lost = true;
+            return;
+          }
           this.#fx.host.warn('saving new tokens failed again; they stay in memory and the turn is kept', { error: (error as Error)?.message });
           backoff = Math.min(backoff * 2, SAVE_BACKOFF_MAX_MS);
         }
       }
-    } finally {
-      this.#held = undefined;
-      this.#wake = undefined;
     }
   }
 
@@ -360,11 +430,10 @@ export class SessionEngine {
       const pending = this.#unsaved;
       if (!pending) return;
       this.#lastWriteAt = this.#fx.clock.now();
-      const outcome = await this.#fx.store.write(pending, this.#stored ?? 'any', turn);
+      const outcome = await this.#write(pending, 'fenced', turn);
       if (this.#unsaved !== pending) return;
       this.#unsaved = undefined;
       if (outcome.written) {
-        this.#stored = pending;
         this.#go('save-landed');
         if (this.#token && this.#token.file === pending) this.#hot(this.#token);
         this.#fx.host.debug('saved tokens that an earlier write could not');
@@ -376,6 +445,23 @@ export class SessionEngine {
       this.#saving = undefined;
     });
     return this.#saving;
+  }
+
+  #writes: Promise<unknown> = Promise.resolve();
+
+  /**
+   * Writes `file` after every earlier write of this engine, fenced by what
+   * storage holds by then as far as this engine knows (its own last write
+   * included), or over anything (a login).
+   */
+  #write(file: TokenFile, mode: 'fenced' | 'any', turn: Turn): Promise<WriteOutcome> {
+    const run = this.#writes.then(async () => {
+      const outcome = await this.#fx.store.write(file, mode === 'any' ? 'any' : (this.#stored ?? 'any'), turn);
+      if (outcome.written) this.#stored = file;
+      return outcome;
+    });
+    this.#writes = run.catch(() => undefined);
+    return run;
   }
 
   /** A call while tokens are unsaved: wakes the turn holder's next write (at most once a second) and waits briefly for it. */

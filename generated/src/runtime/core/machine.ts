@@ -46,8 +46,8 @@ export const TRANSITIONS: { readonly [S in SessionState]: { readonly [E in Sessi
   none: { 'found-fresh': 'fresh', 'found-due': 'due', 'found-nothing': 'none', 'request-sent': 'refreshing', 'logged-in': 'fresh', 'tokens-unsaved': 'unsaved', 'logged-out': 'none' },
   fresh: { 'refresh-time': 'due', 'api-rejected': 'rejected', 'found-fresh': 'fresh', 'found-due': 'due', 'found-nothing': 'none', 'logged-in': 'fresh', 'tokens-unsaved': 'unsaved', 'logged-out': 'none' },
   due: { 'request-sent': 'refreshing', 'api-rejected': 'rejected', 'found-fresh': 'fresh', 'found-due': 'due', 'found-nothing': 'none', 'logged-in': 'fresh', 'tokens-unsaved': 'unsaved', 'logged-out': 'none' },
-  refreshing: { 'tokens-saved': 'fresh', 'tokens-unsaved': 'unsaved', superseded: 'fresh', 'request-failed': 'due', 'grant-ended': 'ended', 'logged-out': 'none' },
-  rejected: { 'request-sent': 'refreshing', 'found-fresh': 'fresh', 'found-due': 'due', 'found-nothing': 'none', 'logged-in': 'fresh', 'tokens-unsaved': 'unsaved', 'logged-out': 'none' },
+  refreshing: { 'save-landed': 'refreshing', 'tokens-saved': 'fresh', 'tokens-unsaved': 'unsaved', superseded: 'fresh', 'request-failed': 'due', 'grant-ended': 'ended', 'logged-out': 'none' },
+  rejected: { superseded: 'fresh', 'request-sent': 'refreshing', 'found-fresh': 'fresh', 'found-due': 'due', 'found-nothing': 'none', 'logged-in': 'fresh', 'tokens-unsaved': 'unsaved', 'logged-out': 'none' },
   unsaved: { 'save-landed': 'fresh', superseded: 'fresh', 'request-sent': 'refreshing', 'api-rejected': 'unsaved', 'logged-in': 'fresh', 'tokens-unsaved': 'unsaved', 'logged-out': 'none' },
   ended: { 'found-fresh': 'fresh', 'found-due': 'due', 'found-nothing': 'ended', 'logged-in': 'fresh', 'tokens-unsaved': 'unsaved', 'logged-out': 'none' },
 };
