@@ -120,3 +120,18 @@ test('storage that refuses writes: the refresh token is not spent, so the next p
   await expect(make().refresh()).resolves.toBeUndefined();
   expect(server.tokenErrors()).toBe(0);
 });
+
+test('a process paused longer than its request deadline does not time out on the answer waiting for it', async () => {
+  const auth = Auth.fromOAuthM2M({ clientId: M2M_CLIENT_ID, clientSecret: M2M_CLIENT_SECRET, saveStateToStorage: false, requestTimeoutSeconds: 2 });
+  const hold = server.holdTokenRequests(1);
+  const token = auth.getAccessToken();
+  await hold.arrived;
+  // The whole process stops for 3 s (no timer runs, as under SIGSTOP), and the answer is on its way when it goes on.
+  const until = Date.now() + 3_000;
+  while (Date.now() < until) {
+    // paused
+  }
+  hold.release();
+  await expect(token).resolves.toEqual(expect.any(String));
+  expect(server.count('token:client_credentials')).toBe(1);
+});

@@ -38,9 +38,9 @@ const WRITE_WAIT_MS = 2_000;
 
 type Token = HeldToken<TokenFile>;
 
-/** Whether two saved token sets are the same tokens. */
+/** Whether two saved token sets are the same version: the same tokens with the same times. */
 export function sameTokens(a: TokenFile | undefined, b: TokenFile | undefined): boolean {
-  return a !== undefined && b !== undefined && a.access_token === b.access_token && a.refresh_token === b.refresh_token;
+  return a !== undefined && b !== undefined && a.access_token === b.access_token && a.refresh_token === b.refresh_token && a._iat === b._iat && a._exp === b._exp;
 }
 
 export class SessionEngine {
