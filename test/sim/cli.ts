@@ -1,6 +1,7 @@
 // npm run sim -- --seeds N [--seed S] [--from F] [--trace]
 // Runs N seeded schedules (or one) through the session engine and checks the
-// invariants after every step; a failing seed prints its replay command and trace.
+// invariants after every step; a failing seed prints its replay command and trace
+// (SIM_DEBUG=1 adds every state transition and warning to the trace).
 import { report, runSeed } from './run.js';
 
 function option(name: string): string | undefined {

@@ -3,7 +3,7 @@
 // after every step. `runSeed(seed)` is all a test or `npm run sim` needs.
 import { PlanetAuthError } from '../../templates/runtime/errors.js';
 import { handable } from '../../templates/runtime/core/machine.js';
-import { LEASE_TTL, Proc, World, newEngine, type EndpointFault } from './world.js';
+import { Proc, World, newEngine, type EndpointFault } from './world.js';
 
 /** The longest a call may take in time its process ran: lock wait, two requests, storage, and the wait for a save. */
 export const CALL_BOUND = 30_000 + 2 * 30_000 + 30_000;
@@ -76,12 +76,10 @@ export async function runSeed(seed: number, overrides: Partial<Schedule> = {}): 
 
   let calls = 0;
   let served = 0;
-  const endedTokens = new Map<Proc, Set<string>>();
   const spawn = (id: string): Proc => {
     const proc = new Proc(id);
     proc.engine = newEngine(world, proc);
     world.procs.push(proc);
-    endedTokens.set(proc, new Set());
     return proc;
   };
   const procs = Array.from({ length: schedule.procs }, (_, i) => spawn(`p${i}`));
@@ -204,7 +202,6 @@ export async function runSeed(seed: number, overrides: Partial<Schedule> = {}): 
       if (proc.alive && token && world.t < proc.engine.hotUntil && !handable(token, world.t)) world.violation(`${proc.id}'s hot path would hand out an expired token`);
     }
   };
-  void endedTokens;
   await world.run(schedule.chaosMs, check);
   // Calm: every fault is over, paused processes go on. Then every live process must be served, unless the session was lost in a way the guarantees allow.
   const resumed = Math.max(world.t, ...procs.map((p) => p.pausedUntil));
@@ -232,5 +229,3 @@ export function report(result: SeedResult, traceLines = 400): string {
   const trace = result.trace.length > traceLines ? ['...', ...result.trace.slice(-traceLines)] : result.trace;
   return [`seed ${result.seed} failed: ${result.violations[0]}`, `replay: npm run sim -- --seed ${result.seed}`, ...trace].join('\n');
 }
-
-void LEASE_TTL;

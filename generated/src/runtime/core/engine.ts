@@ -383,10 +383,9 @@ export class SessionEngine {
   /** Holds the turn and writes the unsaved tokens until they land, the turn is lost, or they are superseded. */
   async #keepSaving(turn: Turn): Promise<void> {
     this.#held = turn;
-    let backoff = 250;
     try {
       for (;;) {
-        await this.#saveLoop(turn, backoff);
+        await this.#saveLoop(turn, 250);
         if (this.#lost || this.#heldWork.size === 0) return;
         await Promise.allSettled([...this.#heldWork]);
       }
@@ -397,28 +396,29 @@ export class SessionEngine {
     }
   }
 
+  /** Work running in the kept turn: the turn is given up only after it. */
   #heldWork = new Set<Promise<string>>();
+  /** The kept turn was lost (its lease ran out): nothing more is written in it. */
   #lost = false;
 
+  /** Writes the unsaved tokens at growing intervals (or when a call wakes it) until they land or the turn is lost. */
   async #saveLoop(turn: Turn, backoff: number): Promise<void> {
-    {
-      while (this.#unsaved) {
-        await new Promise<void>((resolve) => {
-          this.#wake = resolve;
-          void this.#fx.clock.sleep(backoff).then(resolve);
-        });
-        this.#wake = undefined;
-        if (!this.#unsaved) break;
-        try {
-          await this.#saveOnce(turn);
-        } catch (error) {
-          if (error instanceof TurnLostError) {
-            this.#lost = true;
-            return;
-          }
-          this.#fx.host.warn('saving new tokens failed again; they stay in memory and the turn is kept', { error: (error as Error)?.message });
-          backoff = Math.min(backoff * 2, SAVE_BACKOFF_MAX_MS);
+    while (this.#unsaved) {
+      await new Promise<void>((resolve) => {
+        this.#wake = resolve;
+        void this.#fx.clock.sleep(backoff).then(resolve);
+      });
+      this.#wake = undefined;
+      if (!this.#unsaved) break;
+      try {
+        await this.#saveOnce(turn);
+      } catch (error) {
+        if (error instanceof TurnLostError) {
+          this.#lost = true;
+          return;
         }
+        this.#fx.host.warn('saving new tokens failed again; they stay in memory and the turn is kept', { error: (error as Error)?.message });
+        backoff = Math.min(backoff * 2, SAVE_BACKOFF_MAX_MS);
       }
     }
   }
