@@ -187,7 +187,8 @@ export class SessionEngine {
 
   async #obtain(rejected: string | undefined): Promise<string> {
     if (this.state === 'ended') await this.#checkEnded();
-    if (this.#token === undefined && this.#fx.store.persistent) await this.load();
+    // Storage may already hold newer tokens (another process refreshed): a read costs less than a turn.
+    if (this.#fx.store.persistent && !this.#unsaved) await this.load();
     if (this.#usable(rejected)) return this.#token!.accessToken;
     return this.#inTurn(async (turn) => {
       // Another process may have refreshed while this one waited for its turn.
