@@ -64,6 +64,7 @@ describe('new tokens are never dropped', () => {
     storage.objects.set(TOKEN_KEY('flaky'), expiredToken(first));
     const later = Auth.fromOAuthUserDeviceCode({ clientId: USER_CLIENT_ID, storageProvider: storage, profileName: 'flaky' });
     server.resetCounts();
+    storage.passWrites = 1;
     storage.failWrites = 1;
     const error = await rejection(later.getAccessToken());
     expect(error).toBeInstanceOf(StateError);

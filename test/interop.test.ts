@@ -118,9 +118,12 @@ function expectPythonForm(profile: string): void {
     expect({ file, mode: statSync(join(folder, file)).mode & 0o777 }).toEqual({ file, mode: 0o600 });
   }
   const token = JSON.parse(read(profile, 'token.json')) as { _iat: number; _exp: number; access_token: string };
-  // The Python CLI takes a JWT's own times over `_iat`/`_exp`; both must agree.
+  // The Python CLI takes a JWT's own times over `_iat`/`_exp`; both must agree: the same lifetime,
+  // counted here from when the request was sent, so no later than the server issued it (and not long before).
   const claims = jwtClaims(token.access_token);
-  expect({ _iat: token._iat, _exp: token._exp }).toEqual({ _iat: claims.iat, _exp: claims.exp });
+  expect(token._exp - token._iat).toBe(claims.exp - claims.iat);
+  expect(claims.iat - token._iat).toBeGreaterThanOrEqual(0);
+  expect(claims.iat - token._iat).toBeLessThanOrEqual(5);
 }
 
 beforeAll(async () => {

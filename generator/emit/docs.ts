@@ -1,5 +1,6 @@
 // Emits the docs page from templates/docs. Each example is embedded from the
 // generated program itself, so the page and the code cannot drift apart.
+import { mermaidDiagram } from '../../templates/runtime/core/machine.js';
 import type { ExampleIR, FlowIR, OptionIR, SpecIR, StorageIR } from '../ir.js';
 import { markdownHeader } from '../text.js';
 import { defaultScopeNames } from './examples.js';
@@ -111,6 +112,8 @@ export function emitDocs(ir: SpecIR, templatesDir: string, examples: ReadonlyMap
       doc: cell(scope.doc),
       requestedBy: ir.flows.filter((f) => defaultScopeNames(ir, f).includes(scope.name)).map((f) => `\`${f.factory}()\``).join(', ') || '—',
     })),
+    // The session engine's transition table, drawn: the docs cannot drift from the code.
+    stateDiagram: mermaidDiagram(),
     groups: ir.sdk.docGroups
       .map((group) => ({
         title: group.title,

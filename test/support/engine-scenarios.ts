@@ -43,6 +43,8 @@ export async function clockSkewRuns(server: RunningServer, shiftSeconds: number,
 /** Application storage in a Map whose next writes can be made to fail. */
 export class FlakyStorage implements ObjectStorageProvider {
   readonly objects = new Map<string, Record<string, unknown>>();
+  /** Writes that succeed before `failWrites` failures start (the first write of a refresh only proves storage takes writes). */
+  passWrites = 0;
   failWrites = 0;
   failReads = false;
   async loadObj(key: string) {
@@ -52,7 +54,9 @@ export class FlakyStorage implements ObjectStorageProvider {
     return structuredClone(value);
   }
   async saveObj(key: string, data: Record<string, unknown>) {
-    if (this.failWrites > 0) {
+    if (this.passWrites > 0) {
+      this.passWrites--;
+    } else if (this.failWrites > 0) {
       this.failWrites--;
       throw new Error('disk full');
     }
@@ -103,6 +107,7 @@ export async function writeFailureRounds(server: RunningServer, clientId: string
   for (let i = 0; i < rounds; i++) {
     storage.objects.set(key, expiredToken(storage.objects.get(key)!));
     const auth = make();
+    storage.passWrites = 1;
     storage.failWrites = 1;
     const error = await auth.getAccessToken().then(
       () => undefined,

@@ -50,11 +50,17 @@ export class Session {
     const signal = init.signal ?? undefined;
     const token = await this.#auth.getAccessToken(signal ? { signal } : undefined);
     const response = await send(url, withBearer(init, token));
-    if (response.status !== 401 || !replayable(init.body)) return response;
+    if (response.status !== 401) {
+      this.#auth.tokenAccepted(token);
+      return response;
+    }
+    if (!replayable(init.body)) return response;
     const fresh = await this.#auth.tokenRejected(token, signal ? { signal } : undefined);
     if (fresh === undefined) return response;
     await response.body?.cancel();
-    return send(url, withBearer(init, fresh));
+    const retried = await send(url, withBearer(init, fresh));
+    if (retried.status !== 401) this.#auth.tokenAccepted(fresh);
+    return retried;
   }
 
   [Symbol.for('nodejs.util.inspect.custom')](): string {

@@ -17,14 +17,6 @@ export interface TokenFile {
   readonly [extra: string]: unknown;
 }
 
-/** What the hot path reads: the access token and when to refresh it, in epoch milliseconds. */
-export interface LiveToken {
-  readonly accessToken: string;
-  readonly refreshAtMs: number;
-  readonly expiresAtMs: number;
-  readonly file: TokenFile;
-}
-
 /** Refresh when this share of the access token's lifetime has passed, as the CLI does. */
 export const REFRESH_AT_LIFETIME_SHARE = 0.75;
 
@@ -68,7 +60,7 @@ function jwtTimes(token: string): { iat?: number; exp?: number } {
  * between the JWT's `iat` and `exp` (a difference, so the server's clock
  * need not agree with this machine's); undefined when nothing says.
  */
-function lifetimeSeconds(response: Record<string, unknown>, access: string): number | undefined {
+export function lifetimeSeconds(response: Record<string, unknown>, access: string): number | undefined {
   const expiresIn = response['expires_in'];
   if (typeof expiresIn === 'number' && Number.isFinite(expiresIn) && expiresIn > 0) return expiresIn;
   const { iat, exp } = jwtTimes(access);
@@ -78,12 +70,12 @@ function lifetimeSeconds(response: Record<string, unknown>, access: string): num
 
 /**
  * A token endpoint response as it is saved. `_iat` is when this machine
- * received it and `_exp` that plus the token's lifetime, both on this
+ * sent its request (`sentMs`) and `_exp` that plus the token's lifetime, both on this
  * machine's clock, so refresh timing never compares the server's clock with
  * this one. (The Python CLI reads the JWT's own claims when there are any,
  * and these fields otherwise, with the same meaning.)
  */
-export function tokenFileFromResponse(response: Record<string, unknown>, previous: TokenFile | undefined, nowMs = Date.now()): TokenFile {
+export function tokenFileFromResponse(response: Record<string, unknown>, previous: TokenFile | undefined, sentMs: number): TokenFile {
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(response)) {
     if (value !== undefined && value !== null && typeof value !== 'function') out[key] = value;
@@ -91,24 +83,10 @@ export function tokenFileFromResponse(response: Record<string, unknown>, previou
   // A refresh response may leave the refresh token out, meaning the old one stays valid.
   if (out['refresh_token'] === undefined && previous?.refresh_token !== undefined) out['refresh_token'] = previous.refresh_token;
   const access = typeof out['access_token'] === 'string' ? (out['access_token'] as string) : '';
-  const now = Math.floor(nowMs / 1000);
+  const now = Math.floor(sentMs / 1000);
   const lifetime = lifetimeSeconds(out, access);
   out['_iat'] = now;
   if (lifetime !== undefined) out['_exp'] = now + lifetime;
   else delete out['_exp'];
   return out as TokenFile;
-}
-
-/**
- * The hot-path view of a token file, or undefined when it holds no access
- * token. A token whose lifetime nothing states is used until the API
- * rejects it.
- */
-export function liveToken(file: TokenFile): LiveToken | undefined {
-  if (typeof file.access_token !== 'string' || file.access_token === '') return undefined;
-  if (file._exp === undefined) return { accessToken: file.access_token, refreshAtMs: Infinity, expiresAtMs: Infinity, file };
-  const exp = file._exp;
-  const iat = file._iat !== undefined && file._iat <= exp ? file._iat : exp;
-  const refreshAt = iat + (exp - iat) * REFRESH_AT_LIFETIME_SHARE;
-  return { accessToken: file.access_token, refreshAtMs: refreshAt * 1000, expiresAtMs: exp * 1000, file };
 }

@@ -43,6 +43,20 @@ function storageError(error: unknown, what: string): PlanetAuthError {
 }
 
 /**
+ * A release that failed (storage away) is tried again for as long as the
+ * lease would last, so a storage that comes back does not keep every worker
+ * waiting for the lease to run out. Releasing a lease no longer held does nothing.
+ */
+function releaseLater(store: LeasingStore, leaseKey: string, fence: number): void {
+  const until = Date.now() + LEASE_TTL_MS;
+  const attempt = () => {
+    if (Date.now() > until) return;
+    store.releaseLease(leaseKey, fence).catch(() => setTimeout(attempt, 250).unref());
+  };
+  setTimeout(attempt, 250).unref();
+}
+
+/**
  * Turns on a lease in application storage (`leaseKey`), queued in this
  * process first so one process asks for the lease once at a time.
  */
@@ -95,7 +109,7 @@ export function leaseTurns(store: LeasingStore, leaseKey: string, localKey: stri
           return await fn(turn);
         } finally {
           clearInterval(timer);
-          await store.releaseLease(leaseKey, held).catch(() => undefined);
+          await store.releaseLease(leaseKey, held).catch(() => releaseLater(store, leaseKey, held));
         }
       }),
   };

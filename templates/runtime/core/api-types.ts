@@ -1,0 +1,84 @@
+// The options and results of the session's public methods (AuthCore).
+import type { UserLoginOptions } from '../grants/index.js';
+// For the links in the doc comments.
+import type { AuthCore } from '../auth-core.js';
+
+/** Options of {@link AuthCore.ensureInitialized}: those of a login, used only when one is needed. */
+export type EnsureInitializedOptions = UserLoginOptions;
+
+/** Options of a call that may wait for the authorization server. */
+export interface SignalOptions {
+  /** Stops waiting (the call rejects with `AbortedError`); a refresh other callers share goes on. */
+  readonly signal?: AbortSignal;
+}
+
+/** Options of {@link AuthCore.deviceUserLoginComplete}. */
+export type DeviceLoginCompleteOptions = SignalOptions;
+
+/** Options of {@link AuthCore.logout}. */
+export interface LogoutOptions extends SignalOptions {
+  /**
+   * Forget the session here even when the server cannot be reached to
+   * revoke it; its refresh token then stays valid at the server until it
+   * expires. @defaultValue false
+   */
+  readonly forgetLocally?: boolean;
+}
+
+/** What {@link AuthCore.logout} did. */
+export interface LogoutResult {
+  /** The server revoked the refresh token (and an opaque access token). */
+  readonly revoked: boolean;
+  /** The tokens were forgotten here (memory and storage). */
+  readonly forgotten: boolean;
+  /** Why the server did not revoke, when it did not. */
+  readonly warning?: string;
+}
+
+/** What is known about a session, without any request and without the tokens themselves. */
+export interface SessionStatus {
+  /** The profile the session is saved under. */
+  readonly profile: string;
+  /** The flow it logs in with. */
+  readonly flow: string;
+  /** The `client_type` of its profile. */
+  readonly clientType: string;
+  /** The client ID it logs in as. */
+  readonly clientId: string;
+  /** The authorization server's issuer URL. */
+  readonly issuer: string;
+  /** The scopes it asks for. */
+  readonly scopes: readonly string[];
+  /** Where the session is kept. */
+  readonly storage: 'memory' | 'disk' | 'provider';
+  /** Whether tokens are saved. */
+  readonly loggedIn: boolean;
+  /** Expiry of the access token, epoch seconds. */
+  readonly expiresAt?: number;
+  /** Whether the access token has not expired yet. */
+  readonly accessTokenValid: boolean;
+  /** Whether the session can be refreshed without a login. */
+  readonly hasRefreshToken: boolean;
+}
+
+/** New tokens, as {@link AuthCore.onTokens} reports them. */
+export interface TokenEvent {
+  /** Why the tokens changed. */
+  readonly reason: 'login' | 'refresh' | 'logout';
+  /** The new access token; absent after a logout. */
+  readonly accessToken?: string;
+  /** When it expires, epoch seconds on this machine's clock; absent when nothing says. */
+  readonly expiresAt?: number;
+  /** The scopes the server granted, when it said. */
+  readonly scope?: string;
+  /** The OpenID Connect ID token, when there is one. */
+  readonly idToken?: string;
+  /** Only for listeners that asked for it with `includeRefreshToken`. */
+  readonly refreshToken?: string;
+}
+
+/** Options of {@link AuthCore.onTokens}. */
+export interface TokenListenerOptions {
+  /** Also hand the listener the refresh token. @defaultValue false */
+  readonly includeRefreshToken?: boolean;
+}
