@@ -53,6 +53,10 @@ export function bundle(outDir: string): void {
     ...common,
     stdin: { contents: "import { CLI_SPEC } from './cli.js';\nimport { start } from './runtime/cli-start.js';\n\nvoid start(CLI_SPEC);\n", resolveDir: dist, sourcefile: 'dist/planet-auth.js' },
     format: 'cjs',
+    // Nobody reads the command's bundle (the library's stays readable), and it is the package's largest
+    // file: it is minified, with functions and classes keeping their names for stack traces and errors.
+    minify: true,
+    keepNames: true,
     outfile: join(outDir, CLI_BUNDLE),
   });
 }

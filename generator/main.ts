@@ -154,8 +154,11 @@ export async function runOnce(args: Args, p: Paths, io: Io, warm: Warm = {}): Pr
   }
   const record = hashRecord(withManifest(files));
   if (vouched) {
-    // Vouched for and already on disk: only the record of the inputs is new.
-    writeState(p.outDir, { inputs, source: sourceHash(files), files: record, dist: (await import('./state.js')).readState(p.outDir)!.dist });
+    // Vouched for and already on disk: the compiled modules stand; the bundles are made again, since how
+    // they are made (generator/build.ts) is among the inputs that changed, then everything is recorded.
+    const { finishDist } = await import('./build.js');
+    finishDist(p.outDir);
+    await recordBuiltFromDisk(p, files, inputs);
     io.out(`generated ${files.size} files in ${p.shownOut}/ (0 changed, 0 removed)`);
     return 0;
   }
