@@ -21,7 +21,7 @@ import type { FetchFunction } from './hooks.js';
 import type { Turn } from './lock.js';
 import { sessionLog, type SessionLog } from './log.js';
 import { CLIENT_FILE, METADATA_FILE, TOKEN_FILE, clientConfigToWrite, normalizeProfileName, parseClientConfig, type ClientConfigFile } from './profile.js';
-import { REQUEST_TIMEOUT_SECONDS, configFromMetadata, discover, loadOidc, protocolError, refreshRefused, type ClientIdentity } from './protocol.js';
+import { REQUEST_TIMEOUT_SECONDS, configFromMetadata, discover, loadOidc, protocolError, refreshRefused, revocationUnsupported, type ClientIdentity } from './protocol.js';
 import { resolveOptions } from './resolve-options.js';
 import { raceSignal } from './signal.js';
 import { flowById, serverSettings, type FlowDescriptor, type SdkSettings } from './settings.js';
@@ -333,7 +333,7 @@ export class AuthCore {
               if (file.refresh_token) await oidc.tokenRevocation(config, file.refresh_token, { token_type_hint: 'refresh_token' });
               if (file.access_token && !isJwt(file.access_token)) await oidc.tokenRevocation(config, file.access_token, { token_type_hint: 'access_token' });
               revoked = true;
-            }
+            } else failure = revocationUnsupported(this.#identity.issuer, this.profileName);
           } catch (error) {
             failure = this.#protocolError(error, `revoking the session of profile "${this.profileName}"`);
           }

@@ -8,8 +8,9 @@ import type { AuthCore, SessionStatus } from './auth-core.js';
 import type { CommandSpec } from './cli-args.js';
 import { CliError, EXIT_FAILURE, EXIT_NOT_LOGGED_IN, EXIT_OK, EXIT_USAGE, type CliContext, type CliSpec, type Runner } from './cli-context.js';
 import { printable } from './cli-output.js';
-import { ERR_NETWORK, ERR_SERVER, ERR_TOKEN_REQUEST, LoginRequiredError, PlanetAuthError } from './errors.js';
+import { ERR_NETWORK, ERR_SERVER, ERR_TOKEN_REQUEST, LoginRequiredError, PlanetAuthError, specificHint } from './errors.js';
 import { CLIENT_FILE, homeDir, profileFolder, profileKey, readJsonFileSync } from './profile.js';
+import { isRevocationUnsupported } from './protocol.js';
 import { FileStore } from './store.js';
 
 export function statusJson(status: SessionStatus): Record<string, unknown> {
@@ -93,7 +94,7 @@ export async function endSession(auth: AuthCore, forgetLocally: boolean): Promis
 
 /** An SDK error's message without the SDK's own advice, which names SDK calls; the CLI gives a command instead. */
 export function withoutSdkHint(error: PlanetAuthError): string {
-  const hint = error.hint;
+  const hint = specificHint(error);
   return hint !== undefined && error.message.endsWith(`; ${hint}`) ? error.message.slice(0, -(hint.length + 2)) : error.message;
 }
 
@@ -116,10 +117,11 @@ async function logout(cli: CliContext, call: Parameters<Runner>[1]): Promise<num
   } catch (error) {
     if (!revocationFailed(error) || forgetLocally) throw error;
     const cause = error.cause instanceof PlanetAuthError ? error.cause : error;
+    const forget = `${cli.command(`logout --forget-locally --profile ${auth.profileName}`)} to forget it here only (its tokens stay valid at the server until they expire)`;
     throw new CliError(
       error.code,
       `the session of profile "${auth.profileName}" could not be revoked (${withoutSdkHint(cause)}); it was kept`,
-      `run ${cli.command(`logout --profile ${auth.profileName}`)} again once the server can be reached, or ${cli.command(`logout --forget-locally --profile ${auth.profileName}`)} to forget it here only (its tokens stay valid at the server until they expire)`,
+      isRevocationUnsupported(error) ? `run ${forget}` : `run ${cli.command(`logout --profile ${auth.profileName}`)} again once the server can be reached, or ${forget}`,
       EXIT_FAILURE,
     );
   }

@@ -39,8 +39,11 @@ export const authorizationCode: Grant = {
         }),
       );
       context.log.debug('browser login started', { redirectUri: listener.redirectUri });
-      const opened = options.allowOpenBrowser === true && (await openBrowser(url.href));
-      if (!opened) process.stderr.write(`Open this URL in a browser to log in:\n\n  ${url.href}\n\n`);
+      // The URL is printed before any opener runs: a browser that never shows up must not leave the user waiting blind.
+      if (options.allowOpenBrowser === true) {
+        process.stderr.write(`Opening a browser to log in. If none opens, open this URL in a browser:\n\n  ${url.href}\n\n`);
+        if (!(await openBrowser(url.href))) process.stderr.write('No browser could be opened here: open the URL above in a browser on this machine.\n');
+      } else process.stderr.write(`Open this URL in a browser to log in:\n\n  ${url.href}\n\n`);
       let callback: URL;
       try {
         callback = await (options.allowTtyPrompt === true && process.stdin.isTTY ? raceWithPastedUrl(listener, state) : listener.callback);

@@ -1,0 +1,238 @@
+// The edges, tried as a user would: authorization servers configured unlike
+// the embedded one, configuration that points tokens at the wrong place,
+// lock folders a hostile local user prepared, the Python CLI's files, and
+// text a server sends to the terminal.
+import { spawn } from 'node:child_process';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { chmodSync, existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openBrowser } from '../generated/src/runtime/browser.js';
+import { AuthCore } from '../generated/src/runtime/auth-core.js';
+import { protocolError, loadOidc } from '../generated/src/runtime/protocol.js';
+import { SDK_SETTINGS } from '../generated/src/settings.js';
+import { ConfigError, PlanetAuthError } from '../generated/src/index.js';
+import { M2M_CLIENT_ID, M2M_CLIENT_SECRET, USER_CLIENT_ID, startAuthServer, type RunningServer } from './server/auth-server.js';
+import { CLI_BIN, runCli } from './support/cli.js';
+import { tempHome } from './support/env.js';
+
+let server: RunningServer;
+let home: string;
+let env: Record<string, string>;
+let metadata: Record<string, unknown>;
+
+beforeAll(async () => {
+  server = await startAuthServer();
+  metadata = (await (await fetch(`${server.issuer}/.well-known/openid-configuration`)).json()) as Record<string, unknown>;
+});
+afterAll(() => server.close());
+beforeEach(() => {
+  home = tempHome();
+  env = { ...server.env(), HOME: home };
+  server.resetCounts();
+});
+
+/** A script that exits with `code` (after `sleep` seconds), to stand for a browser opener. */
+function exitingCommand(code: number, sleep = 0): string {
+  const dir = mkdtempSync(join(tmpdir(), 'planet-opener-'));
+  const file = join(dir, 'opener');
+  writeFileSync(file, `#!/bin/sh\n${sleep > 0 ? `sleep ${sleep}\n` : ''}exit ${code}\n`);
+  chmodSync(file, 0o755);
+  return file;
+}
+
+interface Foreign {
+  readonly issuer: string;
+  readonly seen: string[];
+  close(): Promise<void>;
+}
+
+/**
+ * An authorization server configured unlike the embedded one: its own
+ * issuer URL and metadata (edited by `edit`), the embedded server's
+ * endpoints, and `route` for anything else it should answer.
+ */
+async function foreignServer(edit: (m: Record<string, unknown>) => Record<string, unknown>, route?: (req: IncomingMessage, res: ServerResponse, issuer: string) => boolean): Promise<Foreign> {
+  const seen: string[] = [];
+  let issuer = '';
+  const http: Server = createServer((req, res) => {
+    seen.push(req.url ?? '');
+    if (route?.(req, res, issuer)) return;
+    if (req.url === '/.well-known/openid-configuration') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(edit({ ...metadata, issuer })));
+      return;
+    }
+    res.writeHead(404).end();
+  });
+  await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
+  issuer = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+  return {
+    issuer,
+    seen,
+    close: () => {
+      http.closeAllConnections();
+      return new Promise<void>((r) => http.close(() => r()));
+    },
+  };
+}
+
+async function rejection(fn: () => Promise<unknown>): Promise<PlanetAuthError> {
+  return (await fn().then(
+    () => {
+      throw new Error('expected a failure');
+    },
+    (e: unknown) => e,
+  )) as PlanetAuthError;
+}
+
+describe('foreign servers: the browser opener', () => {
+  test('an opener that exits non-zero (xdg-open without a desktop exits 3) counts as no browser', async () => {
+    const failing = exitingCommand(3);
+    const saved = process.env['BROWSER'];
+    try {
+      process.env['BROWSER'] = failing;
+      expect(await openBrowser('https://example.com/')).toBe(false);
+      process.env['BROWSER'] = `${failing}:${exitingCommand(0)}`;
+      expect(await openBrowser('https://example.com/')).toBe(true);
+      process.env['BROWSER'] = exitingCommand(3, 5);
+      expect(await openBrowser('https://example.com/')).toBe(true);
+    } finally {
+      if (saved === undefined) delete process.env['BROWSER'];
+      else process.env['BROWSER'] = saved;
+    }
+  });
+
+  test('login browser prints the URL at once and says when no browser opened', async () => {
+    const child = spawn(process.execPath, [CLI_BIN, 'login', 'browser', '--client-id', USER_CLIENT_ID, '--profile', 'headless'], {
+      env: { PATH: process.env['PATH'] ?? '', ...env, BROWSER: exitingCommand(3) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    await new Promise<void>((resolve) => {
+      child.stderr.setEncoding('utf8').on('data', (c: string) => {
+        stderr += c;
+        if (stderr.includes('No browser could be opened')) resolve();
+      });
+    });
+    child.kill('SIGINT');
+    await new Promise((r) => child.on('close', r));
+    expect(stderr).toMatch(new RegExp(`open this URL in a browser:\\s+${server.issuer.replace(/[.]/g, '\\.')}/auth\\?`));
+    expect(stderr.indexOf('/auth?')).toBeLessThan(stderr.indexOf('No browser could be opened'));
+  }, 30_000);
+});
+
+describe('foreign servers: endpoints the embedded server has and others lack', () => {
+  test('a server without a device endpoint: a ConfigError that says so and names the browser flow, before any device request', async () => {
+    const foreign = await foreignServer(({ device_authorization_endpoint: _dropped, ...m }) => m);
+    try {
+      const error = await rejection(() => new AuthCore(SDK_SETTINGS, 'oauth_user_devicecode__external_browser', { clientId: USER_CLIENT_ID, issuer: foreign.issuer, saveStateToStorage: false }).deviceUserLoginInitiate());
+      expect(error).toBeInstanceOf(ConfigError);
+      expect(error.message).toContain('does not offer device login');
+      expect(error.hint).toContain('browser');
+      expect(server.count('device_authorization')).toBe(0);
+
+      const run = await runCli(['login', 'device', '--client-id', USER_CLIENT_ID, '--profile', 'dev'], { ...env, PLANET_AUTH_ISSUER: foreign.issuer });
+      expect(run.code).not.toBe(0);
+      expect(run.stderr).toContain('does not offer device login');
+      expect(run.stderr).toMatch(/hint: .*browser/);
+      expect(run.stderr).not.toContain('as.device_authorization_endpoint');
+    } finally {
+      await foreign.close();
+    }
+  }, 30_000);
+
+  test('logout at a server without a revocation endpoint: exit 1 and the session kept; --forget-locally forgets it, saying so', async () => {
+    const foreign = await foreignServer(({ revocation_endpoint: _dropped, ...m }) => m);
+    const foreignEnv = { ...env, PLANET_AUTH_ISSUER: foreign.issuer, PL_AUTH_CLIENT_SECRET: M2M_CLIENT_SECRET };
+    try {
+      expect((await runCli(['login', 'service-account', '--client-id', M2M_CLIENT_ID, '--profile', 'svc'], foreignEnv)).code).toBe(0);
+      const kept = await runCli(['logout', '--profile', 'svc'], foreignEnv);
+      expect(kept.code).toBe(1);
+      expect(kept.stderr).toContain('offers no revocation endpoint');
+      expect(kept.stderr).toContain('--forget-locally');
+      expect(kept.stdout).not.toContain('Logged out');
+      expect(existsSync(join(home, '.planet/svc/token.json'))).toBe(true);
+      const forgotten = await runCli(['logout', '--forget-locally', '--profile', 'svc'], foreignEnv);
+      expect(forgotten.code).toBe(0);
+      expect(forgotten.stdout).toContain('not revoked');
+      expect(existsSync(join(home, '.planet/svc/token.json'))).toBe(false);
+    } finally {
+      await foreign.close();
+    }
+  }, 30_000);
+});
+
+describe('foreign servers: discovery redirects, Retry-After, a wrong iss', () => {
+  const m2m = (issuer: string) => new AuthCore(SDK_SETTINGS, 'oauth_m2m', { clientId: M2M_CLIENT_ID, clientSecret: M2M_CLIENT_SECRET, issuer, saveStateToStorage: false });
+
+  test('discovery answered with 301 or 308 is followed', async () => {
+    for (const status of [301, 308]) {
+      const foreign = await foreignServer(
+        (m) => m,
+        (req, res) => {
+          if (req.url !== '/.well-known/openid-configuration' || req.headers['x-followed']) return false;
+          if (foreign.seen.filter((u) => u === req.url).length > 1) return false;
+          res.writeHead(status, { location: '/.well-known/openid-configuration' }).end();
+          return true;
+        },
+      );
+      try {
+        expect(typeof (await m2m(foreign.issuer).getAccessToken())).toBe('string');
+        expect(foreign.seen.filter((u) => u === '/.well-known/openid-configuration')).toHaveLength(2);
+      } finally {
+        await foreign.close();
+      }
+    }
+  });
+
+  test('a discovery redirect that is not followed says where it pointed', async () => {
+    const foreign = await foreignServer(
+      (m) => m,
+      (req, res) => {
+        res.writeHead(301, { location: 'http://auth.example.com/realms/main/.well-known/openid-configuration' }).end();
+        return true;
+      },
+    );
+    try {
+      const error = await rejection(() => m2m(foreign.issuer).getAccessToken());
+      expect(error.message).toContain('to http://auth.example.com/realms/main/.well-known/openid-configuration');
+      expect(error.hint).toContain('http://auth.example.com/realms/main');
+    } finally {
+      await foreign.close();
+    }
+  });
+
+  test('Retry-After: 30 is reported as the server asked, not as a timeout', async () => {
+    const foreign = await foreignServer(
+      (m) => m,
+      (_req, res) => {
+        res.writeHead(503, { 'retry-after': '30' }).end();
+        return true;
+      },
+    );
+    try {
+      const error = await rejection(() => m2m(foreign.issuer).getAccessToken());
+      expect(error.message).toContain('asked to be called again in 30 s');
+      expect(error.message).not.toContain('no answer within');
+      expect(foreign.seen).toHaveLength(1);
+    } finally {
+      await foreign.close();
+    }
+  });
+
+  test('an authorization response naming another issuer (RFC 9207) is not "try again later"', async () => {
+    const oidc = await loadOidc();
+    const config = new oidc.Configuration({ ...metadata, authorization_response_iss_parameter_supported: true } as never, USER_CLIENT_ID);
+    oidc.allowInsecureRequests(config);
+    const thrown = await oidc
+      .authorizationCodeGrant(config, new URL(`http://127.0.0.1:1/callback?code=c&state=s&iss=${encodeURIComponent('https://elsewhere.example.com')}`), { expectedState: 's', pkceCodeVerifier: 'v'.repeat(43) })
+      .then(() => undefined, (e: unknown) => e);
+    const error = protocolError(thrown, 'exchanging the authorization code');
+    expect(error.message).toContain('"iss"');
+    expect(error.hint).not.toContain('later');
+    expect(error.hint).toContain('issuer URL');
+    expect(server.count('token:authorization_code')).toBe(0);
+  });
+});
