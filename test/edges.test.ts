@@ -2,13 +2,14 @@
 // the embedded one, configuration that points tokens at the wrong place,
 // lock folders a hostile local user prepared, the Python CLI's files, and
 // text a server sends to the terminal.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { chmodSync, existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openBrowser } from '../generated/src/runtime/browser.js';
+import { LOCK_FOLDER, LOCK_STALE_MS, withFolderLock } from '../generated/src/runtime/lock.js';
 import { AuthCore } from '../generated/src/runtime/auth-core.js';
 import { protocolError, loadOidc } from '../generated/src/runtime/protocol.js';
 import { SDK_SETTINGS } from '../generated/src/settings.js';
@@ -235,4 +236,95 @@ describe('foreign servers: discovery redirects, Retry-After, a wrong iss', () =>
     expect(error.hint).toContain('issuer URL');
     expect(server.count('token:authorization_code')).toBe(0);
   });
+});
+
+describe('local files: the lock folder a hostile local user prepared', () => {
+  const folder = () => join(home, '.planet', 'locked');
+  const lockDir = () => join(folder(), LOCK_FOLDER);
+  const take = () => withFolderLock(folder(), async () => 'taken');
+
+  test('a symlinked session.lock is refused and nothing in its target is removed', async () => {
+    const target = mkdtempSync(join(tmpdir(), 'planet-victim-'));
+    mkdirSync(join(target, '1'));
+    mkdirSync(join(target, '2'));
+    writeFileSync(join(target, '2', 'owner.json'), '{}');
+    mkdirSync(folder(), { recursive: true });
+    symlinkSync(target, lockDir());
+    await expect(take()).rejects.toMatchObject({ code: 'ERR_STATE_UNSAFE', message: expect.stringContaining('symbolic link') });
+    expect(readdirSync(target).sort()).toEqual(['1', '2']);
+  });
+
+  test('a lock folder writable by others (0777) or owned by another user is refused', async () => {
+    mkdirSync(lockDir(), { recursive: true });
+    chmodSync(lockDir(), 0o777);
+    await expect(take()).rejects.toMatchObject({ code: 'ERR_STATE_UNSAFE', message: expect.stringContaining('written by other users'), hint: expect.stringContaining('remove') });
+    chmodSync(lockDir(), 0o700);
+    expect(await take()).toBe('taken');
+    if (process.getuid?.() === 0) {
+      chownSync(lockDir(), 65534, 65534);
+      await expect(take()).rejects.toMatchObject({ code: 'ERR_STATE_UNSAFE', message: expect.stringContaining('another user') });
+    }
+  });
+
+  test('a planted top generation at the largest number ends at once with an error naming the folder', async () => {
+    mkdirSync(join(lockDir(), '999999999999999'), { recursive: true, mode: 0o700 });
+    chmodSync(lockDir(), 0o700);
+    writeFileSync(join(lockDir(), '999999999999999', 'released'), '');
+    await expect(take()).rejects.toMatchObject({ code: 'ERR_STATE_UNSAFE', message: expect.stringContaining(lockDir()) });
+  });
+
+  test('heartbeat and released files replaced by symbolic links are not written through', async () => {
+    const victim = join(mkdtempSync(join(tmpdir(), 'planet-victim-')), 'precious');
+    writeFileSync(victim, 'precious');
+    await withFolderLock(folder(), async () => {
+      const generation = readdirSync(lockDir()).find((n) => /^\d+$/.test(n))!;
+      rmSync(join(lockDir(), generation, 'heartbeat'));
+      symlinkSync(victim, join(lockDir(), generation, 'heartbeat'));
+      symlinkSync(victim, join(lockDir(), generation, 'released'));
+      // One heartbeat falls due while the links are in place.
+      await new Promise((r) => setTimeout(r, 1200));
+    });
+    expect(readFileSync(victim, 'utf8')).toBe('precious');
+  });
+});
+
+describe('local files: a lock holder in another pid namespace (a container sharing ~/.planet)', () => {
+  const canUnshare = spawnSync('unshare', ['--pid', '--fork', 'true']).status === 0;
+  const maybe = canUnshare ? test : test.skip;
+
+  maybe(`paused for longer than ${LOCK_STALE_MS} ms, it keeps its turn while it runs; once it is gone the lock is taken`, async () => {
+    const folder = join(home, '.planet', 'container');
+    const holder = spawn('unshare', ['--pid', '--fork', process.execPath, join(import.meta.dirname, 'support/workers/lock-holder.mjs'), folder], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const closed = new Promise((r) => holder.once('close', r));
+    let out = '';
+    const arrived: (() => void)[] = [];
+    holder.stdout.setEncoding('utf8').on('data', (c: string) => {
+      out += c;
+      for (const wake of arrived.splice(0)) wake();
+    });
+    const lineCount = async (n: number) => {
+      while (out.split('\n').length <= n) await new Promise<void>((r) => arrived.push(r));
+    };
+    await lineCount(1);
+    expect(out).toBe('locked\n');
+    const owner = JSON.parse(readFileSync(join(folder, LOCK_FOLDER, '1', 'owner.json'), 'utf8')) as { pid: number; pidNamespace: string };
+    expect(owner.pidNamespace).not.toBe(readlinkSync('/proc/self/ns/pid'));
+    // The holder as this namespace sees it: the child of `unshare`.
+    const hostPid = Number(readFileSync(`/proc/${holder.pid}/task/${holder.pid}/children`, 'utf8').trim().split(/\s+/)[0]);
+    process.kill(hostPid, 'SIGSTOP');
+    let taken = false;
+    const waiter = withFolderLock(folder, async () => {
+      taken = true;
+    });
+    await new Promise((r) => setTimeout(r, LOCK_STALE_MS + 1500));
+    expect(taken).toBe(false);
+    process.kill(hostPid, 'SIGCONT');
+    holder.stdin.write('check\n');
+    await lineCount(2);
+    expect(JSON.parse(out.split('\n')[1]!)).toEqual({ held: true });
+    process.kill(hostPid, 'SIGKILL');
+    await waiter;
+    expect(taken).toBe(true);
+    await closed;
+  }, 60_000);
 });
