@@ -13,6 +13,7 @@ import { LOCK_FOLDER, LOCK_STALE_MS, withFolderLock } from '../generated/src/run
 import { AuthCore } from '../generated/src/runtime/auth-core.js';
 import { protocolError, loadOidc } from '../generated/src/runtime/protocol.js';
 import { SDK_SETTINGS } from '../generated/src/settings.js';
+import { defaultSession } from '../generated/src/runtime/profile.js';
 import { ConfigError, PlanetAuthError } from '../generated/src/index.js';
 import { M2M_CLIENT_ID, M2M_CLIENT_SECRET, USER_CLIENT_ID, startAuthServer, type RunningServer } from './server/auth-server.js';
 import { CLI_BIN, runCli } from './support/cli.js';
@@ -327,4 +328,69 @@ describe('local files: a lock holder in another pid namespace (a container shari
     expect(taken).toBe(true);
     await closed;
   }, 60_000);
+});
+
+describe('the Python neighbour: which profile is meant, as planet-auth 2.3 decides it', () => {
+  // Columns: PL_AUTH_PROFILE in the environment, PL_AUTH_CLIENT_ID + PL_AUTH_CLIENT_SECRET in the
+  // environment, PL_AUTH_PROFILE in ~/.planet.json, the client ID and secret in ~/.planet.json;
+  // the profile the Python CLI (planet_auth_utils.PlanetAuthFactory) picks.
+  const TABLE: [envProfile: boolean, envClient: boolean, fileProfile: boolean, fileClient: boolean, expected: string][] = [
+    [false, false, false, false, 'planet-user'],
+    [false, false, false, true, 'planet-m2m-file-id'],
+    [false, false, true, false, 'file-prof'],
+    [false, false, true, true, 'file-prof'],
+    [false, true, false, false, 'planet-m2m-env-id'],
+    [false, true, false, true, 'planet-m2m-env-id'],
+    [false, true, true, false, 'file-prof'],
+    [false, true, true, true, 'file-prof'],
+    [true, false, false, false, 'env-prof'],
+    [true, false, false, true, 'env-prof'],
+    [true, false, true, false, 'env-prof'],
+    [true, false, true, true, 'env-prof'],
+    [true, true, false, false, 'env-prof'],
+    [true, true, false, true, 'env-prof'],
+    [true, true, true, false, 'env-prof'],
+    [true, true, true, true, 'env-prof'],
+  ];
+  const KEYS = ['PL_AUTH_PROFILE', 'PL_AUTH_CLIENT_ID', 'PL_AUTH_CLIENT_SECRET'];
+  let saved: Record<string, string | undefined>;
+  beforeEach(() => {
+    saved = Object.fromEntries(['HOME', ...KEYS].map((k) => [k, process.env[k]]));
+    process.env['HOME'] = home;
+  });
+  afterEach(() => {
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  });
+
+  function arrange(envProfile: boolean, envClient: boolean, fileProfile: boolean, fileClient: boolean): void {
+    for (const k of KEYS) delete process.env[k];
+    if (envProfile) process.env['PL_AUTH_PROFILE'] = 'env-prof';
+    if (envClient) Object.assign(process.env, { PL_AUTH_CLIENT_ID: 'env-id', PL_AUTH_CLIENT_SECRET: 'env-secret' });
+    const file: Record<string, string> = {};
+    if (fileProfile) file['PL_AUTH_PROFILE'] = 'file-prof';
+    if (fileClient) Object.assign(file, { PL_AUTH_CLIENT_ID: 'file-id', PL_AUTH_CLIENT_SECRET: 'file-secret' });
+    rmSync(join(home, '.planet.json'), { force: true });
+    if (fileProfile || fileClient) writeFileSync(join(home, '.planet.json'), JSON.stringify(file), { mode: 0o600 });
+  }
+
+  test.each(TABLE)('env profile %s, env client %s, file profile %s, file client %s: %s', (envProfile, envClient, fileProfile, fileClient, expected) => {
+    arrange(envProfile, envClient, fileProfile, fileClient);
+    expect(defaultSession(SDK_SETTINGS).profile).toBe(expected);
+  });
+
+  test('the client ID and the secret are each taken from the environment, else the file', () => {
+    arrange(false, false, false, false);
+    process.env['PL_AUTH_CLIENT_ID'] = 'env-id';
+    writeFileSync(join(home, '.planet.json'), JSON.stringify({ PL_AUTH_CLIENT_SECRET: 'file-secret' }), { mode: 0o600 });
+    expect(defaultSession(SDK_SETTINGS)).toMatchObject({ profile: 'planet-m2m-env-id', options: { clientId: 'env-id', clientSecret: 'file-secret' } });
+  });
+
+  test('--profile wins over every other source, in the CLI', async () => {
+    arrange(true, true, true, true);
+    const run = await runCli(['status', '--json', '--profile', 'flag-prof'], { ...env, PL_AUTH_PROFILE: 'env-prof', PL_AUTH_CLIENT_ID: 'env-id', PL_AUTH_CLIENT_SECRET: 'env-secret' });
+    expect(JSON.parse(run.stdout)).toMatchObject({ error: { message: expect.stringContaining('"flag-prof"') } });
+  });
 });

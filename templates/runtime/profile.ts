@@ -192,15 +192,16 @@ export function adHocProfileName(builtin: BuiltinProfile, clientId: string): str
   return normalizeProfileName(`${builtin.name}-${clientId}`);
 }
 
-/** A service account's client ID and secret from the environment, else from `~/.planet.json`. */
+/** A service account's client ID and secret, each from the environment, else from `~/.planet.json` (as the Python CLI reads them). */
 function serviceAccountCredentials(settings: SdkSettings): { clientId: string; clientSecret: string } | undefined {
-  const fromEnv = { clientId: envSetting(settings.env.clientId), clientSecret: envSetting(settings.env.clientSecret) };
-  if (fromEnv.clientId !== undefined && fromEnv.clientSecret !== undefined) return { clientId: fromEnv.clientId, clientSecret: fromEnv.clientSecret };
   const defaults = readJsonFileSync(join(homeDir(), settings.disk.defaultsFile));
-  const clientId = defaults?.[settings.env.clientId];
-  const clientSecret = defaults?.[settings.env.clientSecret];
-  if (typeof clientId === 'string' && clientId !== '' && typeof clientSecret === 'string' && clientSecret !== '') return { clientId, clientSecret };
-  return undefined;
+  const read = (name: string) => {
+    const value = envSetting(name) ?? defaults?.[name];
+    return typeof value === 'string' && value !== '' ? value : undefined;
+  };
+  const clientId = read(settings.env.clientId);
+  const clientSecret = read(settings.env.clientSecret);
+  return clientId !== undefined && clientSecret !== undefined ? { clientId, clientSecret } : undefined;
 }
 
 interface ResolvedProfile {
@@ -382,35 +383,42 @@ function sameValue(a: unknown, b: unknown): boolean {
 export type DefaultSessionSource = 'env-profile' | 'env-client' | 'defaults-file' | 'built-in';
 
 /**
- * Which session is meant when none is named: the profile in the environment,
- * else a service account given by client ID and secret in the environment,
- * else the same keys in `~/.planet.json`, else the built-in default profile.
+ * Which session is meant when none is named, as Planet's Python CLI decides
+ * it: each setting is taken from the environment, else from
+ * `~/.planet.json`, on its own. A profile named either way wins; else a
+ * service account whose client ID and secret are both found (each from
+ * either place), kept as an ad hoc profile; else the built-in default
+ * profile. So a profile in `~/.planet.json` beats a client ID and secret in
+ * the environment, as it does for the Python CLI.
  */
 export function defaultSession(settings: SdkSettings): { source: DefaultSessionSource; profile?: string; flowId?: string; options?: ClientOptions } {
-  const fromKeys = (get: (name: string) => unknown, source: DefaultSessionSource) => {
-    const profile = get(settings.env.profile);
-    if (typeof profile === 'string' && profile !== '') return { source, profile: normalizeProfileName(profile) };
-    const clientId = get(settings.env.clientId);
-    const clientSecret = get(settings.env.clientSecret);
-    if (typeof clientId === 'string' && clientId !== '' && typeof clientSecret === 'string' && clientSecret !== '') {
-      // Saved where the Python CLI saves it, so either CLI reuses the other's token.
-      const m2m = serviceAccountBuiltin(settings);
-      if (m2m) {
-        const adHoc = adHocProfileName(m2m, clientId);
-        return { source, profile: adHoc, flowId: m2m.flowId, options: optionsFromBuiltin(settings, m2m, adHoc, { clientId, clientSecret }) };
-      }
-      const flow = settings.flows.find((f) => f.grant === 'client_credentials');
-      if (flow) return { source, flowId: flow.id, options: { clientId, clientSecret, saveStateToStorage: false } satisfies ClientOptions };
-    }
-    return undefined;
-  };
-  const fromEnv = fromKeys(envSetting, 'env-profile');
-  if (fromEnv) return fromEnv.options ? { ...fromEnv, source: 'env-client' } : fromEnv;
   const defaultsPath = join(homeDir(), settings.disk.defaultsFile);
   const defaults = readJsonFileSync(defaultsPath);
-  if (defaults) {
-    const fromFile = fromKeys((name) => defaults[name], 'defaults-file');
-    if (fromFile) return fromFile;
+  const fromFile = (name: string): string | undefined => {
+    const value = defaults?.[name];
+    return typeof value === 'string' && value !== '' ? value : undefined;
+  };
+  const setting = (name: string): { value: string; fromEnv: boolean } | undefined => {
+    const env = envSetting(name);
+    if (env !== undefined) return { value: env, fromEnv: true };
+    const file = fromFile(name);
+    return file !== undefined ? { value: file, fromEnv: false } : undefined;
+  };
+  const profile = setting(settings.env.profile);
+  if (profile !== undefined) return { source: profile.fromEnv ? 'env-profile' : 'defaults-file', profile: normalizeProfileName(profile.value) };
+  const clientId = setting(settings.env.clientId);
+  const clientSecret = setting(settings.env.clientSecret);
+  if (clientId !== undefined && clientSecret !== undefined) {
+    const source: DefaultSessionSource = clientId.fromEnv && clientSecret.fromEnv ? 'env-client' : 'defaults-file';
+    const credentials = { clientId: clientId.value, clientSecret: clientSecret.value };
+    // Saved where the Python CLI saves it, so either CLI reuses the other's token.
+    const m2m = serviceAccountBuiltin(settings);
+    if (m2m) {
+      const adHoc = adHocProfileName(m2m, credentials.clientId);
+      return { source, profile: adHoc, flowId: m2m.flowId, options: optionsFromBuiltin(settings, m2m, adHoc, credentials) };
+    }
+    const flow = settings.flows.find((f) => f.grant === 'client_credentials');
+    if (flow) return { source, flowId: flow.id, options: { ...credentials, saveStateToStorage: false } satisfies ClientOptions };
   }
   return { source: 'built-in', profile: settings.disk.defaultProfile };
 }
