@@ -18,6 +18,8 @@ import { ConfigError, PlanetAuthError } from '../generated/src/index.js';
 import { M2M_CLIENT_ID, M2M_CLIENT_SECRET, USER_CLIENT_ID, startAuthServer, type RunningServer } from './server/auth-server.js';
 import { CLI_BIN, runCli } from './support/cli.js';
 import { tempHome } from './support/env.js';
+import { expireTokenFile } from './support/scenarios.js';
+import { scriptedUserLogin } from './support/user-agent.js';
 
 let server: RunningServer;
 let home: string;
@@ -393,4 +395,49 @@ describe('the Python neighbour: which profile is meant, as planet-auth 2.3 decid
     const run = await runCli(['status', '--json', '--profile', 'flag-prof'], { ...env, PL_AUTH_PROFILE: 'env-prof', PL_AUTH_CLIENT_ID: 'env-id', PL_AUTH_CLIENT_SECRET: 'env-secret' });
     expect(JSON.parse(run.stdout)).toMatchObject({ error: { message: expect.stringContaining('"flag-prof"') } });
   });
+});
+
+describe('foreign servers: status tells the truth; a failed login leaves nothing behind', () => {
+  async function deviceLogin(profile: string): Promise<void> {
+    let user: Promise<unknown> | undefined;
+    const run = await runCli(['login', 'device', '--client-id', USER_CLIENT_ID, '--profile', profile], env, (stderr) => {
+      const match = /open (\S+)\s+and check that it shows the code (\S+?)\./.exec(stderr);
+      if (match && !user) user = scriptedUserLogin(match[1]!, { userCode: match[2]! });
+    });
+    await user;
+    expect(run.code).toBe(0);
+  }
+  const tokenPath = (profile: string) => join(home, '.planet', profile, 'token.json');
+
+  test('after the server refused the refresh token: not logged in, exit 3', async () => {
+    await deviceLogin('refused');
+    expireTokenFile(tokenPath('refused'));
+    server.injectTokenFaults([{ status: 400, body: '{"error":"invalid_grant","error_description":"grant revoked"}', contentType: 'application/json' }]);
+    const run = await runCli(['status', '--json', '--profile', 'refused'], env);
+    expect(run.code).toBe(3);
+    expect(JSON.parse(run.stdout)).toMatchObject({ logged_in: false, has_refresh_token: true });
+  }, 30_000);
+
+  test('an expired token with no refresh token: not logged in, exit 3; a valid one: logged in, exit 0, no request', async () => {
+    await deviceLogin('expired');
+    server.resetCounts();
+    expect((await runCli(['status', '--profile', 'expired'], env)).code).toBe(0);
+    expect(server.authServerRequests()).toBe(0);
+    const saved = JSON.parse(readFileSync(tokenPath('expired'), 'utf8')) as Record<string, unknown>;
+    delete saved['refresh_token'];
+    writeFileSync(tokenPath('expired'), JSON.stringify(saved), { mode: 0o600 });
+    expireTokenFile(tokenPath('expired'));
+    const run = await runCli(['status', '--profile', 'expired'], env);
+    expect(run.code).toBe(3);
+    expect(run.stdout).toContain('logged in:      no (the access token has expired and there is no refresh token)');
+  }, 30_000);
+
+  test('a first login that failed leaves no folder, and profile list shows no broken profile', async () => {
+    const run = await runCli(['login', 'service-account', '--client-id', M2M_CLIENT_ID, '--profile', 'failed'], { ...env, PL_AUTH_CLIENT_SECRET: 'wrong-secret' });
+    expect(run.code).toBe(1);
+    expect(existsSync(join(home, '.planet', 'failed'))).toBe(false);
+    mkdirSync(join(home, '.planet', 'leftover', LOCK_FOLDER, '1'), { recursive: true });
+    const list = await runCli(['profile', 'list', '--json'], env);
+    expect((JSON.parse(list.stdout) as { profile: string }[]).map((p) => p.profile)).not.toContain('leftover');
+  }, 30_000);
 });

@@ -9,7 +9,10 @@ import { CliError, EXIT_OK, EXIT_USAGE, type CliContext, type CliSpec, type Logi
 import { printable, promptHidden } from './cli-output.js';
 import { statusJson } from './cli-session.js';
 import { ProfileError } from './errors.js';
-import { readProfileOptions, type ClientOptions } from './profile.js';
+import { existsSync, readdirSync, rmdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { LOCK_FOLDER } from './lock.js';
+import { profileFolder, readProfileOptions, type ClientOptions } from './profile.js';
 import type { FlowDescriptor } from './settings.js';
 
 const DEFAULT_CALLBACK = 'http://127.0.0.1:0/callback';
@@ -110,6 +113,37 @@ async function runLogin(cli: CliContext, login: LoginCommand, flow: FlowDescript
   };
   const auth = new AuthCore(settings, flow.id, options);
   cli.current = auth;
+  const folder = profileFolder(settings, auth.profileName);
+  const newProfile = !existsSync(folder);
+  try {
+    await loginWith(cli, auth, flow, v);
+  } catch (error) {
+    // A first login that failed leaves no folder behind (the lock it took would look like a broken profile).
+    if (newProfile) removeIfOnlyLock(folder);
+    throw error;
+  }
+  const madeDefault = cli.savedDefault() === undefined;
+  if (madeDefault) await cli.writeDefaults({ ...cli.readDefaults(), [settings.env.profile]: auth.profileName });
+  const status = await auth.sessionStatus();
+  out.data({ ...statusJson(status), default_profile: madeDefault });
+  out.result(`Logged in: profile ${out.strong(status.profile)} (${login.command}).`);
+  if (madeDefault && !out.json) out.info(`"${status.profile}" is now the default profile.`);
+  return EXIT_OK;
+}
+
+function removeIfOnlyLock(folder: string): void {
+  try {
+    const entries = readdirSync(folder);
+    if (entries.some((name) => name !== LOCK_FOLDER)) return;
+    rmSync(join(folder, LOCK_FOLDER), { recursive: true, force: true });
+    rmdirSync(folder);
+  } catch {
+    // Left as it is: `profile list` does not show a folder holding only the lock.
+  }
+}
+
+async function loginWith(cli: CliContext, auth: AuthCore, flow: FlowDescriptor, v: Readonly<Record<string, unknown>>): Promise<void> {
+  const { out } = cli;
 
   if (flow.grant === 'authorization_code') {
     const stop = out.progress((spin) => `${spin} Waiting for the login in the browser...`);
@@ -134,13 +168,6 @@ async function runLogin(cli: CliContext, login: LoginCommand, flow: FlowDescript
   } else {
     await auth.userLogin();
   }
-  const madeDefault = cli.savedDefault() === undefined;
-  if (madeDefault) await cli.writeDefaults({ ...cli.readDefaults(), [settings.env.profile]: auth.profileName });
-  const status = await auth.sessionStatus();
-  out.data({ ...statusJson(status), default_profile: madeDefault });
-  out.result(`Logged in: profile ${out.strong(status.profile)} (${login.command}).`);
-  if (madeDefault && !out.json) out.info(`"${status.profile}" is now the default profile.`);
-  return EXIT_OK;
 }
 
 async function showDeviceLogin(cli: CliContext, info: DeviceLoginInfo, qr: boolean): Promise<void> {

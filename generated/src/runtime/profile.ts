@@ -305,7 +305,16 @@ export function listProfiles(settings: SdkSettings): ProfileSummary[] {
   } catch {
     return [];
   }
-  return names.sort().map((name) => {
+  // A folder holding nothing but the lock (left by a login that failed) is no profile.
+  const onlyLock = (name: string) => {
+    try {
+      const entries = readdirSync(join(root, name));
+      return entries.length === 0 || (entries.length === 1 && entries[0] === 'session.lock');
+    } catch {
+      return false;
+    }
+  };
+  return names.filter((name) => !onlyLock(name)).sort().map((name) => {
     const hasSession = existsSync(join(root, name, TOKEN_FILE));
     const builtin = builtinProfile(settings, name) !== undefined;
     try {
