@@ -14,7 +14,8 @@ import { AuthCore } from '../generated/src/runtime/auth-core.js';
 import { protocolError, loadOidc } from '../generated/src/runtime/protocol.js';
 import { SDK_SETTINGS } from '../generated/src/settings.js';
 import { defaultSession } from '../generated/src/runtime/profile.js';
-import { ConfigError, PlanetAuthError } from '../generated/src/index.js';
+import { ConfigError, LockTimeoutError, PlanetAuthError, ProfileError } from '../generated/src/index.js';
+import { Session } from '../generated/src/runtime/session.js';
 import { M2M_CLIENT_ID, M2M_CLIENT_SECRET, USER_CLIENT_ID, startAuthServer, type RunningServer } from './server/auth-server.js';
 import { CLI_BIN, runCli } from './support/cli.js';
 import { tempHome } from './support/env.js';
@@ -439,5 +440,71 @@ describe('foreign servers: status tells the truth; a failed login leaves nothing
     mkdirSync(join(home, '.planet', 'leftover', LOCK_FOLDER, '1'), { recursive: true });
     const list = await runCli(['profile', 'list', '--json'], env);
     expect((JSON.parse(list.stdout) as { profile: string }[]).map((p) => p.profile)).not.toContain('leftover');
+  }, 30_000);
+});
+
+describe('configuration: a token goes only where its issuer is configured to send it', () => {
+  const saved: Record<string, string | undefined> = {};
+  beforeEach(() => {
+    for (const k of ['PLANET_AUTH_ISSUER', 'PLANET_AUTH_AUDIENCE', 'PLANET_API_URL']) {
+      saved[k] = process.env[k];
+      delete process.env[k];
+    }
+  });
+  afterEach(() => {
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  });
+
+  test('only a custom issuer set (in code or the environment): a ConfigError naming the audience, before any request', async () => {
+    const foreign = await foreignServer((m) => m);
+    try {
+      const inCode = () => new AuthCore(SDK_SETTINGS, 'oauth_m2m', { clientId: M2M_CLIENT_ID, clientSecret: M2M_CLIENT_SECRET, issuer: foreign.issuer, saveStateToStorage: false });
+      expect(inCode).toThrow(ConfigError);
+      expect(inCode).toThrow(expect.objectContaining({ hint: expect.stringContaining('PLANET_AUTH_AUDIENCE') }));
+      process.env['PLANET_AUTH_ISSUER'] = foreign.issuer;
+      expect(() => new AuthCore(SDK_SETTINGS, 'oauth_m2m', { clientId: M2M_CLIENT_ID, clientSecret: M2M_CLIENT_SECRET, saveStateToStorage: false })).toThrow(/audience is still the built-in/);
+      expect(foreign.seen).toEqual([]);
+    } finally {
+      await foreign.close();
+    }
+  });
+
+  test('a custom issuer and audience with the built-in API: an API session is a ConfigError naming apiBaseUrl, before any request', async () => {
+    const foreign = await foreignServer((m) => m);
+    try {
+      const auth = new AuthCore(SDK_SETTINGS, 'oauth_m2m', { clientId: M2M_CLIENT_ID, clientSecret: M2M_CLIENT_SECRET, issuer: foreign.issuer, audience: server.audience, saveStateToStorage: false });
+      expect(() => new Session(auth)).toThrow(expect.objectContaining({ code: 'ERR_CONFIG', hint: expect.stringContaining('apiBaseUrl') }));
+      expect(() => new Session(new AuthCore(SDK_SETTINGS, 'oauth_m2m', { clientId: M2M_CLIENT_ID, clientSecret: M2M_CLIENT_SECRET, issuer: foreign.issuer, audience: server.audience, apiBaseUrl: server.apiBaseUrl, saveStateToStorage: false }))).not.toThrow();
+      expect(foreign.seen).toEqual([]);
+    } finally {
+      await foreign.close();
+    }
+  });
+
+  test('every error class carries a hint', () => {
+    expect(new ConfigError('x').hint).toEqual(expect.any(String));
+    expect(new ProfileError('x').hint).toEqual(expect.any(String));
+    expect(new LockTimeoutError('x').hint).toEqual(expect.any(String));
+    expect(new ConfigError('x', { hint: 'do y' })).toMatchObject({ hint: 'do y', message: 'x; do y' });
+  });
+
+  test('after the issuer in the environment changed, an ad hoc profile never prints or reports the old server\'s token', async () => {
+    const other = await startAuthServer();
+    try {
+      const adHoc = { PL_AUTH_CLIENT_ID: M2M_CLIENT_ID, PL_AUTH_CLIENT_SECRET: M2M_CLIENT_SECRET };
+      const first = await runCli(['print-access-token'], { ...env, ...adHoc });
+      expect(first.code).toBe(0);
+      const second = await runCli(['print-access-token'], { ...env, ...other.env(), ...adHoc });
+      expect(second.code).toBe(0);
+      expect(second.stdout).not.toBe(first.stdout);
+      const claims = JSON.parse(Buffer.from(second.stdout.trim().split('.')[1]!, 'base64url').toString()) as { iss: string };
+      expect(claims.iss).toBe(other.issuer);
+      expect(other.count('token:client_credentials')).toBe(1);
+    } finally {
+      await other.close();
+    }
   }, 30_000);
 });

@@ -20,11 +20,11 @@ import { GRANT_MODULES, type DeviceLoginInfo, type Grant, type GrantContext, typ
 import type { FetchFunction } from './hooks.js';
 import type { Turn } from './lock.js';
 import { sessionLog, type SessionLog } from './log.js';
-import { CLIENT_FILE, METADATA_FILE, TOKEN_FILE, clientConfigToWrite, normalizeProfileName, parseClientConfig, type ClientConfigFile } from './profile.js';
+import { CLIENT_FILE, METADATA_FILE, TOKEN_FILE, clientConfigToWrite, normalizeProfileName, parseClientConfig, tokenFromAnotherServer, type ClientConfigFile } from './profile.js';
 import { REQUEST_TIMEOUT_SECONDS, configFromMetadata, discover, loadOidc, protocolError, refreshRefused, revocationUnsupported, type ClientIdentity } from './protocol.js';
 import { resolveOptions } from './resolve-options.js';
 import { raceSignal } from './signal.js';
-import { flowById, serverSettings, type FlowDescriptor, type SdkSettings } from './settings.js';
+import { flowById, refuseBuiltinDestinations, serverSettings, type FlowDescriptor, type SdkSettings } from './settings.js';
 import { SessionStorage } from './session-storage.js';
 import { liveToken, parseTokenFile, tokenFileFromResponse, type LiveToken, type TokenFile } from './token.js';
 import type { TurnTaker } from './turns.js';
@@ -196,6 +196,7 @@ export class AuthCore {
     };
     this.#audience = resolved.audience === null ? server.audience : (resolved.audience ?? server.audience ?? settings.audience);
     this.#apiBaseUrl = resolved.apiBaseUrl ?? server.apiBaseUrl ?? settings.apiBaseUrl;
+    refuseBuiltinDestinations(this, settings, this.#identity.issuer, this.#audience, this.#apiBaseUrl);
     const scopes = resolved.requestedScopes ?? settings.defaultScopes;
     this.#scopes = this.#grant.unattended ? scopes.filter((s) => s !== 'offline_access') : [...scopes];
     this.#storage = new SessionStorage(settings, this.profileName, resolved, this);
@@ -709,6 +710,7 @@ export class AuthCore {
     const data = await this.#storage.load(TOKEN_FILE);
     if (!data) return undefined;
     const file = parseTokenFile(this.#storage.location(TOKEN_FILE), data);
+    if (tokenFromAnotherServer(file.access_token, this.#identity)) return undefined;
     const live = liveToken(file);
     this.#tokenFile = file;
     this.#token = live;

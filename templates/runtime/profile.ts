@@ -438,3 +438,35 @@ export function defaultSessionOptions(settings: SdkSettings): { flowId: string; 
   if (session.flowId !== undefined && session.options !== undefined) return { flowId: session.flowId, options: session.options };
   return readProfileOptions(settings, session.profile ?? settings.disk.defaultProfile);
 }
+
+/**
+ * Whether a saved access token was issued by another authorization server
+ * or to another client than the session's (say after the issuer in the
+ * environment changed, for a profile that keeps only `token.json`): such a
+ * token is never printed or used. Only a JWT says who issued it; the issuer
+ * is compared by origin, so spellings of one server agree. Logs why.
+ */
+export function tokenFromAnotherServer(accessToken: unknown, identity: { readonly issuer: string; readonly clientId: string; readonly log?: { warn(message: string, fields?: Record<string, unknown>): void } }): boolean {
+  if (typeof accessToken !== 'string') return false;
+  const parts = accessToken.split('.');
+  if (parts.length !== 3) return false;
+  let claims: Record<string, unknown>;
+  try {
+    claims = JSON.parse(Buffer.from(parts[1]!, 'base64url').toString('utf8')) as Record<string, unknown>;
+  } catch {
+    return false;
+  }
+  if (claims === null || typeof claims !== 'object') return false;
+  const originOf = (url: unknown) => {
+    try {
+      return typeof url === 'string' ? new URL(url).origin : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  const tokenIssuer = originOf(claims['iss']);
+  const otherServer = tokenIssuer !== undefined && tokenIssuer !== originOf(identity.issuer);
+  const otherClient = typeof claims['client_id'] === 'string' && claims['client_id'] !== identity.clientId;
+  if (otherServer || otherClient) identity.log?.warn('saved token ignored: it was issued ' + (otherServer ? 'by another authorization server' : 'to another client'), {});
+  return otherServer || otherClient;
+}
