@@ -13,13 +13,14 @@ import { LOCK_FOLDER, LOCK_STALE_MS, withFolderLock } from '../generated/src/run
 import { AuthCore } from '../generated/src/runtime/auth-core.js';
 import { protocolError, loadOidc } from '../generated/src/runtime/protocol.js';
 import { SDK_SETTINGS } from '../generated/src/settings.js';
-import { defaultSession } from '../generated/src/runtime/profile.js';
+import { defaultSession, readJsonFileSync } from '../generated/src/runtime/profile.js';
+import { FileStore } from '../generated/src/runtime/store.js';
 import { ConfigError, LockTimeoutError, PlanetAuthError, ProfileError } from '../generated/src/index.js';
 import { Session } from '../generated/src/runtime/session.js';
 import { M2M_CLIENT_ID, M2M_CLIENT_SECRET, USER_CLIENT_ID, startAuthServer, type RunningServer } from './server/auth-server.js';
 import { CLI_BIN, runCli } from './support/cli.js';
 import { tempHome } from './support/env.js';
-import { expireTokenFile } from './support/scenarios.js';
+import { expireTokenFile, start } from './support/scenarios.js';
 import { scriptedUserLogin } from './support/user-agent.js';
 
 let server: RunningServer;
@@ -507,4 +508,31 @@ describe('configuration: a token goes only where its issuer is configured to sen
       await other.close();
     }
   }, 30_000);
+});
+
+describe('the Python neighbour: token.json rewritten back to back', () => {
+  test('400 SDK reads during back-to-back in-place rewrites see no failure', async () => {
+    const folder = join(home, '.planet', 'busy');
+    mkdirSync(folder, { recursive: true, mode: 0o700 });
+    writeFileSync(join(folder, 'token.json'), '{"access_token": "first"}', { mode: 0o600 });
+    const writer = start('backtoback-writer.mjs', [join(folder, 'token.json')], {});
+    const store = new FileStore(home);
+    const failures: string[] = [];
+    try {
+      await writer.firstLine;
+      for (let round = 0; round < 200; round++) {
+        for (const read of [() => store.loadObj('.planet/busy/token.json'), async () => readJsonFileSync(join(folder, 'token.json'))]) {
+          try {
+            await read();
+          } catch (error) {
+            failures.push(`${(error as PlanetAuthError).code}: ${(error as Error).message}`);
+          }
+        }
+      }
+    } finally {
+      writer.kill();
+      await writer.exited;
+    }
+    expect(failures).toEqual([]);
+  }, 120_000);
 });
