@@ -5,7 +5,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openBrowser } from '../generated/src/runtime/browser.js';
@@ -18,7 +18,8 @@ import { FileStore } from '../generated/src/runtime/store.js';
 import { ConfigError, LockTimeoutError, PlanetAuthError, ProfileError } from '../generated/src/index.js';
 import { Session } from '../generated/src/runtime/session.js';
 import { M2M_CLIENT_ID, M2M_CLIENT_SECRET, USER_CLIENT_ID, startAuthServer, type RunningServer } from './server/auth-server.js';
-import { CLI_BIN, runCli } from './support/cli.js';
+import { CLI_BIN, cliOnPath, runCli } from './support/cli.js';
+import { startLoopbackListener } from '../generated/src/runtime/loopback.js';
 import { tempHome } from './support/env.js';
 import { expireTokenFile, start } from './support/scenarios.js';
 import { scriptedUserLogin } from './support/user-agent.js';
@@ -133,7 +134,7 @@ describe('foreign servers: endpoints the embedded server has and others lack', (
   test('a server without a device endpoint: a ConfigError that says so and names the browser flow, before any device request', async () => {
     const foreign = await foreignServer(({ device_authorization_endpoint: _dropped, ...m }) => m);
     try {
-      const error = await rejection(() => new AuthCore(SDK_SETTINGS, 'oauth_user_devicecode__external_browser', { clientId: USER_CLIENT_ID, issuer: foreign.issuer, saveStateToStorage: false }).deviceUserLoginInitiate());
+      const error = await rejection(() => new AuthCore(SDK_SETTINGS, 'oauth_user_devicecode__external_browser', { clientId: USER_CLIENT_ID, issuer: foreign.issuer, audience: server.audience, saveStateToStorage: false }).deviceUserLoginInitiate());
       expect(error).toBeInstanceOf(ConfigError);
       expect(error.message).toContain('does not offer device login');
       expect(error.hint).toContain('browser');
@@ -171,7 +172,7 @@ describe('foreign servers: endpoints the embedded server has and others lack', (
 });
 
 describe('foreign servers: discovery redirects, Retry-After, a wrong iss', () => {
-  const m2m = (issuer: string) => new AuthCore(SDK_SETTINGS, 'oauth_m2m', { clientId: M2M_CLIENT_ID, clientSecret: M2M_CLIENT_SECRET, issuer, saveStateToStorage: false });
+  const m2m = (issuer: string) => new AuthCore(SDK_SETTINGS, 'oauth_m2m', { clientId: M2M_CLIENT_ID, clientSecret: M2M_CLIENT_SECRET, issuer, audience: server.audience, saveStateToStorage: false });
 
   test('discovery answered with 301 or 308 is followed', async () => {
     for (const status of [301, 308]) {
@@ -535,4 +536,143 @@ describe('the Python neighbour: token.json rewritten back to back', () => {
     }
     expect(failures).toEqual([]);
   }, 120_000);
+});
+
+describe('the Python neighbour: logins it would not understand are refused before any request', () => {
+  const write = (profile: string, data: Record<string, unknown>) => {
+    mkdirSync(join(home, '.planet', profile), { recursive: true, mode: 0o700 });
+    writeFileSync(join(home, '.planet', profile, 'auth_client.json'), JSON.stringify(data), { mode: 0o600 });
+  };
+
+  test('a login under the name of a legacy or API-key profile: refused, nothing sent, nothing written', async () => {
+    write('legacy', { client_type: 'planet_legacy', legacy_auth_endpoint: 'https://api.planet.com/v0/auth/login' });
+    write('apikey', { client_type: 'static_apikey', api_key: 'PLAK-placeholder' });
+    for (const profile of ['legacy', 'apikey']) {
+      const before = readdirSync(join(home, '.planet', profile));
+      const run = await runCli(['login', 'service-account', '--client-id', M2M_CLIENT_ID, '--profile', profile], { ...env, PL_AUTH_CLIENT_SECRET: M2M_CLIENT_SECRET });
+      expect(run.code).not.toBe(0);
+      expect(run.stderr).toContain('nothing was sent to any server');
+      expect(run.stderr).toMatch(/hint: .*another profile name/);
+      expect(readdirSync(join(home, '.planet', profile))).toEqual(before);
+    }
+    expect(server.authServerRequests()).toBe(0);
+  }, 30_000);
+
+  test('a login into planet-user with another client: refused before any request, no auth_client.json written', async () => {
+    const run = await runCli(['login', 'device', '--client-id', USER_CLIENT_ID, '--profile', 'planet-user'], env);
+    expect(run.code).not.toBe(0);
+    expect(run.stderr).toContain('is built in');
+    expect(existsSync(join(home, '.planet', 'planet-user', 'auth_client.json'))).toBe(false);
+    expect(server.authServerRequests()).toBe(0);
+  }, 30_000);
+
+  test('login device accepts --no-open-browser, as plauth does', async () => {
+    const run = await runCli(['help', 'login', 'device'], env);
+    expect(run.stdout).toContain('--no-open-browser');
+    const refused = await runCli(['login', 'device', '--no-open-browser', '--open-browser'], env);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).not.toContain('unknown option');
+  });
+
+  test('token.json says token_type "Bearer", as the Python CLI writes it; ~/.planet.json holding a secret is made 0600 when read', async () => {
+    writeFileSync(join(home, '.planet.json'), JSON.stringify({ PL_AUTH_CLIENT_ID: M2M_CLIENT_ID, PL_AUTH_CLIENT_SECRET: M2M_CLIENT_SECRET }), { mode: 0o644 });
+    chmodSync(join(home, '.planet.json'), 0o644);
+    const run = await runCli(['print-access-token'], env);
+    expect(run.code).toBe(0);
+    expect(statSync(join(home, '.planet.json')).mode & 0o777).toBe(0o600);
+    const token = JSON.parse(readFileSync(join(home, '.planet', `planet-m2m-${M2M_CLIENT_ID}`, 'token.json'), 'utf8')) as { token_type: string };
+    expect(token.token_type).toBe('Bearer');
+  }, 30_000);
+});
+
+describe('terminal and callbacks: server text is shown without control characters', () => {
+  const ESC = '\u001b';
+  const hostileDevice = (answer: Record<string, unknown>) =>
+    foreignServer(
+      (m) => ({ ...m, device_authorization_endpoint: `${m['issuer'] as string}/device` }),
+      (req, res) => {
+        if (req.url !== '/device') return false;
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ device_code: 'dc', expires_in: 60, interval: 5, ...answer }));
+        return true;
+      },
+    );
+  const deviceAuth = (issuer: string) => new AuthCore(SDK_SETTINGS, 'oauth_user_devicecode__external_browser', { clientId: USER_CLIENT_ID, issuer, audience: server.audience, saveStateToStorage: false });
+
+  test('a user code with escape sequences and a spoofed terminal link is cleaned; a javascript: verification URI is refused', async () => {
+    const link = `${ESC}]8;;https://evil.example.com${ESC}\\ABCD-EFGH${ESC}]8;;${ESC}\\`;
+    const foreign = await hostileDevice({ user_code: `${ESC}[2J${link}`, verification_uri: 'https://login.example.com/activate' });
+    try {
+      const info = await deviceAuth(foreign.issuer).deviceUserLoginInitiate();
+      expect(info.userCode).not.toMatch(/[\u0000-\u001f\u007f-\u009f]/);
+      expect(info.userCode).toContain('ABCD-EFGH');
+    } finally {
+      await foreign.close();
+    }
+    for (const uri of ['javascript:alert(1)', 'file:///etc/passwd', 'http://evil.example.com/activate']) {
+      const bad = await hostileDevice({ user_code: 'ABCD', verification_uri: uri });
+      try {
+        const error = await rejection(() => deviceAuth(bad.issuer).deviceUserLoginInitiate());
+        expect(error.message).toContain('is not an https URL');
+      } finally {
+        await bad.close();
+      }
+    }
+  });
+
+  test('the callback\'s error_description reaches the error message without control characters', async () => {
+    const listener = await startLoopbackListener('http://127.0.0.1:0/callback', 's', 5000);
+    const failed = listener.callback.catch((e: unknown) => e as Error);
+    await fetch(`${listener.redirectUri}?state=s&error=server_error&error_description=${encodeURIComponent(`bad${ESC}[31m red${ESC}]8;;https://evil/${ESC}\\ link\r\nforged line`)}`);
+    const error = await failed;
+    expect(error.message).not.toMatch(/[\u0000-\u001f]/);
+    expect(error.message).toContain('bad');
+  });
+});
+
+describe('terminal: profile names and completion', () => {
+  test('control characters in a profile name are refused', async () => {
+    const run = await runCli(['status', '--profile', `evil${'\u001b'}[31m`], env);
+    expect(run.code).toBe(2);
+    expect(run.stderr).not.toContain('\u001b[31m');
+    expect(run.stderr).toContain('control characters');
+  });
+
+  test('bash completion inserts a profile name such as $(...) quoted, so it is never run', () => {
+    const name = '$(touch pwned)';
+    mkdirSync(join(home, '.planet', name), { recursive: true });
+    writeFileSync(join(home, '.planet', name, 'auth_client.json'), JSON.stringify({ client_type: 'oidc_client_credentials_secret', auth_server: server.issuer, client_id: 'x' }));
+    const script = `source <(planet-auth completion bash); COMP_WORDS=(planet-auth status --profile '$'); COMP_CWORD=3; _planet_auth; printf '%s\\n' "\${COMPREPLY[@]}"`;
+    const result = spawnSync('bash', ['-c', script], { cwd: home, env: { PATH: `${cliOnPath()}:${process.env['PATH'] ?? ''}`, HOME: home }, encoding: 'utf8' });
+    expect(result.stdout.trim()).toBe(String.raw`\$\(touch\ pwned\)`);
+    // What the shell would run with that word: the name, literally.
+    const echoed = spawnSync('bash', ['-c', `printf '%s' ${result.stdout.trim()}`], { cwd: home, encoding: 'utf8' });
+    expect(echoed.stdout).toBe(name);
+    expect(existsSync(join(home, 'pwned'))).toBe(false);
+  });
+});
+
+describe('terminal: an application\'s listener or logger that fails does not crash the process', () => {
+  test('a rejecting async onTokens listener and a rejecting async logger are contained and reported', async () => {
+    const program = `
+      import { AuthCore } from ${JSON.stringify(join(import.meta.dirname, '../generated/dist/runtime/auth-core.js'))};
+      import { SDK_SETTINGS } from ${JSON.stringify(join(import.meta.dirname, '../generated/dist/settings.js'))};
+      const auth = new AuthCore(SDK_SETTINGS, 'oauth_m2m', { clientId: process.env.ID, clientSecret: process.env.SECRET, saveStateToStorage: false, logger: async () => { throw new Error('logger down'); } });
+      auth.onTokens(async () => { throw new Error('listener down'); });
+      await auth.getAccessToken();
+      await new Promise((r) => setTimeout(r, 200));
+      console.log('survived');
+    `;
+    // Run asynchronously: the embedded server lives in this process.
+    const child = spawn(process.execPath, ['--input-type=module', '-e', program], { env: { ...process.env, ...server.env(), HOME: home, ID: M2M_CLIENT_ID, SECRET: M2M_CLIENT_SECRET }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
+    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+    const status = await new Promise<number | null>((r) => child.on('close', r));
+    const result = { stdout, stderr, status };
+    expect(result.stdout).toContain('survived');
+    expect(result.status).toBe(0);
+    expect(result.stderr).toContain('the logger given to the SDK failed');
+  });
 });

@@ -19,7 +19,7 @@ import { completeDeviceLogin, initiateDeviceLogin } from './grants/device-code.j
 import { GRANT_MODULES, type DeviceLoginInfo, type Grant, type GrantContext, type LoginResult, type UserLoginOptions } from './grants/index.js';
 import type { FetchFunction } from './hooks.js';
 import type { Turn } from './lock.js';
-import { sessionLog, type SessionLog } from './log.js';
+import { containAsync, sessionLog, type SessionLog } from './log.js';
 import { CLIENT_FILE, METADATA_FILE, TOKEN_FILE, clientConfigToWrite, normalizeProfileName, parseClientConfig, tokenFromAnotherServer, type ClientConfigFile } from './profile.js';
 import { REQUEST_TIMEOUT_SECONDS, configFromMetadata, discover, loadOidc, protocolError, refreshRefused, revocationUnsupported, type ClientIdentity } from './protocol.js';
 import { resolveOptions } from './resolve-options.js';
@@ -606,7 +606,7 @@ export class AuthCore {
       : { reason: event.reason };
     for (const { listener, includeRefreshToken } of this.#listeners) {
       try {
-        listener(includeRefreshToken && file?.refresh_token ? { ...base, refreshToken: file.refresh_token } : base);
+        containAsync(listener(includeRefreshToken && file?.refresh_token ? { ...base, refreshToken: file.refresh_token } : base), this.#log, 'an onTokens listener');
       } catch (error) {
         this.#log.warn('an onTokens listener threw', { error: (error as Error)?.message });
       }
@@ -710,7 +710,7 @@ export class AuthCore {
     const data = await this.#storage.load(TOKEN_FILE);
     if (!data) return undefined;
     const file = parseTokenFile(this.#storage.location(TOKEN_FILE), data);
-    if (tokenFromAnotherServer(file.access_token, this.#identity)) return undefined;
+    if (!clientData && tokenFromAnotherServer(file.access_token, this.#identity)) return undefined;
     const live = liveToken(file);
     this.#tokenFile = file;
     this.#token = live;

@@ -9,7 +9,8 @@ import { ProfileError } from './errors.js';
 import { existsSync, readdirSync, rmdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { LOCK_FOLDER } from './lock.js';
-import { profileFolder, readProfileOptions, type ClientOptions } from './profile.js';
+import { normalizeProfileName, profileFolder, readProfileOptions, refuseLoginInto, type ClientOptions } from './profile.js';
+import { openBrowser } from './browser.js';
 import type { FlowDescriptor } from './settings.js';
 
 const DEFAULT_CALLBACK = 'http://127.0.0.1:0/callback';
@@ -36,7 +37,14 @@ function loginOptions(spec: CliSpec, login: LoginCommand, flow: FlowDescriptor):
       { name: 'no-open-browser', help: 'Print the login URL instead of opening a browser', conflicts: ['open-browser'] },
     );
   }
-  if (flow.grant === 'device_code') options.push({ name: 'show-qr-code', help: 'Also draw the login URL as a QR code, for a phone' });
+  if (flow.grant === 'device_code') {
+    options.push(
+      { name: 'show-qr-code', help: 'Also draw the login URL as a QR code, for a phone' },
+      // Accepted as the Python CLI accepts them: this machine may open the verification page too.
+      { name: 'open-browser', help: 'Also open the verification page in a browser on this machine', conflicts: ['no-open-browser'] },
+      { name: 'no-open-browser', help: 'Only print the verification page (the default)', conflicts: ['open-browser'] },
+    );
+  }
   return options;
 }
 
@@ -108,6 +116,7 @@ async function runLogin(cli: CliContext, login: LoginCommand, flow: FlowDescript
     // A built-in profile's client settings live in the SDK: logging in there writes no auth_client.json.
     ...(existing?.persistClientConfig === false && existing.clientId === clientId ? { persistClientConfig: false } : {}),
   };
+  refuseLoginInto(settings, named ?? normalizeProfileName(clientId), clientId);
   const auth = new AuthCore(settings, flow.id, options);
   cli.current = auth;
   const folder = profileFolder(settings, auth.profileName);
@@ -152,6 +161,7 @@ async function loginWith(cli: CliContext, auth: AuthCore, flow: FlowDescriptor, 
   } else if (flow.grant === 'device_code') {
     const info = await auth.deviceUserLoginInitiate();
     await showDeviceLogin(cli, info, v['show-qr-code'] === true);
+    if (v['open-browser'] === true && !(await openBrowser(info.verificationUriComplete ?? info.verificationUri))) out.info('No browser could be opened here: open the page above on any device.');
     const deadline = Date.now() + info.expiresIn * 1000;
     const stop = out.progress((spin) => {
       const left = Math.max(0, Math.round((deadline - Date.now()) / 1000));

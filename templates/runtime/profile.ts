@@ -41,6 +41,10 @@ export function normalizeProfileName(name: string): string {
   if (lowered === '' || lowered === '.' || lowered === '..' || /[\\/]/.test(lowered) || lowered.includes('\0')) {
     throw new ProfileError(`profile name ${JSON.stringify(name)} is not allowed: use a plain name without "/" or "\\", such as "my-app"`);
   }
+  // Control and direction-changing characters would be echoed to terminals (and into completions) as they are.
+  if (/[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/.test(lowered)) {
+    throw new ProfileError(`profile name ${JSON.stringify(name)} is not allowed: it holds control characters; use a plain name, such as "my-app"`);
+  }
   return lowered;
 }
 
@@ -469,4 +473,27 @@ export function tokenFromAnotherServer(accessToken: unknown, identity: { readonl
   const otherClient = typeof claims['client_id'] === 'string' && claims['client_id'] !== identity.clientId;
   if (otherServer || otherClient) identity.log?.warn('saved token ignored: it was issued ' + (otherServer ? 'by another authorization server' : 'to another client'), {});
   return otherServer || otherClient;
+}
+
+/**
+ * Refuses, before any request, a login that would save into a profile it
+ * cannot use or would break for Planet's Python CLI: a profile of a kind
+ * this SDK does not support (legacy, API key, ...), or a built-in profile
+ * with another client than its own (the Python CLI keeps the built-in
+ * client there, and would then spend this client's tokens with it).
+ */
+export function refuseLoginInto(settings: SdkSettings, profile: string, clientId: string): void {
+  const data = readJsonFileSync(join(profileFolder(settings, profile), CLIENT_FILE));
+  const clientType = data?.['client_type'];
+  if (typeof clientType === 'string' && clientType !== '' && !settings.flows.some((f) => f.clientType === clientType)) {
+    const refused = unsupportedProfile(settings, profile, clientType);
+    throw new ProfileError(`${refused.message}; nothing was sent to any server`, { hint: 'log in under another profile name (--profile)' });
+  }
+  const builtin = builtinProfile(settings, profile);
+  if (builtin?.clientId !== undefined && builtin.clientId !== clientId) {
+    throw new ProfileError(
+      `profile "${profile}" is built in, with its own client (${builtin.clientId}); Planet's Python CLI keeps that client there, so a login with client ${clientId} would leave it a session it cannot use. Nothing was sent to any server`,
+      { hint: 'log in with this client under another profile name (--profile), or leave out --client-id to use the built-in client' },
+    );
+  }
 }

@@ -5,7 +5,7 @@
 // small interface as application storage, keyed by `/`-separated relative
 // paths such as `.planet/<profile>/token.json`.
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants, fstatSync, fsync, lstatSync, openSync, promises as fs, readFileSync, type Stats } from 'node:fs';
+import { closeSync, constants, fchmodSync, fstatSync, fsync, lstatSync, openSync, promises as fs, readFileSync, type Stats } from 'node:fs';
 import { dirname, join, sep } from 'node:path';
 import { ERR_STATE_CORRUPT, ERR_STATE_UNSAFE, ERR_STORAGE, StateError } from './errors.js';
 
@@ -255,6 +255,14 @@ function readRegularFileSync(path: string): string {
   try {
     const info = fstatSync(fd);
     if (!info.isFile()) throw unsafeFile(path, info);
+    if ((info.mode & 0o077) !== 0 && process.platform !== 'win32') {
+      // Readable by others (such as a ~/.planet.json holding a client secret): tightened to owner-only, as on the async path.
+      try {
+        fchmodSync(fd, 0o600);
+      } catch {
+        // Not ours to change: read as it is.
+      }
+    }
     return readFileSync(fd, 'utf8');
   } finally {
     closeSync(fd);
