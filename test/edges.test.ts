@@ -622,7 +622,7 @@ describe('terminal and callbacks: server text is shown without control character
 
   test('the callback\'s error_description reaches the error message without control characters', async () => {
     const listener = await startLoopbackListener('http://127.0.0.1:0/callback', 's', 5000);
-    const failed = listener.callback.catch((e: unknown) => e as Error);
+    const failed = listener.callback.then(() => new Error("expected a refusal"), (e: unknown) => e as Error);
     await fetch(`${listener.redirectUri}?state=s&error=server_error&error_description=${encodeURIComponent(`bad${ESC}[31m red${ESC}]8;;https://evil/${ESC}\\ link\r\nforged line`)}`);
     const error = await failed;
     expect(error.message).not.toMatch(/[\u0000-\u001f]/);
