@@ -676,3 +676,21 @@ describe('terminal: an application\'s listener or logger that fails does not cra
     expect(result.stderr).toContain('the logger given to the SDK failed');
   });
 });
+
+describe('configuration: the CLI keeps the SDK\'s diagnosis and hint', () => {
+  test('a discovery 404 and refused client credentials are not "run the same command again"', async () => {
+    const missing = await foreignServer((m) => m, (_req, res) => (res.writeHead(404).end(), true));
+    try {
+      const run = await runCli(['login', 'service-account', '--client-id', M2M_CLIENT_ID, '--profile', 'nowhere'], { ...env, PLANET_AUTH_ISSUER: missing.issuer, PL_AUTH_CLIENT_SECRET: M2M_CLIENT_SECRET });
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain('HTTP 404');
+      expect(run.stderr).toMatch(/hint: check the issuer URL/);
+    } finally {
+      await missing.close();
+    }
+    const refused = await runCli(['login', 'service-account', '--client-id', M2M_CLIENT_ID, '--profile', 'wrong'], { ...env, PL_AUTH_CLIENT_SECRET: 'not-the-secret' });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/hint: check the client ID and secret/);
+    expect(refused.stderr).not.toMatch(/hint: run .* again/);
+  }, 30_000);
+});
