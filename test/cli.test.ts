@@ -90,7 +90,7 @@ test('the CLI sees the sessions of on-disk examples and not those of in-memory o
 
 describe('which profile a command uses', () => {
   beforeEach(async () => {
-    for (const profile of ['alpha', 'beta', 'gamma', 'planet-user']) await serviceLogin(profile);
+    for (const profile of ['alpha', 'beta', 'gamma', 'delta']) await serviceLogin(profile);
   });
   const chosen = async (args: string[], extra: Record<string, string> = {}) => {
     const run = await runCli(['status', '--json', ...args], { ...env, ...extra });
@@ -258,7 +258,9 @@ describe('the command line: help, suggestions, global options, refusals', () => 
     expect(browser).toContain('--no-open-browser');
     expect(device).toContain('--show-qr-code');
     expect(service).toMatch(/--client-secret SECRET +Client secret of the service account/);
-    for (const other of [device, service]) expect(other).not.toContain('--open-browser');
+    expect(service).not.toContain('--open-browser');
+    // Accepted for a device login as the Python CLI accepts them.
+    expect(device).toContain('--no-open-browser');
     for (const other of [browser, service]) expect(other).not.toContain('--show-qr-code');
     for (const other of [browser, device]) expect(other).not.toContain('--client-secret');
     expect(service).toContain('PL_AUTH_CLIENT_SECRET=... planet-auth login service-account --client-id my-client --profile work');

@@ -155,10 +155,26 @@ async function loginWith(cli: CliContext, auth: AuthCore, flow: FlowDescriptor, 
   const { out } = cli;
 
   if (flow.grant === 'authorization_code') {
-    const stop = out.progress((spin) => `${spin} Waiting for the login in the browser...`);
+    const waiting = () => out.progress((spin) => `${spin} Waiting for the login in the browser...`);
+    let stop = (): void => undefined;
+    let finished = false;
     try {
-      await auth.userLogin({ allowOpenBrowser: v['no-open-browser'] !== true });
+      await auth.userLogin({
+        allowOpenBrowser: v['no-open-browser'] !== true,
+        // The URL first, then the spinner below it: nothing redraws over the URL.
+        onAuthorizationUrl: (url, opening) => {
+          out.info(`${opening ? 'Opening a browser to log in. If none opens, open this URL in a browser' : 'Open this URL in a browser to log in'}:\n\n  ${url}\n`);
+          stop = waiting();
+          void opening?.then((opened) => {
+            if (opened || finished) return;
+            stop();
+            out.info('No browser could be opened here: open the URL above in a browser on this machine.');
+            stop = waiting();
+          });
+        },
+      });
     } finally {
+      finished = true;
       stop();
     }
   } else if (flow.grant === 'device_code') {
