@@ -105,7 +105,10 @@ describe('which profile a command uses', () => {
   test('then PL_AUTH_PROFILE', async () => {
     expect((await chosen([], { PL_AUTH_PROFILE: 'gamma', PL_AUTH_CLIENT_ID: M2M_CLIENT_ID, PL_AUTH_CLIENT_SECRET: M2M_CLIENT_SECRET })).profile).toBe('gamma');
   });
-  test('then PL_AUTH_CLIENT_ID with PL_AUTH_CLIENT_SECRET, an ad hoc service account', async () => {
+  test('then PL_AUTH_CLIENT_ID with PL_AUTH_CLIENT_SECRET, an ad hoc service account, when ~/.planet.json names no profile', async () => {
+    // As for the Python CLI, a profile named in ~/.planet.json (the first login made "alpha" the default) comes first.
+    expect((await chosen([], { PL_AUTH_CLIENT_ID: M2M_CLIENT_ID, PL_AUTH_CLIENT_SECRET: M2M_CLIENT_SECRET })).profile).toBe('alpha');
+    writeFileSync(join(home, '.planet.json'), '{}\n');
     const run = await runCli(['print-access-token'], { ...env, PL_AUTH_CLIENT_ID: M2M_CLIENT_ID, PL_AUTH_CLIENT_SECRET: M2M_CLIENT_SECRET });
     expect(run.code).toBe(0);
     expect(server.count('token:client_credentials')).toBe(5);
