@@ -439,6 +439,10 @@ describe('foreign servers: status tells the truth; a failed login leaves nothing
     const run = await runCli(['login', 'service-account', '--client-id', M2M_CLIENT_ID, '--profile', 'failed'], { ...env, PL_AUTH_CLIENT_SECRET: 'wrong-secret' });
     expect(run.code).toBe(1);
     expect(existsSync(join(home, '.planet', 'failed'))).toBe(false);
+    // A service account's automatic login (an ad hoc one here) takes the lock before it fails.
+    const automatic = await runCli(['print-access-token'], { ...env, PL_AUTH_CLIENT_ID: 'refused-client', PL_AUTH_CLIENT_SECRET: 'wrong-secret' });
+    expect(automatic.code).toBe(1);
+    expect(existsSync(join(home, '.planet', 'planet-m2m-refused-client'))).toBe(false);
     mkdirSync(join(home, '.planet', 'leftover', LOCK_FOLDER, '1'), { recursive: true });
     const list = await runCli(['profile', 'list', '--json'], env);
     expect((JSON.parse(list.stdout) as { profile: string }[]).map((p) => p.profile)).not.toContain('leftover');

@@ -2,13 +2,11 @@
 // and example written from the flow's own declaration.
 import { AuthCore, type DeviceLoginInfo } from './auth-core.js';
 import type { CommandSpec, OptionSpec } from './cli-args.js';
-import { CliError, EXIT_OK, EXIT_USAGE, type CliContext, type CliSpec, type LoginCommand, type Runner } from './cli-context.js';
+import { CliError, EXIT_OK, EXIT_USAGE, removeIfOnlyLock, type CliContext, type CliSpec, type LoginCommand, type Runner } from './cli-context.js';
 import { printable, promptHidden } from './cli-output.js';
 import { statusJson } from './cli-session.js';
 import { ProfileError } from './errors.js';
-import { existsSync, readdirSync, rmdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
-import { LOCK_FOLDER } from './lock.js';
+import { existsSync } from 'node:fs';
 import { normalizeProfileName, profileFolder, readProfileOptions, refuseLoginInto, type ClientOptions } from './profile.js';
 import { openBrowser } from './browser.js';
 import type { FlowDescriptor } from './settings.js';
@@ -135,17 +133,6 @@ async function runLogin(cli: CliContext, login: LoginCommand, flow: FlowDescript
   out.result(`Logged in: profile ${out.strong(status.profile)} (${login.command}).`);
   if (madeDefault && !out.json) out.info(`"${status.profile}" is now the default profile.`);
   return EXIT_OK;
-}
-
-function removeIfOnlyLock(folder: string): void {
-  try {
-    const entries = readdirSync(folder);
-    if (entries.some((name) => name !== LOCK_FOLDER)) return;
-    rmSync(join(folder, LOCK_FOLDER), { recursive: true, force: true });
-    rmdirSync(folder);
-  } catch {
-    // Left as it is: `profile list` does not show a folder holding only the lock.
-  }
 }
 
 async function loginWith(cli: CliContext, auth: AuthCore, flow: FlowDescriptor, v: Readonly<Record<string, unknown>>): Promise<void> {

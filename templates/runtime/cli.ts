@@ -5,7 +5,7 @@
 // the cli-*.ts file of its topic.
 import { bindArgs, matchCommand, parseLine, UsageError, type CommandSpec } from './cli-args.js';
 import { completions, completionScript, SHELLS } from './cli-completion.js';
-import { CliContext, CliError, EXIT_FAILURE, EXIT_NOT_LOGGED_IN, EXIT_OK, EXIT_USAGE, type Call, type CliSpec, type Runner } from './cli-context.js';
+import { CliContext, CliError, removeIfOnlyLock, EXIT_FAILURE, EXIT_NOT_LOGGED_IN, EXIT_OK, EXIT_USAGE, type Call, type CliSpec, type Runner } from './cli-context.js';
 import { commandHelp, GLOBAL_OPTIONS, groupHelp, mainHelp, usageLine } from './cli-help.js';
 import { loginCommands } from './cli-login.js';
 import { Output, printable, type CliIo } from './cli-output.js';
@@ -127,6 +127,7 @@ export class Cli {
   }
 
   #fail(cli: CliContext, error: unknown, usage: readonly string[]): number {
+    for (const folder of cli.newFolders) removeIfOnlyLock(folder);
     const { code, message, hint, exit } = this.#describe(cli, error, usage);
     if (cli.out.json) cli.io.stdout.write(`${JSON.stringify({ error: { code, message: printable(message), hint: hint === undefined ? null : printable(hint) } }, null, 2)}\n`);
     else {
