@@ -93,7 +93,7 @@ export class PlanetAuthError extends Error {
 
 /** Options or arguments that cannot work, such as an empty client ID. */
 export class ConfigError extends PlanetAuthError {
-  /** @param hint What to do, when the message alone does not say. */
+  /** @param options `hint`: what to do, when the message alone does not say. */
   constructor(message: string, options?: { hint?: string; cause?: unknown }) {
     super(ERR_CONFIG, message, options);
   }
@@ -101,7 +101,7 @@ export class ConfigError extends PlanetAuthError {
 
 /** A profile that does not exist or whose name is not allowed. */
 export class ProfileError extends PlanetAuthError {
-  /** @param hint What to do, when the message alone does not say. */
+  /** @param options `hint`: what to do, when the message alone does not say. */
   constructor(message: string, options?: { hint?: string; cause?: unknown }) {
     super(ERR_PROFILE, message, options);
   }
