@@ -90,7 +90,7 @@ test('the CLI sees the sessions of on-disk examples and not those of in-memory o
 
 describe('which profile a command uses', () => {
   beforeEach(async () => {
-    for (const profile of ['alpha', 'beta', 'gamma', 'planet-user']) await serviceLogin(profile);
+    for (const profile of ['alpha', 'beta', 'gamma', 'delta']) await serviceLogin(profile);
   });
   const chosen = async (args: string[], extra: Record<string, string> = {}) => {
     const run = await runCli(['status', '--json', ...args], { ...env, ...extra });
@@ -105,7 +105,10 @@ describe('which profile a command uses', () => {
   test('then PL_AUTH_PROFILE', async () => {
     expect((await chosen([], { PL_AUTH_PROFILE: 'gamma', PL_AUTH_CLIENT_ID: M2M_CLIENT_ID, PL_AUTH_CLIENT_SECRET: M2M_CLIENT_SECRET })).profile).toBe('gamma');
   });
-  test('then PL_AUTH_CLIENT_ID with PL_AUTH_CLIENT_SECRET, an ad hoc service account', async () => {
+  test('then PL_AUTH_CLIENT_ID with PL_AUTH_CLIENT_SECRET, an ad hoc service account, when ~/.planet.json names no profile', async () => {
+    // As for the Python CLI, a profile named in ~/.planet.json (the first login made "alpha" the default) comes first.
+    expect((await chosen([], { PL_AUTH_CLIENT_ID: M2M_CLIENT_ID, PL_AUTH_CLIENT_SECRET: M2M_CLIENT_SECRET })).profile).toBe('alpha');
+    writeFileSync(join(home, '.planet.json'), '{}\n');
     const run = await runCli(['print-access-token'], { ...env, PL_AUTH_CLIENT_ID: M2M_CLIENT_ID, PL_AUTH_CLIENT_SECRET: M2M_CLIENT_SECRET });
     expect(run.code).toBe(0);
     expect(server.count('token:client_credentials')).toBe(5);
@@ -258,7 +261,9 @@ describe('the command line: help, suggestions, global options, refusals', () => 
     expect(browser).toContain('--no-open-browser');
     expect(device).toContain('--show-qr-code');
     expect(service).toMatch(/--client-secret SECRET +Client secret of the service account/);
-    for (const other of [device, service]) expect(other).not.toContain('--open-browser');
+    expect(service).not.toContain('--open-browser');
+    // Accepted for a device login as the Python CLI accepts them.
+    expect(device).toContain('--no-open-browser');
     for (const other of [browser, service]) expect(other).not.toContain('--show-qr-code');
     for (const other of [browser, device]) expect(other).not.toContain('--client-secret');
     expect(service).toContain('PL_AUTH_CLIENT_SECRET=... planet-auth login service-account --client-id my-client --profile work');

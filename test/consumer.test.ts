@@ -342,3 +342,63 @@ describe('the packed package in fresh apps', () => {
     }, 120_000);
   });
 });
+
+// Yarn 4 in Plug'n'Play mode: no node_modules, and `fs` patched by Yarn's
+// runtime, which lacks some FileHandle methods. One install, then the
+// on-disk flows (a service account's session saved and reused) and the CLI.
+describe('the packed package installed with Yarn 4 in Plug\'n\'Play mode', () => {
+  const fixture = useEmbeddedServer();
+  const work = mkdtempSync(join(tmpdir(), 'planet-yarn-pnp-'));
+  const app = join(work, 'app');
+  const YARN = ['npx', '-y', '-p', '@yarnpkg/cli-dist@4.18.1', 'yarn'] as const;
+  const yarnEnv = (extra: Record<string, string> = {}): NodeJS.ProcessEnv => ({
+    ...process.env,
+    HOME: REAL_HOME,
+    // Under CI=true Yarn 4 refuses to write a lockfile unless told it may.
+    YARN_ENABLE_IMMUTABLE_INSTALLS: 'false',
+    YARN_ENABLE_TELEMETRY: '0',
+    YARN_ENABLE_GLOBAL_CACHE: 'true',
+    // Fixed, so the runs below may point HOME at a temporary folder.
+    YARN_GLOBAL_FOLDER: join(REAL_HOME, '.yarn', 'berry'),
+    YARN_NODE_LINKER: 'pnp',
+    npm_config_update_notifier: 'false',
+    ...extra,
+  });
+  const yarn = (args: readonly string[], extra: Record<string, string> = {}) => run(YARN[0], [...YARN.slice(1), ...args], app, yarnEnv(extra));
+
+  beforeAll(async () => {
+    const source = join(work, 'source', 'generated');
+    cpSync(join(ROOT, 'generated'), source, { recursive: true, filter: (from) => !/[\\/](dist|node_modules)$/.test(from) });
+    symlinkSync(join(ROOT, 'node_modules'), join(work, 'source', 'node_modules'));
+    const packEnv = { ...process.env, PATH: `${BIN}${delimiter}${process.env['PATH'] ?? ''}` };
+    expectSuccess('npm pack', await run('npm', ['pack', '--pack-destination', work, '--loglevel=error'], source, packEnv));
+    const tarball = join(work, readdirSync(work).find((name) => name.endsWith('.tgz'))!);
+    mkdirSync(app);
+    writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'consumer-yarn-pnp', private: true, type: 'module', dependencies: { '@planet-auth/sdk': `file:${tarball}` } }, null, 2));
+    writeFileSync(join(app, 'app.mjs'), APP_FILES['app.mjs']!);
+    writeFileSync(join(app, 'yarn.lock'), '');
+    expectSuccess('yarn 4 install', await yarn(['install']));
+  }, 300_000);
+
+  afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+  test('installs without node_modules, saves and reuses the session on disk, and runs the CLI', async () => {
+    expect(existsSync(join(app, '.pnp.cjs'))).toBe(true);
+    expect(existsSync(join(app, 'node_modules'))).toBe(false);
+    const env = { HOME: fixture.home() };
+    for (const how of ['first', 'second']) {
+      const result = await yarn(['node', 'app.mjs', how], env);
+      expectSuccess(`yarn node app.mjs ${how}`, result);
+      expect(JSON.parse(result.stdout)).toEqual({ how, status: 200, searches: 2, storage: 'disk', loggedIn: true });
+    }
+    expect(fixture.server().count('token:client_credentials')).toBe(1);
+    expect(readdirSync(join(fixture.home(), '.planet')).filter((profile) => existsSync(join(fixture.home(), '.planet', profile, 'token.json')))).toHaveLength(1);
+
+    const login = await yarn(['planet-auth', 'login', 'service-account', '--client-id', M2M_CLIENT_ID, '--profile', 'yarn-pnp'], { ...env, PL_AUTH_CLIENT_SECRET: M2M_CLIENT_SECRET });
+    expectSuccess('yarn planet-auth login service-account', login);
+    const status = await yarn(['planet-auth', 'status', '--json', '--profile', 'yarn-pnp'], env);
+    expectSuccess('yarn planet-auth status', status);
+    expect(JSON.parse(status.stdout)).toMatchObject({ profile: 'yarn-pnp', logged_in: true, access_token_valid: true });
+    expect(findLeaks({ what: 'yarn planet-auth', stdout: login.stdout + status.stdout, stderr: login.stderr + status.stderr })).toEqual([]);
+  }, 180_000);
+});

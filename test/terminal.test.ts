@@ -68,7 +68,8 @@ test('browser login: a spinner while the browser is awaited; then logged in', as
   writeFileSync(join(dir, 'browser.sh'), `printf '%s' "$1" > ${urlFile}\n`);
   const run = terminal(['login', 'browser', '--client-id', USER_CLIENT_ID, '--profile', 'web'], { BROWSER: `sh ${join(dir, 'browser.sh')}` });
   const screen = await run.waitFor('the spinner', (s) => /^[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] Waiting for the login in the browser\.\.\.$/m.test(s));
-  expect(screen).not.toContain('http');
+  // The URL stays on screen above the spinner, in case no browser shows up.
+  expect(screen).toContain('open this URL in a browser:');
   const first = /^(.) Waiting/m.exec(screen)![1];
   await run.waitFor('the spinner turning', (s) => /^(.) Waiting/m.exec(s)?.[1] !== first);
   // The browser command runs detached: wait until it has written down the URL it was given.

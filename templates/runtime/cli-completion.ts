@@ -23,7 +23,9 @@ ${fn}() {
   local IFS=$'\\n' line
   COMPREPLY=()
   while IFS= read -r line; do
-    COMPREPLY+=("\${line%%$'\\t'*}")
+    # Quoted for the command line: bash inserts a completion as it is, and a profile name may hold $( ) or spaces.
+    printf -v line '%q' "\${line%%$'\\t'*}"
+    COMPREPLY+=("$line")
   done < <(${n} __complete "\${COMP_WORDS[@]:1:COMP_CWORD}" 2>/dev/null)
 }
 complete -o default -F ${fn} ${n}
@@ -81,7 +83,8 @@ export function completions(cli: CliContext, words: readonly string[]): string[]
     }
     positional.push(word);
   }
-  const profiles = () => listProfiles(cli.settings).map((p) => `${p.name}\t${p.usable ? (p.clientType ?? 'profile') : 'cannot be used'}`);
+  // Names that could not be typed safely (control characters) are not offered.
+  const profiles = () => listProfiles(cli.settings).filter((p) => !/[\u0000-\u001f\u007f-\u009f]/.test(p.name)).map((p) => `${p.name}\t${p.usable ? (p.clientType ?? 'profile') : 'cannot be used'}`);
   const { command, depth } = matchCommand(table, positional);
   let candidates: string[];
   if (pendingValue) {

@@ -1,11 +1,12 @@
 // What every command of the CLI works with: the generated spec, the output,
 // the command table, and the rules for which profile a command acts on.
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, rmdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { AuthCore } from './auth-core.js';
 import type { CommandSpec, OptionValues } from './cli-args.js';
 import type { CliIo, Output } from './cli-output.js';
 import { ProfileError, StateError } from './errors.js';
+import { LOCK_FOLDER } from './lock.js';
 import {
   defaultSession,
   defaultSessionOptions,
@@ -69,6 +70,8 @@ export type Runner = (cli: CliContext, call: Call) => Promise<number>;
 export class CliContext {
   /** The session the command acts on, once known: errors name its login command. */
   current: AuthCore | undefined;
+  /** Profile folders that did not exist when this command began: a failure removes them if they hold only the lock. */
+  readonly newFolders: string[] = [];
 
   constructor(
     readonly spec: CliSpec,
@@ -121,6 +124,8 @@ export class CliContext {
       );
     }
     this.current = new AuthCore(this.settings, flowId, client);
+    const folder = profileFolder(this.settings, this.current.profileName);
+    if (!existsSync(folder)) this.newFolders.push(folder);
     return this.current;
   }
 
@@ -168,5 +173,21 @@ export class CliContext {
   savedDefault(): string | undefined {
     const value = this.readDefaults()[this.settings.env.profile];
     return typeof value === 'string' ? value : undefined;
+  }
+}
+
+/**
+ * Removes a profile folder holding nothing but the session lock, as a login
+ * that failed (or a service account's automatic login) leaves it; anything
+ * else in it, or any error, leaves it as it is.
+ */
+export function removeIfOnlyLock(folder: string): void {
+  try {
+    const entries = readdirSync(folder);
+    if (entries.some((name) => name !== LOCK_FOLDER)) return;
+    rmSync(join(folder, LOCK_FOLDER), { recursive: true, force: true });
+    rmdirSync(folder);
+  } catch {
+    // Left as it is: `profile list` does not show a folder holding only the lock.
   }
 }

@@ -2,13 +2,15 @@
 // and example written from the flow's own declaration.
 import { AuthCore, type DeviceLoginInfo } from './auth-core.js';
 import type { CommandSpec, OptionSpec } from './cli-args.js';
-import { CliError, EXIT_OK, EXIT_USAGE, type CliContext, type CliSpec, type LoginCommand, type Runner } from './cli-context.js';
+import { CliError, EXIT_OK, EXIT_USAGE, removeIfOnlyLock, type CliContext, type CliSpec, type LoginCommand, type Runner } from './cli-context.js';
 import { printable, promptHidden } from './cli-output.js';
 import { statusJson } from './cli-session.js';
 import { ProfileError } from './errors.js';
+import { existsSync } from 'node:fs';
 import { SECRET_STORAGE_SETTING } from './keychain.js';
-import { readProfileOptions, type ClientOptions } from './profile.js';
+import { normalizeProfileName, profileFolder, readProfileOptions, refuseLoginInto, type ClientOptions } from './profile.js';
 import { scopesToRequest } from './registry.js';
+import { openBrowser } from './browser.js';
 import type { FlowDescriptor } from './settings.js';
 
 const DEFAULT_CALLBACK = 'http://127.0.0.1:0/callback';
@@ -42,7 +44,14 @@ function loginOptions(spec: CliSpec, login: LoginCommand, flow: FlowDescriptor):
       { name: 'no-open-browser', help: 'Print the login URL instead of opening a browser', conflicts: ['open-browser'] },
     );
   }
-  if (flow.grant === 'device_code') options.push({ name: 'show-qr-code', help: 'Also draw the login URL as a QR code, for a phone' });
+  if (flow.grant === 'device_code') {
+    options.push(
+      { name: 'show-qr-code', help: 'Also draw the login URL as a QR code, for a phone' },
+      // Accepted as the Python CLI accepts them: this machine may open the verification page too.
+      { name: 'open-browser', help: 'Also open the verification page in a browser on this machine', conflicts: ['no-open-browser'] },
+      { name: 'no-open-browser', help: 'Only print the verification page (the default)', conflicts: ['open-browser'] },
+    );
+  }
   options.push({ name: 'storage', value: 'MODE', help: storageHelp });
   return options;
 }
@@ -121,19 +130,57 @@ async function runLogin(cli: CliContext, login: LoginCommand, flow: FlowDescript
     // A built-in profile's client settings live in the SDK: logging in there writes no auth_client.json.
     ...(existing?.persistClientConfig === false && existing.clientId === clientId ? { persistClientConfig: false } : {}),
   };
+  refuseLoginInto(settings, named ?? normalizeProfileName(clientId), clientId);
   const auth = new AuthCore(settings, flow.id, options);
   cli.current = auth;
+  const folder = profileFolder(settings, auth.profileName);
+  const newProfile = !existsSync(folder);
+  try {
+    await loginWith(cli, auth, flow, v);
+  } catch (error) {
+    // A first login that failed leaves no folder behind (the lock it took would look like a broken profile).
+    if (newProfile) removeIfOnlyLock(folder);
+    throw error;
+  }
+  const madeDefault = cli.savedDefault() === undefined;
+  if (madeDefault) await cli.writeDefaults({ ...cli.readDefaults(), [settings.env.profile]: auth.profileName });
+  const status = await auth.sessionStatus();
+  out.data({ ...statusJson(status), default_profile: madeDefault });
+  out.result(`Logged in: profile ${out.strong(status.profile)} (${login.command}).`);
+  if (madeDefault && !out.json) out.info(`"${status.profile}" is now the default profile.`);
+  return EXIT_OK;
+}
+
+async function loginWith(cli: CliContext, auth: AuthCore, flow: FlowDescriptor, v: Readonly<Record<string, unknown>>): Promise<void> {
+  const { out } = cli;
 
   if (flow.grant === 'authorization_code') {
-    const stop = out.progress((spin) => `${spin} Waiting for the login in the browser...`);
+    const waiting = () => out.progress((spin) => `${spin} Waiting for the login in the browser...`);
+    let stop = (): void => undefined;
+    let finished = false;
     try {
-      await auth.userLogin({ allowOpenBrowser: v['no-open-browser'] !== true });
+      await auth.userLogin({
+        allowOpenBrowser: v['no-open-browser'] !== true,
+        // The URL first, then the spinner below it: nothing redraws over the URL.
+        onAuthorizationUrl: (url, opening) => {
+          out.info(`${opening ? 'Opening a browser to log in. If none opens, open this URL in a browser' : 'Open this URL in a browser to log in'}:\n\n  ${url}\n`);
+          stop = waiting();
+          void opening?.then((opened) => {
+            if (opened || finished) return;
+            stop();
+            out.info('No browser could be opened here: open the URL above in a browser on this machine.');
+            stop = waiting();
+          });
+        },
+      });
     } finally {
+      finished = true;
       stop();
     }
   } else if (flow.grant === 'device_code') {
     const info = await auth.deviceUserLoginInitiate();
     await showDeviceLogin(cli, info, v['show-qr-code'] === true);
+    if (v['open-browser'] === true && !(await openBrowser(info.verificationUriComplete ?? info.verificationUri))) out.info('No browser could be opened here: open the page above on any device.');
     const deadline = Date.now() + info.expiresIn * 1000;
     const stop = out.progress((spin) => {
       const left = Math.max(0, Math.round((deadline - Date.now()) / 1000));
@@ -147,13 +194,6 @@ async function runLogin(cli: CliContext, login: LoginCommand, flow: FlowDescript
   } else {
     await auth.userLogin();
   }
-  const madeDefault = cli.savedDefault() === undefined;
-  if (madeDefault) await cli.writeDefaults({ ...cli.readDefaults(), [settings.env.profile]: auth.profileName });
-  const status = await auth.sessionStatus();
-  out.data({ ...statusJson(status), default_profile: madeDefault });
-  out.result(`Logged in: profile ${out.strong(status.profile)} (${login.command}).`);
-  if (madeDefault && !out.json) out.info(`"${status.profile}" is now the default profile.`);
-  return EXIT_OK;
 }
 
 /** All of `input` as text, without one trailing line break (what `echo` and most files end with). */

@@ -5,8 +5,9 @@ import type { AuthCore, SessionStatus } from './auth-core.js';
 import type { CommandSpec } from './cli-args.js';
 import { CliError, EXIT_FAILURE, EXIT_NOT_LOGGED_IN, EXIT_OK, EXIT_USAGE, type CliContext, type CliSpec, type Runner } from './cli-context.js';
 import { printable } from './cli-output.js';
-import { ERR_NETWORK, ERR_SERVER, ERR_TOKEN_REQUEST, LoginRequiredError, PlanetAuthError } from './errors.js';
+import { ERR_NETWORK, ERR_SERVER, ERR_TOKEN_REQUEST, LoginRequiredError, PlanetAuthError, specificHint } from './errors.js';
 import { CLIENT_FILE, homeDir, profileFolder, profileKey, readJsonFileSync, secretsLocation } from './profile.js';
+import { isRevocationUnsupported } from './protocol.js';
 import { SessionFileStore } from './secret-store.js';
 
 export function statusJson(status: SessionStatus): Record<string, unknown> {
@@ -32,9 +33,33 @@ function isServiceAccount(auth: AuthCore): boolean {
   return auth.flow.grant === 'client_credentials';
 }
 
+/**
+ * Whether anything usable remains: a valid access token, a refresh token
+ * the server still takes (checked with one refresh when the access token
+ * has expired), or a service account's saved secret, with which the next
+ * command logs in again by itself. Saved tokens alone are not enough.
+ */
+async function usableSession(auth: AuthCore, before: SessionStatus): Promise<{ status: SessionStatus; usable: boolean; why?: string }> {
+  if (!before.loggedIn) return { status: before, usable: false };
+  if (before.accessTokenValid) return { status: before, usable: true };
+  if (before.hasRefreshToken) {
+    try {
+      await auth.refresh();
+      return { status: await auth.sessionStatus(), usable: true };
+    } catch (error) {
+      if (error instanceof LoginRequiredError) return { status: before, usable: false, why: error.reason };
+      // The server could not say: the refresh token may still be good.
+      return { status: before, usable: true, why: `the refresh token could not be checked (${error instanceof PlanetAuthError ? withoutSdkHint(error) : String(error)})` };
+    }
+  }
+  if (isServiceAccount(auth) && before.storage !== 'memory') return { status: before, usable: true, why: 'the access token has expired; the next command logs in again with the saved secret' };
+  return { status: before, usable: false, why: 'the access token has expired and there is no refresh token' };
+}
+
 async function status(cli: CliContext, call: Parameters<Runner>[1]): Promise<number> {
-  const s = await cli.auth(call.options).sessionStatus();
-  cli.out.data(statusJson(s));
+  const auth = cli.auth(call.options);
+  const { status: s, usable, why } = await usableSession(auth, await auth.sessionStatus());
+  cli.out.data({ ...statusJson(s), logged_in: usable, ...(why ? { note: printable(why) } : {}) });
   cli.out.result(
     [
       `profile:        ${s.profile}`,
@@ -42,12 +67,13 @@ async function status(cli: CliContext, call: Parameters<Runner>[1]): Promise<num
       `client id:      ${printable(s.clientId)}`,
       `issuer:         ${printable(s.issuer)}`,
       `scopes:         ${printable(s.scopes.join(' '))}`,
-      `logged in:      ${s.loggedIn ? 'yes' : 'no'}`,
+      `logged in:      ${usable ? 'yes' : 'no'}${why ? ` (${printable(why)})` : ''}`,
       `access token:   ${s.loggedIn ? `${s.accessTokenValid ? 'valid' : 'expired'} until ${expiry(s) ?? 'unknown'}` : 'none'}`,
-      `refresh token:  ${s.hasRefreshToken ? 'held' : 'none'}`,
+      `refresh token:  ${s.hasRefreshToken ? (usable ? 'held' : 'refused or unusable') : 'none'}`,
     ].join('\n'),
   );
-  return s.loggedIn ? EXIT_OK : EXIT_NOT_LOGGED_IN;
+  if (!usable && s.loggedIn) cli.out.info(`${cli.spec.name}: hint: ${cli.loginHint(auth)}`);
+  return usable ? EXIT_OK : EXIT_NOT_LOGGED_IN;
 }
 
 async function printAccessToken(cli: CliContext, call: Parameters<Runner>[1]): Promise<number> {
@@ -90,7 +116,7 @@ export async function endSession(auth: AuthCore, forgetLocally: boolean): Promis
 
 /** An SDK error's message without the SDK's own advice, which names SDK calls; the CLI gives a command instead. */
 export function withoutSdkHint(error: PlanetAuthError): string {
-  const hint = error.hint;
+  const hint = specificHint(error);
   return hint !== undefined && error.message.endsWith(`; ${hint}`) ? error.message.slice(0, -(hint.length + 2)) : error.message;
 }
 
@@ -113,10 +139,11 @@ async function logout(cli: CliContext, call: Parameters<Runner>[1]): Promise<num
   } catch (error) {
     if (!revocationFailed(error) || forgetLocally) throw error;
     const cause = error.cause instanceof PlanetAuthError ? error.cause : error;
+    const forget = `${cli.command(`logout --forget-locally --profile ${auth.profileName}`)} to forget it here only (its tokens stay valid at the server until they expire)`;
     throw new CliError(
       error.code,
       `the session of profile "${auth.profileName}" could not be revoked (${withoutSdkHint(cause)}); it was kept`,
-      `run ${cli.command(`logout --profile ${auth.profileName}`)} again once the server can be reached, or ${cli.command(`logout --forget-locally --profile ${auth.profileName}`)} to forget it here only (its tokens stay valid at the server until they expire)`,
+      isRevocationUnsupported(error) ? `run ${forget}` : `run ${cli.command(`logout --profile ${auth.profileName}`)} again once the server can be reached, or ${forget}`,
       EXIT_FAILURE,
     );
   }

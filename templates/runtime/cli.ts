@@ -5,14 +5,14 @@
 // the cli-*.ts file of its topic.
 import { bindArgs, matchCommand, parseLine, UsageError, type CommandSpec } from './cli-args.js';
 import { completions, completionScript, SHELLS } from './cli-completion.js';
-import { CliContext, CliError, EXIT_FAILURE, EXIT_NOT_LOGGED_IN, EXIT_OK, EXIT_USAGE, type Call, type CliSpec, type Runner } from './cli-context.js';
+import { CliContext, CliError, removeIfOnlyLock, EXIT_FAILURE, EXIT_NOT_LOGGED_IN, EXIT_OK, EXIT_USAGE, type Call, type CliSpec, type Runner } from './cli-context.js';
 import { commandHelp, GLOBAL_OPTIONS, groupHelp, mainHelp, usageLine } from './cli-help.js';
 import { loginCommands } from './cli-login.js';
 import { Output, printable, type CliIo } from './cli-output.js';
 import { profileCommands } from './cli-profile.js';
 import { sessionCommands, withoutSdkHint } from './cli-session.js';
 import type { AuthCore } from './auth-core.js';
-import { ConfigError, LoginRequiredError, PlanetAuthError, ProfileError } from './errors.js';
+import { ConfigError, LoginRequiredError, PlanetAuthError, ProfileError, specificHint } from './errors.js';
 
 export { EXIT_FAILURE, EXIT_NOT_LOGGED_IN, EXIT_OK, EXIT_USAGE, type CliSpec, type LoginCommand } from './cli-context.js';
 export { printable, type CliIo } from './cli-output.js';
@@ -139,6 +139,7 @@ export class Cli {
   }
 
   #fail(cli: CliContext, error: unknown, usage: readonly string[]): number {
+    for (const folder of cli.newFolders) removeIfOnlyLock(folder);
     const { code, message, hint, exit } = this.#describe(cli, error, usage);
     if (cli.out.json) cli.io.stdout.write(`${JSON.stringify({ error: { code, message: printable(message), hint: hint === undefined ? null : printable(hint) } }, null, 2)}\n`);
     else {
@@ -161,8 +162,11 @@ export class Cli {
     if (error instanceof LoginRequiredError) {
       return { code: error.code, message: error.reason, hint: auth ? cli.loginHint(auth) : `run "${n} login"`, exit: EXIT_NOT_LOGGED_IN };
     }
-    if (error instanceof ProfileError) return { code: error.code, message: withoutSdkHint(error), hint: `see "${n} profile list"`, exit: EXIT_USAGE };
-    if (error instanceof ConfigError) return { code: error.code, message: withoutSdkHint(error), hint: helpHint, exit: EXIT_USAGE };
+    // The SDK's own advice for this failure is kept, unless it names SDK calls rather than something a CLI user can do.
+    const given = error instanceof PlanetAuthError ? specificHint(error) : undefined;
+    const sdkHint = given !== undefined && !/\w\(/.test(given) ? given : undefined;
+    if (error instanceof ProfileError) return { code: error.code, message: withoutSdkHint(error), hint: sdkHint ?? `see "${n} profile list"`, exit: EXIT_USAGE };
+    if (error instanceof ConfigError) return { code: error.code, message: withoutSdkHint(error), hint: sdkHint ?? helpHint, exit: EXIT_USAGE };
     if (error instanceof PlanetAuthError) {
       const message = withoutSdkHint(error);
       const profile = auth ? ` --profile ${auth.profileName}` : '';
@@ -178,7 +182,8 @@ export class Cli {
         ERR_DEVICE_CODE_EXPIRED: auth ? cli.loginHint(auth) : `run "${n} login"`,
       };
       const fallback = auth ? `fix what the message names, or ${cli.loginHint(auth)}` : `see "${n} profile list"`;
-      return { code: error.code, message, hint: hints[error.code] ?? fallback, exit: EXIT_FAILURE };
+      const own = error.code === 'ERR_NETWORK' ? undefined : sdkHint;
+      return { code: error.code, message, hint: own ?? hints[error.code] ?? fallback, exit: EXIT_FAILURE };
     }
     const message = error instanceof Error ? error.message : String(error);
     return { code: 'ERR_INTERNAL', message, hint: `run "${n} ${usage.join(' ')}" again; if it keeps failing, report this message`, exit: EXIT_FAILURE };

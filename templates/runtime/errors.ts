@@ -62,15 +62,19 @@ export class PlanetAuthError extends Error {
   readonly code: PlanetAuthErrorCode;
   /** The HTTP status behind the error, when a server answered. */
   readonly status: number | undefined;
-  /** What to do about it, when the message alone does not say. */
-  readonly hint: string | undefined;
+  /**
+   * What to do about it: the advice given for this very failure, else the
+   * general advice for its `code`. Never empty.
+   */
+  readonly hint: string;
 
   constructor(code: PlanetAuthErrorCode, message: string, options?: { cause?: unknown; status?: number; hint?: string }) {
-    // The message alone says what to do: the hint is part of it.
+    // The message alone says what to do: a hint given for this failure is part of it.
     super(options?.hint && !message.includes(options.hint) ? `${message}; ${options.hint}` : message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.status = options?.status;
-    this.hint = options?.hint;
+    this.hint = options?.hint || DEFAULT_HINTS[code];
+    if (options?.hint) givenHints.set(this, options.hint);
     this.name = new.target.name;
   }
 
@@ -86,15 +90,17 @@ export class PlanetAuthError extends Error {
 
 /** Options or arguments that cannot work, such as an empty client ID. */
 export class ConfigError extends PlanetAuthError {
-  constructor(message: string) {
-    super(ERR_CONFIG, message);
+  /** @param options `hint`: what to do, when the message alone does not say. */
+  constructor(message: string, options?: { hint?: string; cause?: unknown }) {
+    super(ERR_CONFIG, message, options);
   }
 }
 
 /** A profile that does not exist or whose name is not allowed. */
 export class ProfileError extends PlanetAuthError {
-  constructor(message: string) {
-    super(ERR_PROFILE, message);
+  /** @param options `hint`: what to do, when the message alone does not say. */
+  constructor(message: string, options?: { hint?: string; cause?: unknown }) {
+    super(ERR_PROFILE, message, options);
   }
 }
 
@@ -219,4 +225,31 @@ export class TurnLostError extends PlanetAuthError {
   constructor(message: string) {
     super(ERR_TURN_LOST, message);
   }
+}
+
+/** The general advice for each code, for errors raised without advice of their own. */
+const DEFAULT_HINTS: Record<PlanetAuthErrorCode, string> = {
+  ERR_CONFIG: 'correct the option or environment variable the message names',
+  ERR_PROFILE: 'check the profile name, or log in to create the profile',
+  ERR_STATE_CORRUPT: 'move the file the message names out of the way (it was left as it is), then log in again',
+  ERR_STATE_UNSAFE: 'replace what the message names with a regular file or folder of your own, or remove it, then log in again',
+  ERR_STORAGE: 'check that the storage can be read and written, then try again',
+  ERR_NOT_LOGGED_IN: 'log in',
+  ERR_LOGIN_TIMEOUT: 'start the login again and finish it in the browser in time',
+  ERR_ACCESS_DENIED: 'log in again and allow access',
+  ERR_DEVICE_CODE_EXPIRED: 'start the device login again and finish it before the code expires',
+  ERR_CALLBACK: 'start the login again',
+  ERR_ABORTED: 'nothing to fix: the caller stopped the operation',
+  ERR_TOKEN_REQUEST: 'check the issuer URL and the client settings, or log in again',
+  ERR_SERVER: 'try again later',
+  ERR_NETWORK: 'check the network and the issuer URL, then try again',
+  ERR_LOCK_TIMEOUT: 'try again; if no other process uses the profile, remove the lock folder the message names',
+  ERR_TURN_LOST: 'call again: the next call takes a new turn',
+};
+
+const givenHints = new WeakMap<PlanetAuthError, string>();
+
+/** The advice given for this very failure, not the general one for its code; undefined when none was given. */
+export function specificHint(error: PlanetAuthError): string | undefined {
+  return givenHints.get(error);
 }

@@ -109,6 +109,8 @@ async function boundedText(response: Response, limit: number): Promise<string> {
 export interface AuthServerFetchOptions {
   readonly fetch: FetchFunction | undefined;
   readonly log: SessionLog;
+  /** The request's own deadline in seconds: a `Retry-After` that would outlast it is reported, not waited for. */
+  readonly timeoutSeconds?: number;
 }
 
 /**
@@ -118,11 +120,12 @@ export interface AuthServerFetchOptions {
  * token), and reads at most {@link MAX_RESPONSE_BYTES} of JSON at most
  * {@link MAX_JSON_DEPTH} deep.
  */
-export function authServerFetch({ fetch: custom, log }: AuthServerFetchOptions) {
+export function authServerFetch({ fetch: custom, log, timeoutSeconds }: AuthServerFetchOptions) {
   const send = custom ?? ((input: string | URL | Request, init?: RequestInit) => fetch(input, init));
   return async (url: string, options: { method?: string; body?: unknown; headers?: unknown; signal?: AbortSignal | null; redirect?: unknown }): Promise<Response> => {
     const signal = options.signal ?? undefined;
     const path = safePath(url);
+    const startedMs = Date.now();
     for (let attempt = 0; ; attempt++) {
       log.debug('request to the authorization server', { method: options.method ?? 'GET', url: path, attempt: attempt + 1 });
       const response = await send(url, options as RequestInit);
@@ -131,7 +134,8 @@ export function authServerFetch({ fetch: custom, log }: AuthServerFetchOptions) 
         const asked = retryAfterSeconds(response);
         const waitMs = asked !== undefined ? asked * 1000 : Math.min(250 * 2 ** attempt, 4000);
         // A wait that would outlast the caller's deadline is no use: report the server's answer instead.
-        if (asked !== undefined && asked > MAX_RETRY_AFTER_SECONDS) {
+        const budget = Math.min(MAX_RETRY_AFTER_SECONDS, (timeoutSeconds ?? MAX_RETRY_AFTER_SECONDS) - (Date.now() - startedMs) / 1000 - 1);
+        if (asked !== undefined && asked > budget) {
           await response.body?.cancel();
           throw new RetryLaterError(response.status, Math.ceil(asked));
         }

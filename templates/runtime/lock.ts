@@ -13,11 +13,11 @@
 // the heartbeat has not changed for LOCK_STALE_MS, measured by the waiting
 // process's own clock. Releasing marks the generation `released` and keeps
 // it, so numbers only grow and a number is never reused.
-import { constants, promises as fs, readFileSync, readlinkSync } from 'node:fs';
+import { constants, promises as fs, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { AbortedError, ERR_STORAGE, LockTimeoutError, StateError, TurnLostError } from './errors.js';
+import { AbortedError, ERR_STATE_UNSAFE, ERR_STORAGE, LockTimeoutError, StateError, TurnLostError } from './errors.js';
 
 /** Random hex digits from Web Crypto, which loads on first use: a process that only reads never loads node:crypto. */
 function randomHex(bytes: number): string {
@@ -95,7 +95,7 @@ function readOptional(read: () => string): string | undefined {
 }
 
 /** State (field 3) and start time (field 22) of a process, from /proc; undefined where there is no /proc. */
-function processStat(pid: number): { state: string; startTime: string } | undefined {
+function processStat(pid: number | 'self'): { state: string; startTime: string } | undefined {
   const stat = readOptional(() => readFileSync(`/proc/${pid}/stat`, 'utf8'));
   if (stat === undefined) return undefined;
   // The command name (field 2) may hold spaces and parentheses; fields after it are plain.
@@ -124,14 +124,48 @@ function onThisMachine(owner: Partial<LockOwner>): boolean {
   return owner.host === here.host && owner.bootId === here.bootId && owner.pidNamespace === here.pidNamespace;
 }
 
-/** Whether the process `owner` names still runs (only meaningful on this machine). */
-function ownerAlive(owner: LockOwner): boolean {
+/**
+ * A holder on this kernel (same boot id) in another pid namespace, such as a
+ * container sharing the home folder: its pid means nothing here, but where
+ * that namespace is visible from this one (a container started from this
+ * machine's namespace), /proc shows each process's pid inside its own
+ * namespace (the last `NSpid` field). Returns the pid this process sees for
+ * the holder, `'gone'` when the namespace is visible and the holder is not
+ * in it, or `'unknown'` when the namespace cannot be seen from here.
+ */
+function pidInThisNamespace(owner: LockOwner): number | 'gone' | 'unknown' {
+  if (owner.pidNamespace === undefined) return 'unknown';
+  let namespaceSeen = false;
+  let entries: string[];
   try {
-    process.kill(owner.pid, 0);
+    entries = readdirSync('/proc');
+  } catch {
+    return 'unknown';
+  }
+  for (const entry of entries) {
+    if (!/^[0-9]+$/.test(entry)) continue;
+    if (readOptional(() => readlinkSync(`/proc/${entry}/ns/pid`)) !== owner.pidNamespace) continue;
+    namespaceSeen = true;
+    const nspid = /^NSpid:\s*(.*)$/m.exec(readOptional(() => readFileSync(`/proc/${entry}/status`, 'utf8')) ?? '')?.[1]?.trim().split(/\s+/);
+    if (nspid !== undefined && Number(nspid.at(-1)) === owner.pid) return Number(entry);
+  }
+  return namespaceSeen ? 'gone' : 'unknown';
+}
+
+/** Whether `owner` is on this kernel, in a pid namespace other than this process's. */
+function inOtherPidNamespace(owner: Partial<LockOwner>): boolean {
+  const here = machine();
+  return here.bootId !== undefined && owner.bootId === here.bootId && owner.pidNamespace !== undefined && owner.pidNamespace !== here.pidNamespace;
+}
+
+/** Whether the process `owner` names still runs (only meaningful on this machine). */
+function ownerAlive(owner: LockOwner, pid = owner.pid): boolean {
+  try {
+    process.kill(pid, 0);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
   }
-  const stat = processStat(owner.pid);
+  const stat = processStat(pid);
   // Without /proc (or where it hides other users' processes) the pid alone has to do.
   if (stat === undefined) return true;
   // A zombie has exited; only its parent has not collected it yet.
@@ -204,6 +238,12 @@ type HeartbeatSightings = Map<number, { beat: string | undefined; since: number 
 async function abandoned(generationDir: string, generation: number, owner: LockOwner | undefined, sightings: HeartbeatSightings): Promise<boolean> {
   if (await exists(join(generationDir, RELEASED_FILE))) return true;
   if (owner !== undefined && onThisMachine(owner)) return !ownerAlive(owner);
+  if (owner !== undefined && inOtherPidNamespace(owner)) {
+    // Checked by pid where its namespace is visible: never taken over while it runs, however long it pauses.
+    const pid = pidInThisNamespace(owner);
+    if (pid === 'gone') return true;
+    if (pid !== 'unknown') return !ownerAlive(owner, pid);
+  }
   const beat = await readLockFile(join(generationDir, HEARTBEAT_FILE));
   const seen = sightings.get(generation);
   const now = performance.now();
@@ -265,22 +305,56 @@ interface Held {
   release(): Promise<void>;
 }
 
+/**
+ * Refuses a lock folder another user could tamper with: a symbolic link
+ * (its target's numbered folders would be removed), anything but a folder,
+ * a folder of another user, or one others may write to.
+ */
+async function checkLockFolder(lockDir: string): Promise<void> {
+  let info: import('node:fs').Stats;
+  try {
+    info = await fs.lstat(lockDir);
+  } catch (error) {
+    throw new StateError(ERR_STORAGE, lockDir, `cannot read the lock folder ${lockDir}: ${(error as Error).message}`, { cause: error });
+  }
+  const unsafe = (why: string) =>
+    new StateError(ERR_STATE_UNSAFE, lockDir, `the lock folder ${lockDir} ${why}, so it cannot be trusted; it was left as it is`, {
+      hint: `if no process of yours uses this profile, remove ${lockDir} (it is made again, private to you)`,
+    });
+  if (info.isSymbolicLink()) throw unsafe('is a symbolic link');
+  if (!info.isDirectory()) throw unsafe('is not a folder');
+  const uid = process.getuid?.();
+  if (uid !== undefined && info.uid !== uid) throw unsafe(`belongs to another user (uid ${info.uid})`);
+  if ((info.mode & 0o022) !== 0) throw unsafe(`can be written by other users (mode ${(info.mode & 0o777).toString(8)})`);
+}
+
 /** Waits (at most LOCK_WAIT_MS) until this process holds the lock in `lockDir`. */
 async function acquire(lockDir: string, signal: AbortSignal | undefined): Promise<Held> {
   const deadline = performance.now() + LOCK_WAIT_MS;
   const sightings: HeartbeatSightings = new Map();
-  for (;;) {
+  await checkLockFolder(lockDir);
+  for (let round = 0; ; round++) {
     if (signal?.aborted) throw abortedError(signal, lockDir);
+    // Every round counts against the bound, including rounds that lost a race or met a planted generation.
+    if (round > 0 && performance.now() > deadline) {
+      throw new LockTimeoutError(`could not take the session lock ${lockDir} within ${LOCK_WAIT_MS / 1000} s; if no process uses this profile, remove the folder ${lockDir}`);
+    }
     const top = (await listGenerations(lockDir))[0];
     const topDir = top === undefined ? undefined : join(lockDir, String(top));
     const topOwner = topDir === undefined ? undefined : await readOwner(topDir);
     if (top === undefined || (await abandoned(topDir!, top, topOwner, sightings))) {
       const mine = (top ?? 0) + 1;
+      if (!GENERATION.test(String(mine))) {
+        throw new StateError(ERR_STATE_UNSAFE, lockDir, `the lock folder ${lockDir} holds generation ${top}, past the largest number this SDK counts to; it was left as it is`, {
+          hint: `if no process uses this profile, remove ${lockDir}`,
+        });
+      }
       const here = machine();
       const owner: LockOwner = {
         pid: process.pid,
         ...here,
-        startTime: processStat(process.pid)?.startTime,
+        // /proc/self, not /proc/<pid>: in a pid namespace without its own /proc mount, the pid names another process there.
+        startTime: processStat('self')?.startTime,
         token: randomHex(16),
         acquiredAt: new Date().toISOString(),
       };
@@ -313,7 +387,7 @@ function hold(lockDir: string, generation: number, owner: LockOwner): Held {
   const dir = join(lockDir, String(generation));
   let beats = 0;
   const heartbeat = setInterval(() => {
-    fs.writeFile(join(dir, HEARTBEAT_FILE), String(++beats)).catch(() => undefined);
+    writeLockFile(join(dir, HEARTBEAT_FILE), String(++beats)).catch(() => undefined);
   }, HEARTBEAT_MS);
   heartbeat.unref();
   let ended = false;
@@ -335,9 +409,20 @@ function hold(lockDir: string, generation: number, owner: LockOwner): Held {
       ended = true;
       clearInterval(heartbeat);
       // Kept, not removed: the highest generation stays so the next number is always new.
-      await fs.writeFile(join(dir, RELEASED_FILE), '', { mode: 0o600 }).catch(() => undefined);
+      await writeLockFile(join(dir, RELEASED_FILE), '').catch(() => undefined);
     },
   };
+}
+
+/** Writes a small file of the lock without following a symbolic link planted in its place. */
+async function writeLockFile(path: string, text: string): Promise<void> {
+  const handle = await fs.open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW | (constants.O_NONBLOCK ?? 0), 0o600);
+  try {
+    if (!(await handle.stat()).isFile()) return;
+    await handle.writeFile(text);
+  } finally {
+    await handle.close();
+  }
 }
 
 /**

@@ -66,7 +66,7 @@ async function clientAuth(oidc: Oidc, identity: ClientIdentity): Promise<OidcCli
 }
 
 function prepare(oidc: Oidc, identity: ClientIdentity, config: OidcClient.Configuration, insecure: boolean, timeoutSeconds: number): OidcClient.Configuration {
-  config[oidc.customFetch] = authServerFetch({ fetch: identity.fetch, log: identity.log });
+  config[oidc.customFetch] = authServerFetch({ fetch: identity.fetch, log: identity.log, timeoutSeconds });
   config.timeout = timeoutSeconds;
   if (insecure) oidc.allowInsecureRequests(config);
   return config;
@@ -81,7 +81,7 @@ export async function discover(identity: ClientIdentity): Promise<{ config: Oidc
     const config = await oidc.discovery(new URL(identity.issuer), identity.clientId, undefined, await clientAuth(oidc, identity), {
       execute: insecure ? [oidc.allowInsecureRequests] : [],
       timeout: timeoutOf(identity),
-      [oidc.customFetch]: authServerFetch({ fetch: identity.fetch, log: identity.log }),
+      [oidc.customFetch]: followDiscoveryRedirects(authServerFetch({ fetch: identity.fetch, log: identity.log, timeoutSeconds: timeoutOf(identity) }), identity.allowInsecureHttp === true),
     });
     prepare(oidc, identity, config, insecure, timeoutOf(identity));
     return { config, metadata: { ...config.serverMetadata() } };
@@ -99,6 +99,84 @@ export async function configFromMetadata(identity: ClientIdentity, metadata: Rec
   }
   const config = new oidc.Configuration(metadata as OidcClient.ServerMetadata, identity.clientId, undefined, await clientAuth(oidc, identity));
   return prepare(oidc, identity, config, insecure, timeoutOf(identity));
+}
+
+/** Redirects followed when fetching the server metadata. */
+export const MAX_DISCOVERY_REDIRECTS = 5;
+
+type AuthFetch = ReturnType<typeof authServerFetch>;
+
+/**
+ * Discovery follows redirects (301, 302, 303, 307, 308), as a browser or
+ * `curl -L` would: the metadata is public and its `issuer` is checked
+ * against the configured one afterwards. Only to https, or to this machine
+ * where plain http is allowed; a redirect elsewhere, or too many, is an
+ * error that says where the server pointed.
+ */
+function followDiscoveryRedirects(send: AuthFetch, allowInsecureHttp: boolean): AuthFetch {
+  return async (url, options) => {
+    let current = url;
+    for (let hop = 0; ; hop++) {
+      const response = await send(current, { ...options, redirect: 'manual' });
+      if (![301, 302, 303, 307, 308].includes(response.status)) return response;
+      const location = response.headers.get('location');
+      let target: URL;
+      try {
+        target = new URL(location ?? '', current);
+      } catch {
+        throw new RedirectError(response.status, current, printable(location ?? '(no Location header)', 200));
+      }
+      const allowed = target.protocol === 'https:' || (target.protocol === 'http:' && (isLoopbackHost(target.hostname) || allowInsecureHttp));
+      if (!allowed || hop + 1 > MAX_DISCOVERY_REDIRECTS) throw new RedirectError(response.status, current, target.href);
+      current = target.href;
+    }
+  };
+}
+
+/** A discovery redirect the SDK would not follow; says where it pointed. */
+class RedirectError extends Error {
+  constructor(
+    readonly status: number,
+    readonly from: string,
+    readonly to: string,
+  ) {
+    super(`the server redirected ${from} (HTTP ${status}) to ${to}, which this SDK does not follow`);
+    this.name = 'RedirectError';
+  }
+}
+
+/** The issuer a metadata URL belongs to (RFC 8414): the URL without its well-known suffix. */
+function issuerOfMetadataUrl(url: string): string {
+  return url.replace(/\/\.well-known\/(openid-configuration|oauth-authorization-server)$/, '').replace(/^(https?:\/\/[^/]+)\/\.well-known\/(openid-configuration|oauth-authorization-server)(\/.*)$/, '$1$3');
+}
+
+const revocationUnsupportedErrors = new WeakSet<object>();
+
+/** The server offers no revocation endpoint (RFC 7009): the session cannot be ended at the server. */
+export function revocationUnsupported(issuer: string, profile: string): TokenRequestError {
+  const error = new TokenRequestError(
+    ERR_TOKEN_REQUEST,
+    `the authorization server ${issuer} offers no revocation endpoint, so the session of profile "${profile}" cannot be revoked there`,
+    undefined,
+    undefined,
+    { hint: 'forget the session here only, knowing its refresh token stays valid at the server until it expires, or revoke it in the server\'s own console' },
+  );
+  revocationUnsupportedErrors.add(error);
+  return error;
+}
+
+/** Whether `error` (or one of its causes) says the server cannot revoke at all. */
+export function isRevocationUnsupported(error: unknown): boolean {
+  return causeOfType(error, (c) => typeof c === 'object' && c !== null && revocationUnsupportedErrors.has(c)) !== undefined;
+}
+
+/** Refuses a device login at a server whose metadata names no device authorization endpoint, before any request. */
+export function requireDeviceEndpoint(metadata: Record<string, unknown>, issuer: string): void {
+  const endpoint = metadata['device_authorization_endpoint'];
+  if (typeof endpoint === 'string' && endpoint !== '') return;
+  throw new ConfigError(`the authorization server ${printable(issuer, 200)} does not offer device login: its metadata names no device_authorization_endpoint`, {
+    hint: 'log in with the browser (authorization code) flow instead, or check that the issuer URL is the server you meant',
+  });
 }
 
 function timeoutOf(identity: ClientIdentity): number {
@@ -120,9 +198,15 @@ const CREDENTIALS_HINT = 'check the client ID and secret, and the token endpoint
 export function protocolError(error: unknown, step: string, timeoutSeconds = REQUEST_TIMEOUT_SECONDS, kind: 'discovery' | 'request' = 'request'): PlanetAuthError {
   if (error instanceof PlanetAuthError) return error;
   // openid-client wraps what the fetch throws: look for this SDK's own reasons along the chain.
-  const own = causeOfType(error, (c) => c instanceof RetryLaterError || c instanceof ResponseBoundsError);
+  const own = causeOfType(error, (c) => c instanceof RetryLaterError || c instanceof ResponseBoundsError || c instanceof RedirectError);
   if (own !== undefined && own !== error) return protocolError(own, step, timeoutSeconds, kind);
   const e = error as { name?: string; code?: string; message?: string; cause?: unknown; error?: string; error_description?: string; status?: number };
+  if (error instanceof RedirectError) {
+    return new TokenRequestError(ERR_TOKEN_REQUEST, `${step} failed: ${error.message}`, error.status, undefined, {
+      cause: error,
+      hint: `check the issuer URL: the server points at ${issuerOfMetadataUrl(error.to)}`,
+    });
+  }
   if (error instanceof RetryLaterError) {
     return new TokenRequestError(ERR_SERVER, `${step} failed: ${error.message}`, error.status, undefined, { cause: error, hint: `try again in ${error.retryAfterSeconds} s` });
   }
@@ -151,6 +235,14 @@ export function protocolError(error: unknown, step: string, timeoutSeconds = REQ
   }
   if (e?.name === 'TimeoutError' || e?.name === 'AbortError' || (e?.cause as { name?: string } | undefined)?.name === 'TimeoutError') {
     return new NetworkError(`${step} got no answer within ${timeoutSeconds} s`, { cause: error, hint: 'check the network and the issuer URL, then try again' });
+  }
+  const issuerMismatch = causeOfType(error, (c) => typeof (c as { message?: unknown } | null)?.message === 'string' && (c as { message: string }).message.includes('"iss" (issuer)')) as Error | undefined;
+  if (issuerMismatch !== undefined) {
+    // RFC 9207: the answer names another issuer than the one configured (a mix-up, or a wrong issuer URL); waiting does not help.
+    return new TokenRequestError(ERR_TOKEN_REQUEST, `${step} failed: ${printable(issuerMismatch.message)}`, undefined, undefined, {
+      cause: error,
+      hint: "check the issuer URL: it must be exactly the issuer the server names in its metadata; if it is, the answer came from another server, so log in again",
+    });
   }
   if (typeof e?.code === 'string' && /^OAUTH_(JSON_ATTRIBUTE|JWT_CLAIM)_COMPARISON/.test(e.code)) {
     return new TokenRequestError(ERR_TOKEN_REQUEST, `${step} failed: ${printable(e.message ?? 'the server metadata does not match')}`, undefined, undefined, { cause: error, hint: 'check the issuer URL: it must be exactly the issuer the server names in its metadata' });

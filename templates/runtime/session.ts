@@ -5,6 +5,7 @@
 import type { AuthCore } from './auth-core.js';
 import { ConfigError } from './errors.js';
 import { isPlainHttpOffMachine } from './http.js';
+import { assertApiDestination } from './settings.js';
 
 /**
  * Calls the API with a session's bearer token: `fetch` with the
@@ -18,6 +19,7 @@ export class Session {
 
   /** A session calling the API of `auth` (its `apiBaseUrl`) with `auth`'s tokens. */
   constructor(auth: AuthCore) {
+    assertApiDestination(auth);
     this.#auth = auth;
     let base: URL;
     try {

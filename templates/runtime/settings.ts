@@ -2,6 +2,7 @@
 // the environment variables that override them, and the flow table.
 
 import type { GrantType, OptionName, TokenEndpointAuthMethod } from './registry.js';
+import { ConfigError } from './errors.js';
 
 export type { GrantType, TokenEndpointAuthMethod } from './registry.js';
 
@@ -134,4 +135,46 @@ export function flowById(settings: SdkSettings, id: string): FlowDescriptor {
   const flow = settings.flows.find((f) => f.id === id);
   if (!flow) throw new Error(`unknown flow ${JSON.stringify(id)}`);
   return flow;
+}
+
+function withoutTrailingSlash(url: string): string {
+  return url.replace(/\/+$/, '');
+}
+
+/** Every authorization server the SDK was built for: the default one, each flow's and each built-in profile's. */
+function builtinIssuers(settings: SdkSettings): Set<string> {
+  return new Set([settings.issuer, ...settings.flows.map((f) => f.issuer), ...(settings.builtinProfiles ?? []).map((b) => b.issuer)].filter((i): i is string => i !== undefined).map(withoutTrailingSlash));
+}
+
+/** Sessions whose tokens must not go to the built-in API, with the reason (see {@link refuseBuiltinDestinations}). */
+const apiRefusals = new WeakMap<object, { readonly reason: string; readonly hint: string }>();
+
+/**
+ * A token goes only to the API configured with its issuer. With an issuer
+ * the SDK was not built for, the built-in audience would ask that server
+ * for a token meant for the built-in API: refused here, before any request.
+ * The built-in API base URL would receive that server's token: recorded for
+ * `session`, and refused when an API session is made from it (a session
+ * used only for its tokens, as the CLI's, never calls the API).
+ */
+export function refuseBuiltinDestinations(session: object, settings: SdkSettings, issuer: string, audience: string | undefined, apiBaseUrl: string): void {
+  if (builtinIssuers(settings).has(withoutTrailingSlash(issuer))) return;
+  const builtinAudiences = new Set([settings.audience, ...(settings.builtinProfiles ?? []).flatMap((b) => b.audiences)].map(withoutTrailingSlash));
+  if (audience !== undefined && builtinAudiences.has(withoutTrailingSlash(audience))) {
+    throw new ConfigError(`the issuer ${issuer} is not the built-in authorization server, but the audience is still the built-in ${audience}: that server would be asked for tokens meant for the built-in API`, {
+      hint: `set the audience option (or $${settings.env.audience}) to the API audience that ${issuer} issues tokens for, or audience: null for none`,
+    });
+  }
+  if (withoutTrailingSlash(apiBaseUrl) === withoutTrailingSlash(settings.apiBaseUrl)) {
+    apiRefusals.set(session, {
+      reason: `the issuer ${issuer} is not the built-in authorization server, but the API base URL is still the built-in ${apiBaseUrl}: its tokens would be sent there`,
+      hint: `set the apiBaseUrl option (or $${settings.env.apiBaseUrl}) to the API that accepts tokens from ${issuer}`,
+    });
+  }
+}
+
+/** Throws when `session`'s tokens must not go to its API base URL (see {@link refuseBuiltinDestinations}). */
+export function assertApiDestination(session: object): void {
+  const refusal = apiRefusals.get(session);
+  if (refusal !== undefined) throw new ConfigError(refusal.reason, { hint: refusal.hint });
 }

@@ -12,6 +12,7 @@ import type { DeviceLoginCompleteOptions, EnsureInitializedOptions, LogoutOption
 import { SessionEngine } from './core/engine.js';
 import { emitTokens, keptSession, sessionHost, type TokenListeners } from './core/session-host.js';
 import { ConfigError, LoginRequiredError, type PlanetAuthError } from './errors.js';
+import { revocationUnsupported } from './protocol.js';
 import { completeDeviceLogin, initiateDeviceLogin } from './grants/device-code.js';
 import { GRANT_MODULES, type DeviceLoginInfo, type Grant, type LoginResult, type UserLoginOptions } from './grants/index.js';
 import type { FetchFunction } from './hooks.js';
@@ -19,7 +20,7 @@ import { sessionLog, type SessionLog } from './log.js';
 import { TOKEN_FILE, normalizeProfileName } from './profile.js';
 import { resolveOptions } from './resolve-options.js';
 import { SessionStorage } from './session-storage.js';
-import { flowById, serverSettings, type FlowDescriptor, type SdkSettings } from './settings.js';
+import { flowById, refuseBuiltinDestinations, serverSettings, type FlowDescriptor, type SdkSettings } from './settings.js';
 import { raceSignal } from './signal.js';
 
 export type { DeviceLoginInfo, UserLoginOptions } from './grants/index.js';
@@ -69,6 +70,7 @@ export class AuthCore {
     const scopes = resolved.requestedScopes ?? settings.defaultScopes;
     this.#scopes = this.#grant.unattended ? scopes.filter((s) => s !== 'offline_access') : [...scopes];
     this.#storage = new SessionStorage(settings, this.profileName, resolved, this);
+    const audience = resolved.audience === null ? server.audience : (resolved.audience ?? server.audience ?? settings.audience);
     this.#server = new AuthServer({
       identity: {
         issuer: resolved.issuer ?? server.issuer ?? flow.issuer ?? settings.issuer,
@@ -84,10 +86,12 @@ export class AuthCore {
       grant: this.#grant,
       scopes: this.#scopes,
       callbackUrl: resolved.callbackUrl,
-      audience: { parameter: settings.audienceParameter, value: resolved.audience === null ? server.audience : (resolved.audience ?? server.audience ?? settings.audience) },
+      audience: { parameter: settings.audienceParameter, value: audience },
       profile: this.profileName,
       storage: this.#storage,
     });
+    // A token goes only where its issuer's settings send it: a custom issuer with built-in destinations is refused before any request.
+    refuseBuiltinDestinations(this, settings, this.#server.identity.issuer, audience, this.#apiBaseUrl);
     this.#engine = new SessionEngine({
       clock: REAL_CLOCK,
       store: new StoredTokens(this.#storage, this.#server.identity, resolved.persistClientConfig !== false),
@@ -210,6 +214,7 @@ export class AuthCore {
       if (file && (file.refresh_token || file.access_token)) {
         try {
           revoked = await this.#server.revoke(file);
+          if (!revoked) failure = revocationUnsupported(this.#server.identity.issuer, this.profileName);
         } catch (error) {
           failure = this.#server.error(error, `revoking the session of profile "${this.profileName}"`);
         }

@@ -48,12 +48,20 @@ export function sessionLog(logger: Logger | undefined, debugEnv: string | undefi
     for (const [key, v] of Object.entries(value)) out[key] = SECRET_FIELDS.test(key) ? REDACTED : clean(v, depth + 1);
     return out;
   };
+  let loggerFailed = false;
+  // A failing logger must not fail the session, nor crash the process with an unhandled rejection: said once, on stderr.
+  const loggerFailure = (error: unknown) => {
+    if (loggerFailed) return;
+    loggerFailed = true;
+    process.emitWarning(`the logger given to the SDK failed (${redact(error instanceof Error ? error.message : String(error))}); later failures are not reported`, 'PlanetAuthWarning');
+  };
   const emit = (level: LogRecord['level'], message: string, fields?: Record<string, unknown>) => {
     if (!sink) return;
     try {
-      sink({ level, message: redact(message), fields: clean({ ...context, ...fields }) as Record<string, unknown> });
-    } catch {
-      // A failing logger must not fail the session.
+      const result: unknown = sink({ level, message: redact(message), fields: clean({ ...context, ...fields }) as Record<string, unknown> });
+      if (isThenable(result)) Promise.resolve(result).catch(loggerFailure);
+    } catch (error) {
+      loggerFailure(error);
     }
   };
   return {
@@ -67,4 +75,17 @@ export function sessionLog(logger: Logger | undefined, debugEnv: string | undefi
     },
     redact,
   };
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as { then?: unknown }).then === 'function';
+}
+
+/**
+ * What an application's callback returned, when it is a promise: its
+ * rejection is logged as a warning instead of crashing the process as an
+ * unhandled rejection.
+ */
+export function containAsync(result: unknown, log: SessionLog, what: string): void {
+  if (isThenable(result)) Promise.resolve(result).catch((error: unknown) => log.warn(`${what} failed`, { error: error instanceof Error ? error.message : String(error) }));
 }

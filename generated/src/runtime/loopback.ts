@@ -12,6 +12,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo, Socket } from 'node:net';
 import { parseCallbackUrl } from './callback-url.js';
 import { AccessDeniedError, CallbackError, ConfigError, LoginTimeoutError, type PlanetAuthError } from './errors.js';
+import { printable } from './http.js';
 
 export { parseCallbackUrl } from './callback-url.js';
 
@@ -101,14 +102,16 @@ export async function startLoopbackListener(callbackUrl: string, expectedState: 
       page(res, 400, 'Login not accepted', 'This response does not belong to the login in progress. Start the login again from the application.');
       return;
     }
-    const error = params.get('error');
-    if (error !== null) {
+    const rawError = params.get('error');
+    if (rawError !== null) {
       done = true;
-      const description = params.get('error_description');
+      // Server text: shown on the page (escaped there) and in messages a terminal prints, so without control characters.
+      const error = printable(rawError, 80);
+      const description = params.get('error_description') === null ? null : printable(params.get('error_description')!, 300);
       page(res, 200, 'Login refused', `The authorization server answered: ${error}${description ? ` (${description})` : ''}. You can close this window.`);
       shutDown();
       settle!.reject(
-        error === 'access_denied'
+        rawError === 'access_denied'
           ? new AccessDeniedError(`the login was refused (${error}${description ? `: ${description}` : ''}); log in again and allow access`)
           : new CallbackError(`the authorization server answered the login with ${error}${description ? `: ${description}` : ''}`),
       );

@@ -45,6 +45,10 @@ export function normalizeProfileName(name: string): string {
   if (lowered === '' || lowered === '.' || lowered === '..' || /[\\/]/.test(lowered) || lowered.includes('\0')) {
     throw new ProfileError(`profile name ${JSON.stringify(name)} is not allowed: use a plain name without "/" or "\\", such as "my-app"`);
   }
+  // Control and direction-changing characters would be echoed to terminals (and into completions) as they are.
+  if (/[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/.test(lowered)) {
+    throw new ProfileError(`profile name ${JSON.stringify(name)} is not allowed: it holds control characters; use a plain name, such as "my-app"`);
+  }
   return lowered;
 }
 
@@ -196,15 +200,16 @@ export function adHocProfileName(builtin: BuiltinProfile, clientId: string): str
   return normalizeProfileName(`${builtin.name}-${clientId}`);
 }
 
-/** A service account's client ID and secret from the environment, else from `~/.planet.json`. */
+/** A service account's client ID and secret, each from the environment, else from `~/.planet.json` (as the Python CLI reads them). */
 function serviceAccountCredentials(settings: SdkSettings): { clientId: string; clientSecret: string } | undefined {
-  const fromEnv = { clientId: envSetting(settings.env.clientId), clientSecret: envSetting(settings.env.clientSecret) };
-  if (fromEnv.clientId !== undefined && fromEnv.clientSecret !== undefined) return { clientId: fromEnv.clientId, clientSecret: fromEnv.clientSecret };
   const defaults = readJsonFileSync(join(homeDir(), settings.disk.defaultsFile));
-  const clientId = defaults?.[settings.env.clientId];
-  const clientSecret = defaults?.[settings.env.clientSecret];
-  if (typeof clientId === 'string' && clientId !== '' && typeof clientSecret === 'string' && clientSecret !== '') return { clientId, clientSecret };
-  return undefined;
+  const read = (name: string) => {
+    const value = envSetting(name) ?? defaults?.[name];
+    return typeof value === 'string' && value !== '' ? value : undefined;
+  };
+  const clientId = read(settings.env.clientId);
+  const clientSecret = read(settings.env.clientSecret);
+  return clientId !== undefined && clientSecret !== undefined ? { clientId, clientSecret } : undefined;
 }
 
 interface ResolvedProfile {
@@ -339,7 +344,16 @@ export function listProfiles(settings: SdkSettings): ProfileSummary[] {
   } catch {
     return [];
   }
-  return names.sort().map((name) => {
+  // A folder holding nothing but the lock (left by a login that failed) is no profile.
+  const onlyLock = (name: string) => {
+    try {
+      const entries = readdirSync(join(root, name));
+      return entries.length === 0 || (entries.length === 1 && entries[0] === 'session.lock');
+    } catch {
+      return false;
+    }
+  };
+  return names.filter((name) => !onlyLock(name)).sort().map((name) => {
     const hasSession = existsSync(join(root, name, TOKEN_FILE));
     const builtin = builtinProfile(settings, name) !== undefined;
     const secrets = secretsLocation(settings, name);
@@ -421,35 +435,42 @@ function sameValue(a: unknown, b: unknown): boolean {
 export type DefaultSessionSource = 'env-profile' | 'env-client' | 'defaults-file' | 'built-in';
 
 /**
- * Which session is meant when none is named: the profile in the environment,
- * else a service account given by client ID and secret in the environment,
- * else the same keys in `~/.planet.json`, else the built-in default profile.
+ * Which session is meant when none is named, as Planet's Python CLI decides
+ * it: each setting is taken from the environment, else from
+ * `~/.planet.json`, on its own. A profile named either way wins; else a
+ * service account whose client ID and secret are both found (each from
+ * either place), kept as an ad hoc profile; else the built-in default
+ * profile. So a profile in `~/.planet.json` beats a client ID and secret in
+ * the environment, as it does for the Python CLI.
  */
 export function defaultSession(settings: SdkSettings): { source: DefaultSessionSource; profile?: string; flowId?: string; options?: ClientOptions } {
-  const fromKeys = (get: (name: string) => unknown, source: DefaultSessionSource) => {
-    const profile = get(settings.env.profile);
-    if (typeof profile === 'string' && profile !== '') return { source, profile: normalizeProfileName(profile) };
-    const clientId = get(settings.env.clientId);
-    const clientSecret = get(settings.env.clientSecret);
-    if (typeof clientId === 'string' && clientId !== '' && typeof clientSecret === 'string' && clientSecret !== '') {
-      // Saved where the Python CLI saves it, so either CLI reuses the other's token.
-      const m2m = serviceAccountBuiltin(settings);
-      if (m2m) {
-        const adHoc = adHocProfileName(m2m, clientId);
-        return { source, profile: adHoc, flowId: m2m.flowId, options: optionsFromBuiltin(settings, m2m, adHoc, { clientId, clientSecret }) };
-      }
-      const flow = settings.flows.find((f) => f.grant === 'client_credentials');
-      if (flow) return { source, flowId: flow.id, options: { clientId, clientSecret, saveStateToStorage: false } satisfies ClientOptions };
-    }
-    return undefined;
-  };
-  const fromEnv = fromKeys(envSetting, 'env-profile');
-  if (fromEnv) return fromEnv.options ? { ...fromEnv, source: 'env-client' } : fromEnv;
   const defaultsPath = join(homeDir(), settings.disk.defaultsFile);
   const defaults = readJsonFileSync(defaultsPath);
-  if (defaults) {
-    const fromFile = fromKeys((name) => defaults[name], 'defaults-file');
-    if (fromFile) return fromFile;
+  const fromFile = (name: string): string | undefined => {
+    const value = defaults?.[name];
+    return typeof value === 'string' && value !== '' ? value : undefined;
+  };
+  const setting = (name: string): { value: string; fromEnv: boolean } | undefined => {
+    const env = envSetting(name);
+    if (env !== undefined) return { value: env, fromEnv: true };
+    const file = fromFile(name);
+    return file !== undefined ? { value: file, fromEnv: false } : undefined;
+  };
+  const profile = setting(settings.env.profile);
+  if (profile !== undefined) return { source: profile.fromEnv ? 'env-profile' : 'defaults-file', profile: normalizeProfileName(profile.value) };
+  const clientId = setting(settings.env.clientId);
+  const clientSecret = setting(settings.env.clientSecret);
+  if (clientId !== undefined && clientSecret !== undefined) {
+    const source: DefaultSessionSource = clientId.fromEnv && clientSecret.fromEnv ? 'env-client' : 'defaults-file';
+    const credentials = { clientId: clientId.value, clientSecret: clientSecret.value };
+    // Saved where the Python CLI saves it, so either CLI reuses the other's token.
+    const m2m = serviceAccountBuiltin(settings);
+    if (m2m) {
+      const adHoc = adHocProfileName(m2m, credentials.clientId);
+      return { source, profile: adHoc, flowId: m2m.flowId, options: optionsFromBuiltin(settings, m2m, adHoc, credentials) };
+    }
+    const flow = settings.flows.find((f) => f.grant === 'client_credentials');
+    if (flow) return { source, flowId: flow.id, options: { ...credentials, saveStateToStorage: false } satisfies ClientOptions };
   }
   return { source: 'built-in', profile: settings.disk.defaultProfile };
 }
@@ -459,4 +480,59 @@ export function defaultSessionOptions(settings: SdkSettings): { flowId: string; 
   const session = defaultSession(settings);
   if (session.flowId !== undefined && session.options !== undefined) return { flowId: session.flowId, options: session.options };
   return readProfileOptions(settings, session.profile ?? settings.disk.defaultProfile);
+}
+
+/**
+ * Whether a saved access token was issued by another authorization server
+ * or to another client than the session's (say after the issuer in the
+ * environment changed, for a profile that keeps only `token.json`): such a
+ * token is never printed or used. Only a JWT says who issued it; the issuer
+ * is compared by origin, so spellings of one server agree. Logs why.
+ */
+export function tokenFromAnotherServer(accessToken: unknown, identity: { readonly issuer: string; readonly clientId: string; readonly log?: { warn(message: string, fields?: Record<string, unknown>): void } }): boolean {
+  if (typeof accessToken !== 'string') return false;
+  const parts = accessToken.split('.');
+  if (parts.length !== 3) return false;
+  let claims: Record<string, unknown>;
+  try {
+    claims = JSON.parse(Buffer.from(parts[1]!, 'base64url').toString('utf8')) as Record<string, unknown>;
+  } catch {
+    return false;
+  }
+  if (claims === null || typeof claims !== 'object') return false;
+  const originOf = (url: unknown) => {
+    try {
+      return typeof url === 'string' ? new URL(url).origin : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  const tokenIssuer = originOf(claims['iss']);
+  const otherServer = tokenIssuer !== undefined && tokenIssuer !== originOf(identity.issuer);
+  const otherClient = typeof claims['client_id'] === 'string' && claims['client_id'] !== identity.clientId;
+  if (otherServer || otherClient) identity.log?.warn('saved token ignored: it was issued ' + (otherServer ? 'by another authorization server' : 'to another client'), {});
+  return otherServer || otherClient;
+}
+
+/**
+ * Refuses, before any request, a login that would save into a profile it
+ * cannot use or would break for Planet's Python CLI: a profile of a kind
+ * this SDK does not support (legacy, API key, ...), or a built-in profile
+ * with another client than its own (the Python CLI keeps the built-in
+ * client there, and would then spend this client's tokens with it).
+ */
+export function refuseLoginInto(settings: SdkSettings, profile: string, clientId: string): void {
+  const data = readJsonFileSync(join(profileFolder(settings, profile), CLIENT_FILE));
+  const clientType = data?.['client_type'];
+  if (typeof clientType === 'string' && clientType !== '' && !settings.flows.some((f) => f.clientType === clientType)) {
+    const refused = unsupportedProfile(settings, profile, clientType);
+    throw new ProfileError(`${refused.message}; nothing was sent to any server`, { hint: 'log in under another profile name (--profile)' });
+  }
+  const builtin = builtinProfile(settings, profile);
+  if (builtin?.clientId !== undefined && builtin.clientId !== clientId) {
+    throw new ProfileError(
+      `profile "${profile}" is built in, with its own client (${builtin.clientId}); Planet's Python CLI keeps that client there, so a login with client ${clientId} would leave it a session it cannot use. Nothing was sent to any server`,
+      { hint: 'log in with this client under another profile name (--profile), or leave out --client-id to use the built-in client' },
+    );
+  }
 }

@@ -4,7 +4,7 @@
 // Where session objects live. The SDK sees every backend through the same
 // small interface as application storage, keyed by `/`-separated relative
 // paths such as `.planet/<profile>/token.json`.
-import { closeSync, constants, fstatSync, lstatSync, openSync, promises as fs, readFileSync, type Stats } from 'node:fs';
+import { closeSync, constants, fchmodSync, fstatSync, fsync, lstatSync, openSync, promises as fs, readFileSync, type Stats } from 'node:fs';
 import { dirname, join, sep } from 'node:path';
 import { ERR_STATE_CORRUPT, ERR_STATE_UNSAFE, ERR_STORAGE, StateError } from './errors.js';
 
@@ -87,13 +87,15 @@ export class FileStore implements ObjectStore {
 
   async loadObj(key: string): Promise<Record<string, unknown>> {
     const path = this.pathOf(key);
-    for (let attempt = 0; ; attempt++) {
+    const torn = new TornReads();
+    for (;;) {
       const text = await readRegularFile(path);
       try {
         return parseJsonObject(path, text);
       } catch (error) {
-        if (attempt >= TORN_READ_PAUSES_MS.length) throw error;
-        await new Promise((resolve) => setTimeout(resolve, TORN_READ_PAUSES_MS[attempt]));
+        const pause = torn.next(text);
+        if (pause === undefined) throw error;
+        await new Promise((resolve) => setTimeout(resolve, pause));
       }
     }
   }
@@ -106,7 +108,7 @@ export class FileStore implements ObjectStore {
       const handle = await fs.open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
       try {
         await handle.writeFile(stableJson(data), 'utf8');
-        await handle.sync();
+        await flushToDisk(handle);
       } finally {
         await handle.close();
       }
@@ -163,7 +165,38 @@ export class FileStore implements ObjectStore {
  * rewrites `token.json` in place (truncate, then write), so a read can land
  * between the two; the file is whole again a moment later.
  */
-const TORN_READ_PAUSES_MS = [10, 25, 50, 100];
+/** How long a file that does not parse is read again while it keeps changing (a writer rewriting it in place). */
+export const TORN_READ_BUDGET_MS = 3000;
+/** A file whose unparsable text stays the same for this long is corrupt, not being written. */
+const TORN_READ_SETTLED_MS = 400;
+
+/**
+ * When to read a file that did not parse again. The Python CLI rewrites
+ * `token.json` in place (truncate, then write), so a reader can land on an
+ * empty or half-written file, again and again while rewrites follow each
+ * other. Reads are repeated, after short pauses with jitter (so they do not
+ * fall into step with a writer's rhythm), while the text keeps changing, up
+ * to TORN_READ_BUDGET_MS; the same bad text for TORN_READ_SETTLED_MS means a
+ * corrupt file, reported at once.
+ */
+class TornReads {
+  readonly #started = performance.now();
+  #attempt = 0;
+  #last: string | undefined;
+  #lastSince = 0;
+
+  /** The pause before the next read, in ms; undefined to give up. */
+  next(text: string): number | undefined {
+    const now = performance.now();
+    if (text !== this.#last) {
+      this.#last = text;
+      this.#lastSince = now;
+    } else if (text.trim() !== '' && now - this.#lastSince >= TORN_READ_SETTLED_MS) return undefined;
+    if (now - this.#started >= TORN_READ_BUDGET_MS) return undefined;
+    const base = Math.min(5 * 2 ** this.#attempt++, 80);
+    return Math.round(base / 2 + Math.random() * base);
+  }
+}
 /** Read-only, never following a symbolic link, and never blocking on a FIFO or device that has no writer. */
 const SAFE_READ_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | (constants.O_NONBLOCK ?? 0);
 
@@ -226,6 +259,14 @@ function readRegularFileSync(path: string): string {
   try {
     const info = fstatSync(fd);
     if (!info.isFile()) throw unsafeFile(path, info);
+    if ((info.mode & 0o077) !== 0 && process.platform !== 'win32') {
+      // Readable by others (such as a ~/.planet.json holding a client secret): tightened to owner-only, as on the async path.
+      try {
+        fchmodSync(fd, 0o600);
+      } catch {
+        // Not ours to change: read as it is.
+      }
+    }
     return readFileSync(fd, 'utf8');
   } finally {
     closeSync(fd);
@@ -238,7 +279,8 @@ function readRegularFileSync(path: string): string {
  * does not exist.
  */
 export function readJsonObjectSync(path: string): Record<string, unknown> | undefined {
-  for (let attempt = 0; ; attempt++) {
+  const torn = new TornReads();
+  for (;;) {
     let text: string;
     try {
       text = readRegularFileSync(path);
@@ -249,8 +291,9 @@ export function readJsonObjectSync(path: string): Record<string, unknown> | unde
     try {
       return parseJsonObject(path, text);
     } catch (error) {
-      if (attempt >= TORN_READ_PAUSES_MS.length) throw error;
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, TORN_READ_PAUSES_MS[attempt]);
+      const pause = torn.next(text);
+      if (pause === undefined) throw error;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, pause);
     }
   }
 }
@@ -280,11 +323,20 @@ async function removeAbandonedTemps(path: string): Promise<void> {
   }
 }
 
+/**
+ * fsync through the descriptor: `FileHandle.sync()` is missing where a
+ * package manager patches `fs` (Yarn Plug'n'Play), while `fs.fsync` works
+ * everywhere.
+ */
+function flushToDisk(handle: fs.FileHandle): Promise<void> {
+  return new Promise((resolve, reject) => fsync(handle.fd, (error) => (error ? reject(error) : resolve())));
+}
+
 async function syncFolder(folder: string): Promise<void> {
   try {
     const handle = await fs.open(folder, constants.O_RDONLY);
     try {
-      await handle.sync();
+      await flushToDisk(handle);
     } finally {
       await handle.close();
     }

@@ -80,6 +80,7 @@ export function tokenFileFromResponse(response: Record<string, unknown>, previou
   for (const [key, value] of Object.entries(response)) {
     if (value !== undefined && value !== null && typeof value !== 'function') out[key] = value;
   }
+  if (typeof out['token_type'] === 'string' && out['token_type'].toLowerCase() === 'bearer') out['token_type'] = 'Bearer'; // as the Python CLI writes it
   // A refresh response may leave the refresh token out, meaning the old one stays valid.
   if (out['refresh_token'] === undefined && previous?.refresh_token !== undefined) out['refresh_token'] = previous.refresh_token;
   const access = typeof out['access_token'] === 'string' ? (out['access_token'] as string) : '';

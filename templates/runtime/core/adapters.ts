@@ -8,7 +8,7 @@ import type { FetchFunction } from '../hooks.js';
 import { MAX_RESPONSE_BYTES } from '../http.js';
 import type { Turn } from '../lock.js';
 import type { SessionLog } from '../log.js';
-import { CLIENT_FILE, METADATA_FILE, TOKEN_FILE, parseClientConfig } from '../profile.js';
+import { CLIENT_FILE, METADATA_FILE, TOKEN_FILE, parseClientConfig, tokenFromAnotherServer } from '../profile.js';
 import { REQUEST_TIMEOUT_SECONDS, configFromMetadata, discover, loadOidc, protocolError, refreshRefused, type ClientIdentity } from '../protocol.js';
 import type { SessionStorage } from '../session-storage.js';
 import type { FlowDescriptor } from '../settings.js';
@@ -54,7 +54,11 @@ export class StoredTokens implements TokenStore {
       if (client.client_id !== this.#clientId || normalizeIssuer(client.auth_server) !== normalizeIssuer(this.#issuer)) return undefined;
     }
     const data = await this.#storage.load(TOKEN_FILE);
-    return data ? parseTokenFile(this.#storage.location(TOKEN_FILE), data) : undefined;
+    if (!data) return undefined;
+    const file = parseTokenFile(this.#storage.location(TOKEN_FILE), data);
+    // Without client settings to compare, a JWT access token still names its issuer and client: another server's is not this session's.
+    if (!clientData && tokenFromAnotherServer(file.access_token, { issuer: this.#issuer, clientId: this.#clientId })) return undefined;
+    return file;
   }
 
   async write(file: TokenFile, replaces: TokenFile | 'any', turn: Turn): Promise<WriteOutcome> {

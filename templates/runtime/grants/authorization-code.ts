@@ -40,8 +40,13 @@ export const authorizationCode: Grant = {
         }),
       );
       context.log.debug('browser login started', { redirectUri: listener.redirectUri });
-      const opened = options.allowOpenBrowser === true && (await (await import('../browser.js')).openBrowser(url.href));
-      if (!opened) process.stderr.write(`Open this URL in a browser to log in:\n\n  ${url.href}\n\n`);
+      // The URL is shown before any opener runs: a browser that never shows up must not leave the user waiting blind.
+      const opening = options.allowOpenBrowser === true ? (await import('../browser.js')).openBrowser(url.href) : undefined;
+      if (options.onAuthorizationUrl) options.onAuthorizationUrl(url.href, opening);
+      else if (opening) {
+        process.stderr.write(`Opening a browser to log in. If none opens, open this URL in a browser:\n\n  ${url.href}\n\n`);
+        void opening.then((opened) => opened || process.stderr.write('No browser could be opened here: open the URL above in a browser on this machine.\n'));
+      } else process.stderr.write(`Open this URL in a browser to log in:\n\n  ${url.href}\n\n`);
       let callback: URL;
       try {
         callback = await (options.allowTtyPrompt === true && process.stdin.isTTY ? raceWithPastedUrl(listener, state, (await import('node:readline')).createInterface) : listener.callback);

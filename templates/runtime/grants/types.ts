@@ -31,6 +31,12 @@ export interface UserLoginOptions {
   readonly allowTtyPrompt?: boolean;
   /** How long to wait for the browser login, in milliseconds. @defaultValue 300000 */
   readonly timeoutMs?: number;
+  /**
+   * Shows the browser login's URL, called before the browser is opened;
+   * `opening` (when a browser is being opened) resolves false if none could
+   * be. By default the URL is printed to stderr.
+   */
+  readonly onAuthorizationUrl?: (url: string, opening: Promise<boolean> | undefined) => void;
   /** Shows the device login instructions; by default they are printed to stderr. */
   readonly onDeviceCode?: (info: DeviceLoginInfo) => void;
   /** Cancels the login while it waits for the user or the server. */

@@ -7,7 +7,7 @@
 import type { ClientOptions } from '../client-options.js';
 import { ERR_STORAGE, LoginRequiredError, NetworkError, StateError, TokenRequestError, TurnLostError, type PlanetAuthError } from '../errors.js';
 import type { Turn } from '../lock.js';
-import type { SessionLog } from '../log.js';
+import { containAsync, type SessionLog } from '../log.js';
 import { CLIENT_FILE, METADATA_FILE, TOKEN_FILE, clientConfigToWrite, parseClientConfig } from '../profile.js';
 import type { SessionStorage } from '../session-storage.js';
 import type { FlowDescriptor } from '../settings.js';
@@ -73,7 +73,7 @@ export function emitTokens(listeners: TokenListeners, log: SessionLog, reason: T
   };
   for (const { listener, includeRefreshToken } of listeners) {
     try {
-      listener(includeRefreshToken && file?.refresh_token ? { ...base, refreshToken: file.refresh_token } : base);
+      containAsync(listener(includeRefreshToken && file?.refresh_token ? { ...base, refreshToken: file.refresh_token } : base), log, 'an onTokens listener');
     } catch (error) {
       log.warn('an onTokens listener threw', { error: (error as Error)?.message });
     }

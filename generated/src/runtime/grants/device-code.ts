@@ -5,29 +5,58 @@
 // code and a verification URL, the user completes the login on any device,
 // and the SDK polls until it has.
 import type * as OidcClient from 'openid-client';
-import { AbortedError, AccessDeniedError, ConfigError, DeviceCodeExpiredError } from '../errors.js';
+import { AbortedError, AccessDeniedError, ConfigError, DeviceCodeExpiredError, ERR_TOKEN_REQUEST, TokenRequestError } from '../errors.js';
+import { isLoopbackHost, printable } from '../http.js';
+import { requireDeviceEndpoint } from '../protocol.js';
 import type { DeviceLoginInfo, Grant, GrantContext, LoginResult } from './types.js';
 
 const deviceResponses = new WeakMap<DeviceLoginInfo, OidcClient.DeviceAuthorizationResponse>();
 
 /** Starts a device login (RFC 8628, section 3.1): what to show the user. */
 export async function initiateDeviceLogin(context: GrantContext): Promise<DeviceLoginInfo> {
+  const metadata = context.config.serverMetadata() as unknown as Record<string, unknown>;
+  requireDeviceEndpoint(metadata, String(metadata['issuer']));
   let response: OidcClient.DeviceAuthorizationResponse;
   try {
     response = await context.oidc.initiateDeviceAuthorization(context.config, context.parameters({ scope: context.scopes.join(' ') }));
   } catch (error) {
     throw context.protocolError(error, 'the device authorization request');
   }
+  // What the server sent is shown to the user: only web addresses a browser should open, and no control characters.
+  const verificationUri = verificationUrl(response.verification_uri, 'verification_uri');
+  const complete = response.verification_uri_complete ? verificationUrl(response.verification_uri_complete, 'verification_uri_complete') : undefined;
+  const userCode = printable(String(response.user_code), 64);
+  if (userCode === '') throw context.protocolError(new TypeError('the device authorization answer has an empty user_code'), 'the device authorization request');
   const info: DeviceLoginInfo = {
-    verificationUri: response.verification_uri,
-    ...(response.verification_uri_complete ? { verificationUriComplete: response.verification_uri_complete } : {}),
-    userCode: response.user_code,
+    verificationUri,
+    ...(complete ? { verificationUriComplete: complete } : {}),
+    userCode,
     expiresIn: response.expires_in,
     interval: response.interval ?? 5,
   };
   deviceResponses.set(info, { ...response, interval: info.interval });
   context.log.debug('device login started', { expiresIn: info.expiresIn, interval: info.interval });
   return info;
+}
+
+/**
+ * A verification URL from the server, refused unless it is https (or plain
+ * http to this machine), so a `javascript:` or `file:` URL is never shown or
+ * opened; returned in its normalised form, which has no control characters.
+ */
+function verificationUrl(value: unknown, field: string): string {
+  let url: URL | undefined;
+  try {
+    url = typeof value === 'string' ? new URL(value) : undefined;
+  } catch {
+    url = undefined;
+  }
+  if (url === undefined || !(url.protocol === 'https:' || (url.protocol === 'http:' && isLoopbackHost(url.hostname))) || url.username !== '' || url.password !== '') {
+    throw new TokenRequestError(ERR_TOKEN_REQUEST, `the device authorization request failed: the server's ${field} ${JSON.stringify(printable(String(value), 100))} is not an https URL`, undefined, undefined, {
+      hint: 'check the issuer URL: the server is not answering as a trustworthy authorization server does',
+    });
+  }
+  return url.href;
 }
 
 /**
