@@ -7,11 +7,11 @@ import { tempHome } from './support/env.js';
 import { fuzzSpecs } from './support/fuzz-run.js';
 import { lockTakeover, pausedRefresh, takeoverRace } from './support/lock-scenarios.js';
 import { clockSkewRuns, writeFailureRounds } from './support/engine-scenarios.js';
-import { concurrentRound, crashWrites } from './support/scenarios.js';
+import { concurrentRound, crashWrites, inPlaceReads } from './support/scenarios.js';
 import { ROOT } from './support/spec-fixture.js';
 import { scriptedUserLogin } from './support/user-agent.js';
 
-// `npm run stress -- lock` (or concurrent, engine, crash, fuzz) runs only those groups of rows.
+// `npm run stress -- lock` (or concurrent, engine, crash, inplace, fuzz) runs only those groups of rows.
 const only = process.argv.slice(2);
 const wanted = (group: string) => only.length === 0 || only.includes(group);
 
@@ -119,6 +119,15 @@ if (wanted('engine')) {
 if (wanted('crash')) {
   const crash = await crashWrites(1000, 7);
   row('state writer killed with SIGKILL at random moments', `${crash.kills} kills, ${crash.bad.length} torn or unreadable files, ${crash.leftoverTemps} temporary files left after the next write`, crash.bad.length === 0 && crash.leftoverTemps === 0);
+}
+
+if (wanted('inplace')) {
+  const inPlace = await inPlaceReads(1500);
+  row(
+    'token.json rewritten in place (truncate, then write) in a loop by another process while both readers read it',
+    `${inPlace.reads} reads, ${inPlace.falseCorruption.length} reported a whole file as corrupt or gave a torn state${inPlace.falseCorruption.length ? `; ${inPlace.falseCorruption[0]}` : ''}`,
+    inPlace.falseCorruption.length === 0,
+  );
 }
 
 if (wanted('fuzz')) {
