@@ -10,7 +10,7 @@ import { REDIS_INSTALL_HINT, redisServerPath, startRedis } from './support/redis
 import { EXAMPLES_DIR, exampleParts, runExample, type BrowserMode } from './support/run-example.js';
 
 const browser: BrowserMode = chromiumAvailable() ? 'chromium' : 'scripted';
-const server = await startAuthServer();
+const server = await startAuthServer({ deviceInterval: 1 });
 const home = tempHome();
 const redis = redisServerPath() ? await startRedis() : undefined;
 console.log(`Embedded authorization server ${server.issuer}, demo API ${server.apiBaseUrl}, HOME=${home}`);
