@@ -125,7 +125,7 @@ if (wanted('inplace')) {
   const inPlace = await inPlaceReads(1500);
   row(
     'token.json rewritten in place (truncate, then write) in a loop by another process while both readers read it',
-    `${inPlace.reads} reads, ${inPlace.falseCorruption.length} reported a whole file as corrupt or gave a torn state${inPlace.falseCorruption.length ? `; ${inPlace.falseCorruption[0]}` : ''}`,
+    `${inPlace.reads} reads, ${inPlace.falseCorruption.length} reported a whole file as corrupt or gave a torn state${inPlace.falseCorruption.length ? ` (${[...new Set(inPlace.falseCorruption)].join(', ')})` : ''}`,
     inPlace.falseCorruption.length === 0,
   );
 }

@@ -150,12 +150,13 @@ export async function inPlaceReads(rounds: number): Promise<{ reads: number; fal
   try {
     await writer.firstLine;
     for (let round = 0; round < rounds; round++) {
-      for (const read of [() => store.loadObj('.planet/in-place/token.json'), async () => readJsonFileSync(join(folder, 'token.json'))]) {
+      const readers = { 'FileStore.loadObj': () => store.loadObj('.planet/in-place/token.json'), readJsonFileSync: async () => readJsonFileSync(join(folder, 'token.json')) };
+      for (const [reader, read] of Object.entries(readers)) {
         try {
           const data = await read();
-          if (data?.['access_token'] !== 'written-in-place' && data?.['access_token'] !== 'first') falseCorruption.push(`unexpected ${JSON.stringify(data).slice(0, 60)}`);
+          if (data?.['access_token'] !== 'written-in-place' && data?.['access_token'] !== 'first') falseCorruption.push(`${reader}: unexpected ${JSON.stringify(data).slice(0, 60)}`);
         } catch (error) {
-          falseCorruption.push(`${(error as { code?: string }).code}: ${(error as Error).message}`);
+          falseCorruption.push(`${reader}: ${(error as { code?: string }).code}`);
         }
         reads++;
       }
