@@ -136,7 +136,8 @@ suite('RedisStorageProvider against redis-server', () => {
     const impatient = provider(200);
     const other = provider();
     const key = '.planet/late/session.lease';
-    await impatient.objExists(key);
+    // Connected first (on a busy machine that may take longer than its 200 ms; it tries again).
+    await until(() => impatient.objExists(key).catch(() => undefined));
     const raw = await rawClient();
     // Writes held back, as an overloaded Redis would be: the lease is granted only after the caller gave up.
     await raw.sendCommand(['CLIENT', 'PAUSE', '600000', 'WRITE']);
@@ -153,7 +154,7 @@ suite('RedisStorageProvider against redis-server', () => {
 
   test('Redis killed: calls fail with ERR_STORAGE instead of hanging; after a restart the same provider works and the data survived', async () => {
     const store = provider(1000);
-    await store.saveObj('.planet/restart/token.json', { access_token: 'kept' });
+    await until(() => store.saveObj('.planet/restart/token.json', { access_token: 'kept' }).then(() => true, () => undefined));
     await redis.kill('SIGKILL');
     await expect(store.loadObj('.planet/restart/token.json')).rejects.toMatchObject({ code: 'ERR_STORAGE' });
     await expect(store.acquireLease('.planet/restart/session.lease', 1000)).rejects.toMatchObject({ code: 'ERR_STORAGE' });
