@@ -364,37 +364,39 @@ describe('--json: every outcome is JSON on stdout, with the same exit codes as t
     { args: ['login', 'browser', '--client-id', USER_CLIENT_ID, '--profile', 'web'], env: { PLANET_TEST_BROWSER: 'deny' }, text: /^$/, code: 1 },
   ];
 
-  test('each command, in text and in JSON, from a fresh home', async () => {
-    const covered = new Set<string>();
-    for (const c of cases) {
-      const outcomes: CliRun[] = [];
-      for (const json of [false, true]) {
-        home = tempHome();
-        env = { ...env, HOME: home };
-        await c.setup?.();
-        const run = await runCli(json ? [...c.args, '--json'] : c.args, { ...env, ...c.env });
-        outcomes.push(run);
-      }
-      const [text, json] = outcomes as [CliRun, CliRun];
-      const what = c.args.join(' ');
-      expect({ what, code: text.code }).toEqual({ what, code: c.code });
-      expect({ what, code: json.code }).toEqual({ what, code: c.code });
-      expect(text.stdout).toMatch(c.text);
-      const parsed = JSON.parse(json.stdout) as Record<string, unknown>;
-      if (c.code === 0) expect(parsed).not.toHaveProperty('error');
-      else {
-        expect(Object.keys(parsed)).toEqual(['error']);
-        const error = parsed['error'] as { code: string; message: string; hint: string };
-        expect(error).toEqual({ code: expect.stringMatching(/^ERR_[A-Z_]+$/), message: expect.any(String), hint: expect.stringContaining('planet-auth ') });
-        const anyHome = (t: string) => t.replace(/planet-home-\w+/g, 'planet-home-X');
-        expect(anyHome(text.stderr)).toContain(anyHome(`planet-auth: error: ${error.message}`));
-        expect(anyHome(text.stderr)).toContain(anyHome(`planet-auth: hint: ${error.hint}`));
-      }
-      const { command } = { command: visibleCommands.filter((v) => what.startsWith(v)).sort((a, b) => b.length - a.length)[0] };
-      if (command && c.code === 0) covered.add(command);
+  // One test per case, each with its own bound, then one for what they covered together.
+  const covered = new Set<string>();
+  test.each(cases.map((c) => [`${c.args.join(' ')} (exit ${c.code})`, c] as const))('%s, in text and in JSON, from a fresh home', async (_, c) => {
+    const what = c.args.join(' ');
+    const outcomes: CliRun[] = [];
+    for (const json of [false, true]) {
+      home = tempHome();
+      env = { ...env, HOME: home };
+      await c.setup?.();
+      const run = await runCli(json ? [...c.args, '--json'] : c.args, { ...env, ...c.env });
+      outcomes.push(run);
     }
+    const [text, json] = outcomes as [CliRun, CliRun];
+    expect({ what, code: text.code }).toEqual({ what, code: c.code });
+    expect({ what, code: json.code }).toEqual({ what, code: c.code });
+    expect(text.stdout).toMatch(c.text);
+    const parsed = JSON.parse(json.stdout) as Record<string, unknown>;
+    if (c.code === 0) expect(parsed).not.toHaveProperty('error');
+    else {
+      expect(Object.keys(parsed)).toEqual(['error']);
+      const error = parsed['error'] as { code: string; message: string; hint: string };
+      expect(error).toEqual({ code: expect.stringMatching(/^ERR_[A-Z_]+$/), message: expect.any(String), hint: expect.stringContaining('planet-auth ') });
+      const anyHome = (t: string) => t.replace(/planet-home-\w+/g, 'planet-home-X');
+      expect(anyHome(text.stderr)).toContain(anyHome(`planet-auth: error: ${error.message}`));
+      expect(anyHome(text.stderr)).toContain(anyHome(`planet-auth: hint: ${error.hint}`));
+    }
+    const command = visibleCommands.filter((v) => what.startsWith(v)).sort((a, b) => b.length - a.length)[0];
+    if (command && c.code === 0) covered.add(command);
+  }, 60_000);
+
+  test('the cases above ran every visible command successfully', () => {
     expect([...covered].sort()).toEqual([...visibleCommands].filter((c) => !c.startsWith('login device')).sort());
-  }, 180_000);
+  });
 
   test('login device, in text and in JSON', async () => {
     const text = await deviceLogin('dev');

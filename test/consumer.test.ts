@@ -97,11 +97,13 @@ try {
 };
 
 // Every TypeScript version and resolution with npm's layout, plus the
-// two-server program, a CommonJS module and the settings `tsc --init` writes (types: [], so the
+// two-server program, the README's programs and a CommonJS module (checked
+// in one program with the app under nodenext on 5.9, since they share its
+// settings) and the settings `tsc --init` writes (types: [], so the
 // declarations must bring in Node's types themselves); pnpm's symlinked and
 // yarn's hoisted layouts fewer times, since only where files sit differs.
 const TYPE_CHECKS: Record<Manager, readonly string[]> = {
-  npm: ['5.4 nodenext', '5.4 bundler', '5.9 nodenext', '5.9 bundler', '5.9 servers', '5.9 cjs', '5.9 init'],
+  npm: ['5.4 nodenext', '5.4 bundler', '5.9 all', '5.9 bundler', '5.9 init'],
   pnpm: ['5.4 bundler', '5.9 nodenext'],
   yarn: ['5.9 nodenext'],
 };
@@ -160,14 +162,13 @@ for (const auth of [direct, proxied]) {
 console.log(JSON.stringify(results));
 await proxy.close();
 `,
-  // With the README's complete programs (readme-*.ts, written after install).
-  'tsconfig.servers.json': JSON.stringify({ compilerOptions: { ...STRICT, module: 'nodenext', moduleResolution: 'nodenext' }, include: ['servers.ts', 'readme-*.ts'] }),
   // CommonJS TypeScript: TypeScript 5.8 and later type require(esm), as the README says.
   'app.cts': `import { Auth, type SessionStatus } from '@planet-auth/sdk';
 const describe = (status: SessionStatus): string => status.profile;
 console.log(typeof Auth.fromOAuthM2M, describe);
 `,
-  'tsconfig.cjs.json': JSON.stringify({ compilerOptions: { ...STRICT, module: 'nodenext', moduleResolution: 'nodenext' }, files: ['app.cts'] }),
+  // The app, the two-server program, the CommonJS module and the README's complete programs (readme-*.ts, written after install).
+  'tsconfig.all.json': JSON.stringify({ compilerOptions: { ...STRICT, module: 'nodenext', moduleResolution: 'nodenext' }, files: ['app.ts', 'app.cts', 'servers.ts'], include: ['readme-*.ts'] }),
 };
 
 /** The README's TypeScript blocks that are whole programs (they import the package). */

@@ -12,7 +12,7 @@ import { REDIS_INSTALL_HINT, redisServerPath, startRedis } from './support/redis
 import { EXAMPLES_DIR, exampleParts, runExample, type BrowserMode } from './support/run-example.js';
 
 const browser: BrowserMode = chromiumAvailable() ? 'chromium' : 'scripted';
-const server = await startAuthServer();
+const server = await startAuthServer({ deviceInterval: 1 });
 const home = tempHome();
 const redis = redisServerPath() ? await startRedis() : undefined;
 const keychain = keychainToolsMissing().length === 0 ? await startKeychain() : undefined;

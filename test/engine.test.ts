@@ -119,8 +119,9 @@ describe('a slow or dead server never delays callers while the token is valid', 
     server.injectTokenFaults([{ status: 0, hang: true }]);
     expect(await later.getAccessToken()).toBe(token);
     expect(await later.getAccessToken()).toBe(token);
-    await new Promise((r) => setTimeout(r, 200));
     // One background attempt reached the (hanging) server; no caller waited for it.
+    while (server.count('token:fault') === 0) await new Promise((r) => setTimeout(r, 20));
+    expect(await later.getAccessToken()).toBe(token);
     expect(server.count('token:fault')).toBe(1);
   });
 });

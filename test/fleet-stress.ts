@@ -1,7 +1,8 @@
-// npm run stress:fleet: the fleet runs of test/fleet.test.ts at full length
-// (60 s each by default; FLEET_SECONDS changes it), printed as a table.
-// Three groups of 16 workers, each group a process with its own HOME, share
-// one session through a private redis-server; tokens live 5 seconds.
+// npm run stress:fleet: the fleet run for a time (60 s each by default;
+// FLEET_SECONDS changes it), printed as a table. Three groups of 16 workers,
+// each group a process with its own HOME, share one session through a
+// private redis-server; tokens live 5 seconds. test/fleet.test.ts drives the
+// same fleet in steps instead, so its checks do not depend on the clock.
 import { createClient, createCluster, createSentinel } from 'redis';
 import { RedisStorageProvider, type RedisConnection } from '../generated/examples/providers/redis_shared.js';
 import { startAuthServer } from './server/auth-server.js';

@@ -1,110 +1,124 @@
 // Fleet mode: three groups of 16 workers, each group a process with its own
-// HOME (three machines, nothing shared but Redis), on one session in Redis
-// with 5-second tokens. Short runs here; `npm run stress` runs them for 60 s.
+// HOME (three machines, nothing shared but Redis), on one session in Redis.
+// Here the fleet runs in steps: the session's token is expired in Redis, then
+// all 48 workers call at once, and the server's counts are checked, so the
+// result does not depend on the machine's speed. `npm run stress:fleet` runs
+// the same fleet for 60 s with 5-second tokens.
 import { Auth } from '../generated/src/index.js';
 import { REFRESH_AT_LIFETIME_SHARE } from '../generated/src/runtime/token.js';
 import { RedisStorageProvider } from '../generated/examples/providers/redis_shared.js';
 import { startAuthServer, USER_CLIENT_ID, type RunningServer } from './server/auth-server.js';
 import { tempHome } from './support/env.js';
-import { redisRestart, runFleet, seedSession, type FleetResult } from './support/fleet.js';
+import { expireInRedis, seedSession, startFleetRounds, type FleetRound, type FleetRounds } from './support/fleet.js';
 import { redisForTests, startRedis, type RunningRedis } from './support/redis.js';
 
 const haveRedis = redisForTests('the fleet tests');
 const suite = haveRedis ? describe : describe.skip;
 
 const TTL = 5;
-const SECONDS = Number(process.env['FLEET_SECONDS'] ?? 15);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** What every fleet run must show: all calls served, no session lost, no login, no refused token request. */
-function expectHealthy(result: FleetResult): void {
-  expect({ groupsFailed: result.groupsFailed, failures: result.failures, lost: result.lostSessions, logins: result.logins, tokenErrors: result.tokenErrors }).toEqual({
-    groupsFailed: [],
-    failures: {},
-    lost: 0,
-    logins: 0,
-    tokenErrors: 0,
-  });
-  expect(result.apiOk).toBeGreaterThan(result.workers * 5);
+/** Asks again until `attempt` gives a value; the test's timeout bounds the wait. */
+async function until<T>(attempt: () => Promise<T | undefined>): Promise<T> {
+  for (;;) {
+    const value = await attempt();
+    if (value !== undefined) return value;
+    await sleep(50);
+  }
 }
 
-/**
- * One token request per lifetime: never more than the run could hold, and
- * never two for one token (a second refresh of a token would follow the
- * first within milliseconds, not seconds).
- */
-function expectOnePerLifetime(result: FleetResult): void {
-  expect(result.tokenRequests).toBeGreaterThanOrEqual(Math.floor(SECONDS / TTL));
-  expect(result.tokenRequests).toBeLessThanOrEqual(Math.ceil(result.maxLifetimes));
-  expect(result.shortestGapMs).toBeGreaterThan(TTL * 1000 * 0.4);
+/** A round in which every worker was served by `tokenRequests` token requests in all, with no session lost, no login and no refused request. */
+function expectRound(round: FleetRound, tokenRequests: number): void {
+  expect(round).toEqual({ workers: 48, ok: 48, failures: {}, lostSessions: 0, tokenRequests, tokenErrors: 0, logins: 0, groupsFailed: [] });
 }
 
 suite('fleet mode through Redis', () => {
   let server: RunningServer;
   let redis: RunningRedis;
+  let fleet: FleetRounds | undefined;
   beforeAll(async () => {
-    server = await startAuthServer({ accessTokenTtl: TTL });
+    server = await startAuthServer();
     redis = await startRedis({ appendOnly: true });
     Object.assign(process.env, server.env(), { HOME: tempHome() });
+  });
+  afterEach(async () => {
+    await fleet?.close();
+    fleet = undefined;
   });
   afterAll(async () => {
     await server.close();
     await redis.stop();
   });
 
-  test(`48 workers on one rotating user session for ${SECONDS} s: one refresh per lifetime, every call served`, async () => {
-    await seedSession(redis, 'user', 'fleet-user');
-    const result = await runFleet(server, redis, TTL, 'fleet-user', { flow: 'user', durationMs: SECONDS * 1000 });
-    console.log(`user fleet: ${JSON.stringify(result)}`);
-    expectHealthy(result);
-    expectOnePerLifetime(result);
-  }, (SECONDS + 90) * 1000);
+  for (const flow of ['user', 'service'] as const) {
+    test(`48 workers on 3 machines, one ${flow === 'user' ? 'rotating user session' : 'service account'} whose token expired: one ${flow === 'user' ? 'refresh' : 'login'} serves them all, and the next round reads it from Redis`, async () => {
+      const profile = `fleet-${flow}`;
+      await seedSession(redis, flow, profile);
+      fleet = startFleetRounds(server, redis, profile, flow);
+      for (let expiry = 0; expiry < 2; expiry++) {
+        await expireInRedis(redis, profile);
+        expectRound(await fleet.round(), 1);
+        expectRound(await fleet.round(), 0);
+      }
+    }, 120_000);
+  }
 
-  test(`48 workers on one service account for ${SECONDS} s: one login per lifetime, every call served`, async () => {
-    await seedSession(redis, 'service', 'fleet-service');
-    const result = await runFleet(server, redis, TTL, 'fleet-service', { flow: 'service', durationMs: SECONDS * 1000 });
-    console.log(`service fleet: ${JSON.stringify(result)}`);
-    expectHealthy(result);
-    expectOnePerLifetime(result);
-  }, (SECONDS + 90) * 1000);
-
-  test('Redis killed with SIGKILL mid-run and restarted from its append-only file: workers keep serving and recover without a login', async () => {
+  test('Redis killed with SIGKILL and restarted from its append-only file: the session survived, and the next expiry costs one refresh, no login', async () => {
     await seedSession(redis, 'user', 'fleet-restart');
-    const restart = redisRestart(server, redis, SECONDS * 1000);
-    const result = await runFleet(server, redis, TTL, 'fleet-restart', { flow: 'user', durationMs: SECONDS * 1000, during: restart.during });
-    console.log(`fleet across a Redis restart: ${JSON.stringify(result)}`);
-    expectHealthy(result);
-    expect(restart.refreshesAfterRestart()).toBeGreaterThanOrEqual(1);
-  }, (SECONDS + 90) * 1000);
+    fleet = startFleetRounds(server, redis, 'fleet-restart', 'user');
+    await expireInRedis(redis, 'fleet-restart');
+    expectRound(await fleet.round(), 1);
+    await redis.kill('SIGKILL');
+    await redis.restart();
+    expectRound(await fleet.round(), 0);
+    await expireInRedis(redis, 'fleet-restart');
+    expectRound(await fleet.round(), 1);
+  }, 120_000);
 
   test('Redis unreachable: a valid token keeps serving with no Redis round trip; an expired one gives a typed error, not a hang', async () => {
     await seedSession(redis, 'user', 'fleet-down');
+    server.setAccessTokenTtl(TTL);
     const storageProvider = new RedisStorageProvider(redis.url, { commandTimeoutMs: 1000 });
     const auth = Auth.fromOAuthUserDeviceCode({ clientId: USER_CLIENT_ID, profileName: 'fleet-down', storageProvider });
-    await auth.refresh();
-    const token = await auth.getAccessToken();
-    // The SDK's own view of the token's times (it counts from the second the token arrived in).
-    const expiresAtMs = (await auth.sessionStatus()).expiresAt! * 1000;
-    const refreshAtMs = expiresAtMs - TTL * 1000 * (1 - REFRESH_AT_LIFETIME_SHARE);
-    await redis.kill('SIGKILL');
+    let down = false;
     try {
-      server.resetCounts();
-      for (let i = 0; i < 1000; i++) expect(await auth.getAccessToken()).toBe(token);
-      expect(server.authServerRequests()).toBe(0);
-      // Past the point where a refresh is due but before expiry, the token still serves.
-      await sleep(Math.max(0, refreshAtMs + 200 - Date.now()));
-      expect(Date.now()).toBeLessThan(expiresAtMs);
-      expect(await auth.getAccessToken()).toBe(token);
-      await sleep(Math.max(0, expiresAtMs + 200 - Date.now()));
-      const error = (await auth.getAccessToken().then(
-        () => undefined,
-        (e: unknown) => e,
-      )) as { code?: string; message?: string } | undefined;
-      expect(error?.code).toBe('ERR_STORAGE');
-      expect(error?.message).toContain('Redis');
+      // Each trial refreshes, then takes Redis away. A trial in which the machine
+      // stalled past the token's expiry before its call in the refresh-due
+      // stretch came back cannot show that stretch; it is run again.
+      let servedWhileDue = false;
+      while (!servedWhileDue) {
+        await until(() => storageProvider.objExists('.planet/fleet-down/token.json').catch(() => undefined));
+        await auth.refresh();
+        const token = await auth.getAccessToken();
+        // The SDK's own view of the token's times (it counts from the second the token arrived in).
+        const expiresAtMs = (await auth.sessionStatus()).expiresAt! * 1000;
+        const refreshAtMs = expiresAtMs - TTL * 1000 * (1 - REFRESH_AT_LIFETIME_SHARE);
+        await redis.kill('SIGKILL');
+        down = true;
+        server.resetCounts();
+        for (let i = 0; i < 1000; i++) expect(await auth.getAccessToken()).toBe(token);
+        expect(server.authServerRequests()).toBe(0);
+        // Past the point where a refresh is due but before expiry, the token still serves.
+        await sleep(Math.max(0, refreshAtMs + 200 - Date.now()));
+        const due = await auth.getAccessToken().catch((e: unknown) => e);
+        if (Date.now() < expiresAtMs) {
+          expect(due).toBe(token);
+          servedWhileDue = true;
+        }
+        await sleep(Math.max(0, expiresAtMs + 200 - Date.now()));
+        const error = (await auth.getAccessToken().then(
+          () => undefined,
+          (e: unknown) => e,
+        )) as { code?: string; message?: string } | undefined;
+        expect(error?.code).toBe('ERR_STORAGE');
+        expect(error?.message).toContain('Redis');
+        await redis.restart();
+        down = false;
+      }
     } finally {
       await storageProvider.close();
-      await redis.restart();
+      if (down) await redis.restart();
+      server.setAccessTokenTtl(3600);
     }
   }, 60_000);
 });

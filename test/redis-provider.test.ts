@@ -9,6 +9,15 @@ const suite = haveRedis ? describe : describe.skip;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Asks again until `attempt` gives a value; the test's timeout bounds the wait. */
+async function until<T>(attempt: () => Promise<T | undefined>): Promise<T> {
+  for (;;) {
+    const value = await attempt();
+    if (value !== undefined) return value;
+    await sleep(20);
+  }
+}
+
 suite('RedisStorageProvider against redis-server', () => {
   let redis: RunningRedis;
   const providers: RedisStorageProvider[] = [];
@@ -16,6 +25,12 @@ suite('RedisStorageProvider against redis-server', () => {
     const p = new RedisStorageProvider(redis.url, { commandTimeoutMs: timeoutMs });
     providers.push(p);
     return p;
+  };
+  const rawClient = async () => {
+    const { createClient } = await import('redis');
+    const raw = createClient({ url: redis.url });
+    await raw.connect();
+    return raw;
   };
   beforeAll(async () => {
     redis = await startRedis({ appendOnly: true });
@@ -64,13 +79,13 @@ suite('RedisStorageProvider against redis-server', () => {
     const a = provider();
     const b = provider();
     const key = '.planet/fence/session.lease';
-    const first = (await a.acquireLease(key, 5000))!;
-    expect(await b.acquireLease(key, 5000)).toBeUndefined();
+    const first = (await a.acquireLease(key, 60_000))!;
+    expect(await b.acquireLease(key, 60_000)).toBeUndefined();
     await a.releaseLease(key, first);
-    const second = (await b.acquireLease(key, 150))!;
+    const second = (await b.acquireLease(key, 50))!;
     expect(second).toBeGreaterThan(first);
-    await sleep(300);
-    const third = (await a.acquireLease(key, 5000))!;
+    // Once b's lease has run out, a gets the next one.
+    const third = await until(() => a.acquireLease(key, 60_000));
     expect(third).toBeGreaterThan(second);
   });
 
@@ -79,62 +94,67 @@ suite('RedisStorageProvider against redis-server', () => {
     const fast = provider();
     const lease = '.planet/lost/session.lease';
     const token = '.planet/lost/token.json';
-    const old = (await slow.acquireLease(lease, 150))!;
+    const old = (await slow.acquireLease(lease, 60_000))!;
     expect(await slow.saveObjFenced(token, { access_token: 'first' }, lease, old)).toBe(true);
-    await sleep(300);
-    const current = (await fast.acquireLease(lease, 5000))!;
+    // The holder stalls past its lease: it runs out (shortened to 1 ms here), and another worker takes the next one.
+    expect(await slow.renewLease(lease, old, 1)).toBe(true);
+    const current = await until(() => fast.acquireLease(lease, 60_000));
     expect(current).toBeGreaterThan(old);
     expect(await fast.saveObjFenced(token, { access_token: 'newer' }, lease, current)).toBe(true);
 
-    expect(await slow.renewLease(lease, old, 5000)).toBe(false);
+    expect(await slow.renewLease(lease, old, 60_000)).toBe(false);
     expect(await slow.saveObjFenced(token, { access_token: 'stale' }, lease, old)).toBe(false);
     await slow.releaseLease(lease, old);
-    expect(await slow.acquireLease(lease, 5000)).toBeUndefined();
+    expect(await slow.acquireLease(lease, 60_000)).toBeUndefined();
     expect(await fast.loadObj(token)).toEqual({ access_token: 'newer' });
-    expect(await fast.renewLease(lease, current, 5000)).toBe(true);
+    expect(await fast.renewLease(lease, current, 60_000)).toBe(true);
   });
 
   test('a lease runs out after its time to live, and renewing extends it', async () => {
     const a = provider();
     const b = provider();
     const key = '.planet/ttl/session.lease';
-    const fence = (await a.acquireLease(key, 200))!;
-    await sleep(120);
-    expect(await a.renewLease(key, fence, 400)).toBe(true);
-    await sleep(150);
-    expect(await b.acquireLease(key, 5000)).toBeUndefined();
-    await sleep(400);
-    expect(await b.acquireLease(key, 5000)).toBeGreaterThan(fence);
+    const raw = await rawClient();
+    const ttlLeft = () => raw.pTTL('planet-auth:{.planet/ttl}/session.lease');
+    const fence = (await a.acquireLease(key, 60_000))!;
+    const granted = await ttlLeft();
+    expect(granted).toBeGreaterThan(0);
+    expect(granted).toBeLessThanOrEqual(60_000);
+    expect(await b.acquireLease(key, 60_000)).toBeUndefined();
+    expect(await a.renewLease(key, fence, 120_000)).toBe(true);
+    expect(await ttlLeft()).toBeGreaterThan(60_000);
+    expect(await b.acquireLease(key, 60_000)).toBeUndefined();
+    // Renewed to a short time to live, the lease runs out and b gets the next one.
+    expect(await a.renewLease(key, fence, 50)).toBe(true);
+    expect(await ttlLeft()).toBeLessThanOrEqual(50);
+    expect(await until(() => b.acquireLease(key, 60_000))).toBeGreaterThan(fence);
+    expect(await a.renewLease(key, fence, 60_000)).toBe(false);
+    await raw.close();
   });
 
   test('a lease granted after the caller gave up waiting is given back, not left to block every worker until it expires', async () => {
     const impatient = provider(200);
     const other = provider();
     const key = '.planet/late/session.lease';
-    await impatient.objExists(key);
-    const { createClient } = await import('redis');
-    const raw = createClient({ url: redis.url });
-    await raw.connect();
-    // A script that keeps the server busy for 600 ms, as an overloaded Redis would be.
-    const busy = raw.eval(
-      "local s = redis.call('TIME') while true do local n = redis.call('TIME') if (n[1] - s[1]) * 1000000 + (n[2] - s[2]) > 600000 then return 1 end end",
-      { keys: [], arguments: [] },
-    );
-    await sleep(50);
-    await expect(impatient.acquireLease(key, 60_000)).rejects.toMatchObject({ code: 'ERR_STORAGE' });
-    await busy;
-    await raw.close();
-    let fence: number | undefined;
-    for (let i = 0; i < 20 && fence === undefined; i++) {
-      fence = await other.acquireLease(key, 5000);
-      if (fence === undefined) await sleep(50);
+    // Connected first (on a busy machine that may take longer than its 200 ms; it tries again).
+    await until(() => impatient.objExists(key).catch(() => undefined));
+    const raw = await rawClient();
+    // Writes held back, as an overloaded Redis would be: the lease is granted only after the caller gave up.
+    await raw.sendCommand(['CLIENT', 'PAUSE', '600000', 'WRITE']);
+    try {
+      await expect(impatient.acquireLease(key, 60_000)).rejects.toMatchObject({ code: 'ERR_STORAGE' });
+    } finally {
+      await raw.sendCommand(['CLIENT', 'UNPAUSE']);
     }
+    // The late grant is given back at once; without that, the lease would block every worker for 60 s.
+    const fence = await until(() => other.acquireLease(key, 5000));
     expect(fence).toBeGreaterThan(1);
+    await raw.close();
   });
 
   test('Redis killed: calls fail with ERR_STORAGE instead of hanging; after a restart the same provider works and the data survived', async () => {
     const store = provider(1000);
-    await store.saveObj('.planet/restart/token.json', { access_token: 'kept' });
+    await until(() => store.saveObj('.planet/restart/token.json', { access_token: 'kept' }).then(() => true, () => undefined));
     await redis.kill('SIGKILL');
     await expect(store.loadObj('.planet/restart/token.json')).rejects.toMatchObject({ code: 'ERR_STORAGE' });
     await expect(store.acquireLease('.planet/restart/session.lease', 1000)).rejects.toMatchObject({ code: 'ERR_STORAGE' });

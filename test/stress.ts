@@ -9,11 +9,11 @@ import { lockTakeover, pausedRefresh, takeoverRace } from './support/lock-scenar
 import { clockSkewRuns, writeFailureRounds } from './support/engine-scenarios.js';
 import { crashKeychainWrites } from './support/keychain-scenarios.js';
 import { KEYCHAIN_INSTALL_HINT, keychainToolsMissing, startKeychain, type RunningKeychain } from './support/keychain.js';
-import { concurrentRound, crashWrites } from './support/scenarios.js';
+import { concurrentRound, crashWrites, inPlaceReads } from './support/scenarios.js';
 import { ROOT } from './support/spec-fixture.js';
 import { scriptedUserLogin } from './support/user-agent.js';
 
-// `npm run stress -- lock` (or concurrent, engine, crash, fuzz, keychain) runs only those groups of rows.
+// `npm run stress -- lock` (or concurrent, engine, crash, inplace, fuzz, keychain) runs only those groups of rows.
 const only = process.argv.slice(2);
 const wanted = (group: string) => only.length === 0 || only.includes(group);
 
@@ -165,6 +165,15 @@ if (wanted('keychain')) {
       await keychain.stop();
     }
   }
+}
+
+if (wanted('inplace')) {
+  const inPlace = await inPlaceReads(1500);
+  row(
+    'token.json rewritten in place (truncate, then write) in a loop by another process while both readers read it',
+    `${inPlace.reads} reads, ${inPlace.falseCorruption.length} reported a whole file as corrupt or gave a torn state${inPlace.falseCorruption.length ? ` (${[...new Set(inPlace.falseCorruption)].join(', ')})` : ''}`,
+    inPlace.falseCorruption.length === 0,
+  );
 }
 
 if (wanted('fuzz')) {

@@ -30,7 +30,12 @@ export interface ServerOptions {
   readonly accessTokenTtl?: number;
   /** Refresh token lifetime in seconds. */
   readonly refreshTokenTtl?: number;
-  /** Seconds between device polls, announced to clients (the RFC's default is 5). */
+  /**
+   * Seconds between device polls, announced to clients (the RFC's default
+   * is 5). 0.1 unless given, so a device login in a test waits for the
+   * scripted user rather than for the clock; the dev server and the demo
+   * announce 1 s.
+   */
   readonly deviceInterval?: number;
   /** Device code lifetime in seconds. */
   readonly deviceCodeTtl?: number;
@@ -75,7 +80,7 @@ export interface RunningServer {
 function listen(server: Server, port: number): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => resolve((server.address() as AddressInfo).port));
+    server.listen({ port, host: '127.0.0.1', backlog: 4096 }, () => resolve((server.address() as AddressInfo).port));
   });
 }
 
@@ -99,7 +104,7 @@ export async function startAuthServer(options: ServerOptions = {}): Promise<Runn
   };
   let accessTokenTtl = options.accessTokenTtl ?? 3600;
   let tokenErrors = 0;
-  const deviceInterval = options.deviceInterval ?? 1;
+  const deviceInterval = options.deviceInterval ?? 0.1;
   const tokenFaults: Fault[] = [];
   const tokenHolds: (() => Promise<void>)[] = [];
 

@@ -44,7 +44,7 @@ let server: RunningServer | undefined;
 for (let port = first; server === undefined && port < first + 2 * ATTEMPTS; port += 2) {
   if (!(await isFree(port)) || !(await isFree(port + 1))) continue;
   try {
-    server = await startAuthServer({ port, apiPort: port + 1, extraUserClientIds: builtinClients });
+    server = await startAuthServer({ port, apiPort: port + 1, extraUserClientIds: builtinClients, deviceInterval: 1 });
   } catch (error) {
     // Taken between the probe and the start: try the next pair.
     if (!isAddressInUse(error)) throw error;

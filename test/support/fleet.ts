@@ -1,8 +1,11 @@
-// Fleet runs shared by the tests (short), `npm run stress` (60 s) and
-// `npm run bench`: groups of workers standing in for machines (a process
-// each, its own HOME, nothing shared but Redis) on one session in Redis,
-// with short-lived tokens, while the embedded server counts what it sees.
+// Fleet runs: groups of workers standing in for machines (a process each,
+// its own HOME, nothing shared but Redis) on one session in Redis, while the
+// embedded server counts what it sees. `runFleet` runs them for a time with
+// short-lived tokens (`npm run stress:fleet`, `npm run bench`);
+// `startFleetRounds` runs them in steps the tests drive, one call per worker
+// per step, so what they assert does not depend on how fast the machine is.
 import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { join, resolve } from 'node:path';
 import { Auth } from '../../generated/src/index.js';
 import { REFRESH_AT_LIFETIME_SHARE } from '../../generated/src/runtime/token.js';
@@ -10,6 +13,7 @@ import { RedisStorageProvider } from '../../generated/examples/providers/redis_s
 import { M2M_CLIENT_ID, M2M_CLIENT_SECRET, USER_CLIENT_ID, type RunningServer } from '../server/auth-server.js';
 import { tempHome } from './env.js';
 import type { RunningRedis } from './redis.js';
+import { expiredToken } from './scenarios.js';
 import { scriptedUserLogin } from './user-agent.js';
 
 const GROUP = resolve(import.meta.dirname, 'workers', 'fleet-group.ts');
@@ -179,5 +183,103 @@ export function redisRestart(server: RunningServer, redis: RunningRedis, duratio
       after = server.count('token:refresh_token') - atRestart;
     },
     refreshesAfterRestart: () => after,
+  };
+}
+
+/** Moves the times of the session's saved token in Redis into the past, as if its access token had expired. */
+export async function expireInRedis(redis: RunningRedis, profile: string): Promise<void> {
+  const provider = new RedisStorageProvider(redis.url);
+  try {
+    const key = `.planet/${profile}/token.json`;
+    await provider.saveObj(key, expiredToken(await provider.loadObj(key)));
+  } finally {
+    await provider.close();
+  }
+}
+
+export interface FleetRound {
+  readonly workers: number;
+  readonly ok: number;
+  readonly failures: Record<string, number>;
+  readonly lostSessions: number;
+  /** Refreshes (user) or client-credentials logins (service account) the server saw in the round. */
+  readonly tokenRequests: number;
+  readonly tokenErrors: number;
+  readonly logins: number;
+  readonly groupsFailed: string[];
+}
+
+export interface FleetRounds {
+  /** Every group starts `workersPerGroup` new workers that each make one call at the same moment. */
+  round(): Promise<FleetRound>;
+  close(): Promise<void>;
+}
+
+/** Starts the groups of a fleet in step mode; nothing runs until `round()`. */
+export function startFleetRounds(server: RunningServer, redis: RunningRedis, profile: string, flow: 'user' | 'service', groups = 3, workersPerGroup = 16): FleetRounds {
+  const children = Array.from({ length: groups }, () => {
+    const config = {
+      flow,
+      storage: 'redis',
+      profile,
+      workers: workersPerGroup,
+      durationMs: 0,
+      pauseMs: 0,
+      redisUrl: redis.url,
+      clientId: flow === 'user' ? USER_CLIENT_ID : M2M_CLIENT_ID,
+      clientSecret: M2M_CLIENT_SECRET,
+      startAt: 0,
+      rounds: true,
+    };
+    const child = spawn(process.execPath, ['--import', 'tsx', GROUP, JSON.stringify(config)], {
+      env: { ...process.env, ...server.env(), HOME: tempHome() },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr = (stderr + c).slice(-2000)));
+    const lines: string[] = [];
+    const waiting: ((line: string | undefined) => void)[] = [];
+    createInterface({ input: child.stdout }).on('line', (line) => (waiting.length > 0 ? waiting.shift()!(line) : lines.push(line)));
+    const closed = new Promise<number | null>((done) => child.on('close', (code) => done(code)));
+    void closed.then(() => waiting.splice(0).forEach((w) => w(undefined)));
+    const next = () => (lines.length > 0 ? Promise.resolve(lines.shift()) : new Promise<string | undefined>((r) => waiting.push(r)));
+    return { child, next, closed, stderr: () => stderr };
+  });
+  const grant = flow === 'user' ? 'token:refresh_token' : 'token:client_credentials';
+  return {
+    async round() {
+      server.resetCounts();
+      for (const { child } of children) child.stdin.write('round\n');
+      const outcomes = await Promise.all(children.map(async (c) => ({ line: await c.next(), stderr: c.stderr() })));
+      const failures: Record<string, number> = {};
+      let ok = 0;
+      let lostSessions = 0;
+      const groupsFailed: string[] = [];
+      for (const outcome of outcomes) {
+        try {
+          const counts = JSON.parse(outcome.line ?? '') as { ok: number; failures: Record<string, number>; lost: number };
+          ok += counts.ok;
+          lostSessions += counts.lost;
+          for (const [reason, n] of Object.entries(counts.failures)) failures[reason] = (failures[reason] ?? 0) + n;
+        } catch {
+          groupsFailed.push(`no counts: ${outcome.stderr.trim().split('\n').slice(-3).join(' / ')}`);
+        }
+      }
+      const counts = server.counts();
+      return {
+        workers: groups * workersPerGroup,
+        ok,
+        failures,
+        lostSessions,
+        tokenRequests: counts[grant] ?? 0,
+        tokenErrors: server.tokenErrors(),
+        logins: (counts['device_authorization'] ?? 0) + (counts['authorization'] ?? 0),
+        groupsFailed,
+      };
+    },
+    async close() {
+      for (const { child } of children) child.stdin.end();
+      await Promise.all(children.map((c) => c.closed));
+    },
   };
 }

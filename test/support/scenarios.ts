@@ -2,9 +2,10 @@
 // (long runs): many processes on one profile, a killed lock holder, writers
 // killed mid-write.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { readJsonFileSync } from '../../generated/src/runtime/profile.js';
 import { FileStore } from '../../generated/src/runtime/store.js';
 import type { RunningServer } from '../server/auth-server.js';
 
@@ -128,4 +129,42 @@ export async function crashWrites(iterations: number, seed = 1): Promise<{ kills
   await new FileStore(root).saveObj('.planet/crash/token.json', { access_token: 'state-a', seq: -1, padding: 'x'.repeat(8192) });
   const leftoverTemps = readdirSync(join(root, '.planet', 'crash')).filter((n) => n.endsWith('.tmp')).length;
   return { kills: iterations, bad, leftoverTemps };
+}
+
+/**
+ * A writer rewrites `token.json` in place (truncate, then write, as the
+ * Python CLI does) in a loop while this process reads it `rounds` times with
+ * each reader (the asynchronous store and the synchronous one the CLI uses).
+ * Every read must give a whole state: one that reports the file as corrupt,
+ * or gives anything else, is counted as false.
+ */
+export async function inPlaceReads(rounds: number): Promise<{ reads: number; falseCorruption: string[] }> {
+  const home = mkdtempSync(join(tmpdir(), 'in-place-'));
+  const folder = join(home, '.planet', 'in-place');
+  mkdirSync(folder, { recursive: true });
+  writeFileSync(join(folder, 'token.json'), '{"access_token": "first"}');
+  const writer = start('inplace-writer.mjs', [join(folder, 'token.json')], {});
+  const store = new FileStore(home);
+  const falseCorruption: string[] = [];
+  let reads = 0;
+  try {
+    await writer.firstLine;
+    for (let round = 0; round < rounds; round++) {
+      const readers = { 'FileStore.loadObj': () => store.loadObj('.planet/in-place/token.json'), readJsonFileSync: async () => readJsonFileSync(join(folder, 'token.json')) };
+      for (const [reader, read] of Object.entries(readers)) {
+        try {
+          const data = await read();
+          if (data?.['access_token'] !== 'written-in-place' && data?.['access_token'] !== 'first') falseCorruption.push(`${reader}: unexpected ${JSON.stringify(data).slice(0, 60)}`);
+        } catch (error) {
+          falseCorruption.push(`${reader}: ${(error as { code?: string }).code}`);
+        }
+        reads++;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+  } finally {
+    writer.kill();
+    await writer.exited;
+  }
+  return { reads, falseCorruption };
 }
