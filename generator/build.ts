@@ -48,7 +48,8 @@ export function bundle(outDir: string): void {
     banner: { js: BUNDLE_HEADER },
     logLevel: 'silent',
   } as const;
-  buildSync({ ...common, entryPoints: [join(dist, 'index.js')], format: 'esm', splitting: true, outdir: join(outDir, BUNDLE_DIR), chunkNames: 'chunk-[hash]' });
+  // White space and syntax compacted, names kept: stack traces read as the sources do, and the declarations carry the docs.
+  buildSync({ ...common, entryPoints: [join(dist, 'index.js')], format: 'esm', splitting: true, minifyWhitespace: true, minifySyntax: true, outdir: join(outDir, BUNDLE_DIR), chunkNames: 'chunk-[hash]' });
   buildSync({
     ...common,
     stdin: { contents: "import { CLI_SPEC } from './cli.js';\nimport { start } from './runtime/cli-start.js';\n\nvoid start(CLI_SPEC);\n", resolveDir: dist, sourcefile: 'dist/planet-auth.js' },
@@ -154,8 +155,32 @@ function headDeclarations(outDir: string): void {
 
 /** What a build does after compiling: declarations get their sources' headers, and the bundles are made. */
 export function finishDist(outDir: string): void {
+  pruneDeclarations(outDir);
   headDeclarations(outDir);
   bundle(outDir);
+}
+
+/**
+ * Removes the declarations no public entry point reaches (the command line's
+ * modules, for one): the package exports `dist/index.d.ts` only, so these
+ * would be shipped for nobody. The compiled modules stay, for the bundles.
+ */
+function pruneDeclarations(outDir: string): void {
+  const dist = join(outDir, 'dist');
+  const reached = new Set<string>();
+  const pending = [join(dist, 'index.d.ts')];
+  while (pending.length > 0) {
+    const path = pending.pop()!;
+    if (reached.has(path) || !existsSync(path)) continue;
+    reached.add(path);
+    for (const match of readFileSync(path, 'utf8').matchAll(/(?:from\s*|import\s*\(\s*)['"](\.{1,2}\/[^'"]+)\.js['"]/g)) {
+      pending.push(join(dirname(path), `${match[1]}.d.ts`));
+    }
+  }
+  for (const entry of readdirSync(dist, { recursive: true, withFileTypes: true })) {
+    const path = join(entry.parentPath, entry.name);
+    if (entry.isFile() && entry.name.endsWith('.d.ts') && !reached.has(path)) rmSync(path);
+  }
 }
 
 /** Writes a build made in memory (`dist/...` paths) for the sources `files` now written to `outDir`, and stamps it. */
@@ -165,8 +190,7 @@ export function writeBuild(outDir: string, dist: ReadonlyMap<string, string>, fi
     mkdirSync(dirname(join(outDir, path)), { recursive: true });
     writeFileSync(join(outDir, path), text);
   }
-  headDeclarations(outDir);
-  bundle(outDir);
+  finishDist(outDir);
   const stamp = join(outDir, BUILD_STAMP);
   mkdirSync(dirname(stamp), { recursive: true });
   writeFileSync(stamp, sourceHash(files) + '\n');
@@ -193,8 +217,7 @@ export function buildPackage(outDir: string, options: { typeCheck: boolean; reus
   const result = program.emit();
   const errors = [...parsed.errors, ...(options.typeCheck ? ts.getPreEmitDiagnostics(program) : []), ...result.diagnostics].filter((d) => d.category === ts.DiagnosticCategory.Error);
   if (errors.length > 0) return errors.map((d) => ts.formatDiagnostic(d, { getCanonicalFileName: (f) => f, getCurrentDirectory: () => outDir, getNewLine: () => '\n' }).trim());
-  headDeclarations(outDir);
-  bundle(outDir);
+  finishDist(outDir);
   const stamp = join(outDir, BUILD_STAMP);
   mkdirSync(dirname(stamp), { recursive: true });
   writeFileSync(stamp, sourceHash(readBuildInputs(outDir)) + '\n');

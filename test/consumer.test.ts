@@ -369,7 +369,7 @@ describe('the packed package installed with Yarn 4 in Plug\'n\'Play mode', () =>
 
   beforeAll(async () => {
     const source = join(work, 'source', 'generated');
-    cpSync(join(ROOT, 'generated'), source, { recursive: true, filter: (from) => !/[\\/](dist|node_modules)$/.test(from) });
+    cpSync(join(ROOT, 'generated'), source, { recursive: true, filter: (from) => !/[\\/]node_modules$/.test(from) });
     symlinkSync(join(ROOT, 'node_modules'), join(work, 'source', 'node_modules'));
     const packEnv = { ...process.env, PATH: `${BIN}${delimiter}${process.env['PATH'] ?? ''}` };
     expectSuccess('npm pack', await run('npm', ['pack', '--pack-destination', work, '--loglevel=error'], source, packEnv));

@@ -130,10 +130,12 @@ export class Cli {
   /**
    * Reports `error`, which running `argv` on the session `current` raised
    * outside this class (the start-up path), as `run` would have; returns the exit code.
+   * `newFolder`, a profile folder that path found missing, goes if the failure left only the lock in it.
    */
-  fail(argv: string[], error: unknown, current: AuthCore): number {
+  fail(argv: string[], error: unknown, current: AuthCore, newFolder?: string): number {
     const cli = new CliContext(this.#spec, this.#io, new Output(this.#io, false), this.#table);
     cli.current = current;
+    if (newFolder !== undefined) cli.newFolders.push(newFolder);
     const { command } = matchCommand(this.#table, argv);
     return this.#fail(cli, error, command?.path ?? []);
   }

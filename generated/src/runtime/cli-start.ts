@@ -7,11 +7,11 @@
 // stdout streams. Every other command line, and anything this path is not
 // sure of (a profile it cannot read, a missing secret), goes to the whole CLI
 // in cli.ts, which is loaded only then.
-import { writeSync } from 'node:fs';
+import { existsSync, writeSync } from 'node:fs';
 import { AuthCore } from './auth-core.js';
 import type { CliSpec } from './cli-context.js';
 import type { CliIo } from './cli-output.js';
-import { defaultSessionOptions, readProfileOptions } from './profile.js';
+import { defaultSessionOptions, profileFolder, readProfileOptions } from './profile.js';
 
 /** The profile `argv` names when it is `print-access-token [--profile NAME]` and nothing else; null for the default profile. */
 export function plainPrintTokenProfile(argv: readonly string[]): string | null | undefined {
@@ -67,13 +67,16 @@ export async function start(spec: CliSpec): Promise<void> {
   const profile = plainPrintTokenProfile(argv);
   const auth = profile === undefined ? undefined : sessionFor(spec, profile);
   if (auth) {
+    // A service account's automatic login makes the profile's folder; one that fails leaves none behind.
+    const folder = profileFolder(spec.settings, auth.profileName);
+    const newFolder = existsSync(folder) ? undefined : folder;
     let token: string;
     try {
       token = await auth.getAccessToken();
     } catch (error) {
       // Reported as the whole CLI reports it, without trying again.
       const { Cli } = await import('./cli.js');
-      process.exitCode = new Cli(spec, processIo()).fail(argv, error, auth);
+      process.exitCode = new Cli(spec, processIo()).fail(argv, error, auth, newFolder);
       return;
     }
     writeStdout(`${token}\n`);
