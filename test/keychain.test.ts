@@ -117,6 +117,32 @@ describeKeychain('secrets in the OS keychain', () => {
     expect(keychain.secretTool(['search', 'service', `${SERVICE}:kc-device`])).toBeUndefined();
   }, 90_000);
 
+  test('status and print-access-token read no keychain: with the keychain unreachable they still work, and only a refresh fails, naming what to install', async () => {
+    expect(await deviceLogin('kc-offline', ['--storage', 'keychain'])).toMatchObject({ code: 0 });
+    const token = readJson(join(home, '.planet/kc-offline/token.json'));
+    server.resetCounts();
+    const noBus = { ...env, DBUS_SESSION_BUS_ADDRESS: `unix:path=${join(home, 'no-such-bus')}` };
+    const status = await runCli(['status', '--profile', 'kc-offline', '--json'], noBus);
+    expect(status).toMatchObject({ code: 0, stderr: '' });
+    expect(JSON.parse(status.stdout)).toMatchObject({ logged_in: true, access_token_valid: true, has_refresh_token: true });
+    const text = await runCli(['status', '--profile', 'kc-offline'], noBus);
+    expect(text).toMatchObject({ code: 0 });
+    expect(text.stdout).toMatch(/refresh token: +held/);
+    const printed = await runCli(['print-access-token', '--profile', 'kc-offline'], noBus);
+    expect(printed).toMatchObject({ code: 0 });
+    expect(printed.stdout.trim()).toBe(token['access_token']);
+    expect(server.counts()['token:refresh_token'] ?? 0).toBe(0);
+
+    const refresh = await runCli(['refresh', '--profile', 'kc-offline'], noBus);
+    expect(refresh.code).toBe(1);
+    expect(refresh.stderr).toContain('refresh_token');
+    expect(refresh.stderr).toContain('gnome-keyring');
+    expect(server.counts()['token:refresh_token'] ?? 0).toBe(0);
+    // The keychain back, the same profile refreshes: nothing was lost meanwhile.
+    expect(await runCli(['refresh', '--profile', 'kc-offline'], env)).toMatchObject({ code: 0 });
+    expect(server.counts()['token:refresh_token']).toBe(1);
+  }, 90_000);
+
   test('PLANET_AUTH_SECRET_STORAGE=keychain makes the keychain the default, and profile copy --storage moves a profile between modes', async () => {
     const secretEnv = { ...env, PL_AUTH_CLIENT_SECRET: M2M_CLIENT_SECRET };
     expect(await runCli(['login', 'service-account', '--client-id', M2M_CLIENT_ID, '--profile', 'kc-default'], { ...secretEnv, PLANET_AUTH_SECRET_STORAGE: 'keychain' })).toMatchObject({ code: 0 });

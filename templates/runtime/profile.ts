@@ -7,6 +7,7 @@ import { ERR_STATE_CORRUPT, PlanetAuthError, ProfileError, StateError } from './
 import { flowById, type BuiltinProfile, type FlowDescriptor, type SdkSettings } from './settings.js';
 import { parseCallbackUrl } from './callback-url.js';
 import { readJsonObjectSync } from './store.js';
+import { valueInHand } from './token.js';
 import { KEYCHAIN_REFERENCE, keychainGetSync, keychainReference, missingSecret } from './keychain.js';
 import type { ClientOptions } from './client-options.js';
 
@@ -64,7 +65,8 @@ export function parseClientConfig(location: string, data: Record<string, unknown
     }
   }
   for (const field of ['client_secret', 'local_redirect_uri', 'redirect_uri'] as const) {
-    if (data[field] !== undefined && typeof data[field] !== 'string') {
+    const value = valueInHand(data, field);
+    if (value !== undefined && typeof value !== 'string') {
       throw new StateError(ERR_STATE_CORRUPT, location, `field "${field}" in ${location} must be a string; the file was left as it is`);
     }
   }

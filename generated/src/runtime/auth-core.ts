@@ -21,6 +21,7 @@ import { resolveOptions } from './resolve-options.js';
 import { SessionStorage } from './session-storage.js';
 import { flowById, serverSettings, type FlowDescriptor, type SdkSettings } from './settings.js';
 import { raceSignal } from './signal.js';
+import { holdsString } from './token.js';
 
 export type { DeviceLoginInfo, UserLoginOptions } from './grants/index.js';
 export type { DeviceLoginCompleteOptions, EnsureInitializedOptions, LogoutOptions, LogoutResult, SessionStatus, SignalOptions, TokenEvent, TokenListenerOptions } from './core/api-types.js';
@@ -207,7 +208,7 @@ export class AuthCore {
       const file = this.#engine.file ?? (this.#storage.kind === 'memory' ? undefined : (await this.#engine.load())?.file);
       let revoked = false;
       let failure: PlanetAuthError | undefined;
-      if (file && (file.refresh_token || file.access_token)) {
+      if (file && (file.access_token || holdsString(file, 'refresh_token'))) {
         try {
           revoked = await this.#server.revoke(file);
         } catch (error) {
@@ -239,7 +240,7 @@ export class AuthCore {
       loggedIn: file !== undefined,
       ...(file?._exp !== undefined ? { expiresAt: file._exp } : {}),
       accessTokenValid: token !== undefined && token.accessToken !== '' && performance.now() < token.expiresAt,
-      hasRefreshToken: typeof file?.refresh_token === 'string',
+      hasRefreshToken: holdsString(file, 'refresh_token'),
     };
   }
 

@@ -15,7 +15,7 @@ import { Output, printable, type CliIo } from './cli-output.js';
 import { profileCommands } from './cli-profile.js';
 import { sessionCommands, withoutSdkHint } from './cli-session.js';
 import type { AuthCore } from './auth-core.js';
-import { ConfigError, LoginRequiredError, PlanetAuthError, ProfileError } from './errors.js';
+import { ConfigError, ERR_STORAGE, LoginRequiredError, PlanetAuthError, ProfileError } from './errors.js';
 
 export { EXIT_FAILURE, EXIT_NOT_LOGGED_IN, EXIT_OK, EXIT_USAGE, type CliSpec, type LoginCommand } from './cli-context.js';
 export { printable, type CliIo } from './cli-output.js';
@@ -181,7 +181,9 @@ export class Cli {
         ERR_DEVICE_CODE_EXPIRED: auth ? cli.loginHint(auth) : `run "${n} login"`,
       };
       const fallback = auth ? `fix what the message names, or ${cli.loginHint(auth)}` : `see "${n} profile list"`;
-      return { code: error.code, message, hint: hints[error.code] ?? fallback, exit: EXIT_FAILURE };
+      // Storage says what to do about itself (the keychain to start, the folder to fix): its hint stands.
+      const own = error.code === ERR_STORAGE ? error.hint : undefined;
+      return { code: error.code, message, hint: hints[error.code] ?? own ?? fallback, exit: EXIT_FAILURE };
     }
     const message = error instanceof Error ? error.message : String(error);
     return { code: 'ERR_INTERNAL', message, hint: `run "${n} ${usage.join(' ')}" again; if it keeps failing, report this message`, exit: EXIT_FAILURE };

@@ -83,6 +83,7 @@ interface SyncKeyringEntry {
 interface KeyringBinding {
   readonly AsyncEntry: new (service: string, account: string) => AsyncKeyringEntry;
   readonly Entry: new (service: string, account: string) => SyncKeyringEntry;
+  findCredentials(service: string): unknown;
 }
 
 let binding: KeyringBinding | undefined;
@@ -105,8 +106,9 @@ function installHint(): string {
 function keyring(): KeyringBinding {
   if (binding) return binding;
   try {
-    // A CommonJS bundle has require; an ES module resolves from this file's location.
-    const load = typeof require === 'function' ? require : createRequire(import.meta.url);
+    // An ES module (the library's bundle too, whose `require` only throws) resolves from its own location; the CommonJS bundle of the command line has no import.meta.url and a real require.
+    const url = import.meta.url as string | undefined;
+    const load = typeof url === 'string' ? createRequire(url) : require;
     binding = load(KEYRING_PACKAGE) as KeyringBinding;
   } catch (error) {
     throw new StateError(ERR_STORAGE, KEYRING_PACKAGE, `keeping secrets in the OS keychain needs the package "${KEYRING_PACKAGE}", which could not be loaded (${(error as Error)?.message?.split('\n')[0] ?? String(error)})`, {
@@ -137,9 +139,12 @@ export async function keychainGet(service: string, account: string): Promise<str
 
 /** The same as {@link keychainGet}, for the synchronous paths that open a saved profile. */
 export function keychainGetSync(service: string, account: string): string | undefined {
-  const { Entry } = keyring();
+  const binding = keyring();
   try {
-    return new Entry(service, account).getPassword() ?? undefined;
+    const secret = new binding.Entry(service, account).getPassword() ?? undefined;
+    // The binding answers "no entry" when it cannot reach the keychain either: a search tells the two apart.
+    if (secret === undefined) binding.findCredentials(service);
+    return secret;
   } catch (error) {
     throw unreachable(service, account, 'reading', error);
   }
