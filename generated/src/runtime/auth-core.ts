@@ -31,6 +31,8 @@ export { BROWSER_LOGIN_TIMEOUT_MS } from './grants/authorization-code.js';
  * One OAuth2 session: logs in with its flow, hands out fresh access tokens,
  * and keeps the session where its options say. The generated `Auth` class
  * extends it with a factory per flow.
+ *
+ * @group Auth
  */
 export class AuthCore {
   /** The profile this session is saved under (lowercased). */
