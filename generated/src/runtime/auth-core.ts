@@ -22,6 +22,7 @@ import { SessionStorage } from './session-storage.js';
 import { flowById, serverSettings, type FlowDescriptor, type SdkSettings } from './settings.js';
 import { raceSignal } from './signal.js';
 import { holdsString } from './token.js';
+import { insecureAllowed } from './protocol.js';
 
 export type { DeviceLoginInfo, UserLoginOptions } from './grants/index.js';
 export type { DeviceLoginCompleteOptions, EnsureInitializedOptions, LogoutOptions, LogoutResult, SessionStatus, SignalOptions, TokenEvent, TokenListenerOptions } from './core/api-types.js';
@@ -72,9 +73,12 @@ export class AuthCore {
     const scopes = resolved.requestedScopes ?? settings.defaultScopes;
     this.#scopes = this.#grant.unattended ? scopes.filter((s) => s !== 'offline_access') : [...scopes];
     this.#storage = new SessionStorage(settings, this.profileName, resolved, this);
+    const issuer = resolved.issuer ?? server.issuer ?? flow.issuer ?? settings.issuer;
+    // Refused here, not at the first request: an issuer from the code or the environment the SDK would never talk to.
+    insecureAllowed(issuer, resolved.allowInsecureHttp === true, resolved.issuer !== undefined ? 'option issuer' : server.issuer !== undefined ? `$${settings.env.issuer}` : 'issuer');
     this.#server = new AuthServer({
       identity: {
-        issuer: resolved.issuer ?? server.issuer ?? flow.issuer ?? settings.issuer,
+        issuer,
         clientId: resolved.clientId,
         clientSecret: resolved.clientSecret,
         authMethod: flow.tokenEndpointAuthMethod,

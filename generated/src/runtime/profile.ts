@@ -11,6 +11,7 @@ import { flowById, type BuiltinProfile, type FlowDescriptor, type SdkSettings } 
 import { parseCallbackUrl } from './callback-url.js';
 import { readJsonObjectSync } from './store.js';
 import { valueInHand } from './token.js';
+import { PATH_SEGMENT } from './registry.js';
 import { KEYCHAIN_REFERENCE, keychainGetSync, keychainReference, missingSecret } from './keychain.js';
 import type { ClientOptions } from './client-options.js';
 
@@ -40,11 +41,17 @@ export const TOKEN_FILE = 'token.json';
 /** The authorization server's metadata, kept so a new process needs no discovery request. */
 export const METADATA_FILE = 'auth_server_metadata.json';
 
-/** Lowercased profile name; one that could leave the profile folder is refused. */
+const PROFILE_NAME = new RegExp(PATH_SEGMENT);
+
+/**
+ * Lowercased profile name. It names a folder under the sessions folder, so it
+ * is held to the registry's path segment, as the spec's names are: a name
+ * that could leave that folder, or that some file system cannot hold, is refused.
+ */
 export function normalizeProfileName(name: string): string {
   const lowered = name.trim().toLowerCase();
-  if (lowered === '' || lowered === '.' || lowered === '..' || /[\\/]/.test(lowered) || lowered.includes('\0')) {
-    throw new ProfileError(`profile name ${JSON.stringify(name)} is not allowed: use a plain name without "/" or "\\", such as "my-app"`);
+  if (!PROFILE_NAME.test(lowered)) {
+    throw new ProfileError(`profile name ${JSON.stringify(name.slice(0, 120))} is not allowed: use one plain name of at most 100 letters, digits, ".", "_" and "-" (not "." or ".."), such as "my-app"`);
   }
   return lowered;
 }
