@@ -95,7 +95,7 @@ test('the page names the command that builds the API reference and where it goes
   expect(join(ROOT, 'generated', typedoc.out)).toBe(join(ROOT, 'api-reference'));
 });
 
-test('the API reference, built as `npm run docs` builds it, opens on the guide, groups every symbol as Auth, Session, Storage, Events, Errors, lists the factories first and every error code in one table', async () => {
+test('the API reference, built as `npm run docs` builds it, opens on the guide, groups every symbol as Auth, Session, Storage, Events, Errors, lists the factories first and every error code in one table', () => {
   const out = mkdtempSync(join(tmpdir(), 'api-reference-'));
   try {
     const rootPackage = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
