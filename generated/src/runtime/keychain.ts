@@ -127,17 +127,11 @@ function unreachable(service: string, account: string, doing: string, error: unk
   });
 }
 
-/** The secret under `service` and `account`; undefined when there is none. */
-export async function keychainGet(service: string, account: string): Promise<string | undefined> {
-  const { AsyncEntry } = keyring();
-  try {
-    return (await new AsyncEntry(service, account).getPassword()) ?? undefined;
-  } catch (error) {
-    throw unreachable(service, account, 'reading', error);
-  }
-}
-
-/** The same as {@link keychainGet}, for the synchronous paths that open a saved profile. */
+/**
+ * The secret under `service` and `account`; undefined when there is none.
+ * Synchronous: a secret is read where it is spent, inside a refresh or when a
+ * saved profile is opened.
+ */
 export function keychainGetSync(service: string, account: string): string | undefined {
   const binding = keyring();
   try {
