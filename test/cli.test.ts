@@ -243,7 +243,7 @@ describe('the command line: help, suggestions, global options, refusals', () => 
     for (let i = 0; i < runs.length; i += 3) expect(new Set([runs[i]!.stdout, runs[i + 1]!.stdout, runs[i + 2]!.stdout]).size).toBe(1);
     const main = await runCli(['--help'], env);
     expect(main.stdout).toContain('Exit codes: 0 ok, 1 failure, 2 usage error, 3 not logged in or no such profile.');
-    for (const name of ['PLANET_AUTH_ISSUER', 'PLANET_API_URL', 'PLANET_AUTH_AUDIENCE', 'PL_AUTH_PROFILE', 'PL_AUTH_CLIENT_ID', 'PL_AUTH_CLIENT_SECRET', 'NO_COLOR']) {
+    for (const name of ['PLANET_AUTH_ISSUER', 'PLANET_API_URL', 'PLANET_AUTH_AUDIENCE', 'PL_AUTH_PROFILE', 'PL_AUTH_CLIENT_ID', 'PL_AUTH_CLIENT_SECRET', 'PLANET_AUTH_SECRET_STORAGE', 'NO_COLOR']) {
       expect(main.stdout).toMatch(new RegExp(`^ {2}${name} +\\S`, 'm'));
     }
     for (const command of visibleCommands) expect(main.stdout).toContain(`planet-auth ${command} `);

@@ -2,8 +2,12 @@
 // it and what it needs, the provider code beside the examples that import
 // it, and option defaults and scopes taken from the spec (as the CLI's help
 // takes them), never written by hand.
-import { readdirSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { inflateSync } from 'node:zlib';
+import * as sdk from '../generated/src/index.js';
 import { emitAll, projectInputs, specToIR } from '../generator/pipeline.js';
 import { CLI_SPEC } from '../generated/src/cli.js';
 import { commandTable } from '../generated/src/runtime/cli.js';
@@ -94,3 +98,38 @@ test('the page names the command that builds the API reference and where it goes
   const typedoc = JSON.parse(readFileSync(join(ROOT, 'generated/typedoc.json'), 'utf8').replace(/^\/\/.*$/gm, '')) as { out: string };
   expect(join(ROOT, 'generated', typedoc.out)).toBe(join(ROOT, 'api-reference'));
 });
+
+test('the API reference, built as `npm run docs` builds it, opens on the guide, groups every symbol as Auth, Session, Storage, Events, Errors, lists the factories first and every error code in one table', () => {
+  const out = mkdtempSync(join(tmpdir(), 'api-reference-'));
+  try {
+    const rootPackage = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+    const [command, ...args] = rootPackage.scripts['docs']!.split(' ');
+    const run = spawnSync(join(ROOT, 'node_modules/.bin', command!), [...args, '--out', out], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
+    expect({ status: run.status, warnings: `${run.stdout}${run.stderr}`.split('\n').filter((l) => /warning|error\]/i.test(l) && !/Found 0 errors and 0 warnings/.test(l)) }).toEqual({ status: 0, warnings: [] });
+
+    const headings = (file: string) => [...readFileSync(join(out, file), 'utf8').matchAll(/<h2[^>]*>([^<]+)</g)].map((m) => m[1]!.trim());
+    // The index page is the guide; the groups are the module index and the navigation.
+    expect(readFileSync(join(out, 'index.html'), 'utf8')).toMatch(/<h1[^>]*>Application-managed OAuth2 sessions</);
+    expect(headings('modules.html')).toEqual(['Auth', 'Session', 'Storage', 'Events', 'Errors']);
+    const encoded = /navigationData = "([^"]+)"/.exec(readFileSync(join(out, 'assets/navigation.js'), 'utf8'))![1]!;
+    const navigation = JSON.parse(inflateSync(Buffer.from(encoded, 'base64')).toString('utf8')) as { text: string; children?: { text: string }[] }[];
+    expect(navigation.map((n) => n.text)).toEqual(['Auth', 'Session', 'Storage', 'Events', 'Errors']);
+    expect(navigation.find((n) => n.text === 'Errors')!.children!.map((c) => c.text)).toEqual(expect.arrayContaining(['PlanetAuthError', 'ERR_STORAGE', 'PlanetAuthErrorCode']));
+
+    // The Auth page: the factories come first.
+    const auth = readFileSync(join(out, 'classes/Auth.html'), 'utf8');
+    const members = [...auth.slice(auth.indexOf('tsd-index-panel')).matchAll(/class="tsd-index-link[^"]*"[^>]*>.*?<span>(.*?)<\/span>/gs)].map((m) => m[1]!.replace(/<wbr\/>/g, ''));
+    const factories = Object.getOwnPropertyNames(sdk.Auth).filter((name) => name.startsWith('from'));
+    expect(factories.length).toBeGreaterThan(2);
+    expect(new Set(members.slice(0, factories.length))).toEqual(new Set(factories));
+
+    // Every code the package exports is a row of one table, with the class it comes with.
+    const table = readFileSync(join(out, 'types/PlanetAuthErrorCode.html'), 'utf8');
+    const rows = [...table.matchAll(/<tr>\s*<td><code>(ERR_\w+)<\/code><\/td>\s*<td><a[^>]*>(?:<code>)?(\w+Error)/g)].map((m) => m[1]!);
+    const codes = Object.keys(sdk).filter((name) => name.startsWith('ERR_'));
+    expect(codes.length).toBeGreaterThan(10);
+    expect(rows.sort()).toEqual(codes.sort());
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+}, 180_000);

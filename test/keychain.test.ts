@@ -2,6 +2,7 @@
 // gnome-keyring unlocked by a test password, the CLI and the examples of the
 // three flows against the embedded server. The refresh token and the client
 // secret are found by `secret-tool` and in no file under HOME.
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { M2M_CLIENT_ID, M2M_CLIENT_SECRET, USER_CLIENT_ID, startAuthServer, type RunningServer } from './server/auth-server.js';
@@ -115,6 +116,41 @@ describeKeychain('secrets in the OS keychain', () => {
 
     expect(await runCli(['logout', '--profile', 'kc-device'], env)).toMatchObject({ code: 0 });
     expect(keychain.secretTool(['search', 'service', `${SERVICE}:kc-device`])).toBeUndefined();
+  }, 90_000);
+
+  test('status and print-access-token, from the CLI and the SDK, read no keychain: with the keychain unreachable they still work, and only a refresh fails, naming what to install', async () => {
+    expect(await deviceLogin('kc-offline', ['--storage', 'keychain'])).toMatchObject({ code: 0 });
+    const token = readJson(join(home, '.planet/kc-offline/token.json'));
+    server.resetCounts();
+    const noBus = { ...env, DBUS_SESSION_BUS_ADDRESS: `unix:path=${join(home, 'no-such-bus')}` };
+    const status = await runCli(['status', '--profile', 'kc-offline', '--json'], noBus);
+    expect(status).toMatchObject({ code: 0, stderr: '' });
+    expect(JSON.parse(status.stdout)).toMatchObject({ logged_in: true, access_token_valid: true, has_refresh_token: true });
+    const text = await runCli(['status', '--profile', 'kc-offline'], noBus);
+    expect(text).toMatchObject({ code: 0 });
+    expect(text.stdout).toMatch(/refresh token: +held/);
+    const printed = await runCli(['print-access-token', '--profile', 'kc-offline'], noBus);
+    expect(printed).toMatchObject({ code: 0 });
+    expect(printed.stdout.trim()).toBe(token['access_token']);
+    // The SDK, as an application calls it: status and a valid access token without the keychain.
+    const sdk = join(import.meta.dirname, '..', 'generated', 'dist', 'index.js');
+    const script = `import { Auth } from ${JSON.stringify(sdk)};
+const auth = Auth.fromProfile('kc-offline');
+const status = await auth.sessionStatus();
+console.log(JSON.stringify({ status, token: await auth.getAccessToken() }));`;
+    const app = spawnSync(process.execPath, ['--input-type=module', '-e', script], { env: { PATH: process.env['PATH'] ?? '', ...noBus }, encoding: 'utf8', timeout: 30_000 });
+    expect({ code: app.status, stderr: app.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(JSON.parse(app.stdout)).toMatchObject({ status: { loggedIn: true, accessTokenValid: true, hasRefreshToken: true }, token: token['access_token'] });
+    expect(server.counts()['token:refresh_token'] ?? 0).toBe(0);
+
+    const refresh = await runCli(['refresh', '--profile', 'kc-offline'], noBus);
+    expect(refresh.code).toBe(1);
+    expect(refresh.stderr).toContain('refresh_token');
+    expect(refresh.stderr).toContain('gnome-keyring');
+    expect(server.counts()['token:refresh_token'] ?? 0).toBe(0);
+    // The keychain back, the same profile refreshes: nothing was lost meanwhile.
+    expect(await runCli(['refresh', '--profile', 'kc-offline'], env)).toMatchObject({ code: 0 });
+    expect(server.counts()['token:refresh_token']).toBe(1);
   }, 90_000);
 
   test('PLANET_AUTH_SECRET_STORAGE=keychain makes the keychain the default, and profile copy --storage moves a profile between modes', async () => {

@@ -12,6 +12,7 @@ import { SDK_SETTINGS } from './settings.js';
  * Create one with a factory named after the flow, then pass it to a `Session` to call APIs.
  *
  * @hideconstructor
+ * @group Auth
  */
 export class Auth extends AuthCore {
   /**

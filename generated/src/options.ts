@@ -4,7 +4,11 @@
 import type { ObjectStorageProvider } from './storage-provider.js';
 import type { FetchFunction, Logger } from './runtime/hooks.js';
 
-/** Options of {@link Auth.fromOAuthUserAuthCode}: with a local web browser. */
+/**
+ * Options of {@link Auth.fromOAuthUserAuthCode}: with a local web browser.
+ *
+ * @group Auth
+ */
 export interface OAuthUserAuthCodeOptions {
   /** Client ID issued when the application was registered. */
   readonly clientId: string;
@@ -81,7 +85,11 @@ export interface OAuthUserAuthCodeOptions {
   readonly secretStorage?: string;
 }
 
-/** Options of {@link Auth.fromOAuthUserDeviceCode}: without a local web browser. */
+/**
+ * Options of {@link Auth.fromOAuthUserDeviceCode}: without a local web browser.
+ *
+ * @group Auth
+ */
 export interface OAuthUserDeviceCodeOptions {
   /** Client ID issued when the application was registered. */
   readonly clientId: string;
@@ -153,7 +161,11 @@ export interface OAuthUserDeviceCodeOptions {
   readonly secretStorage?: string;
 }
 
-/** Options of {@link Auth.fromOAuthM2M}: service account (client credentials). */
+/**
+ * Options of {@link Auth.fromOAuthM2M}: service account (client credentials).
+ *
+ * @group Auth
+ */
 export interface OAuthM2MOptions {
   /** Client ID of the service account. */
   readonly clientId: string;

@@ -2,7 +2,11 @@
 // Edit those files instead, then run npm run generate.
 
 import type { SdkSettings } from './runtime/settings.js';
-/** Built-in defaults and the flows this SDK was generated with. Environment variables named in `env` override the defaults. */
+/**
+ * Built-in defaults and the flows this SDK was generated with. Environment variables named in `env` override the defaults.
+ *
+ * @group Auth
+ */
 export const SDK_SETTINGS: SdkSettings = {
     packageName: '@planet-auth/sdk',
     issuer: 'https://login.planet.com/',

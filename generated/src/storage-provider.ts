@@ -6,6 +6,8 @@
  * small JSON objects under `/`-separated keys such as
  * `.planet/<profile>/token.json`, and reads and writes them only through
  * these methods.
+ *
+ * @group Storage
  */
 export interface ObjectStorageProvider {
   /** Read the object stored under `key`. Rejects when there is none. */

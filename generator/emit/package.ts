@@ -215,7 +215,9 @@ export function emitPackageFiles(ir: SpecIR, inputs: PackageInputs): Map<string,
     excludePrivate: true,
     excludeInternal: true,
     sort: ['static-first', 'kind', 'alphabetical-ignoring-documents'],
-    groupOrder: ['Classes', 'Methods', 'Accessors', 'Interfaces', 'Type Aliases', 'Variables', '*'],
+    groupOrder: ['Auth', 'Session', 'Storage', 'Events', 'Errors', 'Methods', 'Accessors', 'Properties', '*'],
+    // The guide's diagrams stay Mermaid source, not highlighted code.
+    ignoredHighlightLanguages: ['mermaid'],
     navigation: { includeGroups: true },
     validation: { notExported: true, invalidLink: true, notDocumented: true },
     // What SDK_SETTINGS carries inside; users never build these.

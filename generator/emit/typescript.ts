@@ -62,6 +62,15 @@ function optionType(ir: SpecIR, option: OptionIR): string {
   }
 }
 
+/**
+ * The API reference's group of a declaration: Auth, Session, Storage, Events
+ * or Errors (the runtime's declarations carry the same tags; TypeDoc reads
+ * them on declarations, not on re-exports).
+ */
+export function group(name: 'Auth' | 'Session' | 'Storage' | 'Events' | 'Errors'): string {
+  return `@group ${name}`;
+}
+
 /** A default as TypeScript source: the literal the descriptor holds and the docs show. */
 export function defaultLiteral(value: NonNullable<OptionIR['default']>): string {
   if (typeof value === 'string') return stringLiteral(value);
@@ -145,7 +154,7 @@ function settingsFile(ir: SpecIR, project: Project): string {
         kind: StructureKind.VariableStatement,
         isExported: true,
         declarationKind: VariableDeclarationKind.Const,
-        docs: ['Built-in defaults and the flows this SDK was generated with. Environment variables named in `env` override the defaults.'],
+        docs: [`Built-in defaults and the flows this SDK was generated with. Environment variables named in \`env\` override the defaults.\n\n${group('Auth')}`],
         declarations: [{ name: 'SDK_SETTINGS', type: 'SdkSettings', initializer }],
       },
     ],
@@ -164,14 +173,14 @@ function scopesFile(ir: SpecIR, project: Project): string {
         kind: StructureKind.VariableStatement,
         isExported: true,
         declarationKind: VariableDeclarationKind.Const,
-        docs: ['OAuth2 scopes understood by the API.'],
+        docs: [`OAuth2 scopes understood by the API.\n\n${group('Auth')}`],
         declarations: [{ name: sdk.classes.scopes, initializer: `{\n${members}\n} as const` }],
       },
       {
         kind: StructureKind.TypeAlias,
         isExported: true,
         name: `${sdk.classes.scopes}Value`,
-        docs: ['One of the scope strings above.'],
+        docs: [`One of the scope strings above.\n\n${group('Auth')}`],
         type: `(typeof ${sdk.classes.scopes})[keyof typeof ${sdk.classes.scopes}]`,
       },
     ],
@@ -184,7 +193,7 @@ function storageProviderFile(ir: SpecIR, project: Project): string {
     kind: StructureKind.Interface,
     name: sp.interface,
     isExported: true,
-    docs: [jsdocText(sp.doc)],
+    docs: [`${jsdocText(sp.doc)}\n\n${group('Storage')}`],
     methods: sp.methods.map((m) => ({
       name: m.name,
       docs: [jsdocText(m.doc)],
@@ -207,7 +216,7 @@ function optionsFile(ir: SpecIR, project: Project): string {
       kind: StructureKind.Interface,
       name: flow.optionsType,
       isExported: true,
-      docs: [`Options of {@link ${ir.sdk.classes.auth}.${flow.factory}}: ${jsdocText(flow.title.charAt(0).toLowerCase() + flow.title.slice(1))}.`],
+      docs: [`Options of {@link ${ir.sdk.classes.auth}.${flow.factory}}: ${jsdocText(flow.title.charAt(0).toLowerCase() + flow.title.slice(1))}.\n\n${group('Auth')}`],
       properties: flow.options.map((o) => ({
         name: o.name,
         type: optionType(ir, o),
@@ -242,7 +251,7 @@ function authFile(ir: SpecIR, project: Project): string {
       'An OAuth2 session for a user or a service account: logs in, keeps tokens fresh, and saves the session where the options say.\n\n' +
         'Create one with a factory named after the flow, then pass it to a `Session` to call APIs.\n\n' +
         // The constructor is the factories' business; the reference shows them instead.
-        '@hideconstructor',
+        `@hideconstructor\n${group('Auth')}`,
     ],
     methods: [
       ...ir.flows.map((f) => factoryMethod(ir, f)),

@@ -19,6 +19,8 @@ import { resolveOptions } from './resolve-options.js';
 import { SessionStorage } from './session-storage.js';
 import { flowById, refuseBuiltinDestinations, serverSettings, type FlowDescriptor, type SdkSettings } from './settings.js';
 import { raceSignal } from './signal.js';
+import { holdsString } from './token.js';
+import { insecureAllowed } from './protocol.js';
 
 export type { DeviceLoginInfo, UserLoginOptions } from './grants/index.js';
 export type { DeviceLoginCompleteOptions, EnsureInitializedOptions, LogoutOptions, LogoutResult, SessionStatus, SignalOptions, TokenEvent, TokenListenerOptions } from './core/api-types.js';
@@ -28,6 +30,8 @@ export { BROWSER_LOGIN_TIMEOUT_MS } from './grants/authorization-code.js';
  * One OAuth2 session: logs in with its flow, hands out fresh access tokens,
  * and keeps the session where its options say. The generated `Auth` class
  * extends it with a factory per flow.
+ *
+ * @group Auth
  */
 export class AuthCore {
   /** The profile this session is saved under (lowercased). */
@@ -68,9 +72,12 @@ export class AuthCore {
     this.#scopes = this.#grant.unattended ? scopes.filter((s) => s !== 'offline_access') : [...scopes];
     this.#storage = new SessionStorage(settings, this.profileName, resolved, this);
     const audience = resolved.audience === null ? server.audience : (resolved.audience ?? server.audience ?? settings.audience);
+    const issuer = resolved.issuer ?? server.issuer ?? flow.issuer ?? settings.issuer;
+    // Refused here, not at the first request: an issuer from the code or the environment the SDK would never talk to.
+    insecureAllowed(issuer, resolved.allowInsecureHttp === true, resolved.issuer !== undefined ? 'option issuer' : server.issuer !== undefined ? `$${settings.env.issuer}` : 'issuer');
     this.#server = new AuthServer({
       identity: {
-        issuer: resolved.issuer ?? server.issuer ?? flow.issuer ?? settings.issuer,
+        issuer,
         clientId: resolved.clientId,
         clientSecret: resolved.clientSecret,
         authMethod: flow.tokenEndpointAuthMethod,
@@ -208,7 +215,7 @@ export class AuthCore {
       const file = this.#engine.file ?? (this.#storage.kind === 'memory' ? undefined : (await this.#engine.load())?.file);
       let revoked = false;
       let failure: PlanetAuthError | undefined;
-      if (file && (file.refresh_token || file.access_token)) {
+      if (file && (file.access_token || holdsString(file, 'refresh_token'))) {
         try {
           revoked = await this.#server.revoke(file);
           if (!revoked) failure = revocationUnsupported(this.#server.identity.issuer, this.profileName);
@@ -241,7 +248,7 @@ export class AuthCore {
       loggedIn: file !== undefined,
       ...(file?._exp !== undefined ? { expiresAt: file._exp } : {}),
       accessTokenValid: token !== undefined && token.accessToken !== '' && performance.now() < token.expiresAt,
-      hasRefreshToken: typeof file?.refresh_token === 'string',
+      hasRefreshToken: holdsString(file, 'refresh_token'),
     };
   }
 

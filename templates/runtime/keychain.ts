@@ -80,6 +80,7 @@ interface SyncKeyringEntry {
 interface KeyringBinding {
   readonly AsyncEntry: new (service: string, account: string) => AsyncKeyringEntry;
   readonly Entry: new (service: string, account: string) => SyncKeyringEntry;
+  findCredentials(service: string): unknown;
 }
 
 let binding: KeyringBinding | undefined;
@@ -124,21 +125,18 @@ function unreachable(service: string, account: string, doing: string, error: unk
   });
 }
 
-/** The secret under `service` and `account`; undefined when there is none. */
-export async function keychainGet(service: string, account: string): Promise<string | undefined> {
-  const { AsyncEntry } = keyring();
-  try {
-    return (await new AsyncEntry(service, account).getPassword()) ?? undefined;
-  } catch (error) {
-    throw unreachable(service, account, 'reading', error);
-  }
-}
-
-/** The same as {@link keychainGet}, for the synchronous paths that open a saved profile. */
+/**
+ * The secret under `service` and `account`; undefined when there is none.
+ * Synchronous: a secret is read where it is spent, inside a refresh or when a
+ * saved profile is opened.
+ */
 export function keychainGetSync(service: string, account: string): string | undefined {
-  const { Entry } = keyring();
+  const binding = keyring();
   try {
-    return new Entry(service, account).getPassword() ?? undefined;
+    const secret = new binding.Entry(service, account).getPassword() ?? undefined;
+    // The binding answers "no entry" when it cannot reach the keychain either: a search tells the two apart.
+    if (secret === undefined) binding.findCredentials(service);
+    return secret;
   } catch (error) {
     throw unreachable(service, account, 'reading', error);
   }

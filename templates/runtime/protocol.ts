@@ -14,6 +14,7 @@ import {
 import type { FetchFunction } from './hooks.js';
 import { authServerFetch, isLoopbackHost, printable, ResponseBoundsError, RetryLaterError } from './http.js';
 import type { SessionLog } from './log.js';
+import { ISSUER_SCHEMES } from './registry.js';
 import type { TokenEndpointAuthMethod } from './settings.js';
 
 type Oidc = typeof OidcClient;
@@ -41,17 +42,24 @@ export interface ClientIdentity {
 /** Seconds before a request to the authorization server is given up. */
 export const REQUEST_TIMEOUT_SECONDS = 30;
 
-/** Plain HTTP is allowed only to this machine, for development servers, unless allowed explicitly. */
-export function insecureAllowed(issuer: string, allowInsecureHttp = false): boolean {
+/**
+ * Whether requests to `issuer` go over plain http: the registry's issuer
+ * schemes, https anywhere and plain http only to this machine (for
+ * development servers) unless allowed explicitly. `source` names where the
+ * issuer came from, for the error.
+ */
+export function insecureAllowed(issuer: string, allowInsecureHttp = false, source = 'issuer'): boolean {
   let url: URL;
   try {
     url = new URL(issuer);
   } catch {
-    throw new ConfigError(`issuer ${JSON.stringify(issuer)} is not a URL; set it to the authorization server's https URL`);
+    throw new ConfigError(`${source} ${JSON.stringify(issuer)} is not a URL; set it to the authorization server's https URL`);
   }
-  if (url.protocol === 'https:') return false;
-  if (url.protocol === 'http:' && (isLoopbackHost(url.hostname) || allowInsecureHttp)) return true;
-  throw new ConfigError(`issuer ${issuer} must use https (plain http is allowed only for 127.0.0.1 and localhost, or with allowInsecureHttp: true)`);
+  const scheme = Object.hasOwn(ISSUER_SCHEMES, url.protocol) ? ISSUER_SCHEMES[url.protocol as keyof typeof ISSUER_SCHEMES] : undefined;
+  if (scheme === undefined) throw new ConfigError(`${source} ${JSON.stringify(issuer)} uses ${url.protocol.slice(0, 20)}, which the SDK does not talk to; set an https:// URL`);
+  if (scheme === 'any host') return false;
+  if (isLoopbackHost(url.hostname) || allowInsecureHttp) return true;
+  throw new ConfigError(`${source} ${issuer} must use https (plain http is allowed only for 127.0.0.1 and localhost, or with allowInsecureHttp: true)`);
 }
 
 async function clientAuth(oidc: Oidc, identity: ClientIdentity): Promise<OidcClient.ClientAuth> {

@@ -61,6 +61,11 @@ export function resolveOptions(flow: FlowDescriptor, given: ClientOptions): Clie
     if (!hasType(value, capability.type)) {
       throw new ConfigError(`option ${name} of ${flow.factory}() must be ${capability.type === 'string[]' ? 'a list of strings' : `a ${capability.type}`}`);
     }
+    // The registry's range, which the generator also holds the spec's defaults to.
+    const range = 'range' in capability ? capability.range : undefined;
+    if (range !== undefined && typeof value === 'number' && !(value > range.above && value <= range.max)) {
+      throw new ConfigError(`option ${name} of ${flow.factory}() is ${value}, out of range: pass a number more than ${range.above} and at most ${range.max}`);
+    }
   }
   return out as unknown as ClientOptions;
 }

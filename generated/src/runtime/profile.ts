@@ -10,6 +10,7 @@ import { ERR_STATE_CORRUPT, PlanetAuthError, ProfileError, StateError } from './
 import { flowById, type BuiltinProfile, type FlowDescriptor, type SdkSettings } from './settings.js';
 import { parseCallbackUrl } from './callback-url.js';
 import { readJsonObjectSync } from './store.js';
+import { valueInHand } from './token.js';
 import { KEYCHAIN_REFERENCE, keychainGetSync, keychainReference, missingSecret } from './keychain.js';
 import type { ClientOptions } from './client-options.js';
 
@@ -39,11 +40,20 @@ export const TOKEN_FILE = 'token.json';
 /** The authorization server's metadata, kept so a new process needs no discovery request. */
 export const METADATA_FILE = 'auth_server_metadata.json';
 
-/** Lowercased profile name; one that could leave the profile folder is refused. */
+/** Room for the longest file name in a profile folder's parent under the usual 255-byte limit. */
+const MAX_PROFILE_NAME_BYTES = 200;
+
+/**
+ * Lowercased profile name. It names a folder under the sessions folder, so it
+ * is held to the registry's path segment, as the spec's names are: a name
+ * that could leave that folder, or that some file system cannot hold, is refused.
+ */
 export function normalizeProfileName(name: string): string {
   const lowered = name.trim().toLowerCase();
-  if (lowered === '' || lowered === '.' || lowered === '..' || /[\\/]/.test(lowered) || lowered.includes('\0')) {
-    throw new ProfileError(`profile name ${JSON.stringify(name)} is not allowed: use a plain name without "/" or "\\", such as "my-app"`);
+  // A spec's defaults keep to the registry's narrow path segment; names people and Planet's Python CLI already
+  // use (an "@", a space) stay usable: only what could leave the sessions folder, or not be a file name, is refused.
+  if (lowered === '' || lowered === '.' || lowered === '..' || /[\\/\0]/.test(lowered) || Buffer.byteLength(lowered) > MAX_PROFILE_NAME_BYTES) {
+    throw new ProfileError(`profile name ${JSON.stringify(name.slice(0, 120))} is not allowed: use one plain name without "/" or "\\" (not "." or "..", at most ${MAX_PROFILE_NAME_BYTES} bytes), such as "my-app"`);
   }
   // Control and direction-changing characters would be echoed to terminals (and into completions) as they are.
   if (/[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/.test(lowered)) {
@@ -71,7 +81,8 @@ export function parseClientConfig(location: string, data: Record<string, unknown
     }
   }
   for (const field of ['client_secret', 'local_redirect_uri', 'redirect_uri'] as const) {
-    if (data[field] !== undefined && typeof data[field] !== 'string') {
+    const value = valueInHand(data, field);
+    if (value !== undefined && typeof value !== 'string') {
       throw new StateError(ERR_STATE_CORRUPT, location, `field "${field}" in ${location} must be a string; the file was left as it is`);
     }
   }

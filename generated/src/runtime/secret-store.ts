@@ -13,7 +13,7 @@ import {
   SECRET_FIELDS,
   SECRET_STORAGE_SETTING,
   keychainDelete,
-  keychainGet,
+  keychainGetSync,
   keychainReference,
   keychainService,
   keychainSet,
@@ -49,6 +49,30 @@ export function secretStorageOption(value: unknown): SecretStorage | undefined {
   if (value === undefined) return undefined;
   if (value === 'file' || value === 'keychain') return value;
   throw new ConfigError(`option secretStorage must be "keychain" or "file", not ${JSON.stringify(value)}`);
+}
+
+/**
+ * Makes `account` of `data` a secret read from the keychain when something
+ * uses it (a refresh, a login, a copy or a write), not when the file is read:
+ * status and a valid access token need no keychain. Read once, then kept; a
+ * failed read throws the keychain's error and is tried again on the next use.
+ */
+function defineKeychainSecret(data: Record<string, unknown>, path: string, ref: KeychainReference, account: string): void {
+  let secret: string | undefined;
+  Object.defineProperty(data, account, {
+    enumerable: true,
+    configurable: true,
+    get(): string {
+      if (secret === undefined) {
+        secret = keychainGetSync(ref.service, account);
+        if (secret === undefined) throw missingSecret(path, ref, account);
+      }
+      return secret;
+    },
+    set(value: unknown): void {
+      Object.defineProperty(data, account, { value, enumerable: true, configurable: true, writable: true });
+    },
+  });
 }
 
 function splitKey(key: string): { profile: string; file: string } {
@@ -105,11 +129,7 @@ export class SessionFileStore extends FileStore {
     if (ref === undefined) return data;
     const { [KEYCHAIN_REFERENCE]: _reference, ...rest } = data;
     const out: Record<string, unknown> = rest;
-    for (const account of ref.accounts) {
-      const secret = await keychainGet(ref.service, account);
-      if (secret === undefined) throw missingSecret(path, ref, account);
-      out[account] = secret;
-    }
+    for (const account of ref.accounts) defineKeychainSecret(out, path, ref, account);
     return out;
   }
 

@@ -14,6 +14,8 @@ import { assertApiDestination } from './settings.js';
  * Calls the API with a session's bearer token: `fetch` with the
  * `Authorization` header added for the API's origin, a fresh token ahead of
  * expiry, and one retry after a 401.
+ *
+ * @group Session
  */
 export class Session {
   readonly #auth: AuthCore;

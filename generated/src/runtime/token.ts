@@ -20,12 +20,29 @@ export interface TokenFile {
 /** Refresh when this share of the access token's lifetime has passed, as the CLI does. */
 export const REFRESH_AT_LIFETIME_SHARE = 0.75;
 
+/**
+ * The value of `field` in `data` when it is in hand; undefined for a secret
+ * read from the keychain only when used (see secret-store.ts), so checking a
+ * file never reads one.
+ */
+export function valueInHand(data: object, field: string): unknown {
+  const found = Object.getOwnPropertyDescriptor(data, field);
+  return found === undefined || found.get !== undefined ? undefined : found.value;
+}
+
+/** Whether `data` holds a string `field`, in hand or in the keychain, without reading it. */
+export function holdsString(data: object | undefined, field: string): boolean {
+  const found = data === undefined ? undefined : Object.getOwnPropertyDescriptor(data, field);
+  return found !== undefined && (found.get !== undefined || typeof found.value === 'string');
+}
+
 const STRING_FIELDS = ['access_token', 'refresh_token', 'id_token', 'token_type', 'scope'] as const;
 const NUMBER_FIELDS = ['expires_in', '_iat', '_exp'] as const;
 
 export function parseTokenFile(location: string, data: Record<string, unknown>): TokenFile {
   for (const field of STRING_FIELDS) {
-    if (data[field] !== undefined && typeof data[field] !== 'string') {
+    const value = valueInHand(data, field);
+    if (value !== undefined && typeof value !== 'string') {
       throw new StateError(ERR_STATE_CORRUPT, location, `field "${field}" in ${location} must be a string; the file was left as it is. Fix it or log in again`);
     }
   }
@@ -34,7 +51,7 @@ export function parseTokenFile(location: string, data: Record<string, unknown>):
       throw new StateError(ERR_STATE_CORRUPT, location, `field "${field}" in ${location} must be a number; the file was left as it is. Fix it or log in again`);
     }
   }
-  if (data['access_token'] === undefined && data['refresh_token'] === undefined) {
+  if (data['access_token'] === undefined && !holdsString(data, 'refresh_token')) {
     throw new StateError(ERR_STATE_CORRUPT, location, `${location} holds neither "access_token" nor "refresh_token"; the file was left as it is. Log in again`);
   }
   return data as TokenFile;

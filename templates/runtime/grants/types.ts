@@ -9,7 +9,11 @@ import type { FlowDescriptor } from '../settings.js';
 /** A token endpoint response, as openid-client returns it. */
 export type TokenResponse = Record<string, unknown>;
 
-/** What the user needs to complete a device login (RFC 8628, section 3.2). */
+/**
+ * What the user needs to complete a device login (RFC 8628, section 3.2).
+ *
+ * @group Auth
+ */
 export interface DeviceLoginInfo {
   /** The page where the user enters the code. */
   readonly verificationUri: string;
@@ -23,7 +27,11 @@ export interface DeviceLoginInfo {
   readonly interval: number;
 }
 
-/** Options of a login: how the user is reached and how long to wait. */
+/**
+ * Options of a login: how the user is reached and how long to wait.
+ *
+ * @group Auth
+ */
 export interface UserLoginOptions {
   /** Open the login page in the user's browser; otherwise the URL is printed. @defaultValue false */
   readonly allowOpenBrowser?: boolean;

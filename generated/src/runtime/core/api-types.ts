@@ -6,19 +6,35 @@ import type { UserLoginOptions } from '../grants/index.js';
 // For the links in the doc comments.
 import type { AuthCore } from '../auth-core.js';
 
-/** Options of {@link AuthCore.ensureInitialized}: those of a login, used only when one is needed. */
+/**
+ * Options of {@link AuthCore.ensureInitialized}: those of a login, used only when one is needed.
+ *
+ * @group Auth
+ */
 export type EnsureInitializedOptions = UserLoginOptions;
 
-/** Options of a call that may wait for the authorization server. */
+/**
+ * Options of a call that may wait for the authorization server.
+ *
+ * @group Session
+ */
 export interface SignalOptions {
   /** Stops waiting (the call rejects with `AbortedError`); a refresh other callers share goes on. */
   readonly signal?: AbortSignal;
 }
 
-/** Options of {@link AuthCore.deviceUserLoginComplete}. */
+/**
+ * Options of {@link AuthCore.deviceUserLoginComplete}.
+ *
+ * @group Auth
+ */
 export type DeviceLoginCompleteOptions = SignalOptions;
 
-/** Options of {@link AuthCore.logout}. */
+/**
+ * Options of {@link AuthCore.logout}.
+ *
+ * @group Session
+ */
 export interface LogoutOptions extends SignalOptions {
   /**
    * Forget the session here even when the server cannot be reached to
@@ -28,7 +44,11 @@ export interface LogoutOptions extends SignalOptions {
   readonly forgetLocally?: boolean;
 }
 
-/** What {@link AuthCore.logout} did. */
+/**
+ * What {@link AuthCore.logout} did.
+ *
+ * @group Session
+ */
 export interface LogoutResult {
   /** The server revoked the refresh token (and an opaque access token). */
   readonly revoked: boolean;
@@ -38,7 +58,11 @@ export interface LogoutResult {
   readonly warning?: string;
 }
 
-/** What is known about a session, without any request and without the tokens themselves. */
+/**
+ * What is known about a session, without any request and without the tokens themselves.
+ *
+ * @group Session
+ */
 export interface SessionStatus {
   /** The profile the session is saved under. */
   readonly profile: string;
@@ -64,7 +88,11 @@ export interface SessionStatus {
   readonly hasRefreshToken: boolean;
 }
 
-/** New tokens, as {@link AuthCore.onTokens} reports them. */
+/**
+ * New tokens, as {@link AuthCore.onTokens} reports them.
+ *
+ * @group Events
+ */
 export interface TokenEvent {
   /** Why the tokens changed. */
   readonly reason: 'login' | 'refresh' | 'logout';
@@ -80,7 +108,11 @@ export interface TokenEvent {
   readonly refreshToken?: string;
 }
 
-/** Options of {@link AuthCore.onTokens}. */
+/**
+ * Options of {@link AuthCore.onTokens}.
+ *
+ * @group Events
+ */
 export interface TokenListenerOptions {
   /** Also hand the listener the refresh token. @defaultValue false */
   readonly includeRefreshToken?: boolean;

@@ -17,7 +17,7 @@
 //   fast until a login or newer tokens in storage.
 import { LoginRequiredError, TurnLostError } from '../errors.js';
 import type { Turn } from '../lock.js';
-import { lifetimeSeconds, tokenFileFromResponse, type TokenFile } from '../token.js';
+import { holdsString, lifetimeSeconds, tokenFileFromResponse, valueInHand, type TokenFile } from '../token.js';
 import type { Effects, WriteOutcome } from './effects.js';
 import { handable, next, storedTimes, tokenTimes, type HeldToken, type SessionEvent, type SessionState } from './machine.js';
 
@@ -199,7 +199,7 @@ export class SessionEngine {
       for (let attempt = 0; ; attempt++) {
         const file = this.file;
         let token: Token;
-        if (file?.refresh_token) token = await this.#refresh(file, turn);
+        if (holdsString(file, 'refresh_token')) token = await this.#refresh(file!, turn);
         else if (this.#fx.host.unattended) token = await this.#unattendedLogin(turn);
         else throw this.#fx.host.noSession(file);
         if (handable(token, this.#fx.clock.now())) return token.accessToken;
@@ -265,6 +265,9 @@ export class SessionEngine {
   }
 
   async #refresh(base: TokenFile, turn: Turn): Promise<Token> {
+    // Read first: a refresh token kept in the keychain is read here, and a keychain that fails stops the refresh before any write.
+    const refreshToken = base.refresh_token!;
+    this.#fx.host.secret(refreshToken);
     // Spend the refresh token only once storage has taken a write in this turn:
     // a store that refuses writes would otherwise leave the new tokens nowhere.
     if (this.#fx.store.persistent && !this.#unsaved && this.#stored !== undefined && sameTokens(base, this.#stored)) {
@@ -288,7 +291,7 @@ export class SessionEngine {
     const sentWall = this.#fx.clock.wall();
     let response: Record<string, unknown>;
     try {
-      response = await this.#fx.endpoint.refresh(base.refresh_token!);
+      response = await this.#fx.endpoint.refresh(refreshToken);
     } catch (error) {
       if (error instanceof LoginRequiredError) {
         // A service account whose refresh token is refused just logs in again.
@@ -505,7 +508,8 @@ export class SessionEngine {
   #adopt(stored: TokenFile): void {
     const { clock, host } = this.#fx;
     host.secret(stored.access_token);
-    host.secret(stored.refresh_token);
+    // A refresh token kept in the keychain is read (and registered) only when a refresh spends it.
+    host.secret(valueInHand(stored, 'refresh_token') as string | undefined);
     this.#stored = stored;
     const access = typeof stored.access_token === 'string' ? stored.access_token : '';
     const token: Token = { accessToken: access, ...storedTimes(stored._iat, stored._exp, clock.wall(), clock.now()), file: stored };
