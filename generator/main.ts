@@ -122,7 +122,7 @@ export async function runOnce(args: Args, p: Paths, io: Io, warm: Warm = {}): Pr
   }
   const { checkedBefore, recordChecked, sourceHash, staleBuild, BUILD_STAMP } = await import('./build.js');
   const { checkOutput, writeOutput, withManifest } = await import('./write.js');
-  const { distProblems, stateText, writeState, STATE } = await import('./state.js');
+  const { distProblems, stateText, STATE } = await import('./state.js');
   const { EmittedTypeChecker } = await import('./typecheck.js');
   const checker = (warm.checker ??= new EmittedTypeChecker(p.root));
   const current = (files: ReadonlyMap<string, string>) => {

@@ -11,6 +11,7 @@ import { browserCommand, tempHome } from './support/env.js';
 import { expireTokenFile } from './support/scenarios.js';
 import { runExample } from './support/run-example.js';
 import { scriptedUserLogin } from './support/user-agent.js';
+import { expect } from '@jest/globals';
 
 let server: RunningServer;
 let home: string;
@@ -323,7 +324,7 @@ describe('the command line: help, suggestions, global options, refusals', () => 
     }
     const printed = await runCli(['--profile', 'anywhere', 'print-access-token', '--no-refresh'], env);
     expect(printed.code).toBe(0);
-    const version = JSON.parse(readFileSync(join(CLI_BIN, '..', '..', 'package.json'), 'utf8')).version as string;
+    const version = (JSON.parse(readFileSync(join(CLI_BIN, '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
     for (const args of [['-v'], ['--version'], ['version'], ['status', '-v']]) expect(await runCli(args, env)).toMatchObject({ code: 0, stdout: `${version}\n` });
   });
 
@@ -550,6 +551,7 @@ test('text a server sends reaches the terminal without control characters, in te
     expect(json.code).toBe(1);
     expect(text.stderr).toMatch(/forged ?\[2J ?\[31m red ?line/);
     expect((JSON.parse(json.stdout) as { error: { message: string } }).error.message).toMatch(/forged ?\[2J ?\[31m red ?line/);
+    // eslint-disable-next-line no-control-regex -- asserts no control character reaches the terminal
     for (const printed of [text.stdout, text.stderr, json.stdout, json.stderr]) expect(printed).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f]/);
   } finally {
     hostile.close();

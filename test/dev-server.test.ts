@@ -38,11 +38,11 @@ function startDevServer(env: NodeJS.ProcessEnv): { child: ChildProcess; ready: P
   let stdout = '';
   let stderr = '';
   const ready = new Promise<string>((done, fail) => {
-    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
       stdout += chunk;
       if (stdout.includes('Ctrl-C stops the server')) done(stdout);
     });
-    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
     child.on('exit', (code) => fail(new Error(`dev-server exited with ${code}: ${stderr}${stdout}`)));
   });
   return { child, ready };

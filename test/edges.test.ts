@@ -22,6 +22,7 @@ import { CLI_BIN, cliOnPath, runCli } from './support/cli.js';
 import { startLoopbackListener } from '../generated/src/runtime/loopback.js';
 import { tempHome } from './support/env.js';
 import { expireTokenFile, start } from './support/scenarios.js';
+import { expect } from '@jest/globals';
 import { scriptedUserLogin } from './support/user-agent.js';
 
 let server: RunningServer;
@@ -608,6 +609,7 @@ describe('terminal and callbacks: server text is shown without control character
     const foreign = await hostileDevice({ user_code: `${ESC}[2J${link}`, verification_uri: 'https://login.example.com/activate' });
     try {
       const info = await deviceAuth(foreign.issuer).deviceUserLoginInitiate();
+      // eslint-disable-next-line no-control-regex -- asserts no control character reaches the user code
       expect(info.userCode).not.toMatch(/[\u0000-\u001f\u007f-\u009f]/);
       expect(info.userCode).toContain('ABCD-EFGH');
     } finally {
@@ -629,6 +631,7 @@ describe('terminal and callbacks: server text is shown without control character
     const failed = listener.callback.then(() => new Error("expected a refusal"), (e: unknown) => e as Error);
     await fetch(`${listener.redirectUri}?state=s&error=server_error&error_description=${encodeURIComponent(`bad${ESC}[31m red${ESC}]8;;https://evil/${ESC}\\ link\r\nforged line`)}`);
     const error = await failed;
+    // eslint-disable-next-line no-control-regex -- asserts no control character reaches the message
     expect(error.message).not.toMatch(/[\u0000-\u001f]/);
     expect(error.message).toContain('bad');
   });

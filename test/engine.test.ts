@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { inspect } from 'node:util';
-import { AbortedError, Auth, ConfigError, NetworkError, Session, StateError, TokenRequestError, type ObjectStorageProvider } from '../generated/src/index.js';
+import { AbortedError, Auth, ConfigError, NetworkError, Session, StateError, TokenRequestError } from '../generated/src/index.js';
 import { AuthCore } from '../generated/src/runtime/auth-core.js';
 import type { LogRecord } from '../generated/src/runtime/hooks.js';
 import { SDK_SETTINGS } from '../generated/src/settings.js';
@@ -209,6 +209,7 @@ describe('errors say what happened and what to do', () => {
     server.injectTokenFaults([{ status: 400, body: JSON.stringify({ error: 'invalid_scope', error_description: '\u001b[2J\u001b[31mred\u0007 alert\r\nforged line' }) }]);
     const error = await rejection(m2m().getAccessToken());
     expect(error.message).toContain('invalid_scope');
+    // eslint-disable-next-line no-control-regex -- asserts no control character reaches the message
     expect(error.message).not.toMatch(/[\u0000-\u001f\u007f]/);
     expect(inspect(error).split('\n').length).toBeLessThanOrEqual(5);
   });
@@ -351,7 +352,7 @@ describe('spec option fields take effect at run time', () => {
 
   test('a default of saveStateToStorage false keeps the session in memory', async () => {
     const settings = withOptions('oauth_m2m', (o) => (o.name === 'saveStateToStorage' ? { default: false } : {}));
-    const auth = new AuthCore(settings as typeof SDK_SETTINGS, 'oauth_m2m', { clientId: M2M_CLIENT_ID, clientSecret: M2M_CLIENT_SECRET });
+    const auth = new AuthCore(settings, 'oauth_m2m', { clientId: M2M_CLIENT_ID, clientSecret: M2M_CLIENT_SECRET });
     await auth.getAccessToken();
     expect(existsSync(join(home, '.planet'))).toBe(false);
   });

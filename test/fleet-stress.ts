@@ -4,7 +4,7 @@
 // private redis-server; tokens live 5 seconds. test/fleet.test.ts drives the
 // same fleet in steps instead, so its checks do not depend on the clock.
 import { createClient, createCluster, createSentinel } from 'redis';
-import { RedisStorageProvider, type RedisConnection } from '../generated/examples/providers/redis_shared.js';
+import { RedisStorageProvider } from '../generated/examples/providers/redis_shared.js';
 import { startAuthServer } from './server/auth-server.js';
 import { tempHome } from './support/env.js';
 import { acknowledgedWritesLost, FAILOVER_GRACE_MS, serveThroughFailover, type FailoverRun } from './support/failover.js';
@@ -89,7 +89,7 @@ try {
   if (only === undefined || only === 'deployments') {
     const cluster = await startCluster();
     try {
-      await deploymentRows('Cluster (3 masters, a replica each)', () => new RedisStorageProvider(createCluster({ rootNodes: [...cluster.rootNodes] }) as unknown as RedisConnection), (key) => cluster.failOver(key), () => cluster.rejoin());
+      await deploymentRows('Cluster (3 masters, a replica each)', () => new RedisStorageProvider(createCluster({ rootNodes: [...cluster.rootNodes] })), (key) => cluster.failOver(key), () => cluster.rejoin());
     } finally {
       await cluster.stop();
     }
@@ -97,7 +97,7 @@ try {
     try {
       await deploymentRows(
         'Sentinel (master, replica, 3 sentinels)',
-        () => new RedisStorageProvider(createSentinel({ name: sentinel.name, sentinelRootNodes: [...sentinel.sentinels] }) as unknown as RedisConnection),
+        () => new RedisStorageProvider(createSentinel({ name: sentinel.name, sentinelRootNodes: [...sentinel.sentinels] })),
         () => sentinel.failOver(),
         () => sentinel.rejoin(),
       );

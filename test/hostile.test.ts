@@ -15,6 +15,7 @@ import { FileStore } from '../generated/src/runtime/store.js';
 import { M2M_CLIENT_ID, M2M_CLIENT_SECRET, type RunningServer } from './server/auth-server.js';
 import { CLI_BIN } from './support/cli.js';
 import { useEmbeddedServer } from './support/server-fixture.js';
+import { expect } from '@jest/globals';
 
 const fixture = useEmbeddedServer();
 let server: RunningServer;

@@ -4,7 +4,7 @@
 // master holding it is killed and a replica takes over. Short runs here;
 // `npm run stress:fleet` runs longer ones and more trials.
 import { createCluster, createSentinel } from 'redis';
-import { RedisStorageProvider, type RedisConnection } from '../generated/examples/providers/redis_shared.js';
+import { RedisStorageProvider } from '../generated/examples/providers/redis_shared.js';
 import { startAuthServer, type RunningServer } from './server/auth-server.js';
 import { tempHome } from './support/env.js';
 import { acknowledgedWritesLost, serveThroughFailover, type FailoverRun } from './support/failover.js';
@@ -43,7 +43,7 @@ suite('fleet on Redis Cluster and Sentinel, master failed over while 16 workers 
     afterAll(async () => {
       await cluster?.stop();
     });
-    const provider = () => new RedisStorageProvider(createCluster({ rootNodes: [...cluster.rootNodes] }) as unknown as RedisConnection);
+    const provider = () => new RedisStorageProvider(createCluster({ rootNodes: [...cluster.rootNodes] }));
 
     test('the master holding the session is killed mid-run: no call fails after the failover window, the session survives', async () => {
       const run = await serveThroughFailover(server, TTL, provider, () => cluster.failOver('planet-auth:{.planet/cluster-fleet}/token.json'), {
@@ -71,7 +71,7 @@ suite('fleet on Redis Cluster and Sentinel, master failed over while 16 workers 
       await sentinel?.stop();
     });
     const provider = () =>
-      new RedisStorageProvider(createSentinel({ name: sentinel.name, sentinelRootNodes: [...sentinel.sentinels] }) as unknown as RedisConnection);
+      new RedisStorageProvider(createSentinel({ name: sentinel.name, sentinelRootNodes: [...sentinel.sentinels] }));
 
     test('the master is killed mid-run and the sentinels promote the replica: no call fails after the failover window, the session survives', async () => {
       const run = await serveThroughFailover(server, TTL, provider, () => sentinel.failOver(), {

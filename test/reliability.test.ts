@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, readdirSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { jest } from '@jest/globals';
+import { expect, jest } from '@jest/globals';
 import { Auth, StateError } from '../generated/src/index.js';
 import { readJsonFileSync } from '../generated/src/runtime/profile.js';
 import { FileStore } from '../generated/src/runtime/store.js';

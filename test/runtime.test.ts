@@ -284,7 +284,7 @@ test('secrets and tokens stay out of util.inspect and JSON', async () => {
 test('client_secret_basic service accounts log in with HTTP Basic', async () => {
   const settings = { ...SDK_SETTINGS, flows: [...SDK_SETTINGS.flows, { id: 'basic', factory: 'fromBasic', grant: 'client_credentials' as const, clientType: 'basic', tokenEndpointAuthMethod: 'client_secret_basic' as const, options: SDK_SETTINGS.flows[2]!.options }] };
   const auth = new AuthCore(settings, 'basic', { clientId: M2M_BASIC_CLIENT_ID, clientSecret: M2M_CLIENT_SECRET, saveStateToStorage: false });
-  expect(await listSearches(auth as Auth)).toBe(2);
+  expect(await listSearches(auth)).toBe(2);
   expect(server.count('token:client_credentials')).toBe(1);
 });
 
@@ -332,8 +332,9 @@ describe('authorization code flow', () => {
 
   test('no callback within the timeout is a LoginTimeoutError', async () => {
     const auth = Auth.fromOAuthUserAuthCode({ clientId: USER_CLIENT_ID, callbackUrl: 'http://127.0.0.1:0/callback', saveStateToStorage: false });
+    // eslint-disable-next-line @typescript-eslint/unbound-method -- kept only to be put back on process.stderr below
     const write = process.stderr.write;
-    process.stderr.write = (() => true) as typeof process.stderr.write;
+    process.stderr.write = () => true;
     try {
       await expect(auth.userLogin({ allowOpenBrowser: false, timeoutMs: 300 })).rejects.toBeInstanceOf(LoginTimeoutError);
     } finally {

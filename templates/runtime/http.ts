@@ -90,7 +90,7 @@ async function boundedText(response: Response, limit: number): Promise<string> {
     throw new ResponseBoundsError(`the server's answer is ${declared} bytes, more than the ${limit} this SDK reads`, response.status);
   }
   if (!response.body) return '';
-  const reader = response.body.getReader();
+  const reader: ReadableStreamDefaultReader<Uint8Array> = response.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
   for (;;) {

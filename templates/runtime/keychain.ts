@@ -44,7 +44,8 @@ export function keychainService(settings: SdkSettings, profile: string): string 
 export function keychainReference(location: string, data: Record<string, unknown>): KeychainReference | undefined {
   const value = data[KEYCHAIN_REFERENCE];
   if (value === undefined) return undefined;
-  const ref = value as Partial<KeychainReference> | null;
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- `value` is narrowed to `{} | null` here; the rule takes the cast for a no-op, but without it no field can be read
+  const ref = value as { service?: unknown; accounts?: unknown } | null;
   if (
     ref === null ||
     typeof ref !== 'object' ||
@@ -58,7 +59,7 @@ export function keychainReference(location: string, data: Record<string, unknown
       `field "${KEYCHAIN_REFERENCE}" in ${location} must be { "service": string, "accounts": [${SECRET_FIELDS.map((f) => `"${f}"`).join(', ')}...] }; the file was left as it is. Fix it, or log in again`,
     );
   }
-  return { service: ref.service, accounts: [...ref.accounts] };
+  return { service: ref.service, accounts: ref.accounts.filter((a): a is string => typeof a === 'string') };
 }
 
 /** `value` as a secret storage mode; `source` names where it came from in the error. */

@@ -53,6 +53,7 @@ export function normalizeProfileName(name: string): string {
     throw new ProfileError(`profile name ${JSON.stringify(name.slice(0, 120))} is not allowed: use one plain name without "/" or "\\" (not "." or "..", at most ${MAX_PROFILE_NAME_BYTES} bytes), such as "my-app"`);
   }
   // Control and direction-changing characters would be echoed to terminals (and into completions) as they are.
+  // eslint-disable-next-line no-control-regex -- refuses profile names with control characters
   if (/[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/.test(lowered)) {
     throw new ProfileError(`profile name ${JSON.stringify(name)} is not allowed: it holds control characters; use a plain name, such as "my-app"`);
   }

@@ -175,7 +175,7 @@ export async function startAuthServer(options: ServerOptions = {}): Promise<Runn
         // Planet-style clients send `audience=`; RFC 8707 clients send `resource=`. Both name the API.
         defaultResource: async (ctx, _client, oneOf) => {
           if (oneOf) return oneOf[0] ?? audience;
-          const requested = (ctx.oidc.params as Record<string, unknown> | undefined)?.['audience'];
+          const requested = ctx.oidc.params?.['audience'];
           return typeof requested === 'string' ? requested : audience;
         },
         useGrantedResource: async () => true,
@@ -229,7 +229,7 @@ export async function startAuthServer(options: ServerOptions = {}): Promise<Runn
     await next();
     const oidc = (ctx as unknown as KoaContextWithOIDC).oidc;
     const route = oidc?.route ?? ctx.path;
-    const grant = isToken ? String((oidc?.params as Record<string, unknown> | undefined)?.['grant_type'] ?? 'unknown') : undefined;
+    const grant = isToken ? String((oidc?.params?.['grant_type'] as string | undefined) ?? 'unknown') : undefined;
     bump(grant ? `token:${grant}` : String(route));
     if (isToken && ctx.status >= 400) tokenErrors++;
     if (isToken && ctx.body && typeof ctx.body === 'object') {
@@ -245,10 +245,10 @@ export async function startAuthServer(options: ServerOptions = {}): Promise<Runn
     }
   });
   const providerCallback = provider.callback();
-  authHttp.on('request', (req: IncomingMessage, res: ServerResponse) => providerCallback(req, res));
+  authHttp.on('request', (req: IncomingMessage, res: ServerResponse) => void providerCallback(req, res));
 
   const jwks = createRemoteJWKSet(new URL(`${issuer}/jwks`));
-  apiHttp.on('request', async (req: IncomingMessage, res: ServerResponse) => {
+  apiHttp.on('request', (req: IncomingMessage, res: ServerResponse) => void (async () => {
     bump('api');
     const send = (status: number, body: unknown, headers: Record<string, string> = {}) => {
       res.writeHead(status, { 'content-type': 'application/json', ...headers });
@@ -261,7 +261,7 @@ export async function startAuthServer(options: ServerOptions = {}): Promise<Runn
     if (!match) return send(401, { message: 'missing bearer token' }, { 'www-authenticate': 'Bearer' });
     try {
       const { payload } = await jwtVerify(match[1]!, jwks, { issuer, audience, typ: 'at+jwt' });
-      const scopes = String(payload['scope'] ?? '').split(' ');
+      const scopes = String((payload['scope'] as string | undefined) ?? '').split(' ');
       if (!scopes.includes(API_SCOPE)) return send(403, { message: `token lacks the ${API_SCOPE} scope` }, { 'www-authenticate': 'Bearer error="insufficient_scope"' });
       bump('api:ok');
       return send(200, { _links: { _self: `${apiBaseUrl}/data/v1/searches` }, searches: SEARCHES });
@@ -269,7 +269,7 @@ export async function startAuthServer(options: ServerOptions = {}): Promise<Runn
       bump('api:rejected');
       return send(401, { message: 'invalid token' }, { 'www-authenticate': 'Bearer error="invalid_token"' });
     }
-  });
+  })());
 
   return {
     issuer,

@@ -72,7 +72,7 @@ export async function runSeed(seed: number, overrides: Partial<Schedule> = {}): 
   world.log(`schedule ${JSON.stringify(schedule)}`);
   // A logged-in session in storage.
   const login = world.response(true);
-  world.storeWrite({ ...login, _iat: Math.floor((1_800_000_000_000 + world.t) / 1000), _exp: schedule.opaque ? undefined : Math.floor((1_800_000_000_000 + world.t) / 1000) + schedule.lifetimeMs / 1000 } as never, 'login');
+  world.storeWrite({ ...login, _iat: Math.floor((1_800_000_000_000 + world.t) / 1000), _exp: schedule.opaque ? undefined : Math.floor((1_800_000_000_000 + world.t) / 1000) + schedule.lifetimeMs / 1000 }, 'login');
 
   let calls = 0;
   let served = 0;

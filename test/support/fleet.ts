@@ -6,7 +6,7 @@
 // per step, so what they assert does not depend on how fast the machine is.
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { Auth } from '../../generated/src/index.js';
 import { REFRESH_AT_LIFETIME_SHARE } from '../../generated/src/runtime/token.js';
 import { RedisStorageProvider } from '../../generated/examples/providers/redis_shared.js';

@@ -209,7 +209,7 @@ export async function startSentinel(): Promise<RunningSentinel> {
       lastKilled = undefined;
     },
     name,
-    sentinels: sentinelPorts.map((port) => ({ host: '127.0.0.1', port: port! })),
+    sentinels: sentinelPorts.map((port) => ({ host: '127.0.0.1', port })),
     async failOver() {
       const before = await currentMaster();
       const victim = [master, replica].find((n) => n.port === before)!;

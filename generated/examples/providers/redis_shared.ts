@@ -198,7 +198,7 @@ export class RedisStorageProvider implements ObjectStorageProvider {
           disableOfflineQueue: true,
           ...clientOptions,
           socket: { connectTimeout: timeoutMs, reconnectStrategy: reconnectDelay, ...clientOptions.socket },
-        }) as unknown as RedisConnection;
+        });
       } catch (error) {
         // The client's own message may quote the whole URL, password included.
         throw new ConfigError(`the Redis URL ${where} cannot be used (${scrub((error as Error)?.message ?? String(error), target)}); write it as redis://user:password@host:port or rediss://... for TLS`);
@@ -595,7 +595,7 @@ const TLS_CODES = /^(SELF_SIGNED_CERT_IN_CHAIN|DEPTH_ZERO_SELF_SIGNED_CERT|UNABL
 /** What a refusal by the server means and what to do; undefined for anything else (down, slow, network). */
 function diagnose(error: unknown): { what: string; hint: string } | undefined {
   const message = (error as Error)?.message ?? '';
-  const code = String((error as { code?: unknown })?.code ?? '');
+  const code = String((error as { code?: string | number })?.code ?? '');
   if (message.startsWith('NOAUTH')) return { what: 'asks for a password (NOAUTH)', hint: 'put the user and password in the URL: redis://user:password@host:port' };
   if (message.startsWith('WRONGPASS') || /invalid (username-)?password/i.test(message)) {
     return { what: 'refused the user name or password (WRONGPASS)', hint: 'check the user and password in the URL (redis://user:password@host:port) against the server\'s ACL' };

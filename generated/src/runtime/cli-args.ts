@@ -152,7 +152,7 @@ export function parseLine<Run>(argv: readonly string[], table: readonly CommandS
       tokens.push({ option: spec.name, text });
       continue;
     }
-    let value = eq !== -1 && text.startsWith('--') ? text.slice(eq + 1) : argv[++i];
+    const value = eq !== -1 && text.startsWith('--') ? text.slice(eq + 1) : argv[++i];
     if (value === undefined || (eq === -1 && value.startsWith('-') && value !== '-')) {
       const dash = value === undefined ? '' : `; for a value that starts with "-", write --${spec.name}=${spec.value}`;
       throw new UsageError(`option --${spec.name} needs a value (${spec.value})${dash}`, guessed());

@@ -54,7 +54,7 @@ export function parseTokenFile(location: string, data: Record<string, unknown>):
   if (data['access_token'] === undefined && !holdsString(data, 'refresh_token')) {
     throw new StateError(ERR_STATE_CORRUPT, location, `${location} holds neither "access_token" nor "refresh_token"; the file was left as it is. Log in again`);
   }
-  return data as TokenFile;
+  return data;
 }
 
 /** Reads `iat` and `exp` from a JWT access token without verifying it (only to learn its lifetime). */
@@ -100,11 +100,11 @@ export function tokenFileFromResponse(response: Record<string, unknown>, previou
   if (typeof out['token_type'] === 'string' && out['token_type'].toLowerCase() === 'bearer') out['token_type'] = 'Bearer'; // as the Python CLI writes it
   // A refresh response may leave the refresh token out, meaning the old one stays valid.
   if (out['refresh_token'] === undefined && previous?.refresh_token !== undefined) out['refresh_token'] = previous.refresh_token;
-  const access = typeof out['access_token'] === 'string' ? (out['access_token'] as string) : '';
+  const access = typeof out['access_token'] === 'string' ? out['access_token'] : '';
   const now = Math.floor(sentMs / 1000);
   const lifetime = lifetimeSeconds(out, access);
   out['_iat'] = now;
   if (lifetime !== undefined) out['_exp'] = now + lifetime;
   else delete out['_exp'];
-  return out as TokenFile;
+  return out;
 }

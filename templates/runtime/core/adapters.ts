@@ -68,7 +68,7 @@ export class StoredTokens implements TokenStore {
       const holds = data ? parseTokenFile(this.#storage.location(TOKEN_FILE), data) : undefined;
       if (!sameTokens(holds, replaces)) return { written: false, holds };
     }
-    await this.#storage.write(TOKEN_FILE, file as Record<string, unknown>, turn);
+    await this.#storage.write(TOKEN_FILE, file, turn);
     return { written: true };
   }
 }
@@ -80,7 +80,7 @@ interface Answer {
 }
 
 async function boundedClone(response: Response): Promise<string | undefined> {
-  const reader = response.clone().body?.getReader();
+  const reader: ReadableStreamDefaultReader<Uint8Array> | undefined = response.clone().body?.getReader();
   if (!reader) return '';
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -241,7 +241,7 @@ export class AuthServer implements TokenEndpoint {
     this.#answer = undefined;
     this.#recording = true;
     try {
-      return (await oidc.refreshTokenGrant(config, refreshToken, this.parameters({}))) as unknown as Record<string, unknown>;
+      return await oidc.refreshTokenGrant(config, refreshToken, this.parameters({}));
     } catch (error) {
       const mapped = this.error(error, `refreshing the session of profile "${this.#profile}"`);
       const answer = this.#answer as Answer | undefined;

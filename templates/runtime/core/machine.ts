@@ -61,7 +61,7 @@ export function mermaidDiagram(): string {
     const byTarget = new Map<string, string[]>();
     for (const [event, to] of Object.entries(events)) {
       if (to === from) continue;
-      byTarget.set(to!, [...(byTarget.get(to!) ?? []), event]);
+      byTarget.set(to, [...(byTarget.get(to) ?? []), event]);
     }
     for (const [to, names] of byTarget) lines.push(`    ${from} --> ${to}: ${names.join(', ')}`);
   }

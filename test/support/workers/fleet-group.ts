@@ -78,7 +78,7 @@ if (config.rounds) {
         // New workers, so each reads the session from Redis; all call at once.
         const workers = Array.from({ length: config.workers }, makeWorker);
         await Promise.all(workers.map((w) => call(w.session)));
-        await Promise.all(workers.map((w) => w.provider?.close()));
+        await Promise.all(workers.map(async (w) => w.provider?.close()));
         process.stdout.write(`${JSON.stringify({ ok, failures, lost })}\n`);
       });
     }

@@ -4,6 +4,7 @@
 // The options and results of the session's public methods (AuthCore).
 import type { UserLoginOptions } from '../grants/index.js';
 // For the links in the doc comments.
+// eslint-disable-next-line @typescript-eslint/no-unused-vars -- read by the {@link} tags below, which the rule does not see
 import type { AuthCore } from '../auth-core.js';
 
 /**

@@ -98,7 +98,7 @@ async function writeClientConfig(context: HostContext, turn: Turn): Promise<void
     ...(options.callbackUrl ? { local_redirect_uri: options.callbackUrl } : {}),
   };
   const wanted = clientConfigToWrite(existing, file, context.chosen);
-  if (wanted) await storage.write(CLIENT_FILE, wanted as Record<string, unknown>, turn);
+  if (wanted) await storage.write(CLIENT_FILE, wanted, turn);
   const metadata = server.metadata;
   if (metadata) {
     try {

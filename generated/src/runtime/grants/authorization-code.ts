@@ -67,7 +67,7 @@ export const authorizationCode: Grant = {
           { pkceCodeVerifier: verifier, expectedState: state, ...(openid ? { expectedNonce: nonce, idTokenExpected: true } : {}) },
           context.parameters({}),
         );
-        response = tokens as unknown as Record<string, unknown>;
+        response = tokens;
       } catch (error) {
         const mapped = context.protocolError(error, 'exchanging the authorization code');
         listener.respond({ ok: false, message: mapped.message });
