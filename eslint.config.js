@@ -4,7 +4,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['generated/**', 'node_modules/**', '.cache/**', '.tmp/**', 'coverage/**', 'test/fixtures/**', '**/*.d.ts'] },
+  { ignores: ['generated/**', 'node_modules/**', '.cache/**', '.tmp/**', 'coverage/**', 'api-reference/**', 'test/fixtures/**', '**/*.d.ts'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
