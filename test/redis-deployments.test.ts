@@ -2,12 +2,13 @@
 // masters with a replica each, and a Sentinel set (one master, one replica,
 // three sentinels). 16 workers serve one rotating user session while the
 // master holding it is killed and a replica takes over. Short runs here;
-// `npm run stress:fleet` runs longer ones and more trials.
+// `npm run stress:fleet` runs longer ones and more trials, and counts the
+// acknowledged writes a promoted replica lacks (a measurement, not a check).
 import { createCluster, createSentinel } from 'redis';
 import { RedisStorageProvider } from '../generated/examples/providers/redis_shared.js';
 import { startAuthServer, type RunningServer } from './server/auth-server.js';
 import { tempHome } from './support/env.js';
-import { acknowledgedWritesLost, serveThroughFailover, type FailoverRun } from './support/failover.js';
+import { serveThroughFailover, type FailoverRun } from './support/failover.js';
 import { redisForTests } from './support/redis.js';
 import { startCluster, startSentinel, type RunningCluster, type RunningSentinel } from './support/redis-deploy.js';
 
@@ -53,13 +54,6 @@ suite('fleet on Redis Cluster and Sentinel, master failed over while 16 workers 
       }).finally(() => cluster.rejoin());
       expectServedThrough(run);
     }, (SECONDS + 120) * 1000);
-
-    test('asynchronous replication: acknowledged writes the promoted replica lacks are counted', async () => {
-      const loss = await acknowledgedWritesLost(provider, () => cluster.failOver('planet-auth:{.planet/cluster-loss}/token.json'), '.planet/cluster-loss/token.json');
-      console.log(`cluster failover: ${JSON.stringify(loss)}`);
-      expect(loss.acknowledged).toBeGreaterThanOrEqual(200);
-      expect(loss.survived).toBeGreaterThan(0);
-    }, 120_000);
   });
 
   describe('Sentinel', () => {
