@@ -148,6 +148,12 @@ function headDeclarations(outDir: string): void {
   }
 }
 
+/** What a build does after compiling: declarations get their sources' headers, and the bundles are made. */
+export function finishDist(outDir: string): void {
+  headDeclarations(outDir);
+  bundle(outDir);
+}
+
 /** Writes a build made in memory (`dist/...` paths) for the sources `files` now written to `outDir`, and stamps it. */
 export function writeBuild(outDir: string, dist: ReadonlyMap<string, string>, files: ReadonlyMap<string, string>): void {
   cleanDist(outDir);

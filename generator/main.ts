@@ -174,7 +174,13 @@ export async function runOnce(args: Args, p: Paths, io: Io, warm: Warm = {}): Pr
     io.out(`${p.shownOut}/dist not built: ${p.shownOut} is outside ${p.root}`);
     return 0;
   }
-  if (dist) return 0;
+  if (dist) {
+    // The compiled modules came from memory; the headers and the bundles are made from them on disk, then recorded.
+    const { finishDist } = await import('./build.js');
+    finishDist(p.outDir);
+    await recordBuiltFromDisk(p, files, inputs);
+    return 0;
+  }
   const { buildPackage } = await import('./build.js');
   const errors = buildPackage(p.outDir, { typeCheck: false, reuse: (name) => checker.parsedDeclaration(name) });
   if (errors.length > 0) {

@@ -112,7 +112,7 @@ export function writeOutput(outDir: string, files: ReadonlyMap<string, string>, 
 /** Entries of an old dist/ that a build makes (compiled files, stamps, the runtime folder): never carried over, so nothing stale survives. */
 function buildOutputs(dir: string): Set<string> {
   try {
-    return new Set(readdirSync(dir).filter((n) => n.startsWith('.') || n === 'runtime' || /\.(js|d\.ts)(\.map)?$/.test(n)));
+    return new Set(readdirSync(dir).filter((n) => n.startsWith('.') || n === 'runtime' || n === 'bundle' || /\.(js|d\.ts)(\.map)?$/.test(n)));
   } catch {
     return new Set();
   }

@@ -105,8 +105,10 @@ function installHint(): string {
 function keyring(): KeyringBinding {
   if (binding) return binding;
   try {
-    // A CommonJS bundle has require; an ES module resolves from this file's location.
-    const load = typeof require === 'function' ? require : createRequire(import.meta.url);
+    // An ES module resolves from its own location; in the CommonJS bundle import.meta is empty and require is real.
+    // (A bundler's ES-module require shim exists but throws, so typeof require cannot tell the two apart.)
+    const moduleUrl = (import.meta as { url?: string }).url;
+    const load = moduleUrl ? createRequire(moduleUrl) : require;
     binding = load(KEYRING_PACKAGE) as KeyringBinding;
   } catch (error) {
     throw new StateError(ERR_STORAGE, KEYRING_PACKAGE, `keeping secrets in the OS keychain needs the package "${KEYRING_PACKAGE}", which could not be loaded (${(error as Error)?.message?.split('\n')[0] ?? String(error)})`, {
