@@ -24,7 +24,7 @@ export interface ObjectStore {
    * larger than any returned before for `key`, or undefined while another
    * holder's lease is still running.
    */
-  acquireLease?(key: string, ttlMs: number): Promise<number | undefined>;
+  acquireLease?(key: string, ttlMs: number, maxHoldMs?: number): Promise<number | undefined>;
   /** Optional: extends the lease `fence` on `key` by `ttlMs`; false when it is no longer held. */
   renewLease?(key: string, fence: number, ttlMs: number): Promise<boolean>;
   /** Optional: ends the lease `fence` on `key` if it still holds it. */
@@ -34,6 +34,8 @@ export interface ObjectStore {
    * lease on `leaseKey`, as one atomic step; false (nothing written) otherwise.
    */
   saveObjFenced?(key: string, data: Record<string, unknown>, leaseKey: string, fence: number): Promise<boolean>;
+  /** Optional: this storage for one session, bound to its client ID and issuer (returned at once). */
+  forSession?(identity: { clientId: string; issuer: string }): ObjectStore;
 }
 
 /**

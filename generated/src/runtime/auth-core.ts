@@ -7,7 +7,7 @@
 // (core/adapters.ts). How a first set of tokens is obtained is up to the
 // flow's grant module (grants/).
 import type { ClientOptions } from './client-options.js';
-import { AuthServer, REAL_CLOCK, StoredTokens } from './core/adapters.js';
+import { AuthServer, REAL_CLOCK, StoredTokens, leaseHoldMs } from './core/adapters.js';
 import type { DeviceLoginCompleteOptions, EnsureInitializedOptions, LogoutOptions, LogoutResult, SessionStatus, SignalOptions, TokenEvent, TokenListenerOptions } from './core/api-types.js';
 import { SessionEngine } from './core/engine.js';
 import { emitTokens, keptSession, sessionHost, type TokenListeners } from './core/session-host.js';
@@ -68,10 +68,11 @@ export class AuthCore {
     this.#apiBaseUrl = resolved.apiBaseUrl ?? server.apiBaseUrl ?? settings.apiBaseUrl;
     const scopes = resolved.requestedScopes ?? settings.defaultScopes;
     this.#scopes = this.#grant.unattended ? scopes.filter((s) => s !== 'offline_access') : [...scopes];
-    this.#storage = new SessionStorage(settings, this.profileName, resolved, this);
+    const issuer = resolved.issuer ?? server.issuer ?? flow.issuer ?? settings.issuer;
+    this.#storage = new SessionStorage(settings, this.profileName, resolved, this, { clientId: resolved.clientId, issuer, maxHoldMs: leaseHoldMs(resolved.requestTimeoutSeconds) });
     this.#server = new AuthServer({
       identity: {
-        issuer: resolved.issuer ?? server.issuer ?? flow.issuer ?? settings.issuer,
+        issuer,
         clientId: resolved.clientId,
         clientSecret: resolved.clientSecret,
         authMethod: flow.tokenEndpointAuthMethod,

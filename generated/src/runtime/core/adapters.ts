@@ -123,6 +123,40 @@ function workingDeadline(seconds: number): AbortSignal {
   return controller.signal;
 }
 
+/** What a turn may take beyond its requests' timeouts: reads and writes of storage. */
+const LEASE_HOLD_MARGIN_MS = 10_000;
+
+/**
+ * How long a session's lease may be held, whatever its holder's work does:
+ * a turn sends at most two requests (discovery, then the token request),
+ * each given up after `timeoutSeconds`, plus time for storage.
+ */
+export function leaseHoldMs(timeoutSeconds: number | undefined): number {
+  return 2 * (timeoutSeconds ?? REQUEST_TIMEOUT_SECONDS) * 1000 + LEASE_HOLD_MARGIN_MS;
+}
+
+/**
+ * `pending`, or `signal`'s reason once it aborts: a custom `fetch` that
+ * ignores its signal and never settles still ends at the deadline.
+ */
+function settledBy<T>(pending: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason as Error);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason as Error);
+    signal.addEventListener('abort', onAbort, { once: true });
+    pending.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error as Error);
+      },
+    );
+  });
+}
+
 /** The authorization server as the engine and the facade use it. */
 export class AuthServer implements TokenEndpoint {
   readonly identity: ClientIdentity;
@@ -147,7 +181,8 @@ export class AuthServer implements TokenEndpoint {
       const post = init?.method === 'POST';
       if (post) this.sentAt = { mono: performance.now(), wall: Date.now() };
       const signals = [workingDeadline(timeout), ...(init?.signal ? [init.signal] : [])];
-      const response = await send(input, { ...init, signal: AbortSignal.any(signals) });
+      const signal = AbortSignal.any(signals);
+      const response = await settledBy(send(input, { ...init, signal }), signal);
       if (post && this.#recording) this.#answer = { status: response.status, body: response.status === 200 ? boundedClone(response) : Promise.resolve(undefined) };
       return response;
     };
