@@ -158,7 +158,14 @@ export function buildIR(spec: TypedSpec): SpecIR {
     storageProvider: {
       interface: s.storageProvider.interface,
       doc: s.storageProvider.doc.trim(),
-      methods: s.storageProvider.methods.map((m) => ({ name: m.name, params: m.params.map((p) => ({ ...p })), returns: m.returns, optional: STORAGE_METHODS[m.name].optional, sync: (STORAGE_METHODS[m.name] as StorageMethodCapability).sync === true, doc: m.doc.trim() })),
+      methods: s.storageProvider.methods.map((m) => ({
+        name: m.name,
+        params: m.params.map((p) => ({ ...p })),
+        returns: m.returns,
+        optional: STORAGE_METHODS[m.name].optional,
+        sync: (STORAGE_METHODS[m.name] as StorageMethodCapability).sync === true,
+        doc: m.doc.trim(),
+      })),
     },
     docGroups: s.docGroups.map((g) => ({ id: g.id, title: g.title, intro: g.intro.trim() })),
   };

@@ -86,8 +86,7 @@ suite('Redis provider in production settings', () => {
     test('two applications with the same profile name in one Redis never share a token: each logs in once and keeps its own', async () => {
       const appA = provider(redis.url, { application: 'reports-a' });
       const appB = provider(redis.url, { application: 'reports-b' });
-      const auth = (storageProvider: RedisStorageProvider) =>
-        Auth.fromOAuthM2M({ clientId: M2M_CLIENT_ID, clientSecret: M2M_CLIENT_SECRET, profileName: 'my-app-service', storageProvider });
+      const auth = (storageProvider: RedisStorageProvider) => Auth.fromOAuthM2M({ clientId: M2M_CLIENT_ID, clientSecret: M2M_CLIENT_SECRET, profileName: 'my-app-service', storageProvider });
       server.resetCounts();
       const tokenA = await auth(appA).getAccessToken();
       const tokenB = await auth(appB).getAccessToken();
@@ -108,8 +107,7 @@ suite('Redis provider in production settings', () => {
       const other = await startAuthServer();
       try {
         const shared = provider(redis.url);
-        const auth = (issuer: string, storageProvider: RedisStorageProvider) =>
-          Auth.fromOAuthM2M({ clientId: M2M_CLIENT_ID, clientSecret: M2M_CLIENT_SECRET, profileName: 'copied-example', issuer, storageProvider });
+        const auth = (issuer: string, storageProvider: RedisStorageProvider) => Auth.fromOAuthM2M({ clientId: M2M_CLIENT_ID, clientSecret: M2M_CLIENT_SECRET, profileName: 'copied-example', issuer, storageProvider });
         server.resetCounts();
         other.resetCounts();
         const tokenA = await auth(server.issuer, shared).getAccessToken();

@@ -179,7 +179,11 @@ function unsafeFile(path: string, info: Stats | 'symlink'): StateError {
   if (info === 'symlink' || info.isSymbolicLink()) {
     return new StateError(ERR_STATE_UNSAFE, path, `${path} is a symbolic link; session files must be regular files. Replace it with the file it points to, or remove it and log in again`);
   }
-  return new StateError(ERR_STATE_UNSAFE, path, `${path} is ${fileKind(info)}, not a regular file, so it was not read; session files must be regular files. Move it aside or remove it, then run the command again (log in again if it was a session file)`);
+  return new StateError(
+    ERR_STATE_UNSAFE,
+    path,
+    `${path} is ${fileKind(info)}, not a regular file, so it was not read; session files must be regular files. Move it aside or remove it, then run the command again (log in again if it was a session file)`,
+  );
 }
 
 function readError(path: string, error: unknown): StateError {

@@ -94,10 +94,7 @@ export class AuthCore {
       store: new StoredTokens(this.#storage, this.#server.identity, resolved.persistClientConfig !== false),
       turns: this.#storage.turns,
       endpoint: this.#server,
-      host: sessionHost(
-        { profile: this.profileName, flow, options: resolved, storage: this.#storage, server: this.#server, scopes: this.#scopes, log, chosen, unattended: this.#grant.unattended },
-        this.#listeners,
-      ),
+      host: sessionHost({ profile: this.profileName, flow, options: resolved, storage: this.#storage, server: this.#server, scopes: this.#scopes, log, chosen, unattended: this.#grant.unattended }, this.#listeners),
     });
   }
 

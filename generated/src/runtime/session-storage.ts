@@ -42,7 +42,7 @@ function boundStore(store: ObjectStore, session: { clientId: string; issuer: str
     throw new ConfigError(`the storageProvider's forSession failed for client ${JSON.stringify(session.clientId)} at ${session.issuer}: ${(error as Error)?.message ?? String(error)}`);
   }
   if (view === null || typeof view !== 'object' || typeof (view as ObjectStore).loadObj !== 'function') {
-    throw new ConfigError('the storageProvider\'s forSession returned no storage; it must return the provider for that session (an object with loadObj, saveObj and the other storage methods), not a promise');
+    throw new ConfigError("the storageProvider's forSession returned no storage; it must return the provider for that session (an object with loadObj, saveObj and the other storage methods), not a promise");
   }
   return view as ObjectStore;
 }
@@ -79,9 +79,7 @@ export class SessionStorage {
     } else if (options.storageProvider) {
       const store = boundStore(options.storageProvider, session);
       this.#backend = { kind: 'provider', store };
-      this.turns = canLease(store)
-        ? leaseTurns(store, this.#key(LEASE_FILE), `lease:${instanceId(store)}:${profile}`, session.maxHoldMs)
-        : processTurns(`provider:${instanceId(store)}:${profile}`);
+      this.turns = canLease(store) ? leaseTurns(store, this.#key(LEASE_FILE), `lease:${instanceId(store)}:${profile}`, session.maxHoldMs) : processTurns(`provider:${instanceId(store)}:${profile}`);
     } else {
       this.#backend = { kind: 'disk', store: new SessionFileStore(homeDir(), settings, secretStorage) };
       this.turns = folderTurns(profileFolder(settings, profile));

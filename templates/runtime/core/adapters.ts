@@ -148,7 +148,7 @@ function settledBy<T>(pending: Promise<T>, signal: AbortSignal): Promise<T> {
       },
       (error: unknown) => {
         signal.removeEventListener('abort', onAbort);
-        reject(error as Error);
+        reject(error);
       },
     );
   });
@@ -171,7 +171,16 @@ export class AuthServer implements TokenEndpoint {
   /** Wall and monotonic time the last request was sent. */
   sentAt = { mono: 0, wall: 0 };
 
-  constructor(options: { identity: Omit<ClientIdentity, 'fetch'> & { fetch: FetchFunction | undefined }; flow: FlowDescriptor; grant: Grant; scopes: readonly string[]; callbackUrl: string | undefined; audience: { parameter: string; value: string | undefined }; profile: string; storage: SessionStorage }) {
+  constructor(options: {
+    identity: Omit<ClientIdentity, 'fetch'> & { fetch: FetchFunction | undefined };
+    flow: FlowDescriptor;
+    grant: Grant;
+    scopes: readonly string[];
+    callbackUrl: string | undefined;
+    audience: { parameter: string; value: string | undefined };
+    profile: string;
+    storage: SessionStorage;
+  }) {
     const send: FetchFunction = options.identity.fetch ?? ((input, init) => fetch(input, init));
     const timeout = options.identity.timeoutSeconds ?? REQUEST_TIMEOUT_SECONDS;
     const recorded: FetchFunction = async (input, init) => {
@@ -313,12 +322,22 @@ export class AuthServer implements TokenEndpoint {
     }
     if (data && data['refresh_token'] === undefined) {
       // The server did not rotate the refresh token, so the session goes on; this answer only cannot be used.
-      throw new TokenRequestError('ERR_SERVER', `refreshing the session of profile "${this.#profile}" failed: the server's answer could not be used (${refused.message}); the refresh token was not replaced and is kept`, 200, undefined, {
-        cause: refused,
-        hint: 'the server answers with tokens this SDK refuses; check its configuration (audience, token size)',
-      });
+      throw new TokenRequestError(
+        'ERR_SERVER',
+        `refreshing the session of profile "${this.#profile}" failed: the server's answer could not be used (${refused.message}); the refresh token was not replaced and is kept`,
+        200,
+        undefined,
+        {
+          cause: refused,
+          hint: 'the server answers with tokens this SDK refuses; check its configuration (audience, token size)',
+        },
+      );
     }
-    throw new LoginRequiredError(`the session of profile "${this.#profile}" has ended: the server answered its refresh, but the answer could not be used (${refused.message}), and the refresh token it replaced may be spent`, this.loginHint(), { cause: refused });
+    throw new LoginRequiredError(
+      `the session of profile "${this.#profile}" has ended: the server answered its refresh, but the answer could not be used (${refused.message}), and the refresh token it replaced may be spent`,
+      this.loginHint(),
+      { cause: refused },
+    );
   }
 
   /** Revokes `file`'s refresh token (and an opaque access token); false when the server has no revocation endpoint. */
