@@ -5,7 +5,7 @@
 // outages` runs 30 of each.
 import { startAuthServer, type RunningServer } from './server/auth-server.js';
 import { tempHome } from './support/env.js';
-import { outageTrial, type OutageKind } from './support/outages.js';
+import { outageTrial, pausedWriterTrial, type OutageKind } from './support/outages.js';
 import { redisForTests, startRedis, type RunningRedis } from './support/redis.js';
 
 const haveRedis = redisForTests('the Redis outage tests');
@@ -31,5 +31,10 @@ suite('Redis away mid-refresh', () => {
   ])('Redis %s (%s) past the lease: the holder saves its tokens when Redis returns, the old refresh token is never spent again', async (kind) => {
     const trial = await outageTrial(server, redis, kind, `outage-${kind}`);
     expect(trial).toMatchObject({ lost: false, saved: true, tokenErrors: 0, tokenRequests: 1 });
+  }, 120_000);
+
+  test('a worker paused (SIGSTOP) past its lease with an unsaved token never overwrites the newer one, by its late write or by its retries', async () => {
+    const trial = await pausedWriterTrial(server, redis, 'paused-writer');
+    expect(trial).toEqual({ overwritten: false, othersServed: true, logins: 2 });
   }, 120_000);
 });

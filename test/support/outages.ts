@@ -5,10 +5,12 @@
 // user session; the first one's refresh request is held at the server until
 // the fault is in place, so its new tokens cannot be saved. Every wait is
 // for a condition (the lease key's expiry time passed, tokens in Redis).
+import { spawn } from 'node:child_process';
+import { resolve } from 'node:path';
 import { createClient } from 'redis';
 import { Auth } from '../../generated/src/index.js';
 import { RedisStorageProvider } from '../../generated/examples/providers/redis_shared.js';
-import { USER_CLIENT_ID, type RunningServer } from '../server/auth-server.js';
+import { M2M_CLIENT_ID, M2M_CLIENT_SECRET, USER_CLIENT_ID, type RunningServer } from '../server/auth-server.js';
 import { seedSession } from './fleet.js';
 import type { RunningRedis } from './redis.js';
 
@@ -30,8 +32,12 @@ export interface OutageTrial {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const WORKERS = 4;
 
-async function raw<T>(url: string, fn: (client: ReturnType<typeof createClient>) => Promise<T>): Promise<T> {
-  const client = createClient({ url, socket: { reconnectStrategy: false } });
+function rawClient(url: string) {
+  return createClient({ url, socket: { reconnectStrategy: false } });
+}
+
+async function raw<T>(url: string, fn: (client: ReturnType<typeof rawClient>) => Promise<T>): Promise<T> {
+  const client = rawClient(url);
   await client.connect();
   try {
     return await fn(client);
@@ -72,8 +78,9 @@ export async function outageTrial(server: RunningServer, redis: RunningRedis, ki
     await refreshing;
     const newToken = await holder.getAccessToken();
     // The others try to refresh while Redis is away and until the lease is gone there.
+    const round = () => Promise.all(others.map((worker) => worker.refresh().catch(() => failedCalls++)));
     while (Date.now() < leaseEnds + 1000) {
-      for (const worker of others) await worker.refresh().catch(() => failedCalls++);
+      await round();
       await sleep(250);
     }
     if (kind === 'down') await redis.restart();
@@ -83,8 +90,8 @@ export async function outageTrial(server: RunningServer, redis: RunningRedis, ki
     });
     // Back: the others keep asking for a refresh until the holder's tokens are in Redis.
     const reader = new RedisStorageProvider(redis.url).forSession({ clientId: USER_CLIENT_ID, issuer: server.issuer });
-    for (let round = 0; round < 400 && !saved; round++) {
-      for (const worker of others) await worker.refresh().catch(() => failedCalls++);
+    for (let attempt = 0; attempt < 400 && !saved; attempt++) {
+      await round();
       const stored = await reader.loadObj(`.planet/${profile}/token.json`).catch(() => undefined);
       saved = stored?.['access_token'] === newToken;
       if (!saved) await sleep(100);
@@ -98,5 +105,55 @@ export async function outageTrial(server: RunningServer, redis: RunningRedis, ki
     return { lost: lost || tokenErrors > 0, failedCalls, tokenRequests, tokenErrors, saved };
   } finally {
     await Promise.all(providers.map((p) => p.close().catch(() => undefined)));
+  }
+}
+
+export interface PausedWriterTrial {
+  /** Whether Redis held the paused worker's token at the end instead of the newer one. */
+  readonly overwritten: boolean;
+  /** Whether the other worker was served while the paused one held its unsaved token. */
+  readonly othersServed: boolean;
+  /** Logins the server saw (two: the paused worker's and the other's). */
+  readonly logins: number;
+}
+
+const PAUSED_WRITER = resolve(import.meta.dirname, 'workers', 'paused-writer.ts');
+
+/**
+ * A service account's worker (a child process) stops with SIGSTOP right
+ * after its token request is answered, before it saves; once its lease is
+ * gone from Redis another worker logs in and saves newer tokens; then the
+ * paused one goes on and asks three more times. Its late write and every
+ * retry must leave the newer tokens in place.
+ */
+export async function pausedWriterTrial(server: RunningServer, redis: RunningRedis, profile: string): Promise<PausedWriterTrial> {
+  server.resetCounts();
+  const child = spawn(process.execPath, ['--import', 'tsx', PAUSED_WRITER, redis.url, profile], { stdio: ['ignore', 'pipe', 'inherit'], env: process.env });
+  let out = '';
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+  const storageProvider = new RedisStorageProvider(redis.url, { commandTimeoutMs: 2000 });
+  try {
+    while (!out.includes('answered\n')) {
+      if (child.exitCode !== null) throw new Error(`the paused worker ended early: ${out}`);
+      await sleep(20);
+    }
+    // Its lease runs out in Redis (it cannot renew while stopped).
+    await raw(redis.url, async (client) => {
+      while ((await client.keys(`*{.planet/${profile}}/session.lease`)).length > 0) await sleep(100);
+    });
+    const other = Auth.fromOAuthM2M({ clientId: M2M_CLIENT_ID, clientSecret: M2M_CLIENT_SECRET, profileName: profile, storageProvider });
+    const newer = await other.getAccessToken().catch(() => undefined);
+    child.kill('SIGCONT');
+    await exited;
+    const reader = storageProvider.forSession({ clientId: M2M_CLIENT_ID, issuer: server.issuer });
+    const stored = await reader.loadObj(`.planet/${profile}/token.json`);
+    return { overwritten: newer === undefined || stored['access_token'] !== newer, othersServed: newer !== undefined, logins: server.count('token:client_credentials') };
+  } finally {
+    if (child.exitCode === null) {
+      child.kill('SIGCONT');
+      child.kill('SIGKILL');
+    }
+    await storageProvider.close();
   }
 }
