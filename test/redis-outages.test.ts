@@ -28,10 +28,14 @@ suite('Redis away mid-refresh', () => {
     ['down', 'killed with SIGKILL and restarted from its append-only file'],
     ['oom', 'out of memory (maxmemory with noeviction: writes and EVAL refused)'],
     ['paused', 'paused with SIGSTOP'],
-  ])('Redis %s (%s) past the lease: the holder saves its tokens when Redis returns, the old refresh token is never spent again', async (kind) => {
-    const trial = await outageTrial(server, redis, kind, `outage-${kind}`);
-    expect(trial).toMatchObject({ lost: false, saved: true, tokenErrors: 0, tokenRequests: 1 });
-  }, 120_000);
+  ])(
+    'Redis %s (%s) past the lease: the holder saves its tokens when Redis returns, the old refresh token is never spent again',
+    async (kind) => {
+      const trial = await outageTrial(server, redis, kind, `outage-${kind}`);
+      expect(trial).toMatchObject({ lost: false, saved: true, tokenErrors: 0, tokenRequests: 1 });
+    },
+    120_000,
+  );
 
   test('a worker paused (SIGSTOP) past its lease with an unsaved token never overwrites the newer one, by its late write or by its retries', async () => {
     const trial = await pausedWriterTrial(server, redis, 'paused-writer');

@@ -71,9 +71,10 @@ export async function outageTrial(server: RunningServer, redis: RunningRedis, ki
     });
     if (kind === 'down') await redis.kill('SIGKILL');
     else if (kind === 'paused') redis.signal('SIGSTOP');
-    else await raw(redis.url, async (client) => {
-      await client.configSet({ 'maxmemory-policy': 'noeviction', maxmemory: '1' });
-    });
+    else
+      await raw(redis.url, async (client) => {
+        await client.configSet({ 'maxmemory-policy': 'noeviction', maxmemory: '1' });
+      });
     hold.release();
     await refreshing;
     const newToken = await holder.getAccessToken();
@@ -85,9 +86,10 @@ export async function outageTrial(server: RunningServer, redis: RunningRedis, ki
     }
     if (kind === 'down') await redis.restart();
     else if (kind === 'paused') redis.signal('SIGCONT');
-    else await raw(redis.url, async (client) => {
-      await client.configSet({ maxmemory: '0' });
-    });
+    else
+      await raw(redis.url, async (client) => {
+        await client.configSet({ maxmemory: '0' });
+      });
     // Back: the others keep asking for a refresh until the holder's tokens are in Redis.
     const reader = new RedisStorageProvider(redis.url).forSession({ clientId: USER_CLIENT_ID, issuer: server.issuer });
     for (let attempt = 0; attempt < 400 && !saved; attempt++) {
