@@ -26,6 +26,12 @@ const FAILOVER_TRIALS = Number(process.env['FAILOVER_TRIALS'] ?? 3);
 const LOSS_TRIALS = Number(process.env['LOSS_TRIALS'] ?? 10);
 const FAILOVER_SECONDS = 30;
 const OUTAGE_TRIALS = Number(process.env['OUTAGE_TRIALS'] ?? 30);
+const OUTAGES: Record<OutageKind, string> = {
+  down: 'Redis down (SIGKILL, restarted from its append-only file)',
+  oom: 'Redis out of memory (maxmemory 1 with noeviction: writes and EVAL refused)',
+  paused: 'Redis paused (SIGSTOP)',
+};
+
 const server = await startAuthServer({ accessTokenTtl: TTL });
 const redis = await startRedis({ appendOnly: true });
 Object.assign(process.env, server.env(), { HOME: tempHome() });
@@ -161,12 +167,6 @@ async function fenceRows(): Promise<void> {
   ]);
   console.error(`${ok ? 'ok' : 'FAILED'}  fences: ${rows.at(-1)![1]}`);
 }
-
-const OUTAGES: Record<OutageKind, string> = {
-  down: 'Redis down (SIGKILL, restarted from its append-only file)',
-  oom: 'Redis out of memory (maxmemory 1 with noeviction: writes and EVAL refused)',
-  paused: 'Redis paused (SIGSTOP)',
-};
 
 /** A row of `OUTAGE_TRIALS` trials of Redis away mid-refresh, past the holder's lease, with four workers on one rotating session. */
 async function outageRow(kind: OutageKind): Promise<void> {
