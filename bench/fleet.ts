@@ -7,6 +7,7 @@ import { Auth } from '../generated/src/index.js';
 import { RedisStorageProvider } from '../generated/examples/providers/redis_shared.js';
 import { M2M_CLIENT_ID, M2M_CLIENT_SECRET, startAuthServer } from '../test/server/auth-server.js';
 import { runFleet, seedSession, type FleetResult } from '../test/support/fleet.js';
+import { outageTrial, type OutageKind, type OutageTrial } from '../test/support/outages.js';
 import { REDIS_INSTALL_HINT, redisServerPath, startRedis } from '../test/support/redis.js';
 import { medians } from './hot-path.js';
 
@@ -60,4 +61,28 @@ export async function measureFleet(seconds: number): Promise<FleetFigures | unde
     await server.close();
     await redis.stop();
   }
+}
+
+/**
+ * Token requests per token lifetime while Redis goes away mid-refresh past
+ * the lease (down, out of memory, paused), `trials` of each: one refresh is
+ * due per trial, so 1.0 is the least. Undefined without redis-server.
+ */
+export async function measureOutages(trials: number): Promise<{ perLifetime: number; trials: readonly OutageTrial[] } | undefined> {
+  if (!redisServerPath()) return undefined;
+  const server = await startAuthServer();
+  const redis = await startRedis({ appendOnly: true });
+  const saved = { ...process.env };
+  Object.assign(process.env, server.env());
+  const runs: OutageTrial[] = [];
+  try {
+    for (const kind of ['down', 'oom', 'paused'] as OutageKind[]) {
+      for (let trial = 0; trial < trials; trial++) runs.push(await outageTrial(server, redis, kind, `bench-outage-${kind}-${trial}`));
+    }
+  } finally {
+    process.env = saved;
+    await server.close();
+    await redis.stop();
+  }
+  return { perLifetime: runs.reduce((total, t) => total + t.tokenRequests, 0) / runs.length, trials: runs };
 }

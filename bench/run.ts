@@ -11,7 +11,7 @@ import { M2M_CLIENT_ID, M2M_CLIENT_SECRET, USER_CLIENT_ID, startAuthServer } fro
 import { tempHome } from '../test/support/env.js';
 import { concurrentRound, expireTokenFile } from '../test/support/scenarios.js';
 import { scriptedUserLogin } from '../test/support/user-agent.js';
-import { measureFleet } from './fleet.js';
+import { measureFleet, measureOutages } from './fleet.js';
 import { measureHotPath } from './hot-path.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -213,6 +213,16 @@ if (wanted('fleet')) {
       'in-memory read: 0 Redis commands',
       fleet.redisCommandsDuringHotPath === 0 && fleet.redisOps >= fleet.memoryOps * 0.8 ? 'met' : 'missed',
     );
+    const outages = await measureOutages(2);
+    if (outages) {
+      const lost = outages.trials.filter((t) => t.lost).length;
+      row(
+        'token requests per token lifetime, Redis down / out of memory / paused mid-refresh past the lease (4 workers, 2 trials each)',
+        `${outages.perLifetime.toFixed(2)} (${outages.trials.reduce((total, t) => total + t.tokenRequests, 0)} requests in ${outages.trials.length} trials; ${lost} sessions lost)`,
+        '<= 1.1, no session lost',
+        outages.perLifetime <= 1.1 && lost === 0 ? 'met' : 'missed',
+      );
+    }
   } else {
     row('fleet rows', 'skipped: redis-server is not installed', 'apt-get install redis-server', 'missed');
   }

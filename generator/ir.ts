@@ -2,7 +2,7 @@
 // names the spec file it came from, so outputs can say where they came from.
 import { positionOf } from './load.js';
 import type { RawOption } from './raw.js';
-import { STORAGE_METHODS, type GrantType, type StorageBackend, type TokenEndpointAuthMethod } from './registry.js';
+import { STORAGE_METHODS, type GrantType, type StorageMethodCapability, type StorageBackend, type TokenEndpointAuthMethod } from './registry.js';
 import type { TypedSpec } from './validate.js';
 
 export interface OptionIR {
@@ -107,6 +107,8 @@ export interface SdkIR {
       readonly returns: string;
       /** The runtime works without it, and uses it when the provider has it. */
       readonly optional: boolean;
+      /** Returns its value at once rather than a promise. */
+      readonly sync: boolean;
       readonly doc: string;
     }[];
   };
@@ -156,7 +158,14 @@ export function buildIR(spec: TypedSpec): SpecIR {
     storageProvider: {
       interface: s.storageProvider.interface,
       doc: s.storageProvider.doc.trim(),
-      methods: s.storageProvider.methods.map((m) => ({ name: m.name, params: m.params.map((p) => ({ ...p })), returns: m.returns, optional: STORAGE_METHODS[m.name].optional, doc: m.doc.trim() })),
+      methods: s.storageProvider.methods.map((m) => ({
+        name: m.name,
+        params: m.params.map((p) => ({ ...p })),
+        returns: m.returns,
+        optional: STORAGE_METHODS[m.name].optional,
+        sync: (STORAGE_METHODS[m.name] as StorageMethodCapability).sync === true,
+        doc: m.doc.trim(),
+      })),
     },
     docGroups: s.docGroups.map((g) => ({ id: g.id, title: g.title, intro: g.intro.trim() })),
   };

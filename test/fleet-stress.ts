@@ -9,6 +9,7 @@ import { startAuthServer } from './server/auth-server.js';
 import { tempHome } from './support/env.js';
 import { acknowledgedWritesLost, FAILOVER_GRACE_MS, serveThroughFailover, type FailoverRun } from './support/failover.js';
 import { redisRestart, runFleet, seedSession, type FleetResult } from './support/fleet.js';
+import { outageTrial, pausedWriterTrial, type OutageKind, type OutageTrial, type PausedWriterTrial } from './support/outages.js';
 import { REDIS_INSTALL_HINT, redisServerPath, startRedis } from './support/redis.js';
 import { startCluster, startSentinel } from './support/redis-deploy.js';
 
@@ -18,11 +19,20 @@ if (!redisServerPath()) {
 }
 const TTL = 5;
 const seconds = Number(process.env['FLEET_SECONDS'] ?? 60);
-// `npm run stress:fleet -- deployments` runs only the Cluster, Sentinel and fence rows, `-- fences` only the fence row, `-- fleet` only the fleet rows.
+// `npm run stress:fleet -- deployments` runs only the Cluster, Sentinel and fence rows, `-- fences` only the fence row, `-- fleet` only the fleet rows,
+// `-- outages` the rows of Redis away mid-refresh (`-- outages-down`, `-- outages-oom`, `-- outages-paused` one of them; OUTAGE_TRIALS trials each, 30 by default),
+// `-- paused-writers` the row of workers paused past their lease before saving.
 const only = process.argv[2];
 const FAILOVER_TRIALS = Number(process.env['FAILOVER_TRIALS'] ?? 3);
 const LOSS_TRIALS = Number(process.env['LOSS_TRIALS'] ?? 10);
 const FAILOVER_SECONDS = 30;
+const OUTAGE_TRIALS = Number(process.env['OUTAGE_TRIALS'] ?? 30);
+const OUTAGES: Record<OutageKind, string> = {
+  down: 'Redis down (SIGKILL, restarted from its append-only file)',
+  oom: 'Redis out of memory (maxmemory 1 with noeviction: writes and EVAL refused)',
+  paused: 'Redis paused (SIGSTOP)',
+};
+
 const server = await startAuthServer({ accessTokenTtl: TTL });
 const redis = await startRedis({ appendOnly: true });
 Object.assign(process.env, server.env(), { HOME: tempHome() });
@@ -107,6 +117,8 @@ try {
   }
   if (only === undefined || only === 'deployments' || only === 'fences') await fenceRows();
   if (only === undefined || only === 'fleet') await fleetRows();
+  for (const kind of ['down', 'oom', 'paused'] as const) if (only === undefined || only === 'outages' || only === `outages-${kind}`) await outageRow(kind);
+  if (only === undefined || only === 'paused-writers') await pausedWriterRow();
 } finally {
   await server.close();
   await redis.stop();
@@ -155,6 +167,58 @@ async function fenceRows(): Promise<void> {
     ok ? 'ok' : 'FAILED',
   ]);
   console.error(`${ok ? 'ok' : 'FAILED'}  fences: ${rows.at(-1)![1]}`);
+}
+
+/** A row of `OUTAGE_TRIALS` trials of Redis away mid-refresh, past the holder's lease, with four workers on one rotating session. */
+async function outageRow(kind: OutageKind): Promise<void> {
+  const trials: OutageTrial[] = [];
+  // Tokens that outlive the trial: one refresh per trial, the one Redis went away under.
+  server.setAccessTokenTtl(3600);
+  try {
+    for (let trial = 0; trial < OUTAGE_TRIALS; trial++) {
+      trials.push(await outageTrial(server, redis, kind, `outage-${kind}-${trial}`));
+      console.error(`  ${kind} trial ${trial + 1}: ${JSON.stringify(trials.at(-1))}`);
+    }
+  } finally {
+    server.setAccessTokenTtl(TTL);
+  }
+  const sum = (pick: (t: OutageTrial) => number) => trials.reduce((total, t) => total + pick(t), 0);
+  const lost = sum((t) => (t.lost ? 1 : 0));
+  const unsaved = sum((t) => (t.saved ? 0 : 1));
+  const perLifetime = sum((t) => t.tokenRequests) / trials.length;
+  const ok = lost === 0 && unsaved === 0 && perLifetime <= 1.1;
+  failed ||= !ok;
+  rows.push([
+    `${OUTAGES[kind]} as a refresh is answered, past the lease; 4 workers, ${trials.length} trials`,
+    `${trials.length} trials, ${lost} sessions lost, ${sum((t) => t.failedCalls)} failed calls (others' refreshes while Redis was away), ${perLifetime.toFixed(2)} token requests per lifetime, ${sum((t) => t.tokenErrors)} refused token requests, ${unsaved} holders' tokens not saved after Redis returned`,
+    ok ? 'ok' : 'FAILED',
+  ]);
+  console.error(`${ok ? 'ok' : 'FAILED'}  ${rows.at(-1)![0]}: ${rows.at(-1)![1]}`);
+}
+
+/** A row of `OUTAGE_TRIALS` service-account workers paused with SIGSTOP past their lease, between their token's answer and its save. */
+async function pausedWriterRow(): Promise<void> {
+  const trials: PausedWriterTrial[] = [];
+  server.setAccessTokenTtl(3600);
+  try {
+    for (let trial = 0; trial < OUTAGE_TRIALS; trial++) {
+      trials.push(await pausedWriterTrial(server, redis, `paused-writer-${trial}`));
+      console.error(`  paused writer trial ${trial + 1}: ${JSON.stringify(trials.at(-1))}`);
+    }
+  } finally {
+    server.setAccessTokenTtl(TTL);
+  }
+  const overwritten = trials.filter((t) => t.overwritten).length;
+  const unserved = trials.filter((t) => !t.othersServed).length;
+  const logins = trials.reduce((total, t) => total + t.logins, 0);
+  const ok = overwritten === 0 && unserved === 0 && logins === 2 * trials.length;
+  failed ||= !ok;
+  rows.push([
+    `a worker paused (SIGSTOP) past its lease between its token's answer and its save, then going on and asking 3 more times; ${trials.length} trials`,
+    `${trials.length} trials, ${overwritten} newer tokens overwritten (late write or retry), ${unserved} trials where the other worker was not served, ${logins} logins (2 per trial)`,
+    ok ? 'ok' : 'FAILED',
+  ]);
+  console.error(`${ok ? 'ok' : 'FAILED'}  ${rows.at(-1)![0]}: ${rows.at(-1)![1]}`);
 }
 
 async function fleetRows(): Promise<void> {

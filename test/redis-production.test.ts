@@ -86,8 +86,7 @@ suite('Redis provider in production settings', () => {
     test('two applications with the same profile name in one Redis never share a token: each logs in once and keeps its own', async () => {
       const appA = provider(redis.url, { application: 'reports-a' });
       const appB = provider(redis.url, { application: 'reports-b' });
-      const auth = (storageProvider: RedisStorageProvider) =>
-        Auth.fromOAuthM2M({ clientId: M2M_CLIENT_ID, clientSecret: M2M_CLIENT_SECRET, profileName: 'my-app-service', storageProvider });
+      const auth = (storageProvider: RedisStorageProvider) => Auth.fromOAuthM2M({ clientId: M2M_CLIENT_ID, clientSecret: M2M_CLIENT_SECRET, profileName: 'my-app-service', storageProvider });
       server.resetCounts();
       const tokenA = await auth(appA).getAccessToken();
       const tokenB = await auth(appB).getAccessToken();
@@ -102,6 +101,58 @@ suite('Redis provider in production settings', () => {
       expect(dump).toContain('reports-a');
       expect(dump).toContain('client_secret');
       expect(dump).not.toContain(M2M_CLIENT_SECRET);
+    });
+
+    test('copied examples: the same profile name and the same Redis, no application set, two issuers: each session keeps its own tokens', async () => {
+      const other = await startAuthServer();
+      try {
+        const shared = provider(redis.url);
+        const auth = (issuer: string, storageProvider: RedisStorageProvider) => Auth.fromOAuthM2M({ clientId: M2M_CLIENT_ID, clientSecret: M2M_CLIENT_SECRET, profileName: 'copied-example', issuer, storageProvider });
+        server.resetCounts();
+        other.resetCounts();
+        const tokenA = await auth(server.issuer, shared).getAccessToken();
+        const tokenB = await auth(other.issuer, shared).getAccessToken();
+        expect(tokenB).not.toBe(tokenA);
+        expect([server.count('token:client_credentials'), other.count('token:client_credentials')]).toEqual([1, 1]);
+        // New workers, each with its own connection, find their own session again: no further login.
+        expect(await auth(server.issuer, provider(redis.url)).getAccessToken()).toBe(tokenA);
+        expect(await auth(other.issuer, provider(redis.url)).getAccessToken()).toBe(tokenB);
+        expect([server.count('token:client_credentials'), other.count('token:client_credentials')]).toEqual([1, 1]);
+      } finally {
+        await other.close();
+      }
+    });
+
+    test('a worker whose fetch never settles (it ignores its abort signal) fails within its request timeout with a clear error; its lease is bounded and the other workers are served', async () => {
+      const profileName = 'hung-fetch';
+      let arrived!: () => void;
+      const hungArrived = new Promise<void>((resolve) => (arrived = resolve));
+      const neverSettles = (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+        if (init?.method !== 'POST') return fetch(input, init);
+        arrived();
+        return new Promise<Response>(() => undefined);
+      };
+      const worker = (hangs: boolean) =>
+        Auth.fromOAuthM2M({ clientId: M2M_CLIENT_ID, clientSecret: M2M_CLIENT_SECRET, profileName, storageProvider: provider(redis.url), requestTimeoutSeconds: 1, ...(hangs ? { fetch: neverSettles } : {}) });
+      server.resetCounts();
+      const hung = worker(true);
+      const hungCall = rejection(hung.getAccessToken());
+      await hungArrived;
+      // The hung worker holds the lease, taken with the bound the SDK passes: twice the request timeout plus 10 s.
+      const raw = createClient({ url: redis.url });
+      await raw.connect();
+      const [leaseKey] = await raw.keys('*{.planet/hung-fetch}/session.lease');
+      const [fence, holdUntil] = (await raw.get(leaseKey!))!.split(' ').map(Number);
+      await raw.close();
+      expect(holdUntil! - Math.floor(fence! / 1000)).toBe(12_000);
+      const others = [worker(false), worker(false), worker(false)];
+      const tokens = await Promise.all(others.map((w) => w.getAccessToken()));
+      expect(new Set(tokens).size).toBe(1);
+      const error = await hungCall;
+      expect(error.code).toBe('ERR_NETWORK');
+      expect(error.message).toContain('no answer within 1 s');
+      // The hung request never reached the server; the others logged in once between them.
+      expect(server.count('token:client_credentials')).toBe(1);
     });
 
     test('sessions bound to a client and issuer (forSession) are kept apart, and a record naming another client or issuer is refused, saying which', async () => {

@@ -50,9 +50,31 @@ describe('the findings, as schedules', () => {
     }
   });
 
+  test('shared storage out (down, out of memory, paused) for up to 60 s mid-refresh, lease included: the holder keeps the new tokens and saves them when storage returns; nobody spends the old refresh token', async () => {
+    for (let seed = 1; seed <= 30; seed++) {
+      await expectSchedule(seed, {
+        ...none,
+        mode: 'fleet',
+        procs: 4,
+        rotating: true,
+        lifetimeMs: 60_000,
+        chaosMs: 240_000,
+        outageOnRefresh: [10_000, 30_000, 60_000][seed % 3]!,
+      });
+    }
+  });
+
   test('storage that refuses every write: the refresh token is never spent, so the next process still has the session', async () => {
     for (let seed = 1; seed <= 20; seed++) {
-      await expectSchedule(seed, { ...none, mode: 'disk', rotating: true, lifetimeMs: 4_000, chaosMs: 60_000, storageFaults: [{ kind: 'write-fail', from: 0, ms: 60_000 }], crashes: [{ proc: 0, at: 10_000 + seed * 1000 }] });
+      await expectSchedule(seed, {
+        ...none,
+        mode: 'disk',
+        rotating: true,
+        lifetimeMs: 4_000,
+        chaosMs: 60_000,
+        storageFaults: [{ kind: 'write-fail', from: 0, ms: 60_000 }],
+        crashes: [{ proc: 0, at: 10_000 + seed * 1000 }],
+      });
     }
   });
 

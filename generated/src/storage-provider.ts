@@ -28,7 +28,10 @@ export interface ObjectStorageProvider {
    * larger than any returned before for `key`, or undefined while another
    * holder's lease runs. With the four lease methods the SDK refreshes
    * once per token lifetime across every worker; without them it takes
-   * turns within the process only.
+   * turns within the process only. The SDK passes a third argument,
+   * `maxHoldMs`: renewals stop extending the lease that long after it was
+   * taken (twice `requestTimeoutSeconds` plus 10 s), so a holder whose
+   * work never ends cannot keep the others waiting.
    */
   acquireLease?(key: string, ttlMs: number): Promise<number | undefined>;
   /** Optional. Extend the lease `fence` on `key` by `ttlMs`; false when it is no longer held. */
@@ -42,4 +45,12 @@ export interface ObjectStorageProvider {
    * token.
    */
   saveObjFenced?(key: string, data: Record<string, unknown>, leaseKey: string, fence: number): Promise<boolean>;
+  /**
+   * Optional, for storage shared by several applications: this storage
+   * for one session, bound to its client ID and issuer, returned at once
+   * (no promise). The SDK asks for it when it opens a session, so two
+   * applications that use the same profile name in one store never
+   * share tokens.
+   */
+  forSession?(identity: { clientId: string; issuer: string }): ObjectStorageProvider;
 }

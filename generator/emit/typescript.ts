@@ -199,7 +199,8 @@ function storageProviderFile(ir: SpecIR, project: Project): string {
       docs: [jsdocText(m.doc)],
       hasQuestionToken: m.optional,
       parameters: m.params.map((p) => ({ name: p.name, type: p.type })),
-      returnType: `Promise<${m.returns}>`,
+      // `this`: the provider interface itself (a view of the same storage).
+      returnType: m.sync ? (m.returns === 'this' ? sp.interface : m.returns) : `Promise<${m.returns}>`,
     })),
   };
   return render(project, 'storage-provider.ts', [ir.sdk.source], [iface]);

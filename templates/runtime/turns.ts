@@ -55,9 +55,13 @@ function releaseLater(store: LeasingStore, leaseKey: string, fence: number): voi
 
 /**
  * Turns on a lease in application storage (`leaseKey`), queued in this
- * process first so one process asks for the lease once at a time.
+ * process first so one process asks for the lease once at a time. The
+ * storage stops renewing a lease `maxHoldMs` after it was taken, so work
+ * that never ends (a request that ignores its abort signal) cannot keep
+ * other workers waiting: they take the lease, and the stuck holder's writes
+ * are refused by its fence.
  */
-export function leaseTurns(store: LeasingStore, leaseKey: string, localKey: string): TurnTaker {
+export function leaseTurns(store: LeasingStore, leaseKey: string, localKey: string, maxHoldMs: number): TurnTaker {
   return {
     scope: 'fleet',
     take: (fn) =>
@@ -66,7 +70,7 @@ export function leaseTurns(store: LeasingStore, leaseKey: string, localKey: stri
         let fence: number | undefined;
         for (;;) {
           try {
-            fence = await store.acquireLease(leaseKey, LEASE_TTL_MS);
+            fence = await store.acquireLease(leaseKey, LEASE_TTL_MS, maxHoldMs);
           } catch (error) {
             throw storageError(error, `taking the lease ${leaseKey}`);
           }

@@ -3,7 +3,7 @@
 // after every step. `runSeed(seed)` is all a test or `npm run sim` needs.
 import { PlanetAuthError } from '../../templates/runtime/errors.js';
 import { handable } from '../../templates/runtime/core/machine.js';
-import { Proc, World, newEngine, type EndpointFault } from './world.js';
+import { Proc, World, newEngine, type EndpointFault, type StorageFaultKind } from './world.js';
 
 /** The longest a call may take in time its process ran: lock wait, two requests, storage, and the wait for a save. */
 export const CALL_BOUND = 30_000 + 2 * 30_000 + 30_000;
@@ -17,10 +17,12 @@ export interface Schedule {
   readonly chaosMs: number;
   readonly pauses: readonly { proc: number; at: number; ms: number }[];
   readonly crashes: readonly { proc: number; at: number }[];
-  readonly storageFaults: readonly { kind: 'read-fail' | 'write-fail' | 'slow'; from: number; ms: number }[];
+  readonly storageFaults: readonly { kind: StorageFaultKind; from: number; ms: number }[];
   readonly endpointFaults: readonly { kind: EndpointFault['kind']; from: number; ms: number }[];
   readonly wallSteps: readonly { proc: number; at: number; ms: number }[];
   readonly neighbour: boolean;
+  /** Storage out (every command refused, the lease's too) for this long from the first refresh request on. */
+  readonly outageOnRefresh?: number;
 }
 
 export interface SeedResult {
@@ -51,10 +53,8 @@ export function scheduleFor(seed: number, overrides: Partial<Schedule> = {}): Sc
     chaosMs,
     pauses: r.chance(0.5) ? times(r.int(1, 3)).map((at) => ({ proc: r.int(0, procs - 1), at, ms: r.pick([500, 5_000, 20_000, 45_000, 120_000]) })) : [],
     crashes: r.chance(0.3) ? times(r.int(1, 2)).map((at) => ({ proc: r.int(0, procs - 1), at })) : [],
-    storageFaults: r.chance(0.4) ? times(r.int(1, 2)).map((from) => ({ kind: r.pick(['read-fail', 'write-fail', 'slow'] as const), from, ms: r.pick([1_000, 10_000, 60_000]) })) : [],
-    endpointFaults: r.chance(0.5)
-      ? times(r.int(1, 3)).map((from) => ({ kind: r.pick(['slow', 'hung', '5xx', '429', 'refusing', 'unusable', 'salvageable'] as const), from, ms: r.pick([1_000, 10_000, 60_000]) }))
-      : [],
+    storageFaults: r.chance(0.4) ? times(r.int(1, 2)).map((from) => ({ kind: r.pick(['read-fail', 'write-fail', 'slow', 'outage'] as const), from, ms: r.pick([1_000, 10_000, 60_000]) })) : [],
+    endpointFaults: r.chance(0.5) ? times(r.int(1, 3)).map((from) => ({ kind: r.pick(['slow', 'hung', '5xx', '429', 'refusing', 'unusable', 'salvageable'] as const), from, ms: r.pick([1_000, 10_000, 60_000]) })) : [],
     wallSteps: r.chance(0.25) ? times(r.int(1, 2)).map((at) => ({ proc: r.int(0, procs - 1), at, ms: r.pick([-3_600_000, -600_000, -5_000, 5_000, 600_000]) })) : [],
     neighbour: r.chance(0.1),
   };
@@ -69,6 +69,7 @@ export async function runSeed(seed: number, overrides: Partial<Schedule> = {}): 
   world.lifetimeMs = schedule.lifetimeMs;
   world.endpointFaults = schedule.endpointFaults.map((f) => ({ from: f.from, to: f.from + f.ms, fault: f.kind }));
   world.storageFaults = schedule.storageFaults.map((f) => ({ kind: f.kind, from: f.from, to: f.from + f.ms }));
+  world.outageOnRefreshMs = schedule.outageOnRefresh;
   world.log(`schedule ${JSON.stringify(schedule)}`);
   // A logged-in session in storage.
   const login = world.response(true);

@@ -44,6 +44,9 @@ interface Event {
   fn: () => void;
 }
 
+/** Faults of shared storage: reads or writes refused, slow answers, or an outage that refuses every command, the lease's included. */
+export type StorageFaultKind = 'read-fail' | 'write-fail' | 'slow' | 'outage';
+
 /** One process (disk) or worker (shared storage) with its own engine. */
 export class Proc {
   alive = true;
@@ -108,7 +111,9 @@ export class World {
   tokenRequests = 0;
   // Shared storage.
   stored: TokenFile | undefined;
-  storageFaults: { from: number; to: number; kind: 'read-fail' | 'write-fail' | 'slow' }[] = [];
+  storageFaults: { from: number; to: number; kind: StorageFaultKind }[] = [];
+  /** An outage of this length starts as the first refresh request is sent: storage goes away mid-refresh. */
+  outageOnRefreshMs: number | undefined;
   lockHolder: Proc | undefined;
   lease: { holder: Proc; fence: number; expiresAt: number } | undefined;
   fence = 0;
@@ -242,7 +247,8 @@ export class World {
 
   newestAccess(): ServerToken | undefined {
     let newest: ServerToken | undefined;
-    for (const record of this.tokens.values()) if (record.kind === 'access' && record.delivered && (record.saved || this.procs.some((p) => p.alive && p.id === record.requestedBy)) && (!newest || record.serial > newest.serial)) newest = record;
+    for (const record of this.tokens.values())
+      if (record.kind === 'access' && record.delivered && (record.saved || this.procs.some((p) => p.alive && p.id === record.requestedBy)) && (!newest || record.serial > newest.serial)) newest = record;
     return newest;
   }
 
@@ -280,8 +286,9 @@ export class World {
     return 'ok';
   }
 
-  storageFault(kind: 'read-fail' | 'write-fail' | 'slow'): boolean {
-    return this.storageFaults.some((f) => f.kind === kind && this.t >= f.from && this.t < f.to);
+  storageFault(kind: StorageFaultKind): boolean {
+    // An outage (storage down, out of memory, paused) refuses everything: reads, writes and the lease.
+    return this.storageFaults.some((f) => (f.kind === kind || (f.kind === 'outage' && kind !== 'slow')) && this.t >= f.from && this.t < f.to);
   }
 
   // ---- shared storage ----------------------------------------------------------
@@ -360,7 +367,9 @@ export function simEffects(world: World, proc: Proc): Effects {
       tokens: () => undefined,
       secret: () => undefined,
       debug: () => undefined,
-      warn: (m) => { if (process.env.SIM_DEBUG) world.log(`${proc.id} warn ${m}`); },
+      warn: (m) => {
+        if (process.env.SIM_DEBUG) world.log(`${proc.id} warn ${m}`);
+      },
       noSession: () => new LoginRequiredError('profile "sim" has no session', 'log in'),
       ended: () => new LoginRequiredError('the session of profile "sim" has ended (the server refused its refresh token)', 'log in'),
       unwritable: (cause) => new StateError('ERR_STORAGE', 'sim', `storage refused a write (${(cause as Error).message}); the refresh token was not spent`),
@@ -406,6 +415,10 @@ async function leaseTurn<T>(world: World, proc: Proc, fn: (turn: Turn) => Promis
     if (ran > LOCK_WAIT) throw new LockTimeoutError(`${lease.holder.id} held the lease for over ${LOCK_WAIT / 1000} s`);
     await world.waitForTurn(proc, Math.min(LOCK_WAIT - ran + 1, lease.expiresAt - world.t + 1));
   }
+  if (world.storageFault('outage')) {
+    await world.sleep(proc, world.rng.int(1, 20));
+    throw new StateError('ERR_STORAGE', 'sim', 'taking the lease failed: storage unreachable');
+  }
   const fence = ++world.fence;
   world.lease = { holder: proc, fence, expiresAt: world.t + LEASE_TTL };
   world.log(`${proc.id} took the lease (fence ${fence})`);
@@ -413,7 +426,7 @@ async function leaseTurn<T>(world: World, proc: Proc, fn: (turn: Turn) => Promis
   const held = () => world.lease?.fence === fence && world.lease.expiresAt > world.t;
   const renew = () => {
     if (done) return;
-    if (held()) world.lease!.expiresAt = world.t + LEASE_TTL;
+    if (held() && !world.storageFault('outage')) world.lease!.expiresAt = world.t + LEASE_TTL;
     world.at(proc, LEASE_TTL / 3, renew);
   };
   world.at(proc, LEASE_TTL / 3, renew);
@@ -421,6 +434,7 @@ async function leaseTurn<T>(world: World, proc: Proc, fn: (turn: Turn) => Promis
     fence,
     assertHeld: async () => {
       await world.sleep(proc, world.rng.int(1, 10));
+      if (world.storageFault('outage')) throw new StateError('ERR_STORAGE', 'sim', 'checking the lease failed: storage unreachable');
       if (!held()) throw new TurnLostError(`${proc.id} lost its lease (fence ${fence})`);
       world.lease!.expiresAt = world.t + LEASE_TTL;
     },
@@ -440,6 +454,11 @@ function simRefresh(world: World, proc: Proc, refreshToken: string): Promise<Rec
   const fault = world.endpointFault();
   const sentAt = world.t;
   world.log(`${proc.id} sends a refresh with #${world.tokens.get(refreshToken)?.serial} (${fault})`);
+  if (world.outageOnRefreshMs !== undefined) {
+    world.storageFaults.push({ kind: 'outage', from: world.t, to: world.t + world.outageOnRefreshMs });
+    world.log(`storage out for ${world.outageOnRefreshMs} ms`);
+    world.outageOnRefreshMs = undefined;
+  }
   if (world.refused.get(proc.id)?.has(refreshToken)) world.violation(`${proc.id} sent again a refresh token the server had refused`);
   return new Promise((resolve, reject) => {
     let settled = false;
@@ -483,7 +502,10 @@ function simRefresh(world: World, proc: Proc, refreshToken: string): Promise<Rec
         if (record && record.spentBy === proc.id) record.outcome = fault === 'unusable' ? 'unusable' : 'received';
         if (fault === 'unusable') {
           // As the adapter decides: a new refresh token in the refused answer means the old one is spent, so the session has ended; otherwise the old one stays.
-          if (!world.rotating) return settle(() => reject(new TokenRequestError('ERR_SERVER', 'the server answered the refresh with tokens that cannot be used; the refresh token stays as it was', 200, undefined, { hint: 'check the server' })));
+          if (!world.rotating)
+            return settle(() =>
+              reject(new TokenRequestError('ERR_SERVER', 'the server answered the refresh with tokens that cannot be used; the refresh token stays as it was', 200, undefined, { hint: 'check the server' })),
+            );
           world.excuses.push(`the answer to ${proc.id}'s refresh could not be used after the server rotated the token`);
           return settle(() => reject(new LoginRequiredError('the session of profile "sim" has ended: the server answered its refresh, but the answer could not be used', 'log in')));
         }

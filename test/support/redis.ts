@@ -22,6 +22,8 @@ export interface RunningRedis {
   readonly dir: string;
   /** Kills the server with `signal` and waits until it is gone. */
   kill(signal?: NodeJS.Signals): Promise<void>;
+  /** Sends `signal` (SIGSTOP, SIGCONT) without waiting for anything. */
+  signal(signal: NodeJS.Signals): void;
   /** Starts it again on the same port and folder (an append-only file is replayed). */
   restart(): Promise<void>;
   /** Stops it and removes its folder. */
@@ -102,6 +104,7 @@ export async function startRedis(options: RedisOptions = {}): Promise<RunningRed
     port,
     dir,
     kill,
+    signal: (signal) => void child?.kill(signal),
     restart: launch,
     stop: async () => {
       await kill('SIGTERM');

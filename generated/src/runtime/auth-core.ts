@@ -7,7 +7,7 @@
 // (core/adapters.ts). How a first set of tokens is obtained is up to the
 // flow's grant module (grants/).
 import type { ClientOptions } from './client-options.js';
-import { AuthServer, REAL_CLOCK, StoredTokens } from './core/adapters.js';
+import { AuthServer, REAL_CLOCK, StoredTokens, leaseHoldMs } from './core/adapters.js';
 import type { DeviceLoginCompleteOptions, EnsureInitializedOptions, LogoutOptions, LogoutResult, SessionStatus, SignalOptions, TokenEvent, TokenListenerOptions } from './core/api-types.js';
 import { SessionEngine } from './core/engine.js';
 import { emitTokens, keptSession, sessionHost, type TokenListeners } from './core/session-host.js';
@@ -73,11 +73,11 @@ export class AuthCore {
     this.#apiBaseUrl = resolved.apiBaseUrl ?? server.apiBaseUrl ?? settings.apiBaseUrl;
     const scopes = resolved.requestedScopes ?? settings.defaultScopes;
     this.#scopes = this.#grant.unattended ? scopes.filter((s) => s !== 'offline_access') : [...scopes];
-    this.#storage = new SessionStorage(settings, this.profileName, resolved, this);
-    const audience = resolved.audience === null ? server.audience : (resolved.audience ?? server.audience ?? settings.audience);
     const issuer = resolved.issuer ?? server.issuer ?? flow.issuer ?? settings.issuer;
     // Refused here, not at the first request: an issuer from the code or the environment the SDK would never talk to.
     insecureAllowed(issuer, resolved.allowInsecureHttp === true, resolved.issuer !== undefined ? 'option issuer' : server.issuer !== undefined ? `$${settings.env.issuer}` : 'issuer');
+    this.#storage = new SessionStorage(settings, this.profileName, resolved, this, { clientId: resolved.clientId, issuer, maxHoldMs: leaseHoldMs(resolved.requestTimeoutSeconds) });
+    const audience = resolved.audience === null ? server.audience : (resolved.audience ?? server.audience ?? settings.audience);
     this.#server = new AuthServer({
       identity: {
         issuer,
@@ -104,10 +104,7 @@ export class AuthCore {
       store: new StoredTokens(this.#storage, this.#server.identity, resolved.persistClientConfig !== false),
       turns: this.#storage.turns,
       endpoint: this.#server,
-      host: sessionHost(
-        { profile: this.profileName, flow, options: resolved, storage: this.#storage, server: this.#server, scopes: this.#scopes, log, chosen, unattended: this.#grant.unattended },
-        this.#listeners,
-      ),
+      host: sessionHost({ profile: this.profileName, flow, options: resolved, storage: this.#storage, server: this.#server, scopes: this.#scopes, log, chosen, unattended: this.#grant.unattended }, this.#listeners),
     });
   }
 

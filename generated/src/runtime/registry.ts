@@ -126,6 +126,8 @@ export interface StorageMethodCapability {
   readonly returns: string;
   /** An optional capability: the runtime uses it when the provider has it. */
   readonly optional: boolean;
+  /** Returns its value at once rather than a promise. */
+  readonly sync?: boolean;
 }
 
 /** The methods the runtime calls on application storage, with the signatures it calls them with. */
@@ -141,6 +143,8 @@ export const STORAGE_METHODS = {
   renewLease: { params: ['string', 'number', 'number'], returns: 'boolean', optional: true },
   releaseLease: { params: ['string', 'number'], returns: 'void', optional: true },
   saveObjFenced: { params: ['string', 'Record<string, unknown>', 'string', 'number'], returns: 'boolean', optional: true },
+  // A view of shared storage bound to one session's client and issuer.
+  forSession: { params: ['{ clientId: string; issuer: string }'], returns: 'this', optional: true, sync: true },
 } as const satisfies Record<string, StorageMethodCapability>;
 
 export type StorageMethodName = keyof typeof STORAGE_METHODS;

@@ -32,6 +32,21 @@ function instanceId(value: object): number {
   return id;
 }
 
+/** `store`'s view for one session where it offers one (`forSession`), else `store` itself. */
+function boundStore(store: ObjectStore, session: { clientId: string; issuer: string }): ObjectStore {
+  if (typeof store.forSession !== 'function') return store;
+  let view: unknown;
+  try {
+    view = store.forSession({ clientId: session.clientId, issuer: session.issuer });
+  } catch (error) {
+    throw new ConfigError(`the storageProvider's forSession failed for client ${JSON.stringify(session.clientId)} at ${session.issuer}: ${(error as Error)?.message ?? String(error)}`);
+  }
+  if (view === null || typeof view !== 'object' || typeof (view as ObjectStore).loadObj !== 'function') {
+    throw new ConfigError("the storageProvider's forSession returned no storage; it must return the provider for that session (an object with loadObj, saveObj and the other storage methods), not a promise");
+  }
+  return view as ObjectStore;
+}
+
 export class SessionStorage {
   readonly #backend: Backend;
   readonly #settings: SdkSettings;
@@ -39,8 +54,19 @@ export class SessionStorage {
   /** How this session's writers take turns. */
   readonly turns: TurnTaker;
 
-  /** The storage `options` choose for `profile`; `owner` keys in-memory turns. */
-  constructor(settings: SdkSettings, profile: string, options: Pick<ClientOptions, 'saveStateToStorage' | 'storageProvider' | 'secretStorage'>, owner: object) {
+  /**
+   * The storage `options` choose for `profile`; `owner` keys in-memory turns.
+   * Application storage that offers `forSession` is used through its view
+   * bound to `session` (client ID and issuer); a lease lasts at most
+   * `session.maxHoldMs`, however long its holder's work runs.
+   */
+  constructor(
+    settings: SdkSettings,
+    profile: string,
+    options: Pick<ClientOptions, 'saveStateToStorage' | 'storageProvider' | 'secretStorage'>,
+    owner: object,
+    session: { clientId: string; issuer: string; maxHoldMs: number },
+  ) {
     this.#settings = settings;
     this.#profile = profile;
     const secretStorage = secretStorageOption(options.secretStorage);
@@ -51,11 +77,9 @@ export class SessionStorage {
       this.#backend = { kind: 'memory' };
       this.turns = processTurns(`memory:${instanceId(owner)}`);
     } else if (options.storageProvider) {
-      const store = options.storageProvider;
+      const store = boundStore(options.storageProvider, session);
       this.#backend = { kind: 'provider', store };
-      this.turns = canLease(store)
-        ? leaseTurns(store, this.#key(LEASE_FILE), `lease:${instanceId(store)}:${profile}`)
-        : processTurns(`provider:${instanceId(store)}:${profile}`);
+      this.turns = canLease(store) ? leaseTurns(store, this.#key(LEASE_FILE), `lease:${instanceId(store)}:${profile}`, session.maxHoldMs) : processTurns(`provider:${instanceId(store)}:${profile}`);
     } else {
       this.#backend = { kind: 'disk', store: new SessionFileStore(homeDir(), settings, secretStorage) };
       this.turns = folderTurns(profileFolder(settings, profile));

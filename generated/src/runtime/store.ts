@@ -27,7 +27,7 @@ export interface ObjectStore {
    * larger than any returned before for `key`, or undefined while another
    * holder's lease is still running.
    */
-  acquireLease?(key: string, ttlMs: number): Promise<number | undefined>;
+  acquireLease?(key: string, ttlMs: number, maxHoldMs?: number): Promise<number | undefined>;
   /** Optional: extends the lease `fence` on `key` by `ttlMs`; false when it is no longer held. */
   renewLease?(key: string, fence: number, ttlMs: number): Promise<boolean>;
   /** Optional: ends the lease `fence` on `key` if it still holds it. */
@@ -37,6 +37,8 @@ export interface ObjectStore {
    * lease on `leaseKey`, as one atomic step; false (nothing written) otherwise.
    */
   saveObjFenced?(key: string, data: Record<string, unknown>, leaseKey: string, fence: number): Promise<boolean>;
+  /** Optional: this storage for one session, bound to its client ID and issuer (returned at once). */
+  forSession?(identity: { clientId: string; issuer: string }): ObjectStore;
 }
 
 /**
@@ -213,7 +215,11 @@ function unsafeFile(path: string, info: Stats | 'symlink'): StateError {
   if (info === 'symlink' || info.isSymbolicLink()) {
     return new StateError(ERR_STATE_UNSAFE, path, `${path} is a symbolic link; session files must be regular files. Replace it with the file it points to, or remove it and log in again`);
   }
-  return new StateError(ERR_STATE_UNSAFE, path, `${path} is ${fileKind(info)}, not a regular file, so it was not read; session files must be regular files. Move it aside or remove it, then run the command again (log in again if it was a session file)`);
+  return new StateError(
+    ERR_STATE_UNSAFE,
+    path,
+    `${path} is ${fileKind(info)}, not a regular file, so it was not read; session files must be regular files. Move it aside or remove it, then run the command again (log in again if it was a session file)`,
+  );
 }
 
 function readError(path: string, error: unknown): StateError {

@@ -127,6 +127,40 @@ function workingDeadline(seconds: number): AbortSignal {
   return controller.signal;
 }
 
+/** What a turn may take beyond its requests' timeouts: reads and writes of storage. */
+const LEASE_HOLD_MARGIN_MS = 10_000;
+
+/**
+ * How long a session's lease may be held, whatever its holder's work does:
+ * a turn sends at most two requests (discovery, then the token request),
+ * each given up after `timeoutSeconds`, plus time for storage.
+ */
+export function leaseHoldMs(timeoutSeconds: number | undefined): number {
+  return 2 * (timeoutSeconds ?? REQUEST_TIMEOUT_SECONDS) * 1000 + LEASE_HOLD_MARGIN_MS;
+}
+
+/**
+ * `pending`, or `signal`'s reason once it aborts: a custom `fetch` that
+ * ignores its signal and never settles still ends at the deadline.
+ */
+function settledBy<T>(pending: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason as Error);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason as Error);
+    signal.addEventListener('abort', onAbort, { once: true });
+    pending.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: Error) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
 /** The authorization server as the engine and the facade use it. */
 export class AuthServer implements TokenEndpoint {
   readonly identity: ClientIdentity;
@@ -144,14 +178,24 @@ export class AuthServer implements TokenEndpoint {
   /** Wall and monotonic time the last request was sent. */
   sentAt = { mono: 0, wall: 0 };
 
-  constructor(options: { identity: Omit<ClientIdentity, 'fetch'> & { fetch: FetchFunction | undefined }; flow: FlowDescriptor; grant: Grant; scopes: readonly string[]; callbackUrl: string | undefined; audience: { parameter: string; value: string | undefined }; profile: string; storage: SessionStorage }) {
+  constructor(options: {
+    identity: Omit<ClientIdentity, 'fetch'> & { fetch: FetchFunction | undefined };
+    flow: FlowDescriptor;
+    grant: Grant;
+    scopes: readonly string[];
+    callbackUrl: string | undefined;
+    audience: { parameter: string; value: string | undefined };
+    profile: string;
+    storage: SessionStorage;
+  }) {
     const send: FetchFunction = options.identity.fetch ?? ((input, init) => fetch(input, init));
     const timeout = options.identity.timeoutSeconds ?? REQUEST_TIMEOUT_SECONDS;
     const recorded: FetchFunction = async (input, init) => {
       const post = init?.method === 'POST';
       if (post) this.sentAt = { mono: performance.now(), wall: Date.now() };
       const signals = [workingDeadline(timeout), ...(init?.signal ? [init.signal] : [])];
-      const response = await send(input, { ...init, signal: AbortSignal.any(signals) });
+      const signal = AbortSignal.any(signals);
+      const response = await settledBy(send(input, { ...init, signal }), signal);
       if (post && this.#recording) this.#answer = { status: response.status, body: response.status === 200 ? boundedClone(response) : Promise.resolve(undefined) };
       return response;
     };
@@ -285,12 +329,22 @@ export class AuthServer implements TokenEndpoint {
     }
     if (data && data['refresh_token'] === undefined) {
       // The server did not rotate the refresh token, so the session goes on; this answer only cannot be used.
-      throw new TokenRequestError('ERR_SERVER', `refreshing the session of profile "${this.#profile}" failed: the server's answer could not be used (${refused.message}); the refresh token was not replaced and is kept`, 200, undefined, {
-        cause: refused,
-        hint: 'the server answers with tokens this SDK refuses; check its configuration (audience, token size)',
-      });
+      throw new TokenRequestError(
+        'ERR_SERVER',
+        `refreshing the session of profile "${this.#profile}" failed: the server's answer could not be used (${refused.message}); the refresh token was not replaced and is kept`,
+        200,
+        undefined,
+        {
+          cause: refused,
+          hint: 'the server answers with tokens this SDK refuses; check its configuration (audience, token size)',
+        },
+      );
     }
-    throw new LoginRequiredError(`the session of profile "${this.#profile}" has ended: the server answered its refresh, but the answer could not be used (${refused.message}), and the refresh token it replaced may be spent`, this.loginHint(), { cause: refused });
+    throw new LoginRequiredError(
+      `the session of profile "${this.#profile}" has ended: the server answered its refresh, but the answer could not be used (${refused.message}), and the refresh token it replaced may be spent`,
+      this.loginHint(),
+      { cause: refused },
+    );
   }
 
   /** Revokes `file`'s refresh token (and an opaque access token); false when the server has no revocation endpoint. */

@@ -14,8 +14,13 @@
 //   are saved; every write is fenced by the tokens it replaces, so an older
 //   token never overwrites a newer one;
 // - a rejected token is remembered per token; a server-ended session fails
-//   fast until a login or newer tokens in storage.
-import { LoginRequiredError, TurnLostError } from '../errors.js';
+//   fast until a login or newer tokens in storage;
+// - with leases (shared storage), the write before a spend marks the stored
+//   tokens as being spent; another worker does not spend them while the
+//   mark is recent, so a holder whose new tokens storage could not take
+//   (storage away, longer than its lease) keeps them authoritative and
+//   saves them when storage returns, in a new turn if its lease ran out.
+import { LockTimeoutError, LoginRequiredError, TurnLostError } from '../errors.js';
 import type { Turn } from '../lock.js';
 import { holdsString, lifetimeSeconds, tokenFileFromResponse, valueInHand, type TokenFile } from '../token.js';
 import type { Effects, WriteOutcome } from './effects.js';
@@ -36,6 +41,15 @@ const SAVE_BACKOFF_MAX_MS = 5_000;
 /** How long a call waits for one write attempt of unsaved tokens before it is served from memory. */
 const WRITE_WAIT_MS = 2_000;
 
+/**
+ * The field of a stored token set that says a worker is spending its
+ * refresh token: `<worker id>@<wall ms>`. Another worker leaves that refresh
+ * token alone for this long after the mark (a storage outage plus the
+ * holder's save), then takes the holder for gone and spends it.
+ */
+export const SPEND_MARK = '_spending';
+export const SPEND_MARK_MS = 120_000;
+
 type Token = HeldToken<TokenFile>;
 
 /** Whether two saved token sets are the same version: the same tokens with the same times. */
@@ -44,6 +58,8 @@ export function sameTokens(a: TokenFile | undefined, b: TokenFile | undefined): 
 }
 
 export class SessionEngine {
+  /** This engine in spend marks: random, so workers of different processes never share one. */
+  readonly #worker = Buffer.from(globalThis.crypto.getRandomValues(new Uint8Array(6))).toString('hex');
   /** Where the session stands (see machine.ts). */
   state: SessionState = 'none';
   /** Until when (monotonic ms) the hot path may hand out `hotToken` without any check. */
@@ -270,10 +286,14 @@ export class SessionEngine {
     this.#fx.host.secret(refreshToken);
     // Spend the refresh token only once storage has taken a write in this turn:
     // a store that refuses writes would otherwise leave the new tokens nowhere.
+    let marked = false;
     if (this.#fx.store.persistent && !this.#unsaved && this.#stored !== undefined && sameTokens(base, this.#stored)) {
+      // With a lease, the write says this worker spends the token (see SPEND_MARK).
+      marked = turn.fence !== undefined;
+      if (marked) this.#refuseMarked(this.#stored);
       let probe;
       try {
-        probe = await this.#write(this.#stored, 'fenced', turn);
+        probe = await this.#write(marked ? { ...this.#stored, [SPEND_MARK]: `${this.#worker}@${this.#fx.clock.wall()}` } : this.#stored, 'fenced', turn);
       } catch (error) {
         throw error instanceof TurnLostError ? error : this.#fx.host.unwritable(error);
       }
@@ -306,10 +326,25 @@ export class SessionEngine {
         this.#go('grant-ended');
       } else {
         this.#go(this.#unsaved ? 'tokens-unsaved' : 'request-failed');
+        // No new tokens: the mark goes, so the next worker need not wait for it.
+        if (marked && this.#stored !== undefined && !this.#unsaved) await this.#write(unmarked(this.#stored), 'fenced', turn).catch(() => undefined);
       }
       throw error;
     }
     return this.#take(response, base, 'refresh', sentAt, sentWall, turn);
+  }
+
+  /** Refuses to spend tokens another worker marked as being spent, while the mark is recent. */
+  #refuseMarked(stored: TokenFile): void {
+    const mark = stored[SPEND_MARK];
+    if (typeof mark !== 'string') return;
+    const at = mark.lastIndexOf('@');
+    const who = mark.slice(0, at);
+    const when = Number(mark.slice(at + 1));
+    if (who === this.#worker || !Number.isFinite(when) || Math.abs(this.#fx.clock.wall() - when) >= SPEND_MARK_MS) return;
+    throw new LockTimeoutError(
+      `another worker began spending this session's refresh token ${Math.round(Math.abs(this.#fx.clock.wall() - when) / 1000)} s ago and has not saved the new tokens yet (it keeps them while shared storage is away); this call did not spend it again. Call again shortly; if that worker stopped, the refresh token is used again ${SPEND_MARK_MS / 1000} s after it began`,
+    );
   }
 
   async #unattendedLogin(turn: Turn): Promise<Token> {
@@ -397,7 +432,24 @@ export class SessionEngine {
       this.#held = undefined;
       this.#wake = undefined;
       this.#lost = false;
+      if (this.#unsaved) this.#retakeLater();
     }
+  }
+
+  #retaking = false;
+
+  /** Unsaved tokens whose turn was lost: a new turn is taken to save them (fenced), until they land or storage moved on. */
+  #retakeLater(): void {
+    if (this.#retaking) return;
+    this.#retaking = true;
+    void this.#fx.clock.sleep(WRITE_RETRY_MS).then(() => {
+      this.#retaking = false;
+      if (!this.#unsaved || this.#held) return;
+      this.#inTurn(() => Promise.resolve('')).then(
+        () => undefined,
+        () => this.#retakeLater(),
+      );
+    });
   }
 
   /** Work running in the kept turn: the turn is given up only after it. */
@@ -499,7 +551,11 @@ export class SessionEngine {
       if (this.state === 'none') this.#go('found-nothing');
       return this.#token;
     }
-    if (sameTokens(stored, this.#stored) && this.#token) return this.#token;
+    if (sameTokens(stored, this.#stored) && this.#token) {
+      // The same version; its spend mark may be new.
+      this.#stored = stored;
+      return this.#token;
+    }
     if (this.state === 'ended' && sameTokens(stored, this.#endedBase)) return undefined;
     this.#adopt(stored);
     return this.#token;
@@ -535,4 +591,10 @@ export class SessionEngine {
     this.#go('logged-out');
     this.#wake?.();
   }
+}
+
+/** `file` without a spend mark. */
+function unmarked(file: TokenFile): TokenFile {
+  const { [SPEND_MARK]: _mark, ...rest } = file;
+  return rest;
 }
