@@ -113,14 +113,21 @@ if (wanted('cli')) {
   const base = median(bare);
   const cliRow = (what: string, times: number[], limit: number) => {
     const ratio = median(times) / base;
-    row(`\`planet-auth ${what}\`, valid token (median of ${runs})`, `${median(times).toFixed(0)} ms = ${ratio.toFixed(2)}x \`node -e 0\` (${base.toFixed(0)} ms); ${requests} requests`, `<= ${limit}x, 0 requests`, ratio <= limit && requests === 0 ? 'met' : 'missed');
+    row(
+      `\`planet-auth ${what}\`, valid token (median of ${runs})`,
+      `${median(times).toFixed(0)} ms = ${ratio.toFixed(2)}x \`node -e 0\` (${base.toFixed(0)} ms); ${requests} requests`,
+      `<= ${limit}x, 0 requests`,
+      ratio <= limit && requests === 0 ? 'met' : 'missed',
+    );
   };
   cliRow('print-access-token', printToken, 1.2);
   cliRow('status', status, 1.5);
 
   // CPU time of the import alone (user + system), in a fresh process each time.
   const importCpu = (specifier: string) =>
-    run(['--input-type=module', '-e', `const t = process.cpuUsage(); await import(${JSON.stringify(specifier)}); const d = process.cpuUsage(t); console.log((d.user + d.system) / 1000);`], env).then((r) => Number(r.stdout.trim()));
+    run(['--input-type=module', '-e', `const t = process.cpuUsage(); await import(${JSON.stringify(specifier)}); const d = process.cpuUsage(t); console.log((d.user + d.system) / 1000);`], env).then((r) =>
+      Number(r.stdout.trim()),
+    );
   const sdk: number[] = [];
   const oidc: number[] = [];
   for (let i = 0; i < runs; i++) {

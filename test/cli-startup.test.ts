@@ -54,7 +54,10 @@ function run(args: string[], options: { stdin?: string; trace?: boolean } = {}):
 function split(loaded: string[]): { files: string[]; builtins: string[]; packages: string[] } {
   const generated = new URL('../generated/', import.meta.url).href;
   return {
-    files: loaded.filter((u) => u.startsWith(generated)).map((u) => u.slice(generated.length)).sort(),
+    files: loaded
+      .filter((u) => u.startsWith(generated))
+      .map((u) => u.slice(generated.length))
+      .sort(),
     builtins: loaded.filter((u) => u.startsWith('node:')),
     packages: loaded.filter((u) => u.includes('/node_modules/')).map((u) => /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(u)![1]!),
   };

@@ -27,7 +27,6 @@ beforeEach(() => {
   server.resetCounts();
 });
 
-
 function snapshot(dir: string): Record<string, string> {
   if (!existsSync(dir)) return {};
   const out: Record<string, string> = {};
@@ -143,8 +142,16 @@ test('files in the Python CLI format are read, and the CLI writes exactly that f
   // By hand, as the Python CLI writes them (no optional keys such as audiences or a refresh token).
   const python = join(home, '.planet', 'from-python');
   mkdirSync(python, { recursive: true, mode: 0o700 });
-  writeFileSync(join(python, 'auth_client.json'), JSON.stringify({ auth_server: server.issuer, client_id: M2M_CLIENT_ID, client_secret: M2M_CLIENT_SECRET, client_type: 'oidc_client_credentials_secret', scopes: ['planet'] }, null, 2), { mode: 0o600 });
-  writeFileSync(join(python, 'token.json'), JSON.stringify({ _exp: token['_exp'], _iat: token['_iat'], access_token: token['access_token'], expires_in: token['expires_in'], scope: 'planet', token_type: 'Bearer' }, null, 2), { mode: 0o600 });
+  writeFileSync(
+    join(python, 'auth_client.json'),
+    JSON.stringify({ auth_server: server.issuer, client_id: M2M_CLIENT_ID, client_secret: M2M_CLIENT_SECRET, client_type: 'oidc_client_credentials_secret', scopes: ['planet'] }, null, 2),
+    { mode: 0o600 },
+  );
+  writeFileSync(
+    join(python, 'token.json'),
+    JSON.stringify({ _exp: token['_exp'], _iat: token['_iat'], access_token: token['access_token'], expires_in: token['expires_in'], scope: 'planet', token_type: 'Bearer' }, null, 2),
+    { mode: 0o600 },
+  );
   server.resetCounts();
   const status = await runCli(['status', '--profile', 'from-python', '--json'], env);
   expect(JSON.parse(status.stdout)).toMatchObject({ profile: 'from-python', flow: 'oauth_m2m', logged_in: true, access_token_valid: true });
@@ -161,7 +168,10 @@ describe('bad input: one line saying what happened, one naming the fix, the docu
     const before = snapshot(home);
     const run = await runCli(['status', '--profile', 'absent'], env);
     expect(run.code).toBe(3);
-    expect(lines(run)).toEqual([expect.stringMatching(/^planet-auth: error: profile "absent" does not exist/), 'planet-auth: hint: log in with "planet-auth login device --profile absent" (or another login command), or see "planet-auth profile list"']);
+    expect(lines(run)).toEqual([
+      expect.stringMatching(/^planet-auth: error: profile "absent" does not exist/),
+      'planet-auth: hint: log in with "planet-auth login device --profile absent" (or another login command), or see "planet-auth profile list"',
+    ]);
     expect(snapshot(home)).toEqual(before);
   });
 
@@ -298,7 +308,11 @@ describe('the command line: help, suggestions, global options, refusals', () => 
       [['profile', 'copy', 'a'], 'missing TARGET', 'Usage: planet-auth profile copy SOURCE TARGET [options]'],
       [['print-access-token', '--profile'], 'option --profile needs a value (NAME)', 'Usage: planet-auth print-access-token [options]'],
       [['status', '--json=yes'], 'option --json takes no value (got "--json=yes")', 'Usage: planet-auth status'],
-      [['login', 'service-account', '--client-secret', '-starts-with-a-dash'], 'option --client-secret needs a value (SECRET); for a value that starts with "-", write --client-secret=SECRET', 'Usage: planet-auth login service-account [options]'],
+      [
+        ['login', 'service-account', '--client-secret', '-starts-with-a-dash'],
+        'option --client-secret needs a value (SECRET); for a value that starts with "-", write --client-secret=SECRET',
+        'Usage: planet-auth login service-account [options]',
+      ],
       [['status', '-xsecretish'], 'unknown option "-x"', 'Usage: planet-auth status'],
       [['status', '--profile', 'a', '--profile', 'b'], 'option --profile is given twice with different values', 'Usage: planet-auth status'],
     ];
@@ -367,33 +381,37 @@ describe('--json: every outcome is JSON on stdout, with the same exit codes as t
 
   // One test per case, each with its own bound, then one for what they covered together.
   const covered = new Set<string>();
-  test.each(cases.map((c) => [`${c.args.join(' ')} (exit ${c.code})`, c] as const))('%s, in text and in JSON, from a fresh home', async (_, c) => {
-    const what = c.args.join(' ');
-    const outcomes: CliRun[] = [];
-    for (const json of [false, true]) {
-      home = tempHome();
-      env = { ...env, HOME: home };
-      await c.setup?.();
-      const run = await runCli(json ? [...c.args, '--json'] : c.args, { ...env, ...c.env });
-      outcomes.push(run);
-    }
-    const [text, json] = outcomes as [CliRun, CliRun];
-    expect({ what, code: text.code }).toEqual({ what, code: c.code });
-    expect({ what, code: json.code }).toEqual({ what, code: c.code });
-    expect(text.stdout).toMatch(c.text);
-    const parsed = JSON.parse(json.stdout) as Record<string, unknown>;
-    if (c.code === 0) expect(parsed).not.toHaveProperty('error');
-    else {
-      expect(Object.keys(parsed)).toEqual(['error']);
-      const error = parsed['error'] as { code: string; message: string; hint: string };
-      expect(error).toEqual({ code: expect.stringMatching(/^ERR_[A-Z_]+$/), message: expect.any(String), hint: expect.stringContaining('planet-auth ') });
-      const anyHome = (t: string) => t.replace(/planet-home-\w+/g, 'planet-home-X');
-      expect(anyHome(text.stderr)).toContain(anyHome(`planet-auth: error: ${error.message}`));
-      expect(anyHome(text.stderr)).toContain(anyHome(`planet-auth: hint: ${error.hint}`));
-    }
-    const command = visibleCommands.filter((v) => what.startsWith(v)).sort((a, b) => b.length - a.length)[0];
-    if (command && c.code === 0) covered.add(command);
-  }, 60_000);
+  test.each(cases.map((c) => [`${c.args.join(' ')} (exit ${c.code})`, c] as const))(
+    '%s, in text and in JSON, from a fresh home',
+    async (_, c) => {
+      const what = c.args.join(' ');
+      const outcomes: CliRun[] = [];
+      for (const json of [false, true]) {
+        home = tempHome();
+        env = { ...env, HOME: home };
+        await c.setup?.();
+        const run = await runCli(json ? [...c.args, '--json'] : c.args, { ...env, ...c.env });
+        outcomes.push(run);
+      }
+      const [text, json] = outcomes as [CliRun, CliRun];
+      expect({ what, code: text.code }).toEqual({ what, code: c.code });
+      expect({ what, code: json.code }).toEqual({ what, code: c.code });
+      expect(text.stdout).toMatch(c.text);
+      const parsed = JSON.parse(json.stdout) as Record<string, unknown>;
+      if (c.code === 0) expect(parsed).not.toHaveProperty('error');
+      else {
+        expect(Object.keys(parsed)).toEqual(['error']);
+        const error = parsed['error'] as { code: string; message: string; hint: string };
+        expect(error).toEqual({ code: expect.stringMatching(/^ERR_[A-Z_]+$/), message: expect.any(String), hint: expect.stringContaining('planet-auth ') });
+        const anyHome = (t: string) => t.replace(/planet-home-\w+/g, 'planet-home-X');
+        expect(anyHome(text.stderr)).toContain(anyHome(`planet-auth: error: ${error.message}`));
+        expect(anyHome(text.stderr)).toContain(anyHome(`planet-auth: hint: ${error.hint}`));
+      }
+      const command = visibleCommands.filter((v) => what.startsWith(v)).sort((a, b) => b.length - a.length)[0];
+      if (command && c.code === 0) covered.add(command);
+    },
+    60_000,
+  );
 
   test('the cases above ran every visible command successfully', () => {
     expect([...covered].sort()).toEqual([...visibleCommands].filter((c) => !c.startsWith('login device')).sort());

@@ -202,7 +202,6 @@ async function startConnectProxy(): Promise<{ url: string; targets: string[]; cl
   };
 }
 
-
 describe('the packed package in fresh apps', () => {
   const fixture = useEmbeddedServer();
   const work = mkdtempSync(join(tmpdir(), 'planet-consumer-'));
@@ -218,7 +217,10 @@ describe('the packed package in fresh apps', () => {
     symlinkSync(join(ROOT, 'node_modules'), join(work, 'source', 'node_modules'));
     const packEnv = { ...process.env, PATH: `${BIN}${delimiter}${process.env['PATH'] ?? ''}` };
     expectSuccess('npm pack', await run('npm', ['pack', '--pack-destination', work, '--loglevel=error'], source, packEnv));
-    tarball = join(work, readdirSync(work).find((name) => name.endsWith('.tgz'))!);
+    tarball = join(
+      work,
+      readdirSync(work).find((name) => name.endsWith('.tgz'))!,
+    );
     const installEnv = { ...process.env, HOME: REAL_HOME, npm_config_update_notifier: 'false' };
     await Promise.all(
       (Object.keys(MANAGERS) as Manager[]).map(async (manager) => {
@@ -239,10 +241,11 @@ describe('the packed package in fresh apps', () => {
     );
     // Type checks are the slow part (about 10 s each here): two at a time,
     // started now so they overlap the program runs.
-    const jobs = (Object.keys(MANAGERS) as Manager[]).flatMap((manager) =>
-      TYPE_CHECKS[manager].map((check) => ({ manager, check, job: () => typeCheck(apps[manager], check) })),
+    const jobs = (Object.keys(MANAGERS) as Manager[]).flatMap((manager) => TYPE_CHECKS[manager].map((check) => ({ manager, check, job: () => typeCheck(apps[manager], check) })));
+    const results = inLanes(
+      jobs.map((j) => j.job),
+      2,
     );
-    const results = inLanes(jobs.map((j) => j.job), 2);
     for (const manager of Object.keys(MANAGERS) as Manager[]) {
       const mine = jobs.map((j, i) => ({ ...j, result: results[i]! })).filter((j) => j.manager === manager);
       checks[manager] = Promise.all(mine.map(async (j) => [`tsc ${j.check}`, await j.result] as const));
@@ -288,7 +291,10 @@ describe('the packed package in fresh apps', () => {
 
   test('the tarball holds the bundles, declarations, README and LICENSE only, and depends on exactly what the code imports', async () => {
     const listed = await run('tar', ['-tzf', tarball], work);
-    const files = listed.stdout.split('\n').filter(Boolean).map((f) => f.replace(/^package\//, ''));
+    const files = listed.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((f) => f.replace(/^package\//, ''));
     expect(files).toEqual(expect.arrayContaining(['README.md', 'LICENSE', 'package.json', 'dist/bundle/index.js', 'dist/bundle/planet-auth.cjs', 'dist/index.d.ts', 'bin/cli.cjs']));
     // No source maps, sources, compiled modules the bundles replace, docs page, examples or API reference.
     expect(files.filter((f) => !/^(README\.md|LICENSE|package\.json|bin\/cli\.cjs|dist\/bundle\/[\w-]+\.c?js|dist\/.*\.d\.ts)$/.test(f))).toEqual([]);
@@ -347,7 +353,7 @@ describe('the packed package in fresh apps', () => {
 // Yarn 4 in Plug'n'Play mode: no node_modules, and `fs` patched by Yarn's
 // runtime, which lacks some FileHandle methods. One install, then the
 // on-disk flows (a service account's session saved and reused) and the CLI.
-describe('the packed package installed with Yarn 4 in Plug\'n\'Play mode', () => {
+describe("the packed package installed with Yarn 4 in Plug'n'Play mode", () => {
   const fixture = useEmbeddedServer();
   const work = mkdtempSync(join(tmpdir(), 'planet-yarn-pnp-'));
   const app = join(work, 'app');
@@ -373,7 +379,10 @@ describe('the packed package installed with Yarn 4 in Plug\'n\'Play mode', () =>
     symlinkSync(join(ROOT, 'node_modules'), join(work, 'source', 'node_modules'));
     const packEnv = { ...process.env, PATH: `${BIN}${delimiter}${process.env['PATH'] ?? ''}` };
     expectSuccess('npm pack', await run('npm', ['pack', '--pack-destination', work, '--loglevel=error'], source, packEnv));
-    const tarball = join(work, readdirSync(work).find((name) => name.endsWith('.tgz'))!);
+    const tarball = join(
+      work,
+      readdirSync(work).find((name) => name.endsWith('.tgz'))!,
+    );
     mkdirSync(app);
     writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'consumer-yarn-pnp', private: true, type: 'module', dependencies: { '@planet-auth/sdk': `file:${tarball}` } }, null, 2));
     writeFileSync(join(app, 'app.mjs'), APP_FILES['app.mjs']!);

@@ -32,7 +32,9 @@ console.log('');
 
 const rows: string[][] = [];
 let failures = 0;
-for (const example of readdirSync(EXAMPLES_DIR).filter((f) => f.endsWith('.ts')).sort()) {
+for (const example of readdirSync(EXAMPLES_DIR)
+  .filter((f) => f.endsWith('.ts'))
+  .sort()) {
   const { storage, flow } = exampleParts(example);
   const runs = storage === 'in_memory' ? ['first run'] : ['first run', 'second run'];
   if (storage === 'redis_shared' && !redis) {

@@ -52,7 +52,11 @@ test('an example that imports a provider shows it beside the example, with the p
     expect(section).toContain('the `redis` package (installed in the workspace; in an application, `npm install redis`)');
     expect(section).toContain('a server at `redis://127.0.0.1:6379`');
     expect(section).toContain('title="generated/examples/providers/redis_shared.ts"');
-    expect(section).toContain(readFileSync(join(ROOT, 'generated/examples/providers/redis_shared.ts'), 'utf8').split('\n').find((l) => l.startsWith('export class'))!);
+    expect(section).toContain(
+      readFileSync(join(ROOT, 'generated/examples/providers/redis_shared.ts'), 'utf8')
+        .split('\n')
+        .find((l) => l.startsWith('export class'))!,
+    );
   }
   for (const id of EXAMPLES.filter((e) => e.startsWith('app_custom_storage__'))) {
     expect(sectionAround(PAGE, `title="generated/examples/${id}.ts`)).toContain('title="generated/examples/providers/app_custom_storage.ts"');
@@ -67,7 +71,11 @@ test('the scope defaults in the options tables and the scopes table are the ones
   expect(optionRow(PAGE, '### Service account', 'requestedScopes')[3]).toBe('`planet`');
   expect(optionRow(PAGE, '### Service account', 'requestTimeoutSeconds')[3]).toBe('`30`');
   const table = commandTable(CLI_SPEC);
-  const help = (words: string) => commandHelp(CLI_SPEC, table.find((c) => c.path.join(' ') === words)!);
+  const help = (words: string) =>
+    commandHelp(
+      CLI_SPEC,
+      table.find((c) => c.path.join(' ') === words)!,
+    );
   expect(help('login service-account')).toMatch(/Default: the profile's, else planet\./);
   expect(help('login device')).toMatch(/Default: the profile's, else planet offline_access\./);
   expect(PAGE).toMatch(/\| `PlanetOAuthScopes\.OFFLINE_ACCESS` \| `offline_access` \| .* \| `fromOAuthUserAuthCode\(\)`, `fromOAuthUserDeviceCode\(\)` \|/);

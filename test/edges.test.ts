@@ -135,7 +135,9 @@ describe('foreign servers: endpoints the embedded server has and others lack', (
   test('a server without a device endpoint: a ConfigError that says so and names the browser flow, before any device request', async () => {
     const foreign = await foreignServer(({ device_authorization_endpoint: _dropped, ...m }) => m);
     try {
-      const error = await rejection(() => new AuthCore(SDK_SETTINGS, 'oauth_user_devicecode__external_browser', { clientId: USER_CLIENT_ID, issuer: foreign.issuer, audience: server.audience, saveStateToStorage: false }).deviceUserLoginInitiate());
+      const error = await rejection(() =>
+        new AuthCore(SDK_SETTINGS, 'oauth_user_devicecode__external_browser', { clientId: USER_CLIENT_ID, issuer: foreign.issuer, audience: server.audience, saveStateToStorage: false }).deviceUserLoginInitiate(),
+      );
       expect(error).toBeInstanceOf(ConfigError);
       expect(error.message).toContain('does not offer device login');
       expect(error.hint).toContain('browser');
@@ -236,7 +238,10 @@ describe('foreign servers: discovery redirects, Retry-After, a wrong iss', () =>
     oidc.allowInsecureRequests(config);
     const thrown = await oidc
       .authorizationCodeGrant(config, new URL(`http://127.0.0.1:1/callback?code=c&state=s&iss=${encodeURIComponent('https://elsewhere.example.com')}`), { expectedState: 's', pkceCodeVerifier: 'v'.repeat(43) })
-      .then(() => undefined, (e: unknown) => e);
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
     const error = protocolError(thrown, 'exchanging the authorization code');
     expect(error.message).toContain('"iss"');
     expect(error.hint).not.toContain('later');
@@ -299,41 +304,45 @@ describe('local files: a lock holder in another pid namespace (a container shari
   const canUnshare = spawnSync('unshare', ['--pid', '--fork', 'true']).status === 0;
   const maybe = canUnshare ? test : test.skip;
 
-  maybe(`paused for longer than ${LOCK_STALE_MS} ms, it keeps its turn while it runs; once it is gone the lock is taken`, async () => {
-    const folder = join(home, '.planet', 'container');
-    const holder = spawn('unshare', ['--pid', '--fork', process.execPath, join(import.meta.dirname, 'support/workers/lock-holder.mjs'), folder], { stdio: ['pipe', 'pipe', 'inherit'] });
-    const closed = new Promise((r) => holder.once('close', r));
-    let out = '';
-    const arrived: (() => void)[] = [];
-    holder.stdout.setEncoding('utf8').on('data', (c: string) => {
-      out += c;
-      for (const wake of arrived.splice(0)) wake();
-    });
-    const lineCount = async (n: number) => {
-      while (out.split('\n').length <= n) await new Promise<void>((r) => arrived.push(r));
-    };
-    await lineCount(1);
-    expect(out).toBe('locked\n');
-    const owner = JSON.parse(readFileSync(join(folder, LOCK_FOLDER, '1', 'owner.json'), 'utf8')) as { pid: number; pidNamespace: string };
-    expect(owner.pidNamespace).not.toBe(readlinkSync('/proc/self/ns/pid'));
-    // The holder as this namespace sees it: the child of `unshare`.
-    const hostPid = Number(readFileSync(`/proc/${holder.pid}/task/${holder.pid}/children`, 'utf8').trim().split(/\s+/)[0]);
-    process.kill(hostPid, 'SIGSTOP');
-    let taken = false;
-    const waiter = withFolderLock(folder, async () => {
-      taken = true;
-    });
-    await new Promise((r) => setTimeout(r, LOCK_STALE_MS + 1500));
-    expect(taken).toBe(false);
-    process.kill(hostPid, 'SIGCONT');
-    holder.stdin.write('check\n');
-    await lineCount(2);
-    expect(JSON.parse(out.split('\n')[1]!)).toEqual({ held: true });
-    process.kill(hostPid, 'SIGKILL');
-    await waiter;
-    expect(taken).toBe(true);
-    await closed;
-  }, 60_000);
+  maybe(
+    `paused for longer than ${LOCK_STALE_MS} ms, it keeps its turn while it runs; once it is gone the lock is taken`,
+    async () => {
+      const folder = join(home, '.planet', 'container');
+      const holder = spawn('unshare', ['--pid', '--fork', process.execPath, join(import.meta.dirname, 'support/workers/lock-holder.mjs'), folder], { stdio: ['pipe', 'pipe', 'inherit'] });
+      const closed = new Promise((r) => holder.once('close', r));
+      let out = '';
+      const arrived: (() => void)[] = [];
+      holder.stdout.setEncoding('utf8').on('data', (c: string) => {
+        out += c;
+        for (const wake of arrived.splice(0)) wake();
+      });
+      const lineCount = async (n: number) => {
+        while (out.split('\n').length <= n) await new Promise<void>((r) => arrived.push(r));
+      };
+      await lineCount(1);
+      expect(out).toBe('locked\n');
+      const owner = JSON.parse(readFileSync(join(folder, LOCK_FOLDER, '1', 'owner.json'), 'utf8')) as { pid: number; pidNamespace: string };
+      expect(owner.pidNamespace).not.toBe(readlinkSync('/proc/self/ns/pid'));
+      // The holder as this namespace sees it: the child of `unshare`.
+      const hostPid = Number(readFileSync(`/proc/${holder.pid}/task/${holder.pid}/children`, 'utf8').trim().split(/\s+/)[0]);
+      process.kill(hostPid, 'SIGSTOP');
+      let taken = false;
+      const waiter = withFolderLock(folder, async () => {
+        taken = true;
+      });
+      await new Promise((r) => setTimeout(r, LOCK_STALE_MS + 1500));
+      expect(taken).toBe(false);
+      process.kill(hostPid, 'SIGCONT');
+      holder.stdin.write('check\n');
+      await lineCount(2);
+      expect(JSON.parse(out.split('\n')[1]!)).toEqual({ held: true });
+      process.kill(hostPid, 'SIGKILL');
+      await waiter;
+      expect(taken).toBe(true);
+      await closed;
+    },
+    60_000,
+  );
 });
 
 describe('the Python neighbour: which profile is meant, as planet-auth 2.3 decides it', () => {
@@ -484,7 +493,19 @@ describe('configuration: a token goes only where its issuer is configured to sen
     try {
       const auth = new AuthCore(SDK_SETTINGS, 'oauth_m2m', { clientId: M2M_CLIENT_ID, clientSecret: M2M_CLIENT_SECRET, issuer: foreign.issuer, audience: server.audience, saveStateToStorage: false });
       expect(() => new Session(auth)).toThrow(expect.objectContaining({ code: 'ERR_CONFIG', hint: expect.stringContaining('apiBaseUrl') }));
-      expect(() => new Session(new AuthCore(SDK_SETTINGS, 'oauth_m2m', { clientId: M2M_CLIENT_ID, clientSecret: M2M_CLIENT_SECRET, issuer: foreign.issuer, audience: server.audience, apiBaseUrl: server.apiBaseUrl, saveStateToStorage: false }))).not.toThrow();
+      expect(
+        () =>
+          new Session(
+            new AuthCore(SDK_SETTINGS, 'oauth_m2m', {
+              clientId: M2M_CLIENT_ID,
+              clientSecret: M2M_CLIENT_SECRET,
+              issuer: foreign.issuer,
+              audience: server.audience,
+              apiBaseUrl: server.apiBaseUrl,
+              saveStateToStorage: false,
+            }),
+          ),
+      ).not.toThrow();
       expect(foreign.seen).toEqual([]);
     } finally {
       await foreign.close();
@@ -498,7 +519,7 @@ describe('configuration: a token goes only where its issuer is configured to sen
     expect(new ConfigError('x', { hint: 'do y' })).toMatchObject({ hint: 'do y', message: 'x; do y' });
   });
 
-  test('after the issuer in the environment changed, an ad hoc profile never prints or reports the old server\'s token', async () => {
+  test("after the issuer in the environment changed, an ad hoc profile never prints or reports the old server's token", async () => {
     const other = await startAuthServer();
     try {
       const adHoc = { PL_AUTH_CLIENT_ID: M2M_CLIENT_ID, PL_AUTH_CLIENT_SECRET: M2M_CLIENT_SECRET };
@@ -626,9 +647,12 @@ describe('terminal and callbacks: server text is shown without control character
     }
   });
 
-  test('the callback\'s error_description reaches the error message without control characters', async () => {
+  test("the callback's error_description reaches the error message without control characters", async () => {
     const listener = await startLoopbackListener('http://127.0.0.1:0/callback', 's', 5000);
-    const failed = listener.callback.then(() => new Error("expected a refusal"), (e: unknown) => e as Error);
+    const failed = listener.callback.then(
+      () => new Error('expected a refusal'),
+      (e: unknown) => e as Error,
+    );
     await fetch(`${listener.redirectUri}?state=s&error=server_error&error_description=${encodeURIComponent(`bad${ESC}[31m red${ESC}]8;;https://evil/${ESC}\\ link\r\nforged line`)}`);
     const error = await failed;
     // eslint-disable-next-line no-control-regex -- asserts no control character reaches the message
@@ -659,7 +683,7 @@ describe('terminal: profile names and completion', () => {
   });
 });
 
-describe('terminal: an application\'s listener or logger that fails does not crash the process', () => {
+describe("terminal: an application's listener or logger that fails does not crash the process", () => {
   test('a rejecting async onTokens listener and a rejecting async logger are contained and reported', async () => {
     const program = `
       import { AuthCore } from ${JSON.stringify(join(import.meta.dirname, '../generated/dist/runtime/auth-core.js'))};
@@ -671,7 +695,10 @@ describe('terminal: an application\'s listener or logger that fails does not cra
       console.log('survived');
     `;
     // Run asynchronously: the embedded server lives in this process.
-    const child = spawn(process.execPath, ['--input-type=module', '-e', program], { env: { ...process.env, ...server.env(), HOME: home, ID: M2M_CLIENT_ID, SECRET: M2M_CLIENT_SECRET }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--input-type=module', '-e', program], {
+      env: { ...process.env, ...server.env(), HOME: home, ID: M2M_CLIENT_ID, SECRET: M2M_CLIENT_SECRET },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
@@ -684,9 +711,12 @@ describe('terminal: an application\'s listener or logger that fails does not cra
   });
 });
 
-describe('configuration: the CLI keeps the SDK\'s diagnosis and hint', () => {
+describe("configuration: the CLI keeps the SDK's diagnosis and hint", () => {
   test('a discovery 404 and refused client credentials are not "run the same command again"', async () => {
-    const missing = await foreignServer((m) => m, (_req, res) => (res.writeHead(404).end(), true));
+    const missing = await foreignServer(
+      (m) => m,
+      (_req, res) => (res.writeHead(404).end(), true),
+    );
     try {
       const run = await runCli(['login', 'service-account', '--client-id', M2M_CLIENT_ID, '--profile', 'nowhere'], { ...env, PLANET_AUTH_ISSUER: missing.issuer, PL_AUTH_CLIENT_SECRET: M2M_CLIENT_SECRET });
       expect(run.code).toBe(1);

@@ -17,7 +17,9 @@ import { EXAMPLES_DIR, exampleParts, runExample, type ExampleRun } from './suppo
 import { filesWithSecrets } from './support/secrets.js';
 import { ROOT, scratchDir, specCopy } from './support/spec-fixture.js';
 
-const examples = readdirSync(EXAMPLES_DIR).filter((f) => f.endsWith('.ts')).sort();
+const examples = readdirSync(EXAMPLES_DIR)
+  .filter((f) => f.endsWith('.ts'))
+  .sort();
 const haveChromium = chromiumAvailable();
 if (!haveChromium && process.env['CI'] === 'true') {
   throw new Error('Chromium is missing at /usr/bin/chromium; CI must install it (apt-get install chromium) to run the browser logins');
@@ -67,55 +69,59 @@ describe.each(examples)('%s', (example) => {
   const needsBrowser = flow.includes('authcode');
   const run = (needsBrowser && !haveChromium) || (storage === 'redis_shared' && !haveRedis) || (storage === 'os_keychain' && !haveKeychain) ? test.skip : test;
 
-  run('runs end to end; persisted sessions are reused by a second run', async () => {
-    const home = tempHome();
-    const env = { PLANET_EXAMPLE_REDIS_URL: redis?.url ?? '', ...(keychain?.env ?? {}) };
-    const first = await runExample(server, example, home, 'chromium', undefined, env);
-    expectSuccess(first);
-    expect(first.logins).toBe(1);
-    if (flow.includes('authcode')) expect(first.counts['token:authorization_code']).toBe(1);
-    if (flow.includes('devicecode')) {
-      expect(first.counts['device_authorization']).toBe(1);
-      expect(first.deviceUser).toBe('scripted user');
-    }
+  run(
+    'runs end to end; persisted sessions are reused by a second run',
+    async () => {
+      const home = tempHome();
+      const env = { PLANET_EXAMPLE_REDIS_URL: redis?.url ?? '', ...(keychain?.env ?? {}) };
+      const first = await runExample(server, example, home, 'chromium', undefined, env);
+      expectSuccess(first);
+      expect(first.logins).toBe(1);
+      if (flow.includes('authcode')) expect(first.counts['token:authorization_code']).toBe(1);
+      if (flow.includes('devicecode')) {
+        expect(first.counts['device_authorization']).toBe(1);
+        expect(first.deviceUser).toBe('scripted user');
+      }
 
-    const planet = join(home, '.planet');
-    if (storage === 'in_memory') {
-      expect(filesUnder(home)).toEqual([]);
-      return;
-    }
-    if (storage === 'on_disk_cli_shared') {
-      const folder = join(planet, PROFILES[flow]!);
-      const files = filesUnder(folder).filter((f) => !f.includes('session.lock'));
-      expect(files.map((f) => f.slice(folder.length + 1)).sort()).toEqual(['auth_client.json', 'auth_server_metadata.json', 'token.json']);
-      for (const file of files) expect(statSync(file).mode & 0o777).toBe(0o600);
-    }
-    if (storage === 'app_custom_storage') {
-      expect(existsSync(planet)).toBe(false);
-      const all = filesUnder(home);
-      expect(all.length).toBeGreaterThan(0);
-      for (const file of all) expect(file.startsWith(join(home, '.planet-demo') + '/')).toBe(true);
-      // Plain JSON holds the tokens, which is what the encrypted mode below must not: the scan finds them.
-      expect(filesWithSecrets(home).length).toBeGreaterThan(0);
-    }
-    if (storage === 'redis_shared') expect(filesUnder(home)).toEqual([]);
-    if (storage === 'os_keychain') {
-      const folder = join(planet, `${PROFILES[flow]!}-keychain`);
-      const files = filesUnder(folder).filter((f) => !f.includes('session.lock'));
-      expect(files.map((f) => f.slice(folder.length + 1)).sort()).toEqual(['auth_client.json', 'auth_server_metadata.json', 'token.json']);
-      // The refresh token and the client secret are in the keychain; only the short-lived access token is in a file.
-      expect(filesWithSecrets(home).filter((found) => !found.endsWith('an access token'))).toEqual([]);
-      const account = flow === 'oauth_m2m' ? 'client_secret' : 'refresh_token';
-      expect(keychain!.secretTool(['lookup', 'service', `@planet-auth/sdk:${PROFILES[flow]!}-keychain`, 'username', account])).toBeDefined();
-    }
+      const planet = join(home, '.planet');
+      if (storage === 'in_memory') {
+        expect(filesUnder(home)).toEqual([]);
+        return;
+      }
+      if (storage === 'on_disk_cli_shared') {
+        const folder = join(planet, PROFILES[flow]!);
+        const files = filesUnder(folder).filter((f) => !f.includes('session.lock'));
+        expect(files.map((f) => f.slice(folder.length + 1)).sort()).toEqual(['auth_client.json', 'auth_server_metadata.json', 'token.json']);
+        for (const file of files) expect(statSync(file).mode & 0o777).toBe(0o600);
+      }
+      if (storage === 'app_custom_storage') {
+        expect(existsSync(planet)).toBe(false);
+        const all = filesUnder(home);
+        expect(all.length).toBeGreaterThan(0);
+        for (const file of all) expect(file.startsWith(join(home, '.planet-demo') + '/')).toBe(true);
+        // Plain JSON holds the tokens, which is what the encrypted mode below must not: the scan finds them.
+        expect(filesWithSecrets(home).length).toBeGreaterThan(0);
+      }
+      if (storage === 'redis_shared') expect(filesUnder(home)).toEqual([]);
+      if (storage === 'os_keychain') {
+        const folder = join(planet, `${PROFILES[flow]!}-keychain`);
+        const files = filesUnder(folder).filter((f) => !f.includes('session.lock'));
+        expect(files.map((f) => f.slice(folder.length + 1)).sort()).toEqual(['auth_client.json', 'auth_server_metadata.json', 'token.json']);
+        // The refresh token and the client secret are in the keychain; only the short-lived access token is in a file.
+        expect(filesWithSecrets(home).filter((found) => !found.endsWith('an access token'))).toEqual([]);
+        const account = flow === 'oauth_m2m' ? 'client_secret' : 'refresh_token';
+        expect(keychain!.secretTool(['lookup', 'service', `@planet-auth/sdk:${PROFILES[flow]!}-keychain`, 'username', account])).toBeDefined();
+      }
 
-    const second = await runExample(server, example, home, 'chromium', undefined, env);
-    expectSuccess(second);
-    expect(second.counts['authorization'] ?? 0).toBe(0);
-    expect(second.counts['device_authorization'] ?? 0).toBe(0);
-    expect(second.tokenRequests).toBeLessThanOrEqual(1);
-    expect(second.authServerRequests).toBe(0);
-  }, 180_000);
+      const second = await runExample(server, example, home, 'chromium', undefined, env);
+      expectSuccess(second);
+      expect(second.counts['authorization'] ?? 0).toBe(0);
+      expect(second.counts['device_authorization'] ?? 0).toBe(0);
+      expect(second.tokenRequests).toBeLessThanOrEqual(1);
+      expect(second.authServerRequests).toBe(0);
+    },
+    180_000,
+  );
 });
 
 describe('a storage mode that brings its own provider code: files encrypted at rest (fixture spec)', () => {
@@ -147,24 +153,26 @@ describe('a storage mode that brings its own provider code: files encrypted at r
 
   describe.each(['oauth_user_authcode__with_browser', 'oauth_user_devicecode__external_browser', 'oauth_m2m'])('%s', (flow) => {
     const run = flow.includes('authcode') && !haveChromium ? test.skip : test;
-    run('runs twice on one session, and no token or secret is on disk in plain text', async () => {
-      const home = tempHome();
-      const example = join(examplesDir, `encrypted_file__${flow}.ts`);
-      const first = await runExample(server, example, home, 'chromium', undefined, { PLANET_EXAMPLE_STORAGE_KEY: key });
-      expectSuccess(first);
-      expect(first.logins).toBe(1);
-      const second = await runExample(server, example, home, 'chromium', undefined, { PLANET_EXAMPLE_STORAGE_KEY: key });
-      expectSuccess(second);
-      expect(second.logins).toBe(0);
-      expect(second.authServerRequests).toBe(0);
+    run(
+      'runs twice on one session, and no token or secret is on disk in plain text',
+      async () => {
+        const home = tempHome();
+        const example = join(examplesDir, `encrypted_file__${flow}.ts`);
+        const first = await runExample(server, example, home, 'chromium', undefined, { PLANET_EXAMPLE_STORAGE_KEY: key });
+        expectSuccess(first);
+        expect(first.logins).toBe(1);
+        const second = await runExample(server, example, home, 'chromium', undefined, { PLANET_EXAMPLE_STORAGE_KEY: key });
+        expectSuccess(second);
+        expect(second.logins).toBe(0);
+        expect(second.authServerRequests).toBe(0);
 
-      const files = filesUnder(home);
-      expect(files.map((f) => f.slice(home.length + 1)).sort()).toEqual(
-        ['auth_client.json', 'auth_server_metadata.json', 'token.json'].map((n) => `.planet-encrypted/.planet/${exampleProfile(flow)}/${n}`),
-      );
-      for (const file of files) expect(statSync(file).mode & 0o777).toBe(0o600);
-      expect(filesWithSecrets(home)).toEqual([]);
-    }, 180_000);
+        const files = filesUnder(home);
+        expect(files.map((f) => f.slice(home.length + 1)).sort()).toEqual(['auth_client.json', 'auth_server_metadata.json', 'token.json'].map((n) => `.planet-encrypted/.planet/${exampleProfile(flow)}/${n}`));
+        for (const file of files) expect(statSync(file).mode & 0o777).toBe(0o600);
+        expect(filesWithSecrets(home)).toEqual([]);
+      },
+      180_000,
+    );
   });
 
   test('a missing or wrong key is a clear error, and the encrypted files are left as they were', async () => {

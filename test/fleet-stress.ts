@@ -53,12 +53,7 @@ function report(scenario: string, result: FleetResult, extra = '', extraOk = tru
 }
 
 /** Rows for `trials` failovers of a deployment while 16 workers serve, and for the writes replication lost. */
-async function deploymentRows(
-  name: string,
-  makeProvider: () => RedisStorageProvider,
-  failOver: (key: string) => Promise<unknown>,
-  rejoin: () => Promise<void>,
-): Promise<void> {
+async function deploymentRows(name: string, makeProvider: () => RedisStorageProvider, failOver: (key: string) => Promise<unknown>, rejoin: () => Promise<void>): Promise<void> {
   const runs: FailoverRun[] = [];
   for (let trial = 0; trial < FAILOVER_TRIALS; trial++) {
     const profile = `${name.toLowerCase()}-failover-${trial}`;
@@ -99,7 +94,12 @@ try {
   if (only === undefined || only === 'deployments') {
     const cluster = await startCluster();
     try {
-      await deploymentRows('Cluster (3 masters, a replica each)', () => new RedisStorageProvider(createCluster({ rootNodes: [...cluster.rootNodes] })), (key) => cluster.failOver(key), () => cluster.rejoin());
+      await deploymentRows(
+        'Cluster (3 masters, a replica each)',
+        () => new RedisStorageProvider(createCluster({ rootNodes: [...cluster.rootNodes] })),
+        (key) => cluster.failOver(key),
+        () => cluster.rejoin(),
+      );
     } finally {
       await cluster.stop();
     }
@@ -229,7 +229,12 @@ async function fleetRows(): Promise<void> {
   await seedSession(redis, 'user', 'fleet-restart');
   const restart = redisRestart(server, redis, seconds * 1000);
   const result = await runFleet(server, redis, TTL, 'fleet-restart', { flow: 'user', durationMs: seconds * 1000, during: restart.during });
-  report(`as the first row, Redis killed with SIGKILL at ${(seconds / 3).toFixed(0)} s and restarted from its append-only file`, result, `, ${restart.refreshesAfterRestart()} refreshes after the restart`, restart.refreshesAfterRestart() >= 1);
+  report(
+    `as the first row, Redis killed with SIGKILL at ${(seconds / 3).toFixed(0)} s and restarted from its append-only file`,
+    result,
+    `, ${restart.refreshesAfterRestart()} refreshes after the restart`,
+    restart.refreshesAfterRestart() >= 1,
+  );
 }
 
 console.log('| scenario | figures | result |');

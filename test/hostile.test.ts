@@ -179,7 +179,6 @@ describe('the loopback listener', () => {
 });
 
 describe('faulty servers and networks', () => {
-
   const service = (extra: { requestTimeoutSeconds?: number; issuer?: string } = {}) =>
     new AuthCore(SDK_SETTINGS, 'oauth_m2m', { clientId: M2M_CLIENT_ID, clientSecret: M2M_CLIENT_SECRET, profileName: 'faulty', ...extra });
 
@@ -231,7 +230,9 @@ describe('faulty servers and networks', () => {
     await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
     const port = (closed.address() as AddressInfo).port;
     await new Promise<void>((r) => closed.close(() => r()));
-    const error = await failure(async () => new AuthCore(SDK_SETTINGS, 'oauth_m2m', { clientId: M2M_CLIENT_ID, clientSecret: M2M_CLIENT_SECRET, saveStateToStorage: false, issuer: `http://127.0.0.1:${port}` }).getAccessToken());
+    const error = await failure(async () =>
+      new AuthCore(SDK_SETTINGS, 'oauth_m2m', { clientId: M2M_CLIENT_ID, clientSecret: M2M_CLIENT_SECRET, saveStateToStorage: false, issuer: `http://127.0.0.1:${port}` }).getAccessToken(),
+    );
     expect(error).toBeInstanceOf(NetworkError);
     expect(error.message).toContain(`discovery of http://127.0.0.1:${port} failed: cannot reach the server`);
   });
@@ -264,7 +265,11 @@ describe('files that are not regular files in place of session files', () => {
   /** A service account profile as the CLI saves it, without a session. */
   const clientFile = () => {
     mkdirSync(folder(), { recursive: true });
-    writeFileSync(join(folder(), 'auth_client.json'), JSON.stringify({ client_type: 'oidc_client_credentials_secret', auth_server: server.issuer, client_id: M2M_CLIENT_ID, client_secret: M2M_CLIENT_SECRET, scopes: ['planet'], audiences: [server.audience] }), { mode: 0o600 });
+    writeFileSync(
+      join(folder(), 'auth_client.json'),
+      JSON.stringify({ client_type: 'oidc_client_credentials_secret', auth_server: server.issuer, client_id: M2M_CLIENT_ID, client_secret: M2M_CLIENT_SECRET, scopes: ['planet'], audiences: [server.audience] }),
+      { mode: 0o600 },
+    );
   };
   const unsafe = { code: 'ERR_STATE_UNSAFE', message: expect.stringContaining('is a named pipe (FIFO), not a regular file, so it was not read') };
 
@@ -313,7 +318,10 @@ describe('files that are not regular files in place of session files', () => {
   test('the CLI exits at once with a clear error when token.json, auth_client.json or ~/.planet.json is a FIFO', async () => {
     clientFile();
     fifo(join(folder(), 'token.json'));
-    for (const args of [['status', '--profile', 'odd'], ['print-access-token', '--profile', 'odd']]) {
+    for (const args of [
+      ['status', '--profile', 'odd'],
+      ['print-access-token', '--profile', 'odd'],
+    ]) {
       const run = await cli(args);
       expect({ args, signal: run.signal, failed: run.code !== 0, stderr: run.stderr }).toEqual({ args, signal: null, failed: true, stderr: expect.stringContaining('is a named pipe (FIFO), not a regular file') });
     }

@@ -151,8 +151,8 @@ test('the embedded server serves its JWKS as application/json, which the Python 
   expect(((await response.json()) as { keys: unknown[] }).keys.length).toBeGreaterThan(0);
 });
 
-describe('the spec declares the built-in profiles and each flow\'s authorization server', () => {
-  test('as Planet has them: the Planet CLI\'s user client, and service accounts on their own authorization server', () => {
+describe("the spec declares the built-in profiles and each flow's authorization server", () => {
+  test("as Planet has them: the Planet CLI's user client, and service accounts on their own authorization server", () => {
     expect(SDK_SETTINGS.builtinProfiles).toEqual([
       { name: 'planet-m2m', flowId: 'oauth_m2m', issuer: 'https://services.sentinel-hub.com/auth/realms/main', audiences: ['https://api.planet.com/'], scopes: [] },
       { name: 'planet-user', flowId: DEVICE_FLOW, clientId: '49lHVBYlXCdfIYqE1B9zeXt0iFHSXees', issuer: 'https://login.planet.com/', audiences: ['https://api.planet.com/'], scopes: ['planet', 'offline_access'] },
@@ -180,7 +180,7 @@ describe('the spec declares the built-in profiles and each flow\'s authorization
     expect(message).toContain('error scope "PLANETS" is not one of the scopes defined under /scopes (/builtinProfiles/1/scopes/0)');
   });
 
-  test('the environment\'s authorization server and audience win over a built-in profile\'s', () => {
+  test("the environment's authorization server and audience win over a built-in profile's", () => {
     const saved = { issuer: process.env['PLANET_AUTH_ISSUER'], audience: process.env['PLANET_AUTH_AUDIENCE'] };
     try {
       delete process.env['PLANET_AUTH_ISSUER'];
@@ -200,7 +200,7 @@ describe('the spec declares the built-in profiles and each flow\'s authorization
   });
 });
 
-test('a flow\'s own authorization server is used unless the environment names another', async () => {
+test("a flow's own authorization server is used unless the environment names another", async () => {
   const issuerOf = async (auth: Auth) => (await auth.sessionStatus()).issuer;
   const m2m = () => Auth.fromOAuthM2M({ clientId: M2M_CLIENT_ID, clientSecret: M2M_CLIENT_SECRET, saveStateToStorage: false });
   const device = () => Auth.fromOAuthUserDeviceCode({ clientId: USER_CLIENT_ID, saveStateToStorage: false });
@@ -249,7 +249,7 @@ test('planet-user holding only token.json, as the Python CLI leaves it, is read,
   expectPythonForm('planet-user');
 }, 60_000);
 
-test('a CLI login to planet-user uses the built-in client and leaves only token.json, as the Python CLI\'s login does', async () => {
+test("a CLI login to planet-user uses the built-in client and leaves only token.json, as the Python CLI's login does", async () => {
   rmSync(join(home, '.planet', 'planet-user'), { recursive: true });
   let user: Promise<unknown> | undefined;
   const login = await runCli(['login', 'device', '--profile', 'planet-user'], env, (stderr) => {
@@ -384,7 +384,7 @@ describe('profiles this SDK cannot use', () => {
     expect(reason('token-only')).toContain('has a token.json but no auth_client.json, and is not a built-in profile');
   });
 
-  test('an ad hoc service account\'s session is usable once its client ID and secret are given', () => {
+  test("an ad hoc service account's session is usable once its client ID and secret are given", () => {
     Object.assign(process.env, { PL_AUTH_CLIENT_ID: M2M_CLIENT_ID, PL_AUTH_CLIENT_SECRET: M2M_CLIENT_SECRET });
     try {
       expect(listProfiles(SDK_SETTINGS).find((p) => p.name === AD_HOC)).toMatchObject({ usable: true, clientType: 'oidc_client_credentials_secret' });
@@ -449,8 +449,14 @@ describe('clientConfigToWrite', () => {
     expect(written).toEqual({ ...python, client_secret: 'secret-2' });
   });
 
-  test('a callback that is either of the file\'s redirect URIs is no change', () => {
-    const authCode: ClientConfigFile = { client_type: 'oidc_auth_code', auth_server: 'https://auth.example/', client_id: 'app', redirect_uri: 'http://localhost:8080/callback', local_redirect_uri: 'http://localhost:8080' };
+  test("a callback that is either of the file's redirect URIs is no change", () => {
+    const authCode: ClientConfigFile = {
+      client_type: 'oidc_auth_code',
+      auth_server: 'https://auth.example/',
+      client_id: 'app',
+      redirect_uri: 'http://localhost:8080/callback',
+      local_redirect_uri: 'http://localhost:8080',
+    };
     expect(clientConfigToWrite(authCode, { ...authCode, redirect_uri: undefined, local_redirect_uri: 'http://localhost:8080/callback' })).toBeUndefined();
     const localOnly: ClientConfigFile = { client_type: 'oidc_auth_code', auth_server: 'https://auth.example/', client_id: 'app', local_redirect_uri: 'http://localhost:8080' };
     expect(clientConfigToWrite(localOnly, { ...localOnly })).toBeUndefined();

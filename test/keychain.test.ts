@@ -189,20 +189,24 @@ console.log(JSON.stringify({ status, token: await auth.getAccessToken() }));`;
 
   describe.each(['os_keychain__oauth_m2m.ts', 'os_keychain__oauth_user_devicecode__external_browser.ts', 'os_keychain__oauth_user_authcode__with_browser.ts'])('%s', (example) => {
     const run = example.includes('authcode') && !haveChromium ? test.skip : test;
-    run('logs in, keeps its secrets in the keychain and no file, and a second run reuses the session', async () => {
-      const first = await runExample(server, example, home, 'chromium', undefined, keychain.env);
-      if (first.exitCode !== 0) throw new Error(`${example} exited ${first.exitCode}:\n${first.stderr}`);
-      expect(first.logins).toBe(1);
-      expect(first.apiItems).toBe(2);
-      const profile = example.includes('m2m') ? 'my-app-service-keychain' : example.includes('devicecode') ? 'my-app-devicecode-keychain' : 'my-app-authcode-keychain';
-      const account = example.includes('m2m') ? 'client_secret' : 'refresh_token';
-      expect(keychain.secretTool(['lookup', 'service', `${SERVICE}:${profile}`, 'username', account])).toBeDefined();
-      expect(plainSecrets(home)).toEqual([]);
-      const second = await runExample(server, example, home, 'chromium', undefined, keychain.env);
-      expect(second.exitCode).toBe(0);
-      expect(second.logins).toBe(0);
-      expect(second.authServerRequests).toBe(0);
-    }, 180_000);
+    run(
+      'logs in, keeps its secrets in the keychain and no file, and a second run reuses the session',
+      async () => {
+        const first = await runExample(server, example, home, 'chromium', undefined, keychain.env);
+        if (first.exitCode !== 0) throw new Error(`${example} exited ${first.exitCode}:\n${first.stderr}`);
+        expect(first.logins).toBe(1);
+        expect(first.apiItems).toBe(2);
+        const profile = example.includes('m2m') ? 'my-app-service-keychain' : example.includes('devicecode') ? 'my-app-devicecode-keychain' : 'my-app-authcode-keychain';
+        const account = example.includes('m2m') ? 'client_secret' : 'refresh_token';
+        expect(keychain.secretTool(['lookup', 'service', `${SERVICE}:${profile}`, 'username', account])).toBeDefined();
+        expect(plainSecrets(home)).toEqual([]);
+        const second = await runExample(server, example, home, 'chromium', undefined, keychain.env);
+        expect(second.exitCode).toBe(0);
+        expect(second.logins).toBe(0);
+        expect(second.authServerRequests).toBe(0);
+      },
+      180_000,
+    );
   });
 
   test('processes on one expired keychain profile take turns as on disk: one refresh per round, every process served (short run of npm run stress -- keychain)', async () => {

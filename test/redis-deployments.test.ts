@@ -46,14 +46,18 @@ suite('fleet on Redis Cluster and Sentinel, master failed over while 16 workers 
     });
     const provider = () => new RedisStorageProvider(createCluster({ rootNodes: [...cluster.rootNodes] }));
 
-    test('the master holding the session is killed mid-run: no call fails after the failover window, the session survives', async () => {
-      const run = await serveThroughFailover(server, TTL, provider, () => cluster.failOver('planet-auth:{.planet/cluster-fleet}/token.json'), {
-        profile: 'cluster-fleet',
-        durationMs: SECONDS * 1000,
-        failAtMs: (SECONDS * 1000) / 3,
-      }).finally(() => cluster.rejoin());
-      expectServedThrough(run);
-    }, (SECONDS + 120) * 1000);
+    test(
+      'the master holding the session is killed mid-run: no call fails after the failover window, the session survives',
+      async () => {
+        const run = await serveThroughFailover(server, TTL, provider, () => cluster.failOver('planet-auth:{.planet/cluster-fleet}/token.json'), {
+          profile: 'cluster-fleet',
+          durationMs: SECONDS * 1000,
+          failAtMs: (SECONDS * 1000) / 3,
+        }).finally(() => cluster.rejoin());
+        expectServedThrough(run);
+      },
+      (SECONDS + 120) * 1000,
+    );
   });
 
   describe('Sentinel', () => {
@@ -64,16 +68,19 @@ suite('fleet on Redis Cluster and Sentinel, master failed over while 16 workers 
     afterAll(async () => {
       await sentinel?.stop();
     });
-    const provider = () =>
-      new RedisStorageProvider(createSentinel({ name: sentinel.name, sentinelRootNodes: [...sentinel.sentinels] }));
+    const provider = () => new RedisStorageProvider(createSentinel({ name: sentinel.name, sentinelRootNodes: [...sentinel.sentinels] }));
 
-    test('the master is killed mid-run and the sentinels promote the replica: no call fails after the failover window, the session survives', async () => {
-      const run = await serveThroughFailover(server, TTL, provider, () => sentinel.failOver(), {
-        profile: 'sentinel-fleet',
-        durationMs: SECONDS * 1000,
-        failAtMs: (SECONDS * 1000) / 3,
-      });
-      expectServedThrough(run);
-    }, (SECONDS + 120) * 1000);
+    test(
+      'the master is killed mid-run and the sentinels promote the replica: no call fails after the failover window, the session survives',
+      async () => {
+        const run = await serveThroughFailover(server, TTL, provider, () => sentinel.failOver(), {
+          profile: 'sentinel-fleet',
+          durationMs: SECONDS * 1000,
+          failAtMs: (SECONDS * 1000) / 3,
+        });
+        expectServedThrough(run);
+      },
+      (SECONDS + 120) * 1000,
+    );
   });
 });

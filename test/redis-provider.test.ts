@@ -154,7 +154,12 @@ suite('RedisStorageProvider against redis-server', () => {
 
   test('Redis killed: calls fail with ERR_STORAGE instead of hanging; after a restart the same provider works and the data survived', async () => {
     const store = provider(1000);
-    await until(() => store.saveObj('.planet/restart/token.json', { access_token: 'kept' }).then(() => true, () => undefined));
+    await until(() =>
+      store.saveObj('.planet/restart/token.json', { access_token: 'kept' }).then(
+        () => true,
+        () => undefined,
+      ),
+    );
     await redis.kill('SIGKILL');
     await expect(store.loadObj('.planet/restart/token.json')).rejects.toMatchObject({ code: 'ERR_STORAGE' });
     await expect(store.acquireLease('.planet/restart/session.lease', 1000)).rejects.toMatchObject({ code: 'ERR_STORAGE' });

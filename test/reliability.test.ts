@@ -65,7 +65,7 @@ describe(`a refresher paused with SIGSTOP for longer than the stale time (${LOCK
   }
 });
 
-test('contenders taking over a dead holder\'s lock at the same moment never hold it together', async () => {
+test("contenders taking over a dead holder's lock at the same moment never hold it together", async () => {
   const result = await takeoverRace(4, 4);
   expect(result).toEqual({ trials: 4, contenders: 4, turns: 16, overlaps: 0, failures: [] });
 }, 120_000);
@@ -192,7 +192,23 @@ describe('a token file rewritten in place (truncate, then write) as the Python C
       mkdirSync(folder, { recursive: true });
       const path = join(folder, 'token.json');
       writeFileSync(path, text);
-      jest.useFakeTimers({ doNotFake: ['Date', 'hrtime', 'nextTick', 'performance', 'queueMicrotask', 'requestAnimationFrame', 'cancelAnimationFrame', 'requestIdleCallback', 'cancelIdleCallback', 'setImmediate', 'clearImmediate', 'setInterval', 'clearInterval'] });
+      jest.useFakeTimers({
+        doNotFake: [
+          'Date',
+          'hrtime',
+          'nextTick',
+          'performance',
+          'queueMicrotask',
+          'requestAnimationFrame',
+          'cancelAnimationFrame',
+          'requestIdleCallback',
+          'cancelIdleCallback',
+          'setImmediate',
+          'clearImmediate',
+          'setInterval',
+          'clearInterval',
+        ],
+      });
       const read = new FileStore(home).loadObj('.planet/in-place/token.json');
       let outcome: unknown;
       read.then(
@@ -216,7 +232,23 @@ describe('a token file rewritten in place (truncate, then write) as the Python C
     mkdirSync(folder, { recursive: true });
     const path = join(folder, 'token.json');
     writeFileSync(path, torn['half written']);
-    jest.useFakeTimers({ doNotFake: ['Date', 'hrtime', 'nextTick', 'performance', 'queueMicrotask', 'requestAnimationFrame', 'cancelAnimationFrame', 'requestIdleCallback', 'cancelIdleCallback', 'setImmediate', 'clearImmediate', 'setInterval', 'clearInterval'] });
+    jest.useFakeTimers({
+      doNotFake: [
+        'Date',
+        'hrtime',
+        'nextTick',
+        'performance',
+        'queueMicrotask',
+        'requestAnimationFrame',
+        'cancelAnimationFrame',
+        'requestIdleCallback',
+        'cancelIdleCallback',
+        'setImmediate',
+        'clearImmediate',
+        'setInterval',
+        'clearInterval',
+      ],
+    });
     const read = new FileStore(home).loadObj('.planet/in-place/token.json').catch((e: unknown) => e);
     let pauses = 0;
     let settled = false;
@@ -254,7 +286,9 @@ describe('files that cannot be trusted are refused and left as they are', () => 
     const target = join(home, 'elsewhere.json');
     writeFileSync(target, '{"access_token": "planted", "_exp": 9999999999}');
     symlinkSync(target, join(folder(), 'token.json'));
-    const error = await service().getAccessToken().catch((e: unknown) => e);
+    const error = await service()
+      .getAccessToken()
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(StateError);
     expect((error as StateError).code).toBe('ERR_STATE_UNSAFE');
     expect((error as Error).message).toContain('is a symbolic link');
@@ -264,7 +298,9 @@ describe('files that cannot be trusted are refused and left as they are', () => 
   test('wrong field types', async () => {
     mkdirSync(folder(), { recursive: true });
     writeFileSync(join(folder(), 'token.json'), '{"access_token": "abc", "_exp": "tomorrow"}');
-    const error = await service().getAccessToken().catch((e: unknown) => e);
+    const error = await service()
+      .getAccessToken()
+      .catch((e: unknown) => e);
     expect((error as StateError).code).toBe('ERR_STATE_CORRUPT');
     expect((error as Error).message).toContain('field "_exp"');
     expect(readFileSync(join(folder(), 'token.json'), 'utf8')).toBe('{"access_token": "abc", "_exp": "tomorrow"}');

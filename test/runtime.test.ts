@@ -3,17 +3,7 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
-import {
-  AccessDeniedError,
-  Auth,
-  DeviceCodeExpiredError,
-  AbortedError,
-  LoginTimeoutError,
-  StateError,
-  Session,
-  TokenRequestError,
-  type ObjectStorageProvider,
-} from '../generated/src/index.js';
+import { AccessDeniedError, Auth, DeviceCodeExpiredError, AbortedError, LoginTimeoutError, StateError, Session, TokenRequestError, type ObjectStorageProvider } from '../generated/src/index.js';
 import { AuthCore } from '../generated/src/runtime/auth-core.js';
 import { SDK_SETTINGS } from '../generated/src/settings.js';
 import { M2M_BASIC_CLIENT_ID, M2M_CLIENT_ID, M2M_CLIENT_SECRET, USER_CLIENT_ID, type RunningServer } from './server/auth-server.js';
@@ -68,7 +58,6 @@ class MapStorage implements ObjectStorageProvider {
 
 type Storage = 'memory' | 'disk' | 'provider';
 type Flow = 'authcode' | 'device' | 'm2m';
-
 
 function storageOptions(storage: Storage, provider: MapStorage) {
   if (storage === 'memory') return { saveStateToStorage: false };
@@ -282,7 +271,13 @@ test('secrets and tokens stay out of util.inspect and JSON', async () => {
 });
 
 test('client_secret_basic service accounts log in with HTTP Basic', async () => {
-  const settings = { ...SDK_SETTINGS, flows: [...SDK_SETTINGS.flows, { id: 'basic', factory: 'fromBasic', grant: 'client_credentials' as const, clientType: 'basic', tokenEndpointAuthMethod: 'client_secret_basic' as const, options: SDK_SETTINGS.flows[2]!.options }] };
+  const settings = {
+    ...SDK_SETTINGS,
+    flows: [
+      ...SDK_SETTINGS.flows,
+      { id: 'basic', factory: 'fromBasic', grant: 'client_credentials' as const, clientType: 'basic', tokenEndpointAuthMethod: 'client_secret_basic' as const, options: SDK_SETTINGS.flows[2]!.options },
+    ],
+  };
   const auth = new AuthCore(settings, 'basic', { clientId: M2M_BASIC_CLIENT_ID, clientSecret: M2M_CLIENT_SECRET, saveStateToStorage: false });
   expect(await listSearches(auth)).toBe(2);
   expect(server.count('token:client_credentials')).toBe(1);

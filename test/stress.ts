@@ -39,7 +39,12 @@ const pausedProfiles = Array.from({ length: 10 }, (_, i) => `stress-paused-${i}`
 await Promise.all(['stress-user', ...(wanted('lock') ? pausedProfiles : [])].map((name) => userLogin(name)));
 await Auth.fromOAuthM2M({ clientId: M2M_CLIENT_ID, clientSecret: M2M_CLIENT_SECRET, profileName: 'stress-service' }).ensureInitialized();
 
-for (const [profile, processes, rounds] of wanted('concurrent') ? ([['stress-user', 32, 20], ['stress-service', 32, 5]] as const) : []) {
+for (const [profile, processes, rounds] of wanted('concurrent')
+  ? ([
+      ['stress-user', 32, 20],
+      ['stress-service', 32, 5],
+    ] as const)
+  : []) {
   let refreshes = 0;
   let served = 0;
   let lost = 0;
@@ -54,7 +59,11 @@ for (const [profile, processes, rounds] of wanted('concurrent') ? ([['stress-use
       problems.push(...result.failures.slice(0, 2));
     }
   }
-  row(`${processes} processes x ${rounds} rounds on one expired ${profile === 'stress-user' ? 'user (rotating refresh token)' : 'service account'} profile`, `${refreshes} token requests seen (${rounds} expected), ${served}/${processes * rounds} served, ${lost} rounds with failures${problems.length ? `; ${problems[0]}` : ''}`, problems.length === 0);
+  row(
+    `${processes} processes x ${rounds} rounds on one expired ${profile === 'stress-user' ? 'user (rotating refresh token)' : 'service account'} profile`,
+    `${refreshes} token requests seen (${rounds} expected), ${served}/${processes * rounds} served, ${lost} rounds with failures${problems.length ? `; ${problems[0]}` : ''}`,
+    problems.length === 0,
+  );
 }
 
 for (const when of wanted('lock') ? (['in-flight', 'before-send'] as const) : []) {
@@ -98,7 +107,11 @@ if (wanted('lock')) {
       takeovers.push(result.ms);
     } else console.error(`takeover trial ${trial}: ${result.detail}`);
   }
-  row('lock holder killed with SIGKILL while holding the lock, 5 trials', `${tookOver}/5 taken over; next process served after ${takeovers.map((ms) => `${(ms / 1000).toFixed(1)} s`).join(', ')} (process start included)`, tookOver === 5);
+  row(
+    'lock holder killed with SIGKILL while holding the lock, 5 trials',
+    `${tookOver}/5 taken over; next process served after ${takeovers.map((ms) => `${(ms / 1000).toFixed(1)} s`).join(', ')} (process start included)`,
+    tookOver === 5,
+  );
 }
 
 if (wanted('engine')) {
@@ -120,7 +133,11 @@ if (wanted('engine')) {
 
 if (wanted('crash')) {
   const crash = await crashWrites(1000, 7);
-  row('state writer killed with SIGKILL at random moments', `${crash.kills} kills, ${crash.bad.length} torn or unreadable files, ${crash.leftoverTemps} temporary files left after the next write`, crash.bad.length === 0 && crash.leftoverTemps === 0);
+  row(
+    'state writer killed with SIGKILL at random moments',
+    `${crash.kills} kills, ${crash.bad.length} torn or unreadable files, ${crash.leftoverTemps} temporary files left after the next write`,
+    crash.bad.length === 0 && crash.leftoverTemps === 0,
+  );
 }
 
 // The concurrency and crash rows again, with the secrets in the OS keychain:
@@ -134,7 +151,10 @@ if (wanted('keychain')) {
     try {
       await userLogin('stress-keychain-user', 'keychain');
       await Auth.fromOAuthM2M({ clientId: M2M_CLIENT_ID, clientSecret: M2M_CLIENT_SECRET, profileName: 'stress-keychain-service', secretStorage: 'keychain' }).ensureInitialized();
-      for (const [profile, processes, rounds] of [['stress-keychain-user', 32, 20], ['stress-keychain-service', 32, 5]] as const) {
+      for (const [profile, processes, rounds] of [
+        ['stress-keychain-user', 32, 20],
+        ['stress-keychain-service', 32, 5],
+      ] as const) {
         let refreshes = 0;
         let served = 0;
         let lost = 0;

@@ -46,7 +46,10 @@ function optionTypeText(ir: SpecIR, option: OptionIR): string {
 
 /** An option's default as the table shows it: the spec's value, the flow's scopes, or a dash. */
 function optionDefault(ir: SpecIR, flow: FlowIR, option: OptionIR): string {
-  if (option.name === 'requestedScopes') return defaultScopeNames(ir, flow).map((name) => `\`${ir.sdk.scopes.find((s) => s.name === name)!.value}\``).join(', ');
+  if (option.name === 'requestedScopes')
+    return defaultScopeNames(ir, flow)
+      .map((name) => `\`${ir.sdk.scopes.find((s) => s.name === name)!.value}\``)
+      .join(', ');
   if (option.default === undefined) return '—';
   return Array.isArray(option.default) ? option.default.map((v) => `\`${String(v)}\``).join(', ') : `\`${String(option.default)}\``;
 }
@@ -110,7 +113,11 @@ export function emitDocs(ir: SpecIR, templatesDir: string, examples: ReadonlyMap
       name: scope.name,
       value: scope.value,
       doc: cell(scope.doc),
-      requestedBy: ir.flows.filter((f) => defaultScopeNames(ir, f).includes(scope.name)).map((f) => `\`${f.factory}()\``).join(', ') || '—',
+      requestedBy:
+        ir.flows
+          .filter((f) => defaultScopeNames(ir, f).includes(scope.name))
+          .map((f) => `\`${f.factory}()\``)
+          .join(', ') || '—',
     })),
     // The session engine's transition table, drawn: the docs cannot drift from the code.
     stateDiagram: mermaidDiagram(),
@@ -136,7 +143,15 @@ export function emitDocs(ir: SpecIR, templatesDir: string, examples: ReadonlyMap
       .map((storage) => {
         const path = providerPath(storage);
         const code = exampleForReaders(examples.get(path)!).replace(/^\n+/, '');
-        return { title: storage.title, summary: storage.summary, details: storage.details ?? false, path, code, fence: fenceFor(code), examples: ir.examples.filter((e) => e.storage === storage.id).map((e) => `${e.id}.ts`) };
+        return {
+          title: storage.title,
+          summary: storage.summary,
+          details: storage.details ?? false,
+          path,
+          code,
+          fence: fenceFor(code),
+          examples: ir.examples.filter((e) => e.storage === storage.id).map((e) => `${e.id}.ts`),
+        };
       }),
     providerMethods: ir.sdk.storageProvider.methods.map((m) => ({
       signature: `${m.name}(${m.params.map((p) => p.name).join(', ')})`,

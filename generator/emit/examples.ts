@@ -49,7 +49,12 @@ function loginComment(example: ExampleIR, flow: FlowIR, storage: StorageIR): str
 
 /** The names (`PLANET`...) of the scopes `flow` requests by default, as the runtime decides them. */
 export function defaultScopeNames(ir: SpecIR, flow: FlowIR): string[] {
-  const requested = new Set(scopesToRequest(flow.grant, ir.sdk.defaultScopes.map((name) => ir.sdk.scopes.find((s) => s.name === name)!.value)));
+  const requested = new Set(
+    scopesToRequest(
+      flow.grant,
+      ir.sdk.defaultScopes.map((name) => ir.sdk.scopes.find((s) => s.name === name)!.value),
+    ),
+  );
   return ir.sdk.defaultScopes.filter((name) => requested.has(ir.sdk.scopes.find((s) => s.name === name)!.value));
 }
 

@@ -46,7 +46,6 @@ function optionalPeers(inputs: PackageInputs): Record<string, string> {
   );
 }
 
-
 /** The registry packages a source file imports (not relative paths, not node: builtins). */
 export function importedPackages(source: string): string[] {
   const names = new Set<string>();
@@ -83,7 +82,9 @@ function repositoryOf(inputs: PackageInputs): { type: string; url: string; direc
 
 /** The repository's address for a browser (or git clone). */
 function browsableRepository(inputs: PackageInputs): string {
-  return repositoryOf(inputs).url.replace(/^git\+/, '').replace(/\.git$/, '');
+  return repositoryOf(inputs)
+    .url.replace(/^git\+/, '')
+    .replace(/\.git$/, '');
 }
 
 /** The package's page: its folder in the repository, whose README GitHub shows. */
@@ -223,13 +224,9 @@ export function emitPackageFiles(ir: SpecIR, inputs: PackageInputs): Map<string,
     // What SDK_SETTINGS carries inside; users never build these.
     intentionallyNotExported: ['FlowDescriptor', 'SdkSettings'],
   };
-  const bin = [
-    '#!/usr/bin/env node',
-    ...headerLines([ir.sdk.source]).map((l) => `// ${l}`),
-    `// The ${ir.sdk.cliName} command: see "${ir.sdk.cliName} --help".`,
-    "require('../dist/bundle/planet-auth.cjs');",
-    '',
-  ].join('\n');
+  const bin = ['#!/usr/bin/env node', ...headerLines([ir.sdk.source]).map((l) => `// ${l}`), `// The ${ir.sdk.cliName} command: see "${ir.sdk.cliName} --help".`, "require('../dist/bundle/planet-auth.cjs');", ''].join(
+    '\n',
+  );
   return new Map([
     ['bin/cli.cjs', bin],
     ['LICENSE', licenseText()],

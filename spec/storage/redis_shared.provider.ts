@@ -490,9 +490,14 @@ function secretBox(given: SecretKeys | 'plain' | undefined): SecretBox | undefin
         if (!isSealed(value)) continue;
         const key = keys.get(value.kid);
         if (!key) {
-          throw new StateError(ERR_STATE_UNSAFE, location, `the ${field} in ${location} was encrypted with key id ${JSON.stringify(value.kid)}, which is not among the keys given (${[...keys.keys()].join(', ')}); it was left as it is`, {
-            hint: `add that key to ${STORAGE_KEYS_ENV} (or the provider's secrets) beside the current one`,
-          });
+          throw new StateError(
+            ERR_STATE_UNSAFE,
+            location,
+            `the ${field} in ${location} was encrypted with key id ${JSON.stringify(value.kid)}, which is not among the keys given (${[...keys.keys()].join(', ')}); it was left as it is`,
+            {
+              hint: `add that key to ${STORAGE_KEYS_ENV} (or the provider's secrets) beside the current one`,
+            },
+          );
         }
         try {
           const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(value.iv, 'base64'));
@@ -500,9 +505,14 @@ function secretBox(given: SecretKeys | 'plain' | undefined): SecretBox | undefin
           decipher.setAuthTag(Buffer.from(value.tag, 'base64'));
           out[field] = Buffer.concat([decipher.update(Buffer.from(value.data, 'base64')), decipher.final()]).toString('utf8');
         } catch {
-          throw new StateError(ERR_STATE_UNSAFE, location, `the ${field} in ${location} does not decrypt with key id ${JSON.stringify(value.kid)}: the key under that id is not the one that wrote it, or the record was altered; it was left as it is`, {
-            hint: `give the key that wrote it under id ${JSON.stringify(value.kid)}`,
-          });
+          throw new StateError(
+            ERR_STATE_UNSAFE,
+            location,
+            `the ${field} in ${location} does not decrypt with key id ${JSON.stringify(value.kid)}: the key under that id is not the one that wrote it, or the record was altered; it was left as it is`,
+            {
+              hint: `give the key that wrote it under id ${JSON.stringify(value.kid)}`,
+            },
+          );
         }
       }
       return out;
@@ -595,7 +605,7 @@ function diagnose(error: unknown): { what: string; hint: string } | undefined {
   const code = String((error as { code?: string | number })?.code ?? '');
   if (message.startsWith('NOAUTH')) return { what: 'asks for a password (NOAUTH)', hint: 'put the user and password in the URL: redis://user:password@host:port' };
   if (message.startsWith('WRONGPASS') || /invalid (username-)?password/i.test(message)) {
-    return { what: 'refused the user name or password (WRONGPASS)', hint: 'check the user and password in the URL (redis://user:password@host:port) against the server\'s ACL' };
+    return { what: 'refused the user name or password (WRONGPASS)', hint: "check the user and password in the URL (redis://user:password@host:port) against the server's ACL" };
   }
   if (message.startsWith('NOPERM')) {
     return {
@@ -617,12 +627,9 @@ function redisError(what: string, where: string, error: unknown): StateError {
   // The cause is rebuilt from its message alone: the client's error objects may carry its options.
   const cause = new Error((error as Error)?.message ?? String(error));
   if (refused) return new StateError(ERR_STORAGE, where, `cannot ${what}: Redis at ${where} ${refused.what}`, { cause, hint: refused.hint });
-  return new StateError(
-    ERR_STORAGE,
-    where,
-    `cannot ${what}: Redis at ${where} did not answer (${cause.message}). Check that the server runs and that the URL points at it; the session in Redis was left as it was`,
-    { cause },
-  );
+  return new StateError(ERR_STORAGE, where, `cannot ${what}: Redis at ${where} did not answer (${cause.message}). Check that the server runs and that the URL points at it; the session in Redis was left as it was`, {
+    cause,
+  });
 }
 
 function deadline<T>(promise: Promise<T>, ms: number): Promise<T> {

@@ -86,7 +86,7 @@ export function suggest(typed: string, candidates: readonly string[]): string | 
 
 function didYouMean(typed: string, candidates: readonly string[]): string {
   const close = suggest(typed, candidates);
-  return close !== undefined ? `; did you mean "${close}"?` : "";
+  return close !== undefined ? `; did you mean "${close}"?` : '';
 }
 
 interface Token {
@@ -99,9 +99,7 @@ interface Token {
 
 /** Commands one word below `prefix` (the flows under `login`, say), without hidden ones. */
 export function childWords(table: readonly CommandSpec[], prefix: readonly string[]): string[] {
-  const words = table
-    .filter((c) => !c.hidden && c.path.length > prefix.length && prefix.every((w, i) => c.path[i] === w))
-    .map((c) => c.path[prefix.length]!);
+  const words = table.filter((c) => !c.hidden && c.path.length > prefix.length && prefix.every((w, i) => c.path[i] === w)).map((c) => c.path[prefix.length]!);
   return [...new Set(words)];
 }
 
@@ -125,7 +123,11 @@ export function parseLine<Run>(argv: readonly string[], table: readonly CommandS
 
   const tokens: Token[] = [];
   // A refusal before the command is known names the command the plain words point at.
-  const guessed = () => matchCommand(table, argv.filter((a) => !a.startsWith('-'))).command?.path ?? [];
+  const guessed = () =>
+    matchCommand(
+      table,
+      argv.filter((a) => !a.startsWith('-')),
+    ).command?.path ?? [];
   for (let i = 0; i < argv.length; i++) {
     const text = argv[i]!;
     if (text === '--') {
@@ -175,7 +177,12 @@ export function parseLine<Run>(argv: readonly string[], table: readonly CommandS
     if (token.option.startsWith('?')) {
       const typed = token.option.slice(1);
       const isLong = !typed.startsWith('-');
-      const close = isLong ? suggest(typed, allowed.map((o) => o.name)) : undefined;
+      const close = isLong
+        ? suggest(
+            typed,
+            allowed.map((o) => o.name),
+          )
+        : undefined;
       const elsewhere = isLong && close === undefined ? suggest(typed, [...everyOption.keys()]) : undefined;
       const owner = elsewhere !== undefined ? table.find((c) => c.options.some((o) => o.name === elsewhere)) : undefined;
       const advice = close !== undefined ? `; did you mean "--${close}"?` : owner ? `; "--${elsewhere}" is an option of "${owner.path.join(' ')}"` : '';

@@ -84,8 +84,11 @@ export function completions(cli: CliContext, words: readonly string[]): string[]
     positional.push(word);
   }
   // Names that could not be typed safely (control characters) are not offered.
-  // eslint-disable-next-line no-control-regex -- names with control characters are left out of completions
-  const profiles = () => listProfiles(cli.settings).filter((p) => !/[\u0000-\u001f\u007f-\u009f]/.test(p.name)).map((p) => `${p.name}\t${p.usable ? (p.clientType ?? 'profile') : 'cannot be used'}`);
+  const profiles = () =>
+    listProfiles(cli.settings)
+      // eslint-disable-next-line no-control-regex -- names with control characters are left out of completions
+      .filter((p) => !/[\u0000-\u001f\u007f-\u009f]/.test(p.name))
+      .map((p) => `${p.name}\t${p.usable ? (p.clientType ?? 'profile') : 'cannot be used'}`);
   const { command, depth } = matchCommand(table, positional);
   let candidates: string[];
   if (pendingValue) {

@@ -17,10 +17,12 @@ export interface CliIo {
  * user's terminal.
  */
 export function printable(text: string): string {
-  return text
-    .replace(/[\t\n\r\v\f]+/g, ' ')
-    // eslint-disable-next-line no-control-regex -- strips control characters from text printed to a terminal
-    .replace(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, '');
+  return (
+    text
+      .replace(/[\t\n\r\v\f]+/g, ' ')
+      // eslint-disable-next-line no-control-regex -- strips control characters from text printed to a terminal
+      .replace(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, '')
+  );
 }
 
 const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];

@@ -44,4 +44,3 @@ export interface ClientOptions {
    */
   readonly persistClientConfig?: boolean;
 }
-

@@ -69,4 +69,3 @@ export function resolveOptions(flow: FlowDescriptor, given: ClientOptions): Clie
   }
   return out as unknown as ClientOptions;
 }
-

@@ -31,9 +31,7 @@ export class Session {
     }
     if (base.protocol !== 'https:' && base.protocol !== 'http:') throw new ConfigError(`apiBaseUrl ${base.href} must be an https URL`);
     if (isPlainHttpOffMachine(base) && !auth.allowInsecureHttp) {
-      throw new ConfigError(
-        `apiBaseUrl ${base.href} uses plain http, which would send the bearer token unencrypted; use https (plain http is allowed only for 127.0.0.1 and localhost, or with allowInsecureHttp: true)`,
-      );
+      throw new ConfigError(`apiBaseUrl ${base.href} uses plain http, which would send the bearer token unencrypted; use https (plain http is allowed only for 127.0.0.1 and localhost, or with allowInsecureHttp: true)`);
     }
     this.#apiBase = base;
     this.#apiOrigin = base.origin;

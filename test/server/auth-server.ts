@@ -162,7 +162,10 @@ export async function startAuthServer(options: ServerOptions = {}): Promise<Runn
           ctx.body = page('Sign-in', `${err ? '<p>That code is not valid. Try again.</p>' : '<p>Enter the code shown on your device.</p>'}${form}<button type="submit" form="op.deviceInputForm">Continue</button>`);
         },
         userCodeConfirmSource: async (ctx, form, client, _info, userCode) => {
-          ctx.body = page('Confirm device', `<p>${escapeHtml(client.clientId)} shows the code <code>${escapeHtml(userCode)}</code>.</p>${form}<button autofocus type="submit" form="op.deviceConfirmForm">Continue</button>`);
+          ctx.body = page(
+            'Confirm device',
+            `<p>${escapeHtml(client.clientId)} shows the code <code>${escapeHtml(userCode)}</code>.</p>${form}<button autofocus type="submit" form="op.deviceConfirmForm">Continue</button>`,
+          );
         },
         successSource: async (ctx) => {
           ctx.body = page('Signed in', '<p>The device is signed in. You can close this window.</p>');
@@ -248,28 +251,32 @@ export async function startAuthServer(options: ServerOptions = {}): Promise<Runn
   authHttp.on('request', (req: IncomingMessage, res: ServerResponse) => void providerCallback(req, res));
 
   const jwks = createRemoteJWKSet(new URL(`${issuer}/jwks`));
-  apiHttp.on('request', (req: IncomingMessage, res: ServerResponse) => void (async () => {
-    bump('api');
-    const send = (status: number, body: unknown, headers: Record<string, string> = {}) => {
-      res.writeHead(status, { 'content-type': 'application/json', ...headers });
-      res.end(JSON.stringify(body));
-    };
-    const url = new URL(req.url ?? '/', apiBaseUrl);
-    if (req.method !== 'GET' || url.pathname !== '/data/v1/searches') return send(404, { message: 'not found' });
-    const header = req.headers.authorization ?? '';
-    const match = /^Bearer (.+)$/.exec(header);
-    if (!match) return send(401, { message: 'missing bearer token' }, { 'www-authenticate': 'Bearer' });
-    try {
-      const { payload } = await jwtVerify(match[1]!, jwks, { issuer, audience, typ: 'at+jwt' });
-      const scopes = String((payload['scope'] as string | undefined) ?? '').split(' ');
-      if (!scopes.includes(API_SCOPE)) return send(403, { message: `token lacks the ${API_SCOPE} scope` }, { 'www-authenticate': 'Bearer error="insufficient_scope"' });
-      bump('api:ok');
-      return send(200, { _links: { _self: `${apiBaseUrl}/data/v1/searches` }, searches: SEARCHES });
-    } catch {
-      bump('api:rejected');
-      return send(401, { message: 'invalid token' }, { 'www-authenticate': 'Bearer error="invalid_token"' });
-    }
-  })());
+  apiHttp.on(
+    'request',
+    (req: IncomingMessage, res: ServerResponse) =>
+      void (async () => {
+        bump('api');
+        const send = (status: number, body: unknown, headers: Record<string, string> = {}) => {
+          res.writeHead(status, { 'content-type': 'application/json', ...headers });
+          res.end(JSON.stringify(body));
+        };
+        const url = new URL(req.url ?? '/', apiBaseUrl);
+        if (req.method !== 'GET' || url.pathname !== '/data/v1/searches') return send(404, { message: 'not found' });
+        const header = req.headers.authorization ?? '';
+        const match = /^Bearer (.+)$/.exec(header);
+        if (!match) return send(401, { message: 'missing bearer token' }, { 'www-authenticate': 'Bearer' });
+        try {
+          const { payload } = await jwtVerify(match[1]!, jwks, { issuer, audience, typ: 'at+jwt' });
+          const scopes = String((payload['scope'] as string | undefined) ?? '').split(' ');
+          if (!scopes.includes(API_SCOPE)) return send(403, { message: `token lacks the ${API_SCOPE} scope` }, { 'www-authenticate': 'Bearer error="insufficient_scope"' });
+          bump('api:ok');
+          return send(200, { _links: { _self: `${apiBaseUrl}/data/v1/searches` }, searches: SEARCHES });
+        } catch {
+          bump('api:rejected');
+          return send(401, { message: 'invalid token' }, { 'www-authenticate': 'Bearer error="invalid_token"' });
+        }
+      })(),
+  );
 
   return {
     issuer,

@@ -20,7 +20,13 @@ try {
     note(`chromium: ${body.replace(/\s+/g, ' ').trim().slice(0, 80)}`);
   } else {
     const result = await scriptedUserLogin(url, { deny: mode === 'deny' });
-    note(`${mode}: ${result.finalBody.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').trim().slice(0, 80)}`);
+    note(
+      `${mode}: ${result.finalBody
+        .replace(/<[^>]+>/g, ' ')
+        .replace(/\s+/g, ' ')
+        .trim()
+        .slice(0, 80)}`,
+    );
   }
 } catch (error) {
   note(`failed: ${(error as Error).message}`);

@@ -16,7 +16,7 @@ export async function crashKeychainWrites(iterations: number, seed: number, env:
   const root = mkdtempSync(join(tmpdir(), 'crash-keychain-'));
   const path = join(root, '.planet', 'crash-keychain', 'token.json');
   let state = seed;
-  const random = () => ((state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const random = () => (state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
   const bad: string[] = [];
   let plainRefreshTokens = 0;
   let written = false;

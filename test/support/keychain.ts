@@ -50,7 +50,15 @@ export async function startKeychain(): Promise<RunningKeychain> {
   const dir = mkdtempSync(join(tmpdir(), 'planet-keyring-'));
   const child: ChildProcess = spawn('dbus-run-session', ['--', 'sh', '-c', SESSION_SCRIPT], {
     stdio: ['pipe', 'pipe', 'pipe'],
-    env: { PATH: process.env['PATH'] ?? '', HOME: dir, XDG_DATA_HOME: join(dir, 'data'), XDG_RUNTIME_DIR: dir, XDG_CONFIG_HOME: join(dir, 'config'), XDG_CACHE_HOME: join(dir, 'cache'), KEYRING_PASSWORD: 'test-keyring-password' },
+    env: {
+      PATH: process.env['PATH'] ?? '',
+      HOME: dir,
+      XDG_DATA_HOME: join(dir, 'data'),
+      XDG_RUNTIME_DIR: dir,
+      XDG_CONFIG_HOME: join(dir, 'config'),
+      XDG_CACHE_HOME: join(dir, 'cache'),
+      KEYRING_PASSWORD: 'test-keyring-password',
+    },
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   let log = '';

@@ -17,8 +17,14 @@ if (out) {
   register(`data:text/javascript,${encodeURIComponent(hooks)}`, pathToFileURL(__filename), { data: { file: out } });
   const publicModules = new Set(builtinModules);
   process.on('exit', () => {
-    const files = Object.keys(require.cache).filter((f) => f !== __filename).map((f) => pathToFileURL(f).href);
-    const builtins = process.moduleLoadList.filter((m) => m.startsWith('NativeModule ')).map((m) => m.slice('NativeModule '.length)).filter((m) => publicModules.has(m)).map((m) => `node:${m}`);
+    const files = Object.keys(require.cache)
+      .filter((f) => f !== __filename)
+      .map((f) => pathToFileURL(f).href);
+    const builtins = process.moduleLoadList
+      .filter((m) => m.startsWith('NativeModule '))
+      .map((m) => m.slice('NativeModule '.length))
+      .filter((m) => publicModules.has(m))
+      .map((m) => `node:${m}`);
     appendFileSync(out, [...files, ...builtins].map((line) => `${line}\n`).join(''));
   });
 }

@@ -72,8 +72,22 @@ export async function startRedis(options: RedisOptions = {}): Promise<RunningRed
   const dir = mkdtempSync(join(tmpdir(), 'planet-redis-'));
   const port = await freePort();
   const args = [
-    '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--daemonize', 'no', '--loglevel', 'warning',
-    '--appendonly', options.appendOnly ? 'yes' : 'no', '--appendfsync', 'always',
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--dir',
+    dir,
+    '--save',
+    '',
+    '--daemonize',
+    'no',
+    '--loglevel',
+    'warning',
+    '--appendonly',
+    options.appendOnly ? 'yes' : 'no',
+    '--appendfsync',
+    'always',
     ...(options.args ?? []),
   ];
   let child: ChildProcess | undefined;

@@ -65,7 +65,10 @@ export async function runExample(server: RunningServer, example: string, home: s
   clearTimeout(timer);
   assertNoLeaks({ what: basename(example), stdout, stderr });
   const counts = server.counts();
-  const sum = (pred: (key: string) => boolean) => Object.entries(counts).filter(([k]) => pred(k)).reduce((n, [, v]) => n + v, 0);
+  const sum = (pred: (key: string) => boolean) =>
+    Object.entries(counts)
+      .filter(([k]) => pred(k))
+      .reduce((n, [, v]) => n + v, 0);
   const apiItems = stdout
     .split('\n')
     .filter((line) => line.startsWith('{'))

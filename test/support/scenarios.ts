@@ -92,7 +92,9 @@ export async function concurrentRound(server: RunningServer, home: string, profi
     processes,
     ok: results.filter((r) => r.ok).length,
     failures: results.filter((r) => !r.ok).map((r) => `${r.code}: ${r.message}`),
-    tokenRequests: Object.entries(counts).filter(([k]) => k.startsWith('token:')).reduce((n, [, v]) => n + v, 0),
+    tokenRequests: Object.entries(counts)
+      .filter(([k]) => k.startsWith('token:'))
+      .reduce((n, [, v]) => n + v, 0),
     distinctTokens: new Set(results.filter((r) => r.ok).map((r) => r.token)).size,
   };
 }
@@ -105,7 +107,7 @@ export async function crashWrites(iterations: number, seed = 1): Promise<{ kills
   const root = mkdtempSync(join(tmpdir(), 'crash-'));
   const path = join(root, '.planet', 'crash', 'token.json');
   let state = seed;
-  const random = () => ((state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const random = () => (state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
   const bad: string[] = [];
   // Until one write has finished (a slow first fsync on a busy machine) there is no file yet, which is no harm.
   let written = false;

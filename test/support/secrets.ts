@@ -17,7 +17,10 @@ export interface PrintedOutput {
 export function findLeaks(output: PrintedOutput): string[] {
   const { tokens, clientSecret } = issuedSecrets();
   const leaks: string[] = [];
-  for (const [stream, text] of [['stdout', output.stdout], ['stderr', output.stderr]] as const) {
+  for (const [stream, text] of [
+    ['stdout', output.stdout],
+    ['stderr', output.stderr],
+  ] as const) {
     if (text.includes(clientSecret)) leaks.push(`${output.what}: the client secret on ${stream}`);
     for (const token of tokens) {
       if (!text.includes(token)) continue;

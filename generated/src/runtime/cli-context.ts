@@ -10,16 +10,7 @@ import type { CommandSpec, OptionValues } from './cli-args.js';
 import type { CliIo, Output } from './cli-output.js';
 import { ProfileError, StateError } from './errors.js';
 import { LOCK_FOLDER } from './lock.js';
-import {
-  defaultSession,
-  defaultSessionOptions,
-  homeDir,
-  normalizeProfileName,
-  profileFolder,
-  readJsonFileSync,
-  readProfileOptions,
-  type ClientOptions,
-} from './profile.js';
+import { defaultSession, defaultSessionOptions, homeDir, normalizeProfileName, profileFolder, readJsonFileSync, readProfileOptions, type ClientOptions } from './profile.js';
 import type { OptionName } from './registry.js';
 import type { FlowDescriptor, SdkSettings } from './settings.js';
 import { FileStore } from './store.js';
@@ -138,7 +129,12 @@ export class CliContext {
     } catch (error) {
       const profile = named ?? defaultSession(this.settings).profile ?? this.settings.disk.defaultProfile;
       if (error instanceof ProfileError && /does not exist/.test(error.message)) {
-        throw new CliError(error.code, error.message.replace(/: log in with.*$/, ''), `log in with ${this.command(`login device --profile ${profile}`)} (or another login command), or see ${this.command('profile list')}`, EXIT_NOT_LOGGED_IN);
+        throw new CliError(
+          error.code,
+          error.message.replace(/: log in with.*$/, ''),
+          `log in with ${this.command(`login device --profile ${profile}`)} (or another login command), or see ${this.command('profile list')}`,
+          EXIT_NOT_LOGGED_IN,
+        );
       }
       if (error instanceof ProfileError) {
         // A profile this SDK cannot use, such as a Python CLI profile of another type: the message says what it is and what to do.

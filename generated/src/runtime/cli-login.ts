@@ -33,7 +33,12 @@ function loginOptions(spec: CliSpec, login: LoginCommand, flow: FlowDescriptor):
   }
   if (has('clientSecret')) {
     options.push(
-      { name: 'client-secret', value: 'SECRET', conflicts: ['client-secret-stdin'], help: `${doc('clientSecret', 'Client secret.')} Prefer --client-secret-stdin, $${env.clientSecret} or the prompt: a command line is visible to other users.` },
+      {
+        name: 'client-secret',
+        value: 'SECRET',
+        conflicts: ['client-secret-stdin'],
+        help: `${doc('clientSecret', 'Client secret.')} Prefer --client-secret-stdin, $${env.clientSecret} or the prompt: a command line is visible to other users.`,
+      },
       { name: 'client-secret-stdin', conflicts: ['client-secret'], help: 'Read the client secret from standard input (a pipe or a file), up to its end; one trailing line break is dropped.' },
     );
   }
@@ -76,12 +81,7 @@ export function loginCommands(spec: CliSpec): CommandSpec<Runner>[] {
     return {
       path: ['login', login.command],
       summary: login.summary,
-      description: [
-        'Needs:',
-        ...login.requirements.map((r) => `  - ${r}`),
-        '',
-        'The session is saved under --profile (default: the client ID) and becomes the default profile when none is set.',
-      ],
+      description: ['Needs:', ...login.requirements.map((r) => `  - ${r}`), '', 'The session is saved under --profile (default: the client ID) and becomes the default profile when none is set.'],
       args: [],
       options: loginOptions(spec, login, flow),
       examples: [loginExample(spec, login, flow)],
@@ -112,7 +112,11 @@ async function runLogin(cli: CliContext, login: LoginCommand, flow: FlowDescript
   let clientSecret: string | undefined;
   if (needsSecret) {
     if (v['client-secret-stdin'] === true) {
-      if (io.stdin.isTTY) throw usage('--client-secret-stdin reads a pipe or a file, and standard input is a terminal', `pipe it in, such as ${cli.command(`login ${login.command} --client-secret-stdin < secret.txt`)}, or leave the option out to be asked for it`);
+      if (io.stdin.isTTY)
+        throw usage(
+          '--client-secret-stdin reads a pipe or a file, and standard input is a terminal',
+          `pipe it in, such as ${cli.command(`login ${login.command} --client-secret-stdin < secret.txt`)}, or leave the option out to be asked for it`,
+        );
       clientSecret = await readSecret(io.stdin);
       if (!clientSecret) throw usage('--client-secret-stdin read no secret: standard input was empty', `pipe it in, such as ${cli.command(`login ${login.command} --client-secret-stdin < secret.txt`)}`);
     }
@@ -203,7 +207,9 @@ async function loginWith(cli: CliContext, auth: AuthCore, flow: FlowDescriptor, 
 async function readSecret(input: NodeJS.ReadableStream): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of input) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
-  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+  return Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
 }
 
 async function showDeviceLogin(cli: CliContext, info: DeviceLoginInfo, qr: boolean): Promise<void> {

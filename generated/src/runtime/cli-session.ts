@@ -129,7 +129,12 @@ async function logout(cli: CliContext, call: Parameters<Runner>[1]): Promise<num
   const forgetSecret = call.options['forget-secret'] === true;
   const auth = cli.auth(call.options);
   if (forgetSecret && !isServiceAccount(auth)) {
-    throw new CliError('ERR_USAGE', `--forget-secret is for service accounts; profile "${auth.profileName}" is a ${auth.flow.clientType} profile with no secret`, `run ${cli.command(`logout --profile ${auth.profileName}`)}`, EXIT_USAGE);
+    throw new CliError(
+      'ERR_USAGE',
+      `--forget-secret is for service accounts; profile "${auth.profileName}" is a ${auth.flow.clientType} profile with no secret`,
+      `run ${cli.command(`logout --profile ${auth.profileName}`)}`,
+      EXIT_USAGE,
+    );
   }
   const before = await auth.sessionStatus();
   let revoked = false;
@@ -230,7 +235,7 @@ export function sessionCommands(spec: CliSpec): CommandSpec<Runner>[] {
       args: [],
       options: [
         { name: 'forget-locally', help: 'Forget the session here even if the server cannot be reached to revoke it' },
-        { name: 'forget-secret', help: "Service accounts: also remove the client secret from the profile" },
+        { name: 'forget-secret', help: 'Service accounts: also remove the client secret from the profile' },
       ],
       examples: [`${n} logout --profile work`, `${n} logout --forget-secret --profile my-service`],
       run: logout,

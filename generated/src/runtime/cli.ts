@@ -121,7 +121,13 @@ export class Cli {
           cli.out.info(mainHelp(this.#spec, this.#table));
           throw new UsageError('name a command');
         }
-        throw new UsageError(`name a "${line.group.join(' ')}" command: ${this.#table.filter((c) => c.path[0] === line.group[0] && !c.hidden).map((c) => c.path.slice(line.group.length).join(' ')).join(', ')}`, line.group);
+        throw new UsageError(
+          `name a "${line.group.join(' ')}" command: ${this.#table
+            .filter((c) => c.path[0] === line.group[0] && !c.hidden)
+            .map((c) => c.path.slice(line.group.length).join(' '))
+            .join(', ')}`,
+          line.group,
+        );
       }
       const call: Call = { command: line.command, args: bindArgs(line.command, line.args), options: line.options };
       return await line.command.run(cli, call);

@@ -47,4 +47,3 @@ export interface ClientOptions {
    */
   readonly persistClientConfig?: boolean;
 }
-

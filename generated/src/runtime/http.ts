@@ -182,8 +182,11 @@ function safePath(url: string): string {
 
 /** Server text made safe for a terminal: control characters (escape sequences included) removed, length capped. */
 export function printable(text: string, max = 300): string {
-  // eslint-disable-next-line no-control-regex
-  const clean = text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, ' ').replace(/\s+/g, ' ').trim();
+  const clean = text
+    // eslint-disable-next-line no-control-regex -- control characters are what this removes
+    .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
   return clean.length > max ? `${clean.slice(0, max)}...` : clean;
 }
 
@@ -196,4 +199,3 @@ export function isLoopbackHost(hostname: string): boolean {
 export function isPlainHttpOffMachine(url: URL): boolean {
   return url.protocol === 'http:' && !isLoopbackHost(url.hostname);
 }
-

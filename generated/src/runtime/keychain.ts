@@ -49,13 +49,7 @@ export function keychainReference(location: string, data: Record<string, unknown
   if (value === undefined) return undefined;
   // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- `value` is narrowed to `{} | null` here; the rule takes the cast for a no-op, but without it no field can be read
   const ref = value as { service?: unknown; accounts?: unknown } | null;
-  if (
-    ref === null ||
-    typeof ref !== 'object' ||
-    typeof ref.service !== 'string' ||
-    !Array.isArray(ref.accounts) ||
-    !ref.accounts.every((a) => typeof a === 'string' && (SECRET_FIELDS as readonly string[]).includes(a))
-  ) {
+  if (ref === null || typeof ref !== 'object' || typeof ref.service !== 'string' || !Array.isArray(ref.accounts) || !ref.accounts.every((a) => typeof a === 'string' && (SECRET_FIELDS as readonly string[]).includes(a))) {
     throw new StateError(
       ERR_STATE_CORRUPT,
       location,
@@ -113,10 +107,15 @@ function keyring(): KeyringBinding {
     const load = moduleUrl ? createRequire(moduleUrl) : require;
     binding = load(KEYRING_PACKAGE) as KeyringBinding;
   } catch (error) {
-    throw new StateError(ERR_STORAGE, KEYRING_PACKAGE, `keeping secrets in the OS keychain needs the package "${KEYRING_PACKAGE}", which could not be loaded (${(error as Error)?.message?.split('\n')[0] ?? String(error)})`, {
-      cause: error,
-      hint: `install it next to the SDK (npm install ${KEYRING_PACKAGE}), ${FILE_MODE_HINT}`,
-    });
+    throw new StateError(
+      ERR_STORAGE,
+      KEYRING_PACKAGE,
+      `keeping secrets in the OS keychain needs the package "${KEYRING_PACKAGE}", which could not be loaded (${(error as Error)?.message?.split('\n')[0] ?? String(error)})`,
+      {
+        cause: error,
+        hint: `install it next to the SDK (npm install ${KEYRING_PACKAGE}), ${FILE_MODE_HINT}`,
+      },
+    );
   }
   return binding;
 }

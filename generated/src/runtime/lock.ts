@@ -149,7 +149,10 @@ function pidInThisNamespace(owner: LockOwner): number | 'gone' | 'unknown' {
     if (!/^[0-9]+$/.test(entry)) continue;
     if (readOptional(() => readlinkSync(`/proc/${entry}/ns/pid`)) !== owner.pidNamespace) continue;
     namespaceSeen = true;
-    const nspid = /^NSpid:\s*(.*)$/m.exec(readOptional(() => readFileSync(`/proc/${entry}/status`, 'utf8')) ?? '')?.[1]?.trim().split(/\s+/);
+    const nspid = /^NSpid:\s*(.*)$/m
+      .exec(readOptional(() => readFileSync(`/proc/${entry}/status`, 'utf8')) ?? '')?.[1]
+      ?.trim()
+      .split(/\s+/);
     if (nspid !== undefined && Number(nspid.at(-1)) === owner.pid) return Number(entry);
   }
   return namespaceSeen ? 'gone' : 'unknown';
@@ -292,7 +295,11 @@ async function tidy(lockDir: string, mine: number): Promise<void> {
     const owner = await readOwner(path);
     let gone: boolean;
     if (owner !== undefined && onThisMachine(owner)) gone = !ownerAlive(owner);
-    else gone = await fs.lstat(path).then((info) => Date.now() - info.mtimeMs > TEMP_ABANDONED_MS, () => false);
+    else
+      gone = await fs.lstat(path).then(
+        (info) => Date.now() - info.mtimeMs > TEMP_ABANDONED_MS,
+        () => false,
+      );
     if (gone) await fs.rm(path, { recursive: true, force: true }).catch(() => undefined);
   }
 }

@@ -172,10 +172,18 @@ export async function startLoopbackListener(callbackUrl: string, expectedState: 
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) => {
       if (host === '::1' && ['EADDRNOTAVAIL', 'EAFNOSUPPORT', 'EINVAL'].includes(error.code ?? '')) {
-        reject(new ConfigError(`the callback URL ${callbackUrl} needs IPv6, which this machine does not offer on [::1] (${error.code}); use a callback URL on 127.0.0.1 instead, such as http://127.0.0.1:${configured.port || 8080}${path}, and register it with the authorization server`));
+        reject(
+          new ConfigError(
+            `the callback URL ${callbackUrl} needs IPv6, which this machine does not offer on [::1] (${error.code}); use a callback URL on 127.0.0.1 instead, such as http://127.0.0.1:${configured.port || 8080}${path}, and register it with the authorization server`,
+          ),
+        );
         return;
       }
-      reject(new ConfigError(`cannot listen on ${configured.hostname === '[::1]' ? '[::1]' : '127.0.0.1'}:${configured.port || 0} for the login callback (${error.code ?? error.message}); free that port or register another callback URL`));
+      reject(
+        new ConfigError(
+          `cannot listen on ${configured.hostname === '[::1]' ? '[::1]' : '127.0.0.1'}:${configured.port || 0} for the login callback (${error.code ?? error.message}); free that port or register another callback URL`,
+        ),
+      );
     });
     server.listen(Number(configured.port || 0), host, () => resolve());
   });

@@ -352,7 +352,9 @@ export function listProfiles(settings: SdkSettings): ProfileSummary[] {
   const root = join(homeDir(), settings.disk.root);
   let names: string[];
   try {
-    names = readdirSync(root, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
+    names = readdirSync(root, { withFileTypes: true })
+      .filter((e) => e.isDirectory())
+      .map((e) => e.name);
   } catch {
     return [];
   }
@@ -365,19 +367,22 @@ export function listProfiles(settings: SdkSettings): ProfileSummary[] {
       return false;
     }
   };
-  return names.filter((name) => !onlyLock(name)).sort().map((name) => {
-    const hasSession = existsSync(join(root, name, TOKEN_FILE));
-    const builtin = builtinProfile(settings, name) !== undefined;
-    const secrets = secretsLocation(settings, name);
-    try {
-      const resolved = resolveProfile(settings, name);
-      return { name, usable: true, builtin: resolved.builtin, clientType: resolved.clientType, clientId: resolved.options.clientId, hasSession, secrets };
-    } catch (error) {
-      if (!(error instanceof PlanetAuthError)) throw error;
-      const clientType = savedClientType(join(root, name, CLIENT_FILE)) ?? builtinClientType(settings, name);
-      return { name, usable: false, reason: error.message, builtin, ...(clientType !== undefined ? { clientType } : {}), hasSession, secrets };
-    }
-  });
+  return names
+    .filter((name) => !onlyLock(name))
+    .sort()
+    .map((name) => {
+      const hasSession = existsSync(join(root, name, TOKEN_FILE));
+      const builtin = builtinProfile(settings, name) !== undefined;
+      const secrets = secretsLocation(settings, name);
+      try {
+        const resolved = resolveProfile(settings, name);
+        return { name, usable: true, builtin: resolved.builtin, clientType: resolved.clientType, clientId: resolved.options.clientId, hasSession, secrets };
+      } catch (error) {
+        if (!(error instanceof PlanetAuthError)) throw error;
+        const clientType = savedClientType(join(root, name, CLIENT_FILE)) ?? builtinClientType(settings, name);
+        return { name, usable: false, reason: error.message, builtin, ...(clientType !== undefined ? { clientType } : {}), hasSession, secrets };
+      }
+    });
 }
 
 /** The `client_type` an `auth_client.json` names, when it can be read at all. */
@@ -427,12 +432,7 @@ export function clientConfigToWrite(existing: ClientConfigFile | undefined, want
   const callback = wanted.local_redirect_uri;
   const sameCallback = callback !== undefined && callback === callbackUrlOf(existing);
   const keptAbsent = (field: 'scopes' | 'audiences') => existing[field] === undefined && chosen[field] !== true;
-  const fields = SETTINGS_FIELDS.filter(
-    (field) =>
-      wanted[field] !== undefined &&
-      !(sameCallback && field === 'local_redirect_uri') &&
-      !((field === 'scopes' || field === 'audiences') && keptAbsent(field)),
-  );
+  const fields = SETTINGS_FIELDS.filter((field) => wanted[field] !== undefined && !(sameCallback && field === 'local_redirect_uri') && !((field === 'scopes' || field === 'audiences') && keptAbsent(field)));
   if (fields.every((field) => sameValue(existing[field], wanted[field]))) return undefined;
   const merged: Record<string, unknown> = { ...existing };
   for (const field of fields) merged[field] = wanted[field];

@@ -4,16 +4,7 @@
 // The OAuth2 protocol steps, done by openid-client. It is loaded on first
 // use, so a process that only reads a valid saved token never loads it.
 import type * as OidcClient from 'openid-client';
-import {
-  AccessDeniedError,
-  ConfigError,
-  ERR_SERVER,
-  ERR_TOKEN_REQUEST,
-  LoginRequiredError,
-  NetworkError,
-  PlanetAuthError,
-  TokenRequestError,
-} from './errors.js';
+import { AccessDeniedError, ConfigError, ERR_SERVER, ERR_TOKEN_REQUEST, LoginRequiredError, NetworkError, PlanetAuthError, TokenRequestError } from './errors.js';
 import type { FetchFunction } from './hooks.js';
 import { authServerFetch, isLoopbackHost, printable, ResponseBoundsError, RetryLaterError } from './http.js';
 import type { SessionLog } from './log.js';
@@ -165,13 +156,9 @@ const revocationUnsupportedErrors = new WeakSet<object>();
 
 /** The server offers no revocation endpoint (RFC 7009): the session cannot be ended at the server. */
 export function revocationUnsupported(issuer: string, profile: string): TokenRequestError {
-  const error = new TokenRequestError(
-    ERR_TOKEN_REQUEST,
-    `the authorization server ${issuer} offers no revocation endpoint, so the session of profile "${profile}" cannot be revoked there`,
-    undefined,
-    undefined,
-    { hint: 'forget the session here only, knowing its refresh token stays valid at the server until it expires, or revoke it in the server\'s own console' },
-  );
+  const error = new TokenRequestError(ERR_TOKEN_REQUEST, `the authorization server ${issuer} offers no revocation endpoint, so the session of profile "${profile}" cannot be revoked there`, undefined, undefined, {
+    hint: "forget the session here only, knowing its refresh token stays valid at the server until it expires, or revoke it in the server's own console",
+  });
   revocationUnsupportedErrors.add(error);
   return error;
 }
@@ -222,7 +209,10 @@ export function protocolError(error: unknown, step: string, timeoutSeconds = REQ
     return new TokenRequestError(ERR_SERVER, `${step} failed: ${error.message}`, error.status, undefined, { cause: error, hint: `try again in ${error.retryAfterSeconds} s` });
   }
   if (error instanceof ResponseBoundsError) {
-    return new TokenRequestError(ERR_SERVER, `${step} failed: ${error.message}; nothing was saved`, error.status, undefined, { cause: error, hint: 'check the issuer URL; the server is not answering as an authorization server does' });
+    return new TokenRequestError(ERR_SERVER, `${step} failed: ${error.message}; nothing was saved`, error.status, undefined, {
+      cause: error,
+      hint: 'check the issuer URL; the server is not answering as an authorization server does',
+    });
   }
   if (e?.name === 'WWWAuthenticateChallengeError') {
     const challenges = Array.isArray(e.cause) ? (e.cause as { scheme?: string; parameters?: Record<string, string> }[]) : [];
@@ -238,7 +228,10 @@ export function protocolError(error: unknown, step: string, timeoutSeconds = REQ
     if (e.error === 'access_denied') return new AccessDeniedError(`${step} was refused: ${describeOAuthError(e as { error: string })}`);
     const code = status !== undefined && status >= 500 ? ERR_SERVER : ERR_TOKEN_REQUEST;
     const hint = e.error === 'invalid_client' ? CREDENTIALS_HINT : undefined;
-    return new TokenRequestError(code, `${step} failed: ${describeOAuthError(e as { error: string })}${status !== undefined ? ` (HTTP ${status})` : ''}`, status, printable(e.error, 80), { cause: error, ...(hint ? { hint } : {}) });
+    return new TokenRequestError(code, `${step} failed: ${describeOAuthError(e as { error: string })}${status !== undefined ? ` (HTTP ${status})` : ''}`, status, printable(e.error, 80), {
+      cause: error,
+      ...(hint ? { hint } : {}),
+    });
   }
   if (e?.name === 'AuthorizationResponseError' && typeof e.error === 'string') {
     if (e.error === 'access_denied') return new AccessDeniedError(`the login was refused: ${describeOAuthError(e as { error: string })}`);
@@ -252,22 +245,36 @@ export function protocolError(error: unknown, step: string, timeoutSeconds = REQ
     // RFC 9207: the answer names another issuer than the one configured (a mix-up, or a wrong issuer URL); waiting does not help.
     return new TokenRequestError(ERR_TOKEN_REQUEST, `${step} failed: ${printable(issuerMismatch.message)}`, undefined, undefined, {
       cause: error,
-      hint: "check the issuer URL: it must be exactly the issuer the server names in its metadata; if it is, the answer came from another server, so log in again",
+      hint: 'check the issuer URL: it must be exactly the issuer the server names in its metadata; if it is, the answer came from another server, so log in again',
     });
   }
   if (typeof e?.code === 'string' && /^OAUTH_(JSON_ATTRIBUTE|JWT_CLAIM)_COMPARISON/.test(e.code)) {
-    return new TokenRequestError(ERR_TOKEN_REQUEST, `${step} failed: ${printable(e.message ?? 'the server metadata does not match')}`, undefined, undefined, { cause: error, hint: 'check the issuer URL: it must be exactly the issuer the server names in its metadata' });
+    return new TokenRequestError(ERR_TOKEN_REQUEST, `${step} failed: ${printable(e.message ?? 'the server metadata does not match')}`, undefined, undefined, {
+      cause: error,
+      hint: 'check the issuer URL: it must be exactly the issuer the server names in its metadata',
+    });
   }
   if (e?.code === 'OAUTH_RESPONSE_IS_NOT_CONFORM' || e?.code === 'OAUTH_RESPONSE_IS_NOT_JSON' || e?.code === 'OAUTH_PARSE_ERROR' || e?.code === 'OAUTH_INVALID_RESPONSE') {
     const response = e.cause as { status?: number } | undefined;
     const status = typeof response?.status === 'number' ? response.status : undefined;
     if (kind === 'discovery') {
       const what = status !== undefined ? `HTTP ${status}` : 'an answer that is not authorization server metadata';
-      return new TokenRequestError(ERR_TOKEN_REQUEST, `${step} failed: the server answered ${what}`, status, undefined, { cause: error, hint: 'check the issuer URL: its /.well-known/openid-configuration must return the server metadata' });
+      return new TokenRequestError(ERR_TOKEN_REQUEST, `${step} failed: the server answered ${what}`, status, undefined, {
+        cause: error,
+        hint: 'check the issuer URL: its /.well-known/openid-configuration must return the server metadata',
+      });
     }
-    const what = status !== undefined ? `an unusable answer (HTTP ${status})` : e.code === 'OAUTH_PARSE_ERROR' || e.code === 'OAUTH_RESPONSE_IS_NOT_JSON' ? 'an answer that is not valid JSON' : `an answer it could not use (${printable(e.message ?? 'unknown')})`;
+    const what =
+      status !== undefined
+        ? `an unusable answer (HTTP ${status})`
+        : e.code === 'OAUTH_PARSE_ERROR' || e.code === 'OAUTH_RESPONSE_IS_NOT_JSON'
+          ? 'an answer that is not valid JSON'
+          : `an answer it could not use (${printable(e.message ?? 'unknown')})`;
     const busy = status === undefined || status >= 500 || status === 429;
-    return new TokenRequestError(busy ? ERR_SERVER : ERR_TOKEN_REQUEST, `${step} failed: the server sent ${what}`, status, undefined, { cause: error, hint: busy ? 'try again later' : 'check the issuer URL and the client settings' });
+    return new TokenRequestError(busy ? ERR_SERVER : ERR_TOKEN_REQUEST, `${step} failed: the server sent ${what}`, status, undefined, {
+      cause: error,
+      hint: busy ? 'try again later' : 'check the issuer URL and the client settings',
+    });
   }
   const unreachable = networkCause(error);
   if (unreachable !== undefined) {

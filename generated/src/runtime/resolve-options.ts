@@ -72,4 +72,3 @@ export function resolveOptions(flow: FlowDescriptor, given: ClientOptions): Clie
   }
   return out as unknown as ClientOptions;
 }
-

@@ -34,10 +34,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 function makeWorker(): { session: Session; provider: RedisStorageProvider | undefined } {
   const provider = config.storage === 'redis' ? new RedisStorageProvider(config.redisUrl) : undefined;
   const common = provider ? { profileName: config.profile, storageProvider: provider } : { saveStateToStorage: false };
-  const auth =
-    config.flow === 'user'
-      ? Auth.fromOAuthUserDeviceCode({ clientId: config.clientId, ...common })
-      : Auth.fromOAuthM2M({ clientId: config.clientId, clientSecret: config.clientSecret, ...common });
+  const auth = config.flow === 'user' ? Auth.fromOAuthUserDeviceCode({ clientId: config.clientId, ...common }) : Auth.fromOAuthM2M({ clientId: config.clientId, clientSecret: config.clientSecret, ...common });
   return { session: new Session(auth), provider };
 }
 

@@ -71,7 +71,6 @@ export function mermaidDiagram(): string {
   return lines.join('\n');
 }
 
-
 /** A token as the engine holds it: times on the monotonic clock of this process. */
 export interface HeldToken<File> {
   readonly accessToken: string;

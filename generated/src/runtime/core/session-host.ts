@@ -54,9 +54,15 @@ export function sessionHost(context: HostContext, listeners: TokenListeners): En
     unsaved: (cause) => storageError(cause, 'they are kept in memory and saved again on the next call'),
     unwritable: (cause) => storageError(cause, 'the refresh token was not spent, as new tokens could not be saved'),
     expiredOnArrival: () =>
-      new TokenRequestError('ERR_SERVER', `the new tokens of profile "${profile}" expired before they could be saved and handed out; the token endpoint or the storage is slower than the tokens live`, undefined, undefined, {
-        hint: 'check the storage and the server, then try again',
-      }),
+      new TokenRequestError(
+        'ERR_SERVER',
+        `the new tokens of profile "${profile}" expired before they could be saved and handed out; the token endpoint or the storage is slower than the tokens live`,
+        undefined,
+        undefined,
+        {
+          hint: 'check the storage and the server, then try again',
+        },
+      ),
     noAccessToken: () => server.error(new Error('the token response holds no access token'), 'the token request'),
   };
 }
