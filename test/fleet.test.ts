@@ -56,7 +56,7 @@ suite('fleet mode through Redis', () => {
       await seedSession(redis, flow, profile);
       fleet = startFleetRounds(server, redis, profile, flow);
       for (let expiry = 0; expiry < 2; expiry++) {
-        await expireInRedis(redis, profile);
+        await expireInRedis(redis, profile, flow);
         expectRound(await fleet.round(), 1);
         expectRound(await fleet.round(), 0);
       }
@@ -66,12 +66,12 @@ suite('fleet mode through Redis', () => {
   test('Redis killed with SIGKILL and restarted from its append-only file: the session survived, and the next expiry costs one refresh, no login', async () => {
     await seedSession(redis, 'user', 'fleet-restart');
     fleet = startFleetRounds(server, redis, 'fleet-restart', 'user');
-    await expireInRedis(redis, 'fleet-restart');
+    await expireInRedis(redis, 'fleet-restart', 'user');
     expectRound(await fleet.round(), 1);
     await redis.kill('SIGKILL');
     await redis.restart();
     expectRound(await fleet.round(), 0);
-    await expireInRedis(redis, 'fleet-restart');
+    await expireInRedis(redis, 'fleet-restart', 'user');
     expectRound(await fleet.round(), 1);
   }, 120_000);
 

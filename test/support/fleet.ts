@@ -186,12 +186,16 @@ export function redisRestart(server: RunningServer, redis: RunningRedis, duratio
   };
 }
 
-/** Moves the times of the session's saved token in Redis into the past, as if its access token had expired. */
-export async function expireInRedis(redis: RunningRedis, profile: string): Promise<void> {
+/**
+ * Moves the times of the session's saved token in Redis into the past, as if its access token had expired.
+ * It reads and writes through the view the SDK uses for that session (bound to its client and the issuer in the environment).
+ */
+export async function expireInRedis(redis: RunningRedis, profile: string, flow: 'user' | 'service'): Promise<void> {
   const provider = new RedisStorageProvider(redis.url);
+  const view = provider.forSession({ clientId: flow === 'user' ? USER_CLIENT_ID : M2M_CLIENT_ID, issuer: process.env['PLANET_AUTH_ISSUER']! });
   try {
     const key = `.planet/${profile}/token.json`;
-    await provider.saveObj(key, expiredToken(await provider.loadObj(key)));
+    await view.saveObj(key, expiredToken(await view.loadObj(key)));
   } finally {
     await provider.close();
   }
