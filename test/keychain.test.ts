@@ -153,6 +153,38 @@ console.log(JSON.stringify({ status, token: await auth.getAccessToken() }));`;
     expect(server.counts()['token:refresh_token']).toBe(1);
   }, 90_000);
 
+  test('a service account in keychain mode: status, print-access-token and fromProfile read no keychain; only a new token needs its secret', async () => {
+    const secretEnv = { ...env, PL_AUTH_CLIENT_SECRET: M2M_CLIENT_SECRET };
+    expect(await runCli(['login', 'service-account', '--client-id', M2M_CLIENT_ID, '--profile', 'kc-m2m-offline', '--storage', 'keychain'], secretEnv)).toMatchObject({ code: 0 });
+    const token = readJson(join(home, '.planet/kc-m2m-offline/token.json'));
+    server.resetCounts();
+    const noBus = { ...env, DBUS_SESSION_BUS_ADDRESS: `unix:path=${join(home, 'no-such-bus')}` };
+    const status = await runCli(['status', '--profile', 'kc-m2m-offline', '--json'], noBus);
+    expect(status).toMatchObject({ code: 0, stderr: '' });
+    expect(JSON.parse(status.stdout)).toMatchObject({ logged_in: true, access_token_valid: true });
+    const printed = await runCli(['print-access-token', '--profile', 'kc-m2m-offline'], noBus);
+    expect(printed).toMatchObject({ code: 0 });
+    expect(printed.stdout.trim()).toBe(token['access_token']);
+    const sdk = join(import.meta.dirname, '..', 'generated', 'dist', 'index.js');
+    const script = `import { Auth } from ${JSON.stringify(sdk)};
+const auth = Auth.fromProfile('kc-m2m-offline');
+console.log(JSON.stringify({ status: await auth.sessionStatus(), token: await auth.getAccessToken() }));`;
+    const app = spawnSync(process.execPath, ['--input-type=module', '-e', script], { env: { PATH: process.env['PATH'] ?? '', ...noBus }, encoding: 'utf8', timeout: 30_000 });
+    expect({ code: app.status, stderr: app.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(JSON.parse(app.stdout)).toMatchObject({ status: { loggedIn: true, accessTokenValid: true }, token: token['access_token'] });
+    expect(server.counts()['token:client_credentials'] ?? 0).toBe(0);
+
+    // A new token needs the secret: without the keychain that fails, naming what to install, and nothing is lost.
+    const refresh = await runCli(['refresh', '--profile', 'kc-m2m-offline'], noBus);
+    expect(refresh.code).toBe(1);
+    expect(refresh.stderr).toContain('client_secret');
+    expect(refresh.stderr).toContain('gnome-keyring');
+    expect(server.counts()['token:client_credentials'] ?? 0).toBe(0);
+    expect(await runCli(['refresh', '--profile', 'kc-m2m-offline'], env)).toMatchObject({ code: 0 });
+    expect(server.counts()['token:client_credentials']).toBe(1);
+    expect(plainSecrets(home)).toEqual([]);
+  }, 90_000);
+
   test('PLANET_AUTH_SECRET_STORAGE=keychain makes the keychain the default, and profile copy --storage moves a profile between modes', async () => {
     const secretEnv = { ...env, PL_AUTH_CLIENT_SECRET: M2M_CLIENT_SECRET };
     expect(await runCli(['login', 'service-account', '--client-id', M2M_CLIENT_ID, '--profile', 'kc-default'], { ...secretEnv, PLANET_AUTH_SECRET_STORAGE: 'keychain' })).toMatchObject({ code: 0 });

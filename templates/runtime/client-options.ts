@@ -44,3 +44,31 @@ export interface ClientOptions {
    */
   readonly persistClientConfig?: boolean;
 }
+
+/** Client secrets read only when first used: a profile's secret in the OS keychain, so status and listing need no keychain. */
+const deferredSecrets = new WeakMap<ClientOptions, () => string>();
+
+/** `options` whose client secret `read` gives on first use (read once). */
+export function withDeferredSecret(options: ClientOptions, read: () => string): ClientOptions {
+  let secret: string | undefined;
+  const copy = { ...options };
+  deferredSecrets.set(copy, () => (secret ??= read()));
+  return copy;
+}
+
+/** `to` with the deferred client secret of `from`, if it has one. */
+export function keepDeferredSecret<T extends ClientOptions>(from: ClientOptions, to: T): T {
+  const read = deferredSecrets.get(from);
+  if (read !== undefined) deferredSecrets.set(to, read);
+  return to;
+}
+
+/** Whether `options` hold a client secret, given or deferred, without reading a deferred one. */
+export function holdsClientSecret(options: ClientOptions): boolean {
+  return Boolean(options.clientSecret) || deferredSecrets.has(options);
+}
+
+/** The client secret of `options`, reading a deferred one now. */
+export function clientSecretOf(options: ClientOptions): string | undefined {
+  return options.clientSecret ?? deferredSecrets.get(options)?.();
+}

@@ -9,7 +9,7 @@ import { parseCallbackUrl } from './callback-url.js';
 import { readJsonObjectSync } from './store.js';
 import { valueInHand } from './token.js';
 import { KEYCHAIN_REFERENCE, keychainGetSync, keychainReference, missingSecret } from './keychain.js';
-import type { ClientOptions } from './client-options.js';
+import { withDeferredSecret, type ClientOptions } from './client-options.js';
 
 export type { ClientOptions } from './client-options.js';
 
@@ -292,16 +292,18 @@ export function readProfileOptions(settings: SdkSettings, profileName: string): 
   return { flowId, options: withKeychainClientSecret(settings, profile, options) };
 }
 
-/** `options` with the client secret a profile in keychain mode keeps there (read only when a session is opened, never to list). */
+/** `options` with the client secret a profile in keychain mode keeps there, read from the keychain only when a token request needs it. */
 function withKeychainClientSecret(settings: SdkSettings, profile: string, options: ClientOptions): ClientOptions {
   if (options.clientSecret !== undefined) return options;
   const path = join(profileFolder(settings, profile), CLIENT_FILE);
   const data = readJsonFileSync(path);
   const ref = data === undefined ? undefined : keychainReference(path, data);
   if (ref === undefined || !ref.accounts.includes('client_secret')) return options;
-  const secret = keychainGetSync(ref.service, 'client_secret');
-  if (secret === undefined) throw missingSecret(path, ref, 'client_secret');
-  return { ...options, clientSecret: secret };
+  return withDeferredSecret(options, () => {
+    const secret = keychainGetSync(ref.service, 'client_secret');
+    if (secret === undefined) throw missingSecret(path, ref, 'client_secret');
+    return secret;
+  });
 }
 
 /** Where a profile keeps its secrets: in the OS keychain, in its files, or nowhere (it holds none); read from its files only. */

@@ -19,7 +19,8 @@ export function loadOidc(): Promise<Oidc> {
 export interface ClientIdentity {
   readonly issuer: string;
   readonly clientId: string;
-  readonly clientSecret: string | undefined;
+  /** The client secret, read when a request needs it (a profile's may be in the OS keychain). */
+  readonly clientSecret: () => string | undefined;
   readonly authMethod: TokenEndpointAuthMethod;
   /** Seconds before a request is given up; {@link REQUEST_TIMEOUT_SECONDS} when unset. */
   readonly timeoutSeconds?: number;
@@ -58,9 +59,9 @@ async function clientAuth(oidc: Oidc, identity: ClientIdentity): Promise<OidcCli
     case 'none':
       return oidc.None();
     case 'client_secret_post':
-      return oidc.ClientSecretPost(identity.clientSecret ?? '');
+      return oidc.ClientSecretPost(identity.clientSecret() ?? '');
     case 'client_secret_basic':
-      return oidc.ClientSecretBasic(identity.clientSecret ?? '');
+      return oidc.ClientSecretBasic(identity.clientSecret() ?? '');
   }
 }
 

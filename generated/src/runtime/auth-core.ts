@@ -6,7 +6,7 @@
 // wired to the real clock, storage, turns and authorization server
 // (core/adapters.ts). How a first set of tokens is obtained is up to the
 // flow's grant module (grants/).
-import type { ClientOptions } from './client-options.js';
+import { clientSecretOf, type ClientOptions } from './client-options.js';
 import { AuthServer, REAL_CLOCK, StoredTokens, leaseHoldMs } from './core/adapters.js';
 import type { DeviceLoginCompleteOptions, EnsureInitializedOptions, LogoutOptions, LogoutResult, SessionStatus, SignalOptions, TokenEvent, TokenListenerOptions } from './core/api-types.js';
 import { SessionEngine } from './core/engine.js';
@@ -82,7 +82,7 @@ export class AuthCore {
       identity: {
         issuer,
         clientId: resolved.clientId,
-        clientSecret: resolved.clientSecret,
+        clientSecret: () => log.secret(clientSecretOf(resolved)),
         authMethod: flow.tokenEndpointAuthMethod,
         fetch: resolved.fetch,
         log,

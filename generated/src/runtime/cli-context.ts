@@ -11,6 +11,7 @@ import type { CliIo, Output } from './cli-output.js';
 import { ProfileError, StateError } from './errors.js';
 import { LOCK_FOLDER } from './lock.js';
 import { defaultSession, defaultSessionOptions, homeDir, normalizeProfileName, profileFolder, readJsonFileSync, readProfileOptions, type ClientOptions } from './profile.js';
+import { holdsClientSecret } from './client-options.js';
 import type { OptionName } from './registry.js';
 import type { FlowDescriptor, SdkSettings } from './settings.js';
 import { FileStore } from './store.js';
@@ -108,7 +109,7 @@ export class CliContext {
     const named = this.profileName(options['profile']);
     const { flowId, options: client } = this.#profileOptions(named);
     const flow = this.settings.flows.find((f) => f.id === flowId)!;
-    if (flow.options.some((o) => o.name === 'clientSecret' && o.required) && !client.clientSecret) {
+    if (flow.options.some((o) => o.name === 'clientSecret' && o.required) && !holdsClientSecret(client)) {
       const login = this.loginFor(flow)?.command ?? '';
       throw new CliError(
         'ERR_NOT_LOGGED_IN',

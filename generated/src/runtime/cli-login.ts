@@ -12,6 +12,7 @@ import { ProfileError } from './errors.js';
 import { existsSync } from 'node:fs';
 import { SECRET_STORAGE_SETTING } from './keychain.js';
 import { normalizeProfileName, profileFolder, readProfileOptions, refuseLoginInto, type ClientOptions } from './profile.js';
+import { clientSecretOf } from './client-options.js';
 import { scopesToRequest } from './registry.js';
 import { openBrowser } from './browser.js';
 import type { FlowDescriptor } from './settings.js';
@@ -120,7 +121,7 @@ async function runLogin(cli: CliContext, login: LoginCommand, flow: FlowDescript
       clientSecret = await readSecret(io.stdin);
       if (!clientSecret) throw usage('--client-secret-stdin read no secret: standard input was empty', `pipe it in, such as ${cli.command(`login ${login.command} --client-secret-stdin < secret.txt`)}`);
     }
-    clientSecret ??= (v['client-secret'] as string | undefined) ?? env(settings.env.clientSecret) ?? existing?.clientSecret;
+    clientSecret ??= (v['client-secret'] as string | undefined) ?? env(settings.env.clientSecret) ?? (existing ? clientSecretOf(existing) : undefined);
     if (!clientSecret && io.stdin.isTTY) clientSecret = await promptHidden(io, 'Client secret: ');
     if (!clientSecret) throw usage('missing client secret', `set ${settings.env.clientSecret} (or pass --client-secret); see ${cli.command(`help login ${login.command}`)}`);
   }

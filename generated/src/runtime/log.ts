@@ -13,8 +13,8 @@ const SECRET_FIELDS = /token|secret|code_verifier|password|assertion|^code$/i;
 export interface SessionLog {
   debug(message: string, fields?: Record<string, unknown>): void;
   warn(message: string, fields?: Record<string, unknown>): void;
-  /** Adds a value that must never be logged (a token, a secret). */
-  secret(value: string | undefined): void;
+  /** Adds a value that must never be logged (a token, a secret), and returns it. */
+  secret<T extends string | undefined>(value: T): T;
   /** `text` with every known secret replaced. */
   redact(text: string): string;
 }
@@ -68,10 +68,12 @@ export function sessionLog(logger: Logger | undefined, debugEnv: string | undefi
     debug: (message, fields) => emit('debug', message, fields),
     warn: (message, fields) => emit('warn', message, fields),
     secret: (value) => {
-      if (value === undefined || value.length < 8) return;
+      if (value === undefined || value.length < 8) return value;
+      secrets.delete(value);
       secrets.add(value);
-      // Only recent tokens can still turn up; keep the set small.
+      // Only recent tokens can still turn up; keep the set small (a value added again counts as recent).
       if (secrets.size > 32) secrets.delete(secrets.values().next().value!);
+      return value;
     },
     redact,
   };

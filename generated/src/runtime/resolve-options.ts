@@ -3,7 +3,7 @@
 
 // The options a factory was given, made whole: the spec's defaults applied,
 // its `required` and the registry's types enforced, before a session exists.
-import type { ClientOptions } from './client-options.js';
+import { holdsClientSecret, keepDeferredSecret, type ClientOptions } from './client-options.js';
 import { ConfigError } from './errors.js';
 import { GRANTS, OPTIONS, TOKEN_ENDPOINT_AUTH_METHODS, type OptionName } from './registry.js';
 import type { FlowDescriptor } from './settings.js';
@@ -51,6 +51,8 @@ export function resolveOptions(flow: FlowDescriptor, given: ClientOptions): Clie
   for (const name of GRANTS[flow.grant].requiredOptions) required.add(name);
   if (TOKEN_ENDPOINT_AUTH_METHODS[flow.tokenEndpointAuthMethod].needsSecret) required.add('clientSecret');
   for (const name of required) {
+    // A profile's secret in the OS keychain counts as given: it is read when a token request needs it.
+    if (name === 'clientSecret' && holdsClientSecret(given)) continue;
     if (isMissing(out[name])) {
       const hint = OPTION_HINTS[name as OptionName] ?? `pass "${name}"`;
       throw new ConfigError(`${name} is required for ${flow.factory}(): ${hint}`);
@@ -70,5 +72,5 @@ export function resolveOptions(flow: FlowDescriptor, given: ClientOptions): Clie
       throw new ConfigError(`option ${name} of ${flow.factory}() is ${value}, out of range: pass a number more than ${range.above} and at most ${range.max}`);
     }
   }
-  return out as unknown as ClientOptions;
+  return keepDeferredSecret(given, out as unknown as ClientOptions);
 }
