@@ -46,6 +46,48 @@ async function deviceLogin(profile: string, extraArgs: string[] = []): Promise<C
   return run;
 }
 
+/** The environment of a user whose keychain service cannot be reached. */
+function unreachableKeychain(): Record<string, string> {
+  return { ...env, DBUS_SESSION_BUS_ADDRESS: `unix:path=${join(home, 'no-such-bus')}` };
+}
+
+/**
+ * With the keychain unreachable, `status`, `print-access-token` and the SDK's
+ * `fromProfile` work from the profile's files; only spending its secret
+ * (`account`, a `request` the server counts) fails, naming what to install,
+ * and with the keychain back the same profile works: nothing was lost.
+ */
+async function keychainReadOnlyWhenSpent(profile: string, account: string, request: string): Promise<void> {
+  const token = readJson(join(home, `.planet/${profile}/token.json`));
+  server.resetCounts();
+  const noBus = unreachableKeychain();
+  const status = await runCli(['status', '--profile', profile, '--json'], noBus);
+  expect(status).toMatchObject({ code: 0, stderr: '' });
+  const held = account === 'refresh_token' ? { has_refresh_token: true } : {};
+  expect(JSON.parse(status.stdout)).toMatchObject({ logged_in: true, access_token_valid: true, ...held });
+  const printed = await runCli(['print-access-token', '--profile', profile], noBus);
+  expect(printed).toMatchObject({ code: 0 });
+  expect(printed.stdout.trim()).toBe(token['access_token']);
+  // The SDK, as an application calls it.
+  const sdk = join(import.meta.dirname, '..', 'generated', 'dist', 'index.js');
+  const script = `import { Auth } from ${JSON.stringify(sdk)};
+const auth = Auth.fromProfile(${JSON.stringify(profile)});
+console.log(JSON.stringify({ status: await auth.sessionStatus(), token: await auth.getAccessToken() }));`;
+  const app = spawnSync(process.execPath, ['--input-type=module', '-e', script], { env: { PATH: process.env['PATH'] ?? '', ...noBus }, encoding: 'utf8', timeout: 30_000 });
+  expect({ code: app.status, stderr: app.stderr }).toEqual({ code: 0, stderr: '' });
+  expect(JSON.parse(app.stdout)).toMatchObject({ status: { loggedIn: true, accessTokenValid: true }, token: token['access_token'] });
+  expect(server.counts()[request] ?? 0).toBe(0);
+
+  const refresh = await runCli(['refresh', '--profile', profile], noBus);
+  expect(refresh.code).toBe(1);
+  expect(refresh.stderr).toContain(account);
+  expect(refresh.stderr).toContain('gnome-keyring');
+  expect(server.counts()[request] ?? 0).toBe(0);
+  expect(await runCli(['refresh', '--profile', profile], env)).toMatchObject({ code: 0 });
+  expect(server.counts()[request]).toBe(1);
+  expect(plainSecrets(home)).toEqual([]);
+}
+
 describeKeychain('secrets in the OS keychain', () => {
   beforeAll(async () => {
     server = await startAuthServer();
@@ -120,69 +162,16 @@ describeKeychain('secrets in the OS keychain', () => {
 
   test('status and print-access-token, from the CLI and the SDK, read no keychain: with the keychain unreachable they still work, and only a refresh fails, naming what to install', async () => {
     expect(await deviceLogin('kc-offline', ['--storage', 'keychain'])).toMatchObject({ code: 0 });
-    const token = readJson(join(home, '.planet/kc-offline/token.json'));
-    server.resetCounts();
-    const noBus = { ...env, DBUS_SESSION_BUS_ADDRESS: `unix:path=${join(home, 'no-such-bus')}` };
-    const status = await runCli(['status', '--profile', 'kc-offline', '--json'], noBus);
-    expect(status).toMatchObject({ code: 0, stderr: '' });
-    expect(JSON.parse(status.stdout)).toMatchObject({ logged_in: true, access_token_valid: true, has_refresh_token: true });
-    const text = await runCli(['status', '--profile', 'kc-offline'], noBus);
+    const text = await runCli(['status', '--profile', 'kc-offline'], unreachableKeychain());
     expect(text).toMatchObject({ code: 0 });
     expect(text.stdout).toMatch(/refresh token: +held/);
-    const printed = await runCli(['print-access-token', '--profile', 'kc-offline'], noBus);
-    expect(printed).toMatchObject({ code: 0 });
-    expect(printed.stdout.trim()).toBe(token['access_token']);
-    // The SDK, as an application calls it: status and a valid access token without the keychain.
-    const sdk = join(import.meta.dirname, '..', 'generated', 'dist', 'index.js');
-    const script = `import { Auth } from ${JSON.stringify(sdk)};
-const auth = Auth.fromProfile('kc-offline');
-const status = await auth.sessionStatus();
-console.log(JSON.stringify({ status, token: await auth.getAccessToken() }));`;
-    const app = spawnSync(process.execPath, ['--input-type=module', '-e', script], { env: { PATH: process.env['PATH'] ?? '', ...noBus }, encoding: 'utf8', timeout: 30_000 });
-    expect({ code: app.status, stderr: app.stderr }).toEqual({ code: 0, stderr: '' });
-    expect(JSON.parse(app.stdout)).toMatchObject({ status: { loggedIn: true, accessTokenValid: true, hasRefreshToken: true }, token: token['access_token'] });
-    expect(server.counts()['token:refresh_token'] ?? 0).toBe(0);
-
-    const refresh = await runCli(['refresh', '--profile', 'kc-offline'], noBus);
-    expect(refresh.code).toBe(1);
-    expect(refresh.stderr).toContain('refresh_token');
-    expect(refresh.stderr).toContain('gnome-keyring');
-    expect(server.counts()['token:refresh_token'] ?? 0).toBe(0);
-    // The keychain back, the same profile refreshes: nothing was lost meanwhile.
-    expect(await runCli(['refresh', '--profile', 'kc-offline'], env)).toMatchObject({ code: 0 });
-    expect(server.counts()['token:refresh_token']).toBe(1);
+    await keychainReadOnlyWhenSpent('kc-offline', 'refresh_token', 'token:refresh_token');
   }, 90_000);
 
   test('a service account in keychain mode: status, print-access-token and fromProfile read no keychain; only a new token needs its secret', async () => {
     const secretEnv = { ...env, PL_AUTH_CLIENT_SECRET: M2M_CLIENT_SECRET };
     expect(await runCli(['login', 'service-account', '--client-id', M2M_CLIENT_ID, '--profile', 'kc-m2m-offline', '--storage', 'keychain'], secretEnv)).toMatchObject({ code: 0 });
-    const token = readJson(join(home, '.planet/kc-m2m-offline/token.json'));
-    server.resetCounts();
-    const noBus = { ...env, DBUS_SESSION_BUS_ADDRESS: `unix:path=${join(home, 'no-such-bus')}` };
-    const status = await runCli(['status', '--profile', 'kc-m2m-offline', '--json'], noBus);
-    expect(status).toMatchObject({ code: 0, stderr: '' });
-    expect(JSON.parse(status.stdout)).toMatchObject({ logged_in: true, access_token_valid: true });
-    const printed = await runCli(['print-access-token', '--profile', 'kc-m2m-offline'], noBus);
-    expect(printed).toMatchObject({ code: 0 });
-    expect(printed.stdout.trim()).toBe(token['access_token']);
-    const sdk = join(import.meta.dirname, '..', 'generated', 'dist', 'index.js');
-    const script = `import { Auth } from ${JSON.stringify(sdk)};
-const auth = Auth.fromProfile('kc-m2m-offline');
-console.log(JSON.stringify({ status: await auth.sessionStatus(), token: await auth.getAccessToken() }));`;
-    const app = spawnSync(process.execPath, ['--input-type=module', '-e', script], { env: { PATH: process.env['PATH'] ?? '', ...noBus }, encoding: 'utf8', timeout: 30_000 });
-    expect({ code: app.status, stderr: app.stderr }).toEqual({ code: 0, stderr: '' });
-    expect(JSON.parse(app.stdout)).toMatchObject({ status: { loggedIn: true, accessTokenValid: true }, token: token['access_token'] });
-    expect(server.counts()['token:client_credentials'] ?? 0).toBe(0);
-
-    // A new token needs the secret: without the keychain that fails, naming what to install, and nothing is lost.
-    const refresh = await runCli(['refresh', '--profile', 'kc-m2m-offline'], noBus);
-    expect(refresh.code).toBe(1);
-    expect(refresh.stderr).toContain('client_secret');
-    expect(refresh.stderr).toContain('gnome-keyring');
-    expect(server.counts()['token:client_credentials'] ?? 0).toBe(0);
-    expect(await runCli(['refresh', '--profile', 'kc-m2m-offline'], env)).toMatchObject({ code: 0 });
-    expect(server.counts()['token:client_credentials']).toBe(1);
-    expect(plainSecrets(home)).toEqual([]);
+    await keychainReadOnlyWhenSpent('kc-m2m-offline', 'client_secret', 'token:client_credentials');
   }, 90_000);
 
   test('PLANET_AUTH_SECRET_STORAGE=keychain makes the keychain the default, and profile copy --storage moves a profile between modes', async () => {
