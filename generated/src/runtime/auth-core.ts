@@ -6,6 +6,7 @@
 // wired to the real clock, storage, turns and authorization server
 // (core/adapters.ts). How a first set of tokens is obtained is up to the
 // flow's grant module (grants/).
+import { performance } from 'node:perf_hooks';
 import type { ClientOptions } from './client-options.js';
 import { AuthServer, REAL_CLOCK, StoredTokens, leaseHoldMs } from './core/adapters.js';
 import type { DeviceLoginCompleteOptions, EnsureInitializedOptions, LogoutOptions, LogoutResult, SessionStatus, SignalOptions, TokenEvent, TokenListenerOptions } from './core/api-types.js';
