@@ -12,7 +12,7 @@ import { tempHome } from '../test/support/env.js';
 import { concurrentRound, expireTokenFile } from '../test/support/scenarios.js';
 import { scriptedUserLogin } from '../test/support/user-agent.js';
 import { measureFleet, measureOutages } from './fleet.js';
-import { measureHotPath } from './hot-path.js';
+import { RUNS, measureHotPath } from './hot-path.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const rows: string[][] = [];
@@ -50,7 +50,12 @@ if (wanted('hot')) {
     (path) => session.fetch(path),
   );
   const share = f.sdk / f.floor;
-  row('`auth.getAccessToken()`, valid token (ops/s, median of 5)', `${fmt(f.sdk)} ops/s = ${(share * 100).toFixed(0)}% of the async floor (${fmt(f.floor)})`, '>= 80% of floor', share >= 0.8 ? 'met' : 'missed');
+  row(
+    `\`auth.getAccessToken()\`, valid token (ops/s, median of ${RUNS})`,
+    `${fmt(f.sdk)} ops/s = ${(share * 100).toFixed(0)}% of the async floor (${fmt(f.floor)}); the SDK reads the monotonic clock (\`performance.now()\`), the floor \`Date.now()\``,
+    '>= 90% of floor',
+    share >= 0.9 ? 'met' : 'missed',
+  );
   row(
     'google-auth-library `getAccessToken()` / `getRequestHeaders()`',
     `${fmt(f.googleGetAccessToken)} / ${fmt(f.googleGetRequestHeaders)} ops/s; SDK is ${(f.sdk / f.googleGetAccessToken).toFixed(1)}x / ${(f.sdk / f.googleGetRequestHeaders).toFixed(1)}x`,

@@ -15,7 +15,7 @@ import { startCluster, startSentinel, type RunningCluster, type RunningSentinel 
 const haveRedis = redisForTests('the Redis Cluster and Sentinel tests');
 const suite = haveRedis ? describe : describe.skip;
 const TTL = 5;
-const SECONDS = Number(process.env['FAILOVER_SECONDS'] ?? 20);
+const SECONDS = Number(process.env['FAILOVER_SECONDS'] ?? 16);
 
 function expectServedThrough(run: FailoverRun): void {
   console.log(JSON.stringify(run));
@@ -52,7 +52,7 @@ suite('fleet on Redis Cluster and Sentinel, master failed over while 16 workers 
         const run = await serveThroughFailover(server, TTL, provider, () => cluster.failOver('planet-auth:{.planet/cluster-fleet}/token.json'), {
           profile: 'cluster-fleet',
           durationMs: SECONDS * 1000,
-          failAtMs: (SECONDS * 1000) / 3,
+          failAtMs: (SECONDS * 1000) / 4,
         }).finally(() => cluster.rejoin());
         expectServedThrough(run);
       },
@@ -76,7 +76,7 @@ suite('fleet on Redis Cluster and Sentinel, master failed over while 16 workers 
         const run = await serveThroughFailover(server, TTL, provider, () => sentinel.failOver(), {
           profile: 'sentinel-fleet',
           durationMs: SECONDS * 1000,
-          failAtMs: (SECONDS * 1000) / 3,
+          failAtMs: (SECONDS * 1000) / 4,
         });
         expectServedThrough(run);
       },

@@ -1,8 +1,9 @@
 // Redis refusing writes mid-refresh for longer than the lease (down, out of
 // memory, paused): the worker holding the only copy of the new tokens keeps
 // them and saves them when Redis returns; no other worker spends the old
-// refresh token meanwhile. One trial of each here; `npm run stress:fleet --
-// outages` runs 30 of each.
+// refresh token meanwhile. One trial of each here, with leases held at most
+// LEASE_HOLD_MS so the outage past the lease lasts seconds; `npm run
+// stress:fleet -- outages` runs 30 of each with the production lease (15 s).
 import { startAuthServer, type RunningServer } from './server/auth-server.js';
 import { tempHome } from './support/env.js';
 import { outageTrial, pausedWriterTrial, type OutageKind } from './support/outages.js';
@@ -10,6 +11,8 @@ import { redisForTests, startRedis, type RunningRedis } from './support/redis.js
 
 const haveRedis = redisForTests('the Redis outage tests');
 const suite = haveRedis ? describe : describe.skip;
+/** The longest a worker holds a lease here (the Redis provider's `maxLeaseHoldMs`). */
+const LEASE_HOLD_MS = 5000;
 
 suite('Redis away mid-refresh', () => {
   let server: RunningServer;
@@ -31,7 +34,7 @@ suite('Redis away mid-refresh', () => {
   ])(
     'Redis %s (%s) past the lease: the holder saves its tokens when Redis returns, the old refresh token is never spent again',
     async (kind) => {
-      const trial = await outageTrial(server, redis, kind, `outage-${kind}`);
+      const trial = await outageTrial(server, redis, kind, `outage-${kind}`, LEASE_HOLD_MS);
       expect(trial).toMatchObject({ lost: false, saved: true, tokenErrors: 0, tokenRequests: 1 });
     },
     120_000,

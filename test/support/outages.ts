@@ -46,10 +46,16 @@ async function raw<T>(url: string, fn: (client: ReturnType<typeof rawClient>) =>
   }
 }
 
-/** One trial of `kind` on profile `profile`. */
-export async function outageTrial(server: RunningServer, redis: RunningRedis, kind: OutageKind, profile: string): Promise<OutageTrial> {
+/**
+ * One trial of `kind` on profile `profile`. `maxLeaseHoldMs` bounds how long
+ * a worker may hold a lease (the provider's option): a short one ends the
+ * holder's lease, and so the outage past it, in seconds; without it the
+ * lease lasts as in production (15 s unless renewed).
+ */
+export async function outageTrial(server: RunningServer, redis: RunningRedis, kind: OutageKind, profile: string, maxLeaseHoldMs?: number): Promise<OutageTrial> {
   await seedSession(redis, 'user', profile);
-  const providers = Array.from({ length: WORKERS }, () => new RedisStorageProvider(redis.url, { commandTimeoutMs: 1000 }));
+  const lease = maxLeaseHoldMs === undefined ? {} : { maxLeaseHoldMs };
+  const providers = Array.from({ length: WORKERS }, () => new RedisStorageProvider(redis.url, { commandTimeoutMs: 1000, ...lease }));
   const workers = providers.map((storageProvider) => Auth.fromOAuthUserDeviceCode({ clientId: USER_CLIENT_ID, profileName: profile, storageProvider }));
   const [holder, ...others] = workers as [Auth, ...Auth[]];
   let failedCalls = 0;
@@ -64,10 +70,10 @@ export async function outageTrial(server: RunningServer, redis: RunningRedis, ki
       (error: unknown) => error,
     );
     await hold.arrived;
-    // The holder's lease: when it ends unless renewed (renewals fail from here on).
+    // The holder's lease: when it ends unless renewed (renewals fail from here on); now if it already ended.
     const leaseEnds = await raw(redis.url, async (client) => {
       const [key] = await client.keys(`*{.planet/${profile}}/session.lease`);
-      return Date.now() + Number(await client.pTTL(key!));
+      return Date.now() + (key === undefined ? 0 : Math.max(0, Number(await client.pTTL(key))));
     });
     if (kind === 'down') await redis.kill('SIGKILL');
     else if (kind === 'paused') redis.signal('SIGSTOP');

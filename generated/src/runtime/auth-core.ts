@@ -4,26 +4,25 @@
 // The session behind the generated Auth class: a facade over the session
 // engine (core/engine.ts, whose states and transitions are core/machine.ts)
 // wired to the real clock, storage, turns and authorization server
-// (core/adapters.ts). How a first set of tokens is obtained is up to the
-// flow's grant module (grants/).
-import { clientSecretOf, type ClientOptions } from './client-options.js';
-import { AuthServer, REAL_CLOCK, StoredTokens, leaseHoldMs } from './core/adapters.js';
+// (session-wiring.ts, core/adapters.ts). How a first set of tokens is
+// obtained is up to the flow's grant module (grants/).
+import { performance } from 'node:perf_hooks';
+import type { ClientOptions } from './client-options.js';
+import type { AuthServer } from './core/adapters.js';
 import type { DeviceLoginCompleteOptions, EnsureInitializedOptions, LogoutOptions, LogoutResult, SessionStatus, SignalOptions, TokenEvent, TokenListenerOptions } from './core/api-types.js';
-import { SessionEngine } from './core/engine.js';
-import { emitTokens, keptSession, sessionHost, type TokenListeners } from './core/session-host.js';
-import { ConfigError, LoginRequiredError, type PlanetAuthError } from './errors.js';
-import { revocationUnsupported } from './protocol.js';
+import type { SessionEngine } from './core/engine.js';
+import type { TokenListeners } from './core/session-host.js';
+import { ConfigError, LoginRequiredError } from './errors.js';
 import { completeDeviceLogin, initiateDeviceLogin } from './grants/device-code.js';
-import { GRANT_MODULES, type DeviceLoginInfo, type Grant, type LoginResult, type UserLoginOptions } from './grants/index.js';
+import type { DeviceLoginInfo, Grant, LoginResult, UserLoginOptions } from './grants/index.js';
 import type { FetchFunction } from './hooks.js';
-import { sessionLog, type SessionLog } from './log.js';
-import { TOKEN_FILE, normalizeProfileName } from './profile.js';
-import { resolveOptions } from './resolve-options.js';
-import { SessionStorage } from './session-storage.js';
-import { flowById, refuseBuiltinDestinations, serverSettings, type FlowDescriptor, type SdkSettings } from './settings.js';
+import type { SessionLog } from './log.js';
+import { logoutSession } from './session-logout.js';
+import type { SessionStorage } from './session-storage.js';
+import { wireSession, type SessionParts } from './session-wiring.js';
+import type { FlowDescriptor, SdkSettings } from './settings.js';
 import { raceSignal } from './signal.js';
 import { holdsString } from './token.js';
-import { insecureAllowed } from './protocol.js';
 
 export type { DeviceLoginInfo, UserLoginOptions } from './grants/index.js';
 export type { DeviceLoginCompleteOptions, EnsureInitializedOptions, LogoutOptions, LogoutResult, SessionStatus, SignalOptions, TokenEvent, TokenListenerOptions } from './core/api-types.js';
@@ -41,6 +40,7 @@ export class AuthCore {
   readonly profileName: string;
   /** The flow this session logs in with. */
   readonly flow: FlowDescriptor;
+  readonly #parts: SessionParts;
   readonly #options: ClientOptions;
   readonly #grant: Grant;
   readonly #server: AuthServer;
@@ -49,63 +49,25 @@ export class AuthCore {
   readonly #storage: SessionStorage;
   readonly #engine: SessionEngine;
   readonly #log: SessionLog;
-  readonly #listeners: TokenListeners = new Set();
+  readonly #listeners: TokenListeners;
 
   /**
    * A session of flow `flowId` of `settings`; the generated factories call
    * this. Throws `ConfigError` for options that cannot work.
    */
   constructor(settings: SdkSettings, flowId: string, options: ClientOptions) {
-    const flow = flowById(settings, flowId);
-    const resolved = resolveOptions(flow, options);
-    const chosen = { audiences: typeof options.audience === 'string', scopes: options.requestedScopes !== undefined };
-    const server = serverSettings(settings);
-    this.flow = flow;
-    this.#options = resolved;
-    this.#grant = GRANT_MODULES[flow.grant];
-    this.profileName = normalizeProfileName(resolved.profileName ?? resolved.clientId);
-    const log = (this.#log = sessionLog(resolved.logger, settings.env.debug, { profile: this.profileName, flow: flow.id }));
-    log.secret(resolved.clientSecret);
-    for (const option of flow.options) {
-      const value = (resolved as unknown as Record<string, unknown>)[option.name];
-      if (option.secret && typeof value === 'string') log.secret(value);
-    }
-    this.#apiBaseUrl = resolved.apiBaseUrl ?? server.apiBaseUrl ?? settings.apiBaseUrl;
-    const scopes = resolved.requestedScopes ?? settings.defaultScopes;
-    this.#scopes = this.#grant.unattended ? scopes.filter((s) => s !== 'offline_access') : [...scopes];
-    const issuer = resolved.issuer ?? server.issuer ?? flow.issuer ?? settings.issuer;
-    // Refused here, not at the first request: an issuer from the code or the environment the SDK would never talk to.
-    insecureAllowed(issuer, resolved.allowInsecureHttp === true, resolved.issuer !== undefined ? 'option issuer' : server.issuer !== undefined ? `$${settings.env.issuer}` : 'issuer');
-    this.#storage = new SessionStorage(settings, this.profileName, resolved, this, { clientId: resolved.clientId, issuer, maxHoldMs: leaseHoldMs(resolved.requestTimeoutSeconds) });
-    const audience = resolved.audience === null ? server.audience : (resolved.audience ?? server.audience ?? settings.audience);
-    this.#server = new AuthServer({
-      identity: {
-        issuer,
-        clientId: resolved.clientId,
-        clientSecret: () => log.secret(clientSecretOf(resolved)),
-        authMethod: flow.tokenEndpointAuthMethod,
-        fetch: resolved.fetch,
-        log,
-        ...(resolved.allowInsecureHttp === true ? { allowInsecureHttp: true } : {}),
-        ...(resolved.requestTimeoutSeconds !== undefined ? { timeoutSeconds: resolved.requestTimeoutSeconds } : {}),
-      },
-      flow,
-      grant: this.#grant,
-      scopes: this.#scopes,
-      callbackUrl: resolved.callbackUrl,
-      audience: { parameter: settings.audienceParameter, value: audience },
-      profile: this.profileName,
-      storage: this.#storage,
-    });
-    // A token goes only where its issuer's settings send it: a custom issuer with built-in destinations is refused before any request.
-    refuseBuiltinDestinations(this, settings, this.#server.identity.issuer, audience, this.#apiBaseUrl);
-    this.#engine = new SessionEngine({
-      clock: REAL_CLOCK,
-      store: new StoredTokens(this.#storage, this.#server.identity, resolved.persistClientConfig !== false),
-      turns: this.#storage.turns,
-      endpoint: this.#server,
-      host: sessionHost({ profile: this.profileName, flow, options: resolved, storage: this.#storage, server: this.#server, scopes: this.#scopes, log, chosen, unattended: this.#grant.unattended }, this.#listeners),
-    });
+    const parts = (this.#parts = wireSession(settings, flowId, options, this));
+    this.flow = parts.flow;
+    this.profileName = parts.profileName;
+    this.#options = parts.options;
+    this.#grant = parts.grant;
+    this.#server = parts.server;
+    this.#apiBaseUrl = parts.apiBaseUrl;
+    this.#scopes = parts.scopes;
+    this.#storage = parts.storage;
+    this.#engine = parts.engine;
+    this.#log = parts.log;
+    this.#listeners = parts.listeners;
   }
 
   /** Base URL of the API that receives this session's bearer token. */
@@ -147,6 +109,7 @@ export class AuthCore {
    * really expired. A service account logs in again when it must.
    */
   getAccessToken(options?: SignalOptions): Promise<string> {
+    // The monotonic clock, read through perf_hooks' object: the global `performance` is an accessor on globalThis, a call more per read.
     const engine = this.#engine;
     if (performance.now() < engine.hotUntil) return Promise.resolve(engine.hotToken);
     return raceSignal(engine.accessToken(), options?.signal, 'waiting for an access token');
@@ -210,27 +173,8 @@ export class AuthCore {
    * the server cannot be reached the session is kept and the call rejects,
    * unless `forgetLocally` is set.
    */
-  async logout(options: LogoutOptions = {}): Promise<LogoutResult> {
-    const work = this.#storage.turns.take(async (turn) => {
-      const file = this.#engine.file ?? (this.#storage.kind === 'memory' ? undefined : (await this.#engine.load())?.file);
-      let revoked = false;
-      let failure: PlanetAuthError | undefined;
-      if (file && (file.access_token || holdsString(file, 'refresh_token'))) {
-        try {
-          revoked = await this.#server.revoke(file);
-          if (!revoked) failure = revocationUnsupported(this.#server.identity.issuer, this.profileName);
-        } catch (error) {
-          failure = this.#server.error(error, `revoking the session of profile "${this.profileName}"`);
-        }
-      }
-      if (failure && options.forgetLocally !== true) throw keptSession(failure, this.profileName);
-      this.#engine.forget();
-      await this.#storage.remove(TOKEN_FILE, turn);
-      emitTokens(this.#listeners, this.#log, 'logout', undefined);
-      const warning = failure ? `${failure.message}; the session was forgotten here, but its refresh token stays valid at the server until it expires` : undefined;
-      return { revoked, forgotten: true, ...(warning ? { warning } : {}) };
-    });
-    return raceSignal(work, options.signal, 'the logout');
+  logout(options: LogoutOptions = {}): Promise<LogoutResult> {
+    return raceSignal(logoutSession(this.#parts, options), options.signal, 'the logout');
   }
 
   /** What is known about the saved session, without any request and without the tokens themselves. */

@@ -1,6 +1,7 @@
 // The real effects of the session engine: the process's clocks, the
 // session's storage (disk, application storage or memory) with fenced token
 // writes, and the authorization server through openid-client.
+import { performance } from 'node:perf_hooks';
 import type * as OidcClient from 'openid-client';
 import { LoginRequiredError, TokenRequestError, type PlanetAuthError } from '../errors.js';
 import type { Grant, GrantContext } from '../grants/index.js';
