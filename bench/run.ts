@@ -171,7 +171,11 @@ if (wanted('generate')) {
       writeFileSync(join(synthetic, 'storage', `storage_${j}.provider.ts`), source.replaceAll(String(base['providerClass']), `Provider${j}`));
     }
   }
-  for (let i = 0; i < 10; i++) for (let j = 0; j < 10; j++) examples.push({ flow: flowIds[i]!, storage: `storage_${j}`, title: `Flow ${i} with storage ${j}`, profileName: `p-${i}-${j}`, login: 'ensureInitialized' });
+  // A session kept in memory has no profile name (the spec refuses one there).
+  const inMemory = (j: number) => storageBases[j % 3]!['backend'] === 'memory';
+  for (let i = 0; i < 10; i++) {
+    for (let j = 0; j < 10; j++) examples.push({ flow: flowIds[i]!, storage: `storage_${j}`, title: `Flow ${i} with storage ${j}`, ...(inMemory(j) ? {} : { profileName: `p-${i}-${j}` }), login: 'ensureInitialized' });
+  }
   writeFileSync(join(synthetic, 'examples.yaml'), stringify({ examples }));
   const time = (spec: string) => {
     const out = join(scratch, `out-${Math.random().toString(16).slice(2)}`);

@@ -642,6 +642,36 @@ test('an example of a grant without an example template is refused at the exampl
   );
 });
 
+describe('a compiler error that quotes a spec name is called a clash only when it is one', () => {
+  test('a class of a template that does not fit the spec-named class it extends: not a clash, and renaming will not help', () => {
+    const templates = join(scratchDir('templates'), 'templates');
+    execFileSync('cp', ['-r', join(ROOT, 'templates'), templates]);
+    const example = join(templates, 'examples/example.ts.hbs');
+    writeFileSync(example, `${readFileSync(example, 'utf8')}\nexport class CountingSession extends {{sessionClass}} {\n  override fetch(): number {\n    return 1;\n  }\n}\n`);
+    let printed = '';
+    try {
+      generate({ ...projectInputs(ROOT), templatesDir: templates }, checker);
+    } catch (error) {
+      if (!(error instanceof SpecError)) throw error;
+      printed = formatDiagnostics(error.diagnostics);
+    }
+    expect(printed).toMatch(
+      /^spec\/sdk\.yaml:\d+:\d+ error the generated code does not compile where it uses "Session" \(examples\/[a-z0-9_]+\.ts:\d+:\d+ Property 'fetch' in type 'CountingSession' is not assignable to the same property in base type 'Session'.*, and 14 more\); renaming will not help: change this value or the template that uses it \(\/classes\/session\)$/,
+    );
+    expect(printed).not.toMatch(/clash|choose another name/);
+  });
+
+  test('a parameter named eval, which strict mode reserves: another name fixes it, and it is not called a clash', () => {
+    const errors = specErrors(specCopy({ 'sdk.yaml': (t) => t.replace('params: [{ name: src, type: string }, { name: dst, type: string }]', 'params: [{ name: eval, type: string }, { name: dst, type: string }]') }));
+    expectProblems(
+      errors,
+      'spec/sdk.yaml:L:24 error the name "eval" is a word strict-mode JavaScript reserves, and the generated code cannot use it there (src/storage-provider.ts:L:13 Invalid use of \'eval\'. Modules are automatically in strict mode); choose another name (/storageProvider/methods/4/params/0/name)',
+    );
+  });
+
+  // A real clash still says so: see "provider class auth" above and "a name only the compiler catches" below.
+});
+
 test('a runtime file that does not compile fails generation, naming the file', () => {
   const templates = join(scratchDir('templates'), 'templates');
   execFileSync('cp', ['-r', join(ROOT, 'templates'), templates]);
