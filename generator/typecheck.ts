@@ -27,6 +27,12 @@ export function typescript(): ts {
   return (loaded ??= createRequire(import.meta.url)('typescript') as ts);
 }
 
+/** A parsed file with the version a builder program compares: the hash of its text. */
+function versioned(file: TypeScript.SourceFile): TypeScript.SourceFile {
+  (file as { version?: string }).version ??= contentHash(file.text);
+  return file;
+}
+
 export interface EmittedDiagnostic {
   /** Path under the output folder (`src/auth.ts`), or '' for a global problem. */
   readonly file: string;
@@ -70,6 +76,8 @@ export class EmittedTypeChecker {
   private readonly declarations = new Map<string, TypeScript.SourceFile>();
   private readonly emittedParsed = new Map<string, TypeScript.SourceFile>();
   private program: TypeScript.Program | undefined;
+  /** The last check's program with what it found per file, so the next check re-checks only what a change can reach. */
+  private builder: TypeScript.SemanticDiagnosticsBuilderProgram | undefined;
   private runtime: RuntimeBuild | undefined;
   private readonly cache: ContentCache;
   private lockfile: string | undefined;
@@ -152,19 +160,26 @@ export class EmittedTypeChecker {
         // An emitted file whose text did not change since the last check keeps its parse, so the program reuses it.
         const before = this.emittedParsed.get(name);
         if (before?.text === text) return before;
-        const parsed = ts.createSourceFile(name, text, languageVersion, true);
+        const parsed = versioned(ts.createSourceFile(name, text, languageVersion, true));
         this.emittedParsed.set(name, parsed);
         return parsed;
       }
       let parsed = this.declarations.get(name);
       if (!parsed) {
         parsed = getSourceFile(name, languageVersion, onError);
-        if (parsed) this.declarations.set(name, parsed);
+        if (parsed) this.declarations.set(name, versioned(parsed));
       }
       return parsed;
     };
     const roots = [...files.keys()].filter((p) => p.endsWith('.ts') && (p.startsWith('src/') || p.startsWith('examples/')) && !(cached && isRuntimeSource(p))).sort();
-    const program = ts.createProgram({ rootNames: roots.map((p) => join(base, p)), options, host, oldProgram: this.program });
+    const builder = ts.createSemanticDiagnosticsBuilderProgram(
+      roots.map((p) => join(base, p)),
+      options,
+      host,
+      this.builder,
+    );
+    this.builder = builder;
+    const program = builder.getProgram();
     this.program = program;
     const out: EmittedDiagnostic[] = [];
     const add = (d: TypeScript.Diagnostic) => {
@@ -183,7 +198,7 @@ export class EmittedTypeChecker {
     for (const path of roots) {
       const sf = program.getSourceFile(join(base, path))!;
       program.getSyntacticDiagnostics(sf).forEach(add);
-      program.getSemanticDiagnostics(sf).forEach(add);
+      builder.getSemanticDiagnostics(sf).forEach(add);
     }
     if (!cached && this.useCache && !out.some((d) => d.file === '' || d.file.startsWith(RUNTIME))) this.keepRuntime(ts, program, key);
     return out;
