@@ -7,6 +7,7 @@ import { parseArgs, paths, runReporting } from '../generator/main.js';
 import { exampleForReaders } from '../generator/emit/docs.js';
 import { emitAll, generate, projectInputs, specToIR } from '../generator/pipeline.js';
 import { REGISTRY_ENUMS, schemaValueAt } from '../generator/registry.js';
+import { compiledHeader } from '../generator/text.js';
 import { EmittedTypeChecker } from '../generator/typecheck.js';
 import { checkOutput, writeOutput } from '../generator/write.js';
 import { tempHome } from './support/env.js';
@@ -891,6 +892,20 @@ describe('values the schema accepts but the runtime cannot use are refused at th
       '/issuer',
     ],
     [
+      'a plain-http remote issuer of a built-in profile',
+      { 'sdk.yaml': (t) => line(t, /( {4}flow: oauth_m2m\n)/, '$1    issuer: http://login.example.com/\n') },
+      'spec/sdk.yaml',
+      'issuer "http://login.example.com/" is plain http to another machine, which the runtime refuses; write https://login.example.com/',
+      '/builtinProfiles/1/issuer',
+    ],
+    [
+      'a defaults file ".." (the home folder\'s parent)',
+      { 'sdk.yaml': (t) => line(t, /defaultsFile: \.planet\.json/, 'defaultsFile: ".."') },
+      'spec/sdk.yaml',
+      'disk.defaultsFile ".." must be one file or folder name (letters, digits, ".", "_", "-"; not "." or ".."), such as ".planet.json"',
+      '/disk/defaultsFile',
+    ],
+    [
       'a profileName default every flow would share',
       { 'sdk.yaml': (t) => line(t, /(name: profileName\n\s+type: string\n)/, '$1    default: shared\n') },
       'spec/sdk.yaml',
@@ -957,6 +972,20 @@ describe('messages say what is wrong where, and text stays text', () => {
     expect(auth).toContain('\\@deprecated and again');
     expect(auth).not.toMatch(/^\s*\*\s*@deprecated/m);
   });
+});
+
+test('the runtime the tests import is the runtime source: generated/src/runtime is templates/runtime under a header, and npm test regenerates it first', () => {
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+  expect(pkg.scripts['pretest']).toBe('npm run generate');
+  const source = join(ROOT, 'templates/runtime');
+  const copy = join(ROOT, 'generated/src/runtime');
+  const list = (dir: string) =>
+    readdirSync(dir, { recursive: true, encoding: 'utf8' })
+      .filter((p) => p.endsWith('.ts') && !p.endsWith('.test.ts'))
+      .sort();
+  expect(list(copy)).toEqual(list(source));
+  const drifted = list(source).filter((p) => readFileSync(join(copy, p), 'utf8') !== `${compiledHeader([`templates/runtime/${p}`]).trimEnd()}\n\n${readFileSync(join(source, p), 'utf8')}`);
+  expect(drifted).toEqual([]);
 });
 
 test('a very long message is one line, shortened in the middle, and keeps its end', () => {
