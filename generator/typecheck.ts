@@ -13,6 +13,11 @@
 // under that key; a later check with the same runtime reads the runtime as
 // those declarations (every emitted file is still checked against them) and
 // its dist/ files come from the cache.
+//
+// One checker checks incrementally, through a builder program: each file's
+// diagnostics are kept with the hash of its text, and a later check asks the
+// compiler again only for files whose text, or the declarations of a file
+// they import, changed since (what `tsc --watch` does).
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, relative } from 'node:path';
