@@ -1,5 +1,5 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkedBefore, recordChecked } from '../generator/build.js';
 import { formatDiagnostics, SpecError } from '../generator/diagnostics.js';
@@ -807,7 +807,7 @@ function printed(stream: NodeJS.ReadableStream, pattern: RegExp): Promise<string
   });
 }
 
-test('--watch regenerates after a save, prints problems at their spec position, and keeps the last good output', async () => {
+test('--watch regenerates after each save, in place or by a rename, prints problems at their spec position, and keeps the last good output', async () => {
   const dir = specCopy();
   const out = join(scratchDir('watch'), 'generated');
   const child = spawn(process.execPath, [join(ROOT, 'generator/run.mjs'), '--watch', '--spec', dir, '--out', out], { cwd: join(dir, '..'), env: { ...process.env, GENERATOR_SERVER: '0' } });
@@ -823,12 +823,23 @@ test('--watch regenerates after a save, prints problems at their spec position, 
     await saved;
     expect(readFileSync(docs, 'utf8')).toContain('### Service account, watched');
 
+    // A save that writes a new file and renames it over the old one (as many editors save) is seen, and so is a plain save after it.
+    for (const [title, save] of [
+      ['Service account, renamed over', (text: string) => (writeFileSync(`${flow}.new`, text), renameSync(`${flow}.new`, flow))],
+      ['Service account, saved in place', (text: string) => writeFileSync(flow, text)],
+    ] as const) {
+      const regenerated = printed(child.stdout, /ok in [\d.]+ s; watching/);
+      save(readFileSync(flow, 'utf8').replace(/^title: .*$/m, `title: ${title}`));
+      await regenerated;
+      expect(readFileSync(docs, 'utf8')).toContain(`### ${title}`);
+    }
+
     const refused = printed(child.stderr, /problem\(s\) in the spec; nothing was generated/);
     const failed = printed(child.stdout, /failed in [\d.]+ s; watching/);
     writeFileSync(flow, readFileSync(flow, 'utf8').replace('grant: client_credentials', 'grant: telepathy'));
     expect(await refused).toMatch(/^spec\/flows\/m2m\.yaml:\d+:\d+ error must be one of /m);
     await failed;
-    expect(readFileSync(docs, 'utf8')).toContain('### Service account, watched');
+    expect(readFileSync(docs, 'utf8')).toContain('### Service account, saved in place');
     expect(readdirSync(join(out, '..'))).toEqual(['generated']);
   } finally {
     child.kill('SIGTERM');
