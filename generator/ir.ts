@@ -1,6 +1,6 @@
 // IR stage: plain, readonly, sorted data that the emitters read. Every node
 // names the spec file it came from, so outputs can say where they came from.
-import { positionOf } from './load.js';
+import { positionOf } from './positions.js';
 import type { RawOption } from './raw.js';
 import { STORAGE_METHODS, type GrantType, type StorageMethodCapability, type StorageBackend, type TokenEndpointAuthMethod } from './registry.js';
 import type { TypedSpec } from './validate.js';

@@ -6,8 +6,9 @@
 // control characters and unclosed code fences in text.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { isAlias, isCollection, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { isAlias, isMap, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
 import { jsonPath, type Diagnostic } from './diagnostics.js';
+import { pathAtOffset, visitNodes } from './positions.js';
 
 export type SpecKind = 'sdk' | 'flow' | 'storage' | 'examples';
 
@@ -128,11 +129,22 @@ export function parseSpecText(kind: SpecKind, file: string, text: string): { fil
   const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false, strict: true });
   const diagnostics: Diagnostic[] = [];
   for (const error of [...doc.errors, ...doc.warnings]) {
-    const offset = error.pos[0];
-    const { line, col } = lineCounter.linePos(offset);
+    let offset = error.pos[0];
     let message = error.message.split('\n')[0] ?? error.message;
+    let path: (string | number)[] | undefined;
     if (error.code === 'DUPLICATE_KEY') message = `duplicate key ${quoteKey(duplicateKeyAt(doc, offset))}`;
-    diagnostics.push({ file, line, col, message: lowerFirst(message.replace(/ at line \d+, column \d+.*$/, '')), jsonPath: jsonPath(pathAtOffset(doc, offset)) });
+    else if (error.code === 'MULTIPLE_DOCS') {
+      message = 'a spec file holds one YAML document; remove this "---" and what follows it, or move that to a file of its own';
+      path = [];
+    } else if (error.code === 'MISSING_CHAR' && /quote/.test(message)) {
+      // Reported where the file ends; the problem is the quote that opened the text.
+      offset = unclosedQuoteAt(doc, offset) ?? offset;
+      message = 'this quoted text is never closed; add the closing quote';
+    }
+    // A broken implicit key is not a key the spec has: the problem is in the value that holds it.
+    path ??= pathAtOffset(doc, offset, error.code !== 'BLOCK_AS_IMPLICIT_KEY' && error.code !== 'MULTILINE_IMPLICIT_KEY');
+    const { line, col } = lineCounter.linePos(offset);
+    diagnostics.push({ file, line, col, message: lowerFirst(message.replace(/ at line \d+, column \d+.*$/, '')), jsonPath: jsonPath(path) });
   }
   let value: unknown;
   if (doc.errors.length === 0) {
@@ -212,7 +224,7 @@ function textProblems(doc: Document.Parsed, lineCounter: LineCounter, file: stri
   };
   visitNodes(doc.contents, [], (node, path) => {
     check(node, path);
-    if (isMap(node)) for (const pair of node.items) check(pair.key, path);
+    if (isMap(node)) for (const pair of node.items) check(pair.key, isScalar(pair.key) ? [...path, String(pair.key.value)] : path);
   });
   return problems;
 }
@@ -223,6 +235,15 @@ function lowerFirst(s: string): string {
 
 function quoteKey(key: string | undefined): string {
   return key === undefined ? '' : JSON.stringify(key);
+}
+
+/** Start of the quoted text that runs to `end` without its closing quote. */
+function unclosedQuoteAt(doc: Document.Parsed, end: number): number | undefined {
+  let start: number | undefined;
+  visitNodes(doc.contents, [], (node) => {
+    if (isScalar(node) && (node.type === 'QUOTE_DOUBLE' || node.type === 'QUOTE_SINGLE') && node.range && node.range[0] < end && end <= node.range[1]) start = node.range[0];
+  });
+  return start;
 }
 
 function duplicateKeyAt(doc: Document.Parsed, offset: number): string | undefined {
@@ -237,59 +258,4 @@ function duplicateKeyAt(doc: Document.Parsed, offset: number): string | undefine
     }
   });
   return found;
-}
-
-/** The JSON path of the deepest node whose source range holds `offset`. */
-export function pathAtOffset(doc: Document, offset: number): (string | number)[] {
-  let best: (string | number)[] = [];
-  visitNodes(doc.contents, [], (node, path) => {
-    const range = node.range;
-    if (range && range[0] <= offset && offset <= range[1] && path.length >= best.length) best = path;
-    if (isMap(node)) {
-      for (const pair of node.items) {
-        const key = isScalar(pair.key) ? String(pair.key.value) : undefined;
-        if (key !== undefined && isScalar(pair.key) && pair.key.range && pair.key.range[0] <= offset && offset <= pair.key.range[1]) {
-          if (path.length + 1 >= best.length) best = [...path, key];
-        }
-      }
-    }
-  });
-  return best;
-}
-
-function visitNodes(node: unknown, path: (string | number)[], visit: (node: Node, path: (string | number)[]) => void): void {
-  if (!node || typeof node !== 'object') return;
-  if (isMap(node)) {
-    visit(node, path);
-    for (const pair of node.items) {
-      if (!isPair(pair)) continue;
-      const key = isScalar(pair.key) ? String(pair.key.value) : '?';
-      visitNodes(pair.value, [...path, key], visit);
-    }
-  } else if (isSeq(node)) {
-    visit(node, path);
-    node.items.forEach((item, index) => visitNodes(item, [...path, index], visit));
-  } else if (isScalar(node) || isAlias(node) || isCollection(node)) {
-    visit(node, path);
-  }
-}
-
-/**
- * Position of the node at `path` (or of its key, when `keyOf` is set); falls
- * back to the nearest ancestor that exists.
- */
-export function positionOf(loaded: LoadedFile, path: readonly (string | number)[], keyOf?: string): { line: number; col: number } {
-  const { doc, lineCounter } = loaded;
-  for (let depth = path.length; depth >= 0; depth--) {
-    const node = depth === 0 ? doc.contents : doc.getIn(path.slice(0, depth), true);
-    if (node && typeof node === 'object' && 'range' in node) {
-      if (keyOf !== undefined && depth === path.length && isMap(node)) {
-        const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === keyOf);
-        if (pair && isScalar(pair.key) && pair.key.range) return lineCounter.linePos(pair.key.range[0]);
-      }
-      const range = (node as Node).range;
-      if (range) return lineCounter.linePos(range[0]);
-    }
-  }
-  return { line: 1, col: 1 };
 }

@@ -81,9 +81,10 @@ export function paths(root: string, args: Args): Paths {
   return { root, outDir, shownOut: relative(process.cwd(), outDir) || '.', specDir, shownSpec: relative(process.cwd(), specDir).split('\\').join('/') || '.' };
 }
 
-async function build(p: Paths, io: Io): Promise<number> {
+async function build(p: Paths, io: Io, warm: Warm): Promise<number> {
   const { buildPackage } = await import('./build.js');
-  const errors = buildPackage(p.outDir, { typeCheck: true });
+  // A warm generator hands over the lib and node_modules declarations its checker already parsed.
+  const errors = buildPackage(p.outDir, { typeCheck: true, reuse: warm.checker && ((name) => warm.checker!.parsedDeclaration(name)) });
   if (errors.length > 0) {
     io.err(errors.join('\n'));
     io.err(`${p.shownOut}/src does not compile; ${p.shownOut}/dist was not marked as built`);
@@ -104,7 +105,7 @@ async function recordBuiltFromDisk(p: Paths, files?: ReadonlyMap<string, string>
 
 /** One run of a mode other than --watch; `warm` keeps the compiler between runs of the watch loop. */
 export async function runOnce(args: Args, p: Paths, io: Io, warm: Warm = {}): Promise<number> {
-  if (args.mode === 'build') return build(p, io);
+  if (args.mode === 'build') return build(p, io, warm);
   const inside = !relative(p.root, p.outDir).startsWith('..');
   const inputs = args.mode === 'write' && inside ? inputsHash(p.root, p.specDir, p.outDir, 'write') : undefined;
   if (inputs !== undefined) {

@@ -11,7 +11,8 @@ import { providerDiagnostic } from './emit/providers.js';
 import { emitSpecReference } from './emit/spec-reference.js';
 import { emitTypeScript } from './emit/typescript.js';
 import { buildIR, type SpecIR } from './ir.js';
-import { loadSpec, positionOf, type LoadedFile, type LoadedSpec } from './load.js';
+import { loadSpec, type LoadedFile, type LoadedSpec } from './load.js';
+import { positionOf } from './positions.js';
 import { compiledHeader } from './text.js';
 import { EmittedTypeChecker, type EmittedDiagnostic } from './typecheck.js';
 import { typed, validateMeaning, validateSchemas, type TypedSpec } from './validate.js';
@@ -79,9 +80,14 @@ function nameOrigins(spec: TypedSpec): Map<string, { loaded: LoadedFile; path: (
 /**
  * Compiler diagnostics that mean two declarations want one name: only these
  * are called a clash (duplicate identifier, redeclaration, an import or export
- * conflicting with a declaration, a member hiding a built-in one).
+ * conflicting with a declaration, a member hiding a built-in one). A class
+ * that does not fit its base or interface is not one: the names it quotes are
+ * the classes', and renaming them changes nothing.
  */
-const CLASH_CODES = new Set([1212, 1213, 1214, 2300, 2308, 2323, 2393, 2395, 2397, 2415, 2416, 2417, 2420, 2430, 2434, 2440, 2441, 2451, 2484, 2528, 2567, 2687, 2699, 2717, 2725, 2813, 2814]);
+const CLASH_CODES = new Set([2300, 2308, 2323, 2393, 2395, 2397, 2434, 2440, 2441, 2451, 2484, 2528, 2567, 2687, 2699, 2717, 2725, 2813, 2814]);
+
+/** Compiler diagnostics of a word strict-mode JavaScript keeps for itself (`eval`, `arguments`, `yield`...): another name fixes them. */
+const RESERVED_CODES = new Set([1100, 1210, 1212, 1213, 1214, 1215, 1359]);
 
 /**
  * Compiler diagnostics of emitted code as spec problems. One that points at
@@ -113,7 +119,9 @@ function specDiagnostics(spec: TypedSpec, problems: readonly EmittedDiagnostic[]
     const what = `${where(first)}${first.message.replace(/\.$/, '')}${more}`;
     const message = CLASH_CODES.has(first.code)
       ? `the name ${JSON.stringify(name)} clashes with the generated code (${what}); choose another name`
-      : `the generated code does not compile where it uses ${JSON.stringify(name)} (${what}); renaming will not help: change this value or the template that uses it`;
+      : RESERVED_CODES.has(first.code)
+        ? `the name ${JSON.stringify(name)} is a word strict-mode JavaScript reserves, and the generated code cannot use it there (${what}); choose another name`
+        : `the generated code does not compile where it uses ${JSON.stringify(name)} (${what}); renaming will not help: change this value or the template that uses it`;
     return { file: loaded.file, line, col, message, jsonPath: jsonPath(path) };
   });
 }

@@ -16,11 +16,31 @@ const cache = join(root, '.cache', 'generate');
 const pointer = join(cache, 'bin.json');
 const sha = (bytes) => createHash('sha256').update(bytes).digest('hex');
 
-/** The bundle folder, when every one of its sources is unchanged. */
+/**
+ * Size and modification time of a package's file, with the hash of the
+ * package's package.json (npm gives every installed file the same time, so
+ * the version is what tells one install from another).
+ */
+const manifests = new Map();
+const stamp = (path) => {
+  const { size, mtimeMs } = statSync(join(root, path));
+  const manifest = `${/^node_modules\/(@[^/]+\/)?[^/]+\//.exec(path)[0]}package.json`;
+  if (!manifests.has(manifest)) manifests.set(manifest, sha(readFileSync(join(root, manifest))));
+  return `${size} ${mtimeMs} ${manifests.get(manifest)}`;
+};
+
+/**
+ * The bundle folder, when every one of its sources is unchanged: the
+ * project's files by content; the packages' (megabytes of ts-morph) by
+ * content too, unless their stamp is as it was when bundled.
+ */
 function current() {
   try {
-    const { dir, inputs } = JSON.parse(readFileSync(pointer, 'utf8'));
-    for (const [path, hash] of Object.entries(inputs)) if (sha(readFileSync(join(root, path))) !== hash) return undefined;
+    const { dir, inputs, stamps = {} } = JSON.parse(readFileSync(pointer, 'utf8'));
+    for (const [path, hash] of Object.entries(inputs)) {
+      if (path.startsWith('node_modules/') && stamps[path] !== undefined && stamps[path] === stamp(path)) continue;
+      if (sha(readFileSync(join(root, path))) !== hash) return undefined;
+    }
     readFileSync(join(cache, dir, 'main.js'));
     return join(cache, dir);
   } catch {
@@ -64,7 +84,12 @@ async function rebuild() {
   const dir = `bin-${sha(JSON.stringify(inputs)).slice(0, 16)}`;
   rmSync(join(cache, dir), { recursive: true, force: true });
   renameSync(staging, join(cache, dir));
-  writeFileSync(`${pointer}.${process.pid}.tmp`, JSON.stringify({ dir, inputs }));
+  const stamps = Object.fromEntries(
+    Object.keys(inputs)
+      .filter((path) => path.startsWith('node_modules/'))
+      .map((path) => [path, stamp(path)]),
+  );
+  writeFileSync(`${pointer}.${process.pid}.tmp`, JSON.stringify({ dir, inputs, stamps }));
   renameSync(`${pointer}.${process.pid}.tmp`, pointer);
   // Older bundles go once no run can still be loading chunks from them.
   for (const old of readdirSync(cache).filter((n) => n.startsWith('bin-') && n !== dir)) {

@@ -13,6 +13,11 @@
 // under that key; a later check with the same runtime reads the runtime as
 // those declarations (every emitted file is still checked against them) and
 // its dist/ files come from the cache.
+//
+// One checker checks incrementally, through a builder program: each file's
+// diagnostics are kept with the hash of its text, and a later check asks the
+// compiler again only for files whose text, or the declarations of a file
+// they import, changed since (what `tsc --watch` does).
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, relative } from 'node:path';
@@ -25,6 +30,12 @@ let loaded: ts | undefined;
 /** The project's TypeScript, loaded on first use: a run whose output was checked before needs none. */
 export function typescript(): ts {
   return (loaded ??= createRequire(import.meta.url)('typescript') as ts);
+}
+
+/** A parsed file with the version a builder program compares: the hash of its text. */
+function versioned(file: TypeScript.SourceFile): TypeScript.SourceFile {
+  (file as { version?: string }).version ??= contentHash(file.text);
+  return file;
 }
 
 export interface EmittedDiagnostic {
@@ -70,6 +81,8 @@ export class EmittedTypeChecker {
   private readonly declarations = new Map<string, TypeScript.SourceFile>();
   private readonly emittedParsed = new Map<string, TypeScript.SourceFile>();
   private program: TypeScript.Program | undefined;
+  /** The last check's program with what it found per file, so the next check re-checks only what a change can reach. */
+  private builder: TypeScript.SemanticDiagnosticsBuilderProgram | undefined;
   private runtime: RuntimeBuild | undefined;
   private readonly cache: ContentCache;
   private lockfile: string | undefined;
@@ -152,19 +165,26 @@ export class EmittedTypeChecker {
         // An emitted file whose text did not change since the last check keeps its parse, so the program reuses it.
         const before = this.emittedParsed.get(name);
         if (before?.text === text) return before;
-        const parsed = ts.createSourceFile(name, text, languageVersion, true);
+        const parsed = versioned(ts.createSourceFile(name, text, languageVersion, true));
         this.emittedParsed.set(name, parsed);
         return parsed;
       }
       let parsed = this.declarations.get(name);
       if (!parsed) {
         parsed = getSourceFile(name, languageVersion, onError);
-        if (parsed) this.declarations.set(name, parsed);
+        if (parsed) this.declarations.set(name, versioned(parsed));
       }
       return parsed;
     };
     const roots = [...files.keys()].filter((p) => p.endsWith('.ts') && (p.startsWith('src/') || p.startsWith('examples/')) && !(cached && isRuntimeSource(p))).sort();
-    const program = ts.createProgram({ rootNames: roots.map((p) => join(base, p)), options, host, oldProgram: this.program });
+    const builder = ts.createSemanticDiagnosticsBuilderProgram(
+      roots.map((p) => join(base, p)),
+      options,
+      host,
+      this.builder,
+    );
+    this.builder = builder;
+    const program = builder.getProgram();
     this.program = program;
     const out: EmittedDiagnostic[] = [];
     const add = (d: TypeScript.Diagnostic) => {
@@ -183,7 +203,7 @@ export class EmittedTypeChecker {
     for (const path of roots) {
       const sf = program.getSourceFile(join(base, path))!;
       program.getSyntacticDiagnostics(sf).forEach(add);
-      program.getSemanticDiagnostics(sf).forEach(add);
+      builder.getSemanticDiagnostics(sf).forEach(add);
     }
     if (!cached && this.useCache && !out.some((d) => d.file === '' || d.file.startsWith(RUNTIME))) this.keepRuntime(ts, program, key);
     return out;

@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { contentHash } from './cache.js';
 import { jsonPath, type Diagnostic } from './diagnostics.js';
-import { positionOf, type LoadedFile, type LoadedSpec, type SpecKind } from './load.js';
+import { type LoadedFile, type LoadedSpec, type SpecKind } from './load.js';
+import { positionOf } from './positions.js';
 import { takenNames } from './names.js';
 import type { RawExamples, RawFlow, RawOption, RawSdk, RawStorage } from './raw.js';
 import { GRANTS, ISSUER_SCHEMES, LOOPBACK_HOSTS, OPTIONS, PATH_SEGMENT, patchRegistryEnums, STORAGE_BACKENDS, STORAGE_METHODS, TOKEN_ENDPOINT_AUTH_METHODS } from './registry.js';
@@ -137,8 +138,9 @@ const YAML_OF_TYPE: Record<string, string> = { string: 'a string', 'string[]': '
 
 export function validateMeaning(spec: TypedSpec, templatesDir: string): Diagnostic[] {
   const diagnostics: Diagnostic[] = [];
-  const report = (loaded: LoadedFile, path: (string | number)[], message: string) => {
-    const { line, col } = positionOf(loaded, path);
+  /** `atUse`: the problem is a repetition, so a value repeated through an alias is reported at the alias. */
+  const report = (loaded: LoadedFile, path: (string | number)[], message: string, atUse = false) => {
+    const { line, col } = positionOf(loaded, path, undefined, atUse);
     diagnostics.push({ file: loaded.file, line, col, message, jsonPath: jsonPath(path) });
   };
   const taken = takenNames(templatesDir);
@@ -159,7 +161,7 @@ export function validateMeaning(spec: TypedSpec, templatesDir: string): Diagnost
   const once = (space: string, name: string, loaded: LoadedFile, path: (string | number)[], what: string) => {
     const key = `${space}\u0000${name}`;
     const first = unique.get(key);
-    if (first) report(loaded, path, `duplicate ${what} ${JSON.stringify(name)}, first defined in ${first.loaded.file}:${positionOf(first.loaded, first.path).line}`);
+    if (first) report(loaded, path, `duplicate ${what} ${JSON.stringify(name)}, first defined in ${first.loaded.file}:${positionOf(first.loaded, first.path).line}`, true);
     else unique.set(key, { loaded, path });
   };
 
@@ -194,7 +196,7 @@ export function validateMeaning(spec: TypedSpec, templatesDir: string): Diagnost
     const params = new Set<string>();
     m.params.forEach((p, j) => {
       identifier(sdk.loaded, ['storageProvider', 'methods', i, 'params', j, 'name'], p.name, 'parameter name');
-      if (params.has(p.name)) report(sdk.loaded, ['storageProvider', 'methods', i, 'params', j, 'name'], `duplicate parameter name ${JSON.stringify(p.name)}`);
+      if (params.has(p.name)) report(sdk.loaded, ['storageProvider', 'methods', i, 'params', j, 'name'], `duplicate parameter name ${JSON.stringify(p.name)}`, true);
       params.add(p.name);
     });
   });
@@ -246,7 +248,7 @@ export function validateMeaning(spec: TypedSpec, templatesDir: string): Diagnost
     const own = new Map<string, RawOption>();
     f.options.forEach((o, i) => {
       checkOption(loaded, ['options', i], o);
-      if (own.has(o.name)) report(loaded, ['options', i, 'name'], `duplicate option ${JSON.stringify(o.name)}`);
+      if (own.has(o.name)) report(loaded, ['options', i, 'name'], `duplicate option ${JSON.stringify(o.name)}`, true);
       own.set(o.name, o);
       if (common.has(o.name)) report(loaded, ['options', i, 'name'], `option ${JSON.stringify(o.name)} is already a common option in ${sdk.loaded.file}`);
     });

@@ -4,7 +4,7 @@
 // one-line edit checks the emitted files against declarations it already
 // holds. Each run is a whole run: problems are printed with their spec
 // positions and the output folder is left as it was, or replaced whole.
-import { watch as watchFolder, type FSWatcher } from 'node:fs';
+import { existsSync, readdirSync, watch as watchFolder, type FSWatcher } from 'node:fs';
 import { join, relative } from 'node:path';
 import { runReporting, type Io, type Paths, type Warm } from './main.js';
 
@@ -35,19 +35,12 @@ export async function watch(p: Paths, io: Io): Promise<number> {
     clearTimeout(timer);
     timer = setTimeout(() => void once(), SETTLE_MS);
   };
-  const watchers: FSWatcher[] = [];
-  for (const folder of folders) {
-    try {
-      watchers.push(watchFolder(folder, { recursive: true }, schedule));
-    } catch (error) {
-      io.err(`cannot watch ${folder}: ${(error as Error).message}`);
-    }
-  }
+  const stopWatching = watchTree(folders, schedule, io);
   await once();
   return new Promise((done) => {
     const stop = () => {
       clearTimeout(timer);
-      for (const w of watchers) w.close();
+      stopWatching();
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
       done(0);
@@ -55,4 +48,62 @@ export async function watch(p: Paths, io: Io): Promise<number> {
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
   });
+}
+
+/**
+ * Watches each folder under `roots` on its own, adding folders that appear
+ * and dropping those that go. A folder's watch sees a file saved by writing
+ * a new one and renaming it over the old (as many editors save), which a
+ * watch on the file itself, or Node's recursive watch on Linux, loses track
+ * of after the first such save.
+ */
+function watchTree(roots: readonly string[], changed: () => void, io: Io): () => void {
+  const watchers = new Map<string, FSWatcher>();
+  const add = (dir: string) => {
+    if (watchers.has(dir)) return;
+    let entries;
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    try {
+      const watcher = watchFolder(dir, () => {
+        // A folder made, moved in or removed here changes what is watched.
+        for (const [path, w] of watchers) {
+          if ((path === dir || path.startsWith(`${dir}/`)) && !existsSync(path)) {
+            w.close();
+            watchers.delete(path);
+          }
+        }
+        add(dir);
+        rescan(dir);
+        changed();
+      });
+      watcher.on('error', () => {
+        watcher.close();
+        watchers.delete(dir);
+      });
+      watchers.set(dir, watcher);
+    } catch (error) {
+      io.err(`cannot watch ${dir}: ${(error as Error).message}`);
+      return;
+    }
+    for (const entry of entries) if (entry.isDirectory() && entry.name !== 'node_modules') add(join(dir, entry.name));
+  };
+  const rescan = (dir: string) => {
+    try {
+      for (const entry of readdirSync(dir, { withFileTypes: true })) if (entry.isDirectory() && entry.name !== 'node_modules') add(join(dir, entry.name));
+    } catch {
+      // gone: its watcher is closed on its own error or by its parent's next event
+    }
+  };
+  for (const root of roots) {
+    if (!existsSync(root)) io.err(`cannot watch ${root}: no such folder`);
+    add(root);
+  }
+  return () => {
+    for (const w of watchers.values()) w.close();
+    watchers.clear();
+  };
 }

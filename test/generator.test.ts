@@ -1,11 +1,13 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkedBefore, recordChecked } from '../generator/build.js';
 import { formatDiagnostics, SpecError } from '../generator/diagnostics.js';
+import { parseArgs, paths, runReporting } from '../generator/main.js';
 import { exampleForReaders } from '../generator/emit/docs.js';
 import { emitAll, generate, projectInputs, specToIR } from '../generator/pipeline.js';
 import { REGISTRY_ENUMS, schemaValueAt } from '../generator/registry.js';
+import { compiledHeader } from '../generator/text.js';
 import { EmittedTypeChecker } from '../generator/typecheck.js';
 import { checkOutput, writeOutput } from '../generator/write.js';
 import { tempHome } from './support/env.js';
@@ -25,6 +27,13 @@ function specErrors(specDir: string): string {
   throw new Error('the spec was accepted');
 }
 
+let realFiles: Map<string, string> | undefined;
+
+/** What the generator emits for the real spec, type check included: made once, for the tests that only read it. */
+function realOutput(): ReadonlyMap<string, string> {
+  return (realFiles ??= generate(projectInputs(ROOT), checker).files);
+}
+
 /** What the generator emits for a copy of the spec with `edits`, type check included. */
 function generated(edits: Parameters<typeof specCopy>[0]): Map<string, string> {
   return generate(projectInputs(ROOT, specCopy(edits), 'spec'), checker).files;
@@ -36,7 +45,23 @@ function expectProblems(actual: string, expected: string): void {
   expect(actual).toMatch(new RegExp(`^${escaped.replace(/:L(?=[: ])/g, ':\\d+')}$`));
 }
 
-const GENERATOR = [join(ROOT, 'node_modules/tsx/dist/cli.mjs'), join(ROOT, 'generator/main.ts')];
+/** The generator's command, as `npm run generate` starts it, without a warm server (each run stands alone). */
+const GENERATOR = [join(ROOT, 'generator/run.mjs')];
+const ALONE = { ...process.env, GENERATOR_SERVER: '0' };
+
+/**
+ * The generator's command line run in this process, with this file's compiler
+ * (the spawned command is tested where spawning is the point); `shownSpec` is
+ * how the spec folder is printed, as a run from the spec's parent folder would.
+ */
+async function cli(args: string[], shownSpec?: string): Promise<{ status: number; stdout: string; stderr: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const parsed = parseArgs(args);
+  const where = paths(ROOT, parsed);
+  const status = await runReporting(parsed, shownSpec === undefined ? where : { ...where, shownSpec }, { out: (t) => out.push(t), err: (t) => err.push(t) }, { checker });
+  return { status, stdout: out.join('\n'), stderr: err.join('\n') };
+}
 
 describe('the real spec', () => {
   const inputs = projectInputs(ROOT);
@@ -58,7 +83,7 @@ describe('the real spec', () => {
   });
 
   test('emits the client, fifteen examples, their providers and the docs page, each with a header naming its sources', () => {
-    const { files } = generate(inputs, checker);
+    const files = realOutput();
     const examples = [...files.keys()].filter((p) => p.startsWith('examples/') && !p.startsWith('examples/providers/'));
     expect(examples).toHaveLength(15);
     expect([...files.keys()].filter((p) => p.startsWith('examples/providers/'))).toEqual(['examples/providers/app_custom_storage.ts', 'examples/providers/redis_shared.ts']);
@@ -78,7 +103,7 @@ describe('the real spec', () => {
   });
 
   test('the docs page embeds every example exactly as generated', () => {
-    const { files } = generate(inputs, checker);
+    const files = realOutput();
     const docs = files.get('docs/application-managed-sessions.md')!;
     for (const [path, text] of files) {
       if (path.startsWith('examples/')) expect(docs).toContain(exampleForReaders(text));
@@ -86,7 +111,7 @@ describe('the real spec', () => {
     expect(docs).toContain('PLANET_AUTH_ISSUER');
   });
 
-  test('generate:check passes on the committed output and names each stale, missing or extra file', () => {
+  test('generate:check passes on the committed output and names each stale, missing or extra file', async () => {
     const out = scratchDir('out');
     const files = emitAll(specToIR(inputs), inputs);
     writeOutput(out, files);
@@ -97,16 +122,17 @@ describe('the real spec', () => {
     shrunk.set('examples/new.ts', 'x');
     expect(checkOutput(out, shrunk)).toEqual({ differing: ['.generated-files', 'src/auth.ts'], missing: ['examples/new.ts'], extra: ['examples/stray.ts'] });
 
-    const cli = spawnSync(process.execPath, [join(ROOT, 'node_modules/tsx/dist/cli.mjs'), join(ROOT, 'generator/main.ts'), '--check', '--out', out], { encoding: 'utf8' });
-    expect(cli.status).toBe(1);
-    expect(cli.stderr).toContain('src/auth.ts');
-    expect(cli.stderr).toContain('examples/stray.ts');
-    expect(cli.stderr).toContain('run npm run generate');
+    const check = await cli(['--check', '--out', out]);
+    expect(check.status).toBe(1);
+    expect(check.stderr).toContain('src/auth.ts');
+    expect(check.stderr).toContain('examples/stray.ts');
+    expect(check.stderr).toContain('run npm run generate');
   });
 
-  test('--dump-ir prints the intermediate representation', () => {
-    const out = execFileSync(process.execPath, [join(ROOT, 'node_modules/tsx/dist/cli.mjs'), join(ROOT, 'generator/main.ts'), '--dump-ir'], { encoding: 'utf8' });
-    const ir = JSON.parse(out) as { flows: { id: string; source: string }[]; examples: unknown[] };
+  test('--dump-ir prints the intermediate representation', async () => {
+    const dump = await cli(['--dump-ir']);
+    expect(dump.status).toBe(0);
+    const ir = JSON.parse(dump.stdout) as { flows: { id: string; source: string }[]; examples: unknown[] };
     expect(ir.flows.map((f) => f.id)).toEqual(['oauth_user_authcode__with_browser', 'oauth_user_devicecode__external_browser', 'oauth_m2m']);
     expect(ir.flows[2]!.source).toBe('spec/flows/m2m.yaml');
     expect(ir.examples).toHaveLength(15);
@@ -170,7 +196,7 @@ describe('spec errors are reported as path:line:col with the JSON path', () => {
 
   test('the generator command prints the problems and no stack trace', () => {
     const dir = specCopy({ 'flows/m2m.yaml': (t) => t + 'garbage: [unclosed\n' });
-    const cli = spawnSync(process.execPath, [join(ROOT, 'node_modules/tsx/dist/cli.mjs'), join(ROOT, 'generator/main.ts'), '--spec', dir, '--out', scratchDir('out')], { encoding: 'utf8', cwd: join(dir, '..') });
+    const cli = spawnSync(process.execPath, [...GENERATOR, '--spec', dir, '--out', scratchDir('out')], { encoding: 'utf8', cwd: join(dir, '..'), env: ALONE });
     expect(cli.status).toBe(1);
     expect(cli.stderr).toMatch(/^spec\/flows\/m2m\.yaml:32:1 error /);
     expect(cli.stderr).not.toMatch(/\n\s+at /);
@@ -225,7 +251,7 @@ describe('the runtime registry is the source of the allowed values', () => {
   });
 
   test('an option the runtime reads gets its type from the registry', () => {
-    const files = generated({});
+    const files = realOutput();
     const options = files.get('src/options.ts')!;
     expect(options).toContain("import type { FetchFunction, Logger } from './runtime/hooks.js';");
     expect(options).toMatch(/@defaultValue 30\s*\*\/\s*readonly requestTimeoutSeconds\?: number;/);
@@ -271,7 +297,7 @@ describe('the runtime registry is the source of the allowed values', () => {
 
 describe('every option field takes effect or is refused', () => {
   test('default, required and secret reach the options type, the flow descriptor and the docs comment', () => {
-    const files = generated({});
+    const files = realOutput();
     const settings = files.get('src/settings.ts')!;
     expect(settings).toContain("{ name: 'saveStateToStorage', required: false, secret: false, default: true },");
     expect(settings).toContain("{ name: 'clientSecret', required: true, secret: true },");
@@ -513,44 +539,44 @@ describe('hostile spec files get a positioned error or a correct result', () => 
 });
 
 describe('the generator command', () => {
-  test('a name only the compiler catches is reported at its spec field, and the output folder is left untouched', () => {
+  test('a name only the compiler catches is reported at its spec field, and the output folder is left untouched', async () => {
     const out = scratchDir('untouched');
     writeFileSync(join(out, 'keep.txt'), 'before');
     const dir = specCopy({
       'storage/app_custom_storage.yaml': (t) => t.replace('providerClass: DemoStorageProvider', 'providerClass: storageProvider'),
       'storage/app_custom_storage.provider.ts': (t) => t.replace('class DemoStorageProvider', 'class storageProvider'),
     });
-    const cli = spawnSync(process.execPath, [...GENERATOR, '--spec', dir, '--out', out], { encoding: 'utf8', cwd: join(dir, '..') });
-    expect(cli.status).toBe(1);
-    expect(cli.stderr).toMatch(/^spec\/storage\/app_custom_storage\.yaml:4:16 error the name "storageProvider" clashes with the generated code \(examples\/app_custom_storage__oauth_m2m\.ts:\d+:\d+ /);
+    const refused = await cli(['--spec', dir, '--out', out], 'spec');
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toMatch(/^spec\/storage\/app_custom_storage\.yaml:4:16 error the name "storageProvider" clashes with the generated code \(examples\/app_custom_storage__oauth_m2m\.ts:\d+:\d+ /);
     expect(readdirSync(out)).toEqual(['keep.txt']);
   });
 
   test('an unknown flag exits 2 with the usage and writes nothing', () => {
     const out = scratchDir('typo');
-    const cli = spawnSync(process.execPath, [...GENERATOR, '--chek', '--out', out], { encoding: 'utf8' });
+    const cli = spawnSync(process.execPath, [...GENERATOR, '--chek', '--out', out], { encoding: 'utf8', env: ALONE });
     expect(cli.status).toBe(2);
     expect(cli.stderr).toContain('generator: unknown argument "--chek"');
     expect(cli.stderr).toContain('usage: npm run generate');
     expect(readdirSync(out)).toEqual([]);
   });
 
-  test('generate builds dist/ with the edit, and generate:check catches a build older than src/', () => {
+  test('generate builds dist/ with the edit, and generate:check catches a build older than src/', async () => {
     const out = join(scratchDir('build'), 'generated');
     const renamed = specCopy({ 'flows/m2m.yaml': (t) => t.replace('factory: fromOAuthM2M', 'factory: fromServiceAccount') });
-    const run = (...args: string[]) => spawnSync(process.execPath, [...GENERATOR, ...args, '--out', out], { encoding: 'utf8', cwd: ROOT });
-    expect(run('--spec', renamed).status).toBe(0);
+    const run = (...args: string[]) => cli([...args, '--out', out]);
+    expect((await run('--spec', renamed)).status).toBe(0);
     expect(readFileSync(join(out, 'dist/auth.js'), 'utf8')).toContain('static fromServiceAccount(');
-    expect(run('--spec', renamed, '--check').status).toBe(0);
+    expect((await run('--spec', renamed, '--check')).status).toBe(0);
     // The sources change without a build, as after a pull: src/ is current, dist/ is not.
-    writeOutput(out, generate(projectInputs(ROOT), checker).files);
-    const stale = run('--check');
+    writeOutput(out, realOutput());
+    const stale = await run('--check');
     expect(stale.status).toBe(1);
     expect(stale.stderr).toContain('dist/ was built from other sources');
     expect(stale.stderr).toContain('run npm run build');
-    expect(run('--build').status).toBe(0);
+    expect((await run('--build')).status).toBe(0);
     expect(readFileSync(join(out, 'dist/auth.js'), 'utf8')).toContain('static fromOAuthM2M(');
-    expect(run('--check').status).toBe(0);
+    expect((await run('--check')).status).toBe(0);
     expect(existsSync(join(out, 'dist/examples'))).toBe(false);
   }, 120_000);
 });
@@ -570,10 +596,10 @@ describe('spec option fields take effect at run time', () => {
   let fixtureDist = '';
   const realDist = join(ROOT, 'generated/dist/index.js');
 
-  beforeAll(() => {
+  beforeAll(async () => {
     const out = join(scratchDir('effects'), 'generated');
-    const cli = spawnSync(process.execPath, [...GENERATOR, '--spec', fixtureSpec(), '--out', out], { encoding: 'utf8', cwd: ROOT });
-    if (cli.status !== 0) throw new Error(cli.stderr);
+    const made = await cli(['--spec', fixtureSpec(), '--out', out]);
+    if (made.status !== 0) throw new Error(made.stderr);
     fixtureDist = join(out, 'dist/index.js');
   }, 120_000);
 
@@ -642,6 +668,36 @@ test('an example of a grant without an example template is refused at the exampl
   );
 });
 
+describe('a compiler error that quotes a spec name is called a clash only when it is one', () => {
+  test('a class of a template that does not fit the spec-named class it extends: not a clash, and renaming will not help', () => {
+    const templates = join(scratchDir('templates'), 'templates');
+    execFileSync('cp', ['-r', join(ROOT, 'templates'), templates]);
+    const example = join(templates, 'examples/example.ts.hbs');
+    writeFileSync(example, `${readFileSync(example, 'utf8')}\nexport class CountingSession extends {{sessionClass}} {\n  override fetch(): number {\n    return 1;\n  }\n}\n`);
+    let printed = '';
+    try {
+      generate({ ...projectInputs(ROOT), templatesDir: templates }, checker);
+    } catch (error) {
+      if (!(error instanceof SpecError)) throw error;
+      printed = formatDiagnostics(error.diagnostics);
+    }
+    expect(printed).toMatch(
+      /^spec\/sdk\.yaml:\d+:\d+ error the generated code does not compile where it uses "Session" \(examples\/[a-z0-9_]+\.ts:\d+:\d+ Property 'fetch' in type 'CountingSession' is not assignable to the same property in base type 'Session'.*, and 14 more\); renaming will not help: change this value or the template that uses it \(\/classes\/session\)$/,
+    );
+    expect(printed).not.toMatch(/clash|choose another name/);
+  });
+
+  test('a parameter named eval, which strict mode reserves: another name fixes it, and it is not called a clash', () => {
+    const errors = specErrors(specCopy({ 'sdk.yaml': (t) => t.replace('params: [{ name: src, type: string }, { name: dst, type: string }]', 'params: [{ name: eval, type: string }, { name: dst, type: string }]') }));
+    expectProblems(
+      errors,
+      'spec/sdk.yaml:L:24 error the name "eval" is a word strict-mode JavaScript reserves, and the generated code cannot use it there (src/storage-provider.ts:L:13 Invalid use of \'eval\'. Modules are automatically in strict mode); choose another name (/storageProvider/methods/4/params/0/name)',
+    );
+  });
+
+  // A real clash still says so: see "provider class auth" above and "a name only the compiler catches" below.
+});
+
 test('a runtime file that does not compile fails generation, naming the file', () => {
   const templates = join(scratchDir('templates'), 'templates');
   execFileSync('cp', ['-r', join(ROOT, 'templates'), templates]);
@@ -652,7 +708,7 @@ test('a runtime file that does not compile fails generation, naming the file', (
 
 test('output that passed the type check is vouched for only while its files, lockfile and checker stay the same', () => {
   const out = join(scratchDir('checked'), 'generated');
-  const files = generate(projectInputs(ROOT), checker).files;
+  const files = realOutput();
   expect(checkedBefore(ROOT, out, files)).toBe(false);
   recordChecked(ROOT, out, files);
   expect(checkedBefore(ROOT, out, files)).toBe(true);
@@ -669,12 +725,10 @@ test('output that passed the type check is vouched for only while its files, loc
 }, 60_000);
 
 describe('writes are whole, never through a link, and dist/ is checked by content', () => {
-  const inputs = projectInputs(ROOT);
-
   test('a link planted in the output folder is replaced by the file; what it pointed at is untouched', () => {
     const base = scratchDir('link');
     const out = join(base, 'generated');
-    const files = generate(inputs, checker).files;
+    const files = realOutput();
     writeOutput(out, files);
     const outside = join(base, 'outside.txt');
     writeFileSync(outside, "not the generator's\n");
@@ -691,7 +745,7 @@ describe('writes are whole, never through a link, and dist/ is checked by conten
   test('a write that fails part-way leaves the output folder as it was, and no staging folder behind', () => {
     const base = scratchDir('whole');
     const out = join(base, 'generated');
-    const files = generate(inputs, checker).files;
+    const files = realOutput();
     writeOutput(out, files);
     const before = readFileSync(join(out, 'src/auth.ts'), 'utf8');
     const broken = new Map(files);
@@ -716,25 +770,25 @@ describe('writes are whole, never through a link, and dist/ is checked by conten
     );
   });
 
-  test('generate:check names a changed or missing dist/ file, and generate restores it', () => {
+  test('generate:check names a changed or missing dist/ file, and generate restores it', async () => {
     const out = join(scratchDir('dist'), 'generated');
-    const run = (...args: string[]) => spawnSync(process.execPath, [...GENERATOR, ...args, '--out', out], { encoding: 'utf8', cwd: ROOT });
-    expect(run().status).toBe(0);
+    const run = (...args: string[]) => cli([...args, '--out', out]);
+    expect((await run()).status).toBe(0);
     const built = readFileSync(join(out, 'dist/auth.js'), 'utf8');
     writeFileSync(join(out, 'dist/auth.js'), built + '// edited\n');
     rmSync(join(out, 'dist/index.js'));
-    const check = run('--check');
+    const check = await run('--check');
     expect(check.status).toBe(1);
     expect(check.stderr).toContain(`changed: ${join(out, 'dist/auth.js').slice(ROOT.length + 1)}`);
     expect(check.stderr).toContain(`missing: ${join(out, 'dist/index.js').slice(ROOT.length + 1)}`);
     expect(check.stderr).toContain('run npm run generate, which rebuilds it');
-    const again = run();
+    const again = await run();
     expect(again.status).toBe(0);
     expect(readFileSync(join(out, 'dist/auth.js'), 'utf8')).toBe(built);
     expect(existsSync(join(out, 'dist/index.js'))).toBe(true);
-    expect(run('--check').status).toBe(0);
+    expect((await run('--check')).status).toBe(0);
     // Nothing changed since: the run has nothing to do, and says so.
-    expect(run().stdout).toMatch(/\(0 changed, 0 removed\)/);
+    expect((await run()).stdout).toMatch(/\(0 changed, 0 removed\)/);
   }, 180_000);
 });
 
@@ -753,7 +807,7 @@ function printed(stream: NodeJS.ReadableStream, pattern: RegExp): Promise<string
   });
 }
 
-test('--watch regenerates after a save, prints problems at their spec position, and keeps the last good output', async () => {
+test('--watch regenerates after each save, in place or by a rename, prints problems at their spec position, and keeps the last good output', async () => {
   const dir = specCopy();
   const out = join(scratchDir('watch'), 'generated');
   const child = spawn(process.execPath, [join(ROOT, 'generator/run.mjs'), '--watch', '--spec', dir, '--out', out], { cwd: join(dir, '..'), env: { ...process.env, GENERATOR_SERVER: '0' } });
@@ -769,12 +823,23 @@ test('--watch regenerates after a save, prints problems at their spec position, 
     await saved;
     expect(readFileSync(docs, 'utf8')).toContain('### Service account, watched');
 
+    // A save that writes a new file and renames it over the old one (as many editors save) is seen, and so is a plain save after it.
+    for (const [title, save] of [
+      ['Service account, renamed over', (text: string) => (writeFileSync(`${flow}.new`, text), renameSync(`${flow}.new`, flow))],
+      ['Service account, saved in place', (text: string) => writeFileSync(flow, text)],
+    ] as const) {
+      const regenerated = printed(child.stdout, /ok in [\d.]+ s; watching/);
+      save(readFileSync(flow, 'utf8').replace(/^title: .*$/m, `title: ${title}`));
+      await regenerated;
+      expect(readFileSync(docs, 'utf8')).toContain(`### ${title}`);
+    }
+
     const refused = printed(child.stderr, /problem\(s\) in the spec; nothing was generated/);
     const failed = printed(child.stdout, /failed in [\d.]+ s; watching/);
     writeFileSync(flow, readFileSync(flow, 'utf8').replace('grant: client_credentials', 'grant: telepathy'));
     expect(await refused).toMatch(/^spec\/flows\/m2m\.yaml:\d+:\d+ error must be one of /m);
     await failed;
-    expect(readFileSync(docs, 'utf8')).toContain('### Service account, watched');
+    expect(readFileSync(docs, 'utf8')).toContain('### Service account, saved in place');
     expect(readdirSync(join(out, '..'))).toEqual(['generated']);
   } finally {
     child.kill('SIGTERM');
@@ -836,6 +901,20 @@ describe('values the schema accepts but the runtime cannot use are refused at th
       'spec/flows/m2m.yaml',
       'issuer "http://services.sentinel-hub.com/auth/realms/main" is plain http to another machine, which the runtime refuses; write https://services.sentinel-hub.com/auth/realms/main',
       '/issuer',
+    ],
+    [
+      'a plain-http remote issuer of a built-in profile',
+      { 'sdk.yaml': (t) => line(t, /( {4}flow: oauth_m2m\n)/, '$1    issuer: http://login.example.com/\n') },
+      'spec/sdk.yaml',
+      'issuer "http://login.example.com/" is plain http to another machine, which the runtime refuses; write https://login.example.com/',
+      '/builtinProfiles/1/issuer',
+    ],
+    [
+      'a defaults file ".." (the home folder\'s parent)',
+      { 'sdk.yaml': (t) => line(t, /defaultsFile: \.planet\.json/, 'defaultsFile: ".."') },
+      'spec/sdk.yaml',
+      'disk.defaultsFile ".." must be one file or folder name (letters, digits, ".", "_", "-"; not "." or ".."), such as ".planet.json"',
+      '/disk/defaultsFile',
     ],
     [
       'a profileName default every flow would share',
@@ -904,6 +983,20 @@ describe('messages say what is wrong where, and text stays text', () => {
     expect(auth).toContain('\\@deprecated and again');
     expect(auth).not.toMatch(/^\s*\*\s*@deprecated/m);
   });
+});
+
+test('the runtime the tests import is the runtime source: generated/src/runtime is templates/runtime under a header, and npm test regenerates it first', () => {
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+  expect(pkg.scripts['pretest']).toBe('npm run generate');
+  const source = join(ROOT, 'templates/runtime');
+  const copy = join(ROOT, 'generated/src/runtime');
+  const list = (dir: string) =>
+    readdirSync(dir, { recursive: true, encoding: 'utf8' })
+      .filter((p) => p.endsWith('.ts') && !p.endsWith('.test.ts'))
+      .sort();
+  expect(list(copy)).toEqual(list(source));
+  const drifted = list(source).filter((p) => readFileSync(join(copy, p), 'utf8') !== `${compiledHeader([`templates/runtime/${p}`]).trimEnd()}\n\n${readFileSync(join(source, p), 'utf8')}`);
+  expect(drifted).toEqual([]);
 });
 
 test('a very long message is one line, shortened in the middle, and keeps its end', () => {

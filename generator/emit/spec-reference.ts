@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
+import { contentHash } from '../cache.js';
 import { GRANTS, ISSUER_SCHEMES, LOOPBACK_HOSTS, OPTIONS, PATH_SEGMENT, patchRegistryEnums } from '../registry.js';
 import { markdownHeader } from '../text.js';
 
@@ -114,8 +115,22 @@ function rows(schema: Schema, defs: Schema, prefix: string, specValue: unknown, 
   }
 }
 
+/** The last page made, with the hash of the texts it was made from (the registry is fixed within one process). */
+let last: { hash: string; page: string } | undefined;
+
 export function emitSpecReference(schemaDir: string, specDir: string): string {
-  const read = (name: string) => patchRegistryEnums(name, JSON.parse(readFileSync(join(schemaDir, name), 'utf8')) as object) as Schema;
+  const readText = (path: string) => {
+    try {
+      return readFileSync(path, 'utf8');
+    } catch {
+      return undefined;
+    }
+  };
+  const schemaTexts = new Map(['defs.schema.json', ...FILES.map((f) => f.schema)].map((name) => [name, readFileSync(join(schemaDir, name), 'utf8')]));
+  const specTexts = FILES.map((f) => readText(join(specDir, f.spec)));
+  const hash = contentHash(...[...schemaTexts].flat(), ...specTexts.map((t) => t ?? '\u0000absent'));
+  if (last?.hash === hash) return last.page;
+  const read = (name: string) => patchRegistryEnums(name, JSON.parse(schemaTexts.get(name)!) as object) as Schema;
   const defs = (read('defs.schema.json')['definitions'] ?? {}) as Schema;
   const parts = [
     markdownHeader(['spec/schema/*.schema.json', 'templates/runtime/registry.ts', ...FILES.map((f) => `spec/${f.spec}`)]),
@@ -123,16 +138,18 @@ export function emitSpecReference(schemaDir: string, specDir: string): string {
     '',
     'Every field the spec files may hold, with its type, whether it must be given, what values it takes and an example from this spec. Fields not marked required may be left out; none has a default other than leaving it out. The constraints are those of the JSON Schemas in `spec/schema/` and of `templates/runtime/registry.ts`; `npm run generate` refuses a value outside them at its line and column.',
   ];
-  for (const file of FILES) {
+  FILES.forEach((file, i) => {
     let specValue: unknown;
     try {
-      specValue = parse(readFileSync(join(specDir, file.spec), 'utf8'));
+      specValue = specTexts[i] === undefined ? undefined : parse(specTexts[i]);
     } catch {
       specValue = undefined;
     }
     const out: string[] = [];
     rows(read(file.schema), defs, '', specValue, out);
     parts.push('', `## ${file.title}`, '', '| field | type | default | constraints | example |', '|---|---|---|---|---|', ...out);
-  }
-  return parts.join('\n').replace(/(?<=\S)\\\|/g, '\\|') + '\n';
+  });
+  const page = parts.join('\n').replace(/(?<=\S)\\\|/g, '\\|') + '\n';
+  last = { hash, page };
+  return page;
 }

@@ -31,11 +31,13 @@ export function specCopy(edits: Record<string, string | ((text: string) => strin
   return dir;
 }
 
-/** Type-checks a generated package folder (src and examples) as the project's tsconfig would. */
+let diskChecker: MemoryTypeChecker | undefined;
+
+/** Type-checks a generated package folder (src and examples) as the project's tsconfig would; one checker serves every call, so lib and node_modules declarations are parsed once. */
 export function typecheckGenerated(outDir: string, packageName: string): string[] {
   const files = new Map<string, string>();
   for (const entry of readdirSync(outDir, { recursive: true, withFileTypes: true })) {
     if (entry.isFile()) files.set(relative(outDir, join(entry.parentPath, entry.name)), readFileSync(join(entry.parentPath, entry.name), 'utf8'));
   }
-  return new MemoryTypeChecker(ROOT).check(files, packageName);
+  return (diskChecker ??= new MemoryTypeChecker(ROOT)).check(files, packageName);
 }
