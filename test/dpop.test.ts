@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path';
 import { inspect } from 'node:util';
 import { createClient } from 'redis';
 import { RedisStorageProvider } from '../generated/examples/providers/redis_shared.js';
-import { Auth, ConfigError, Session, StateError, TokenRequestError, type LogRecord } from '../generated/src/index.js';
+import { Auth, ConfigError, LoginRequiredError, Session, StateError, TokenRequestError, type LogRecord } from '../generated/src/index.js';
 import { DpopKey } from '../generated/src/runtime/dpop.js';
 import { USER_CLIENT_ID, type RunningServer } from './server/auth-server.js';
 import { runCli } from './support/cli.js';
@@ -202,6 +202,18 @@ describe('a DPoP session on disk', () => {
 
     await again.logout();
     expect(existsSync(tokenFile)).toBe(false);
+  });
+
+  test('a DPoP flow refuses bearer tokens saved under its profile, and a login replaces them with bound ones', async () => {
+    await deviceLogin(Auth.fromOAuthUserDeviceCode({ clientId: USER_CLIENT_ID, profileName: 'dpop-mixed' }));
+    const auth = Auth.fromOAuthUserDeviceCodeDPoP({ clientId: USER_CLIENT_ID, profileName: 'dpop-mixed' });
+    const refused = new Session(auth).fetch('/data/v1/searches');
+    await expect(refused).rejects.toBeInstanceOf(LoginRequiredError);
+    await expect(refused).rejects.toThrow('the saved session of profile "dpop-mixed" is not bound to a DPoP key, and flow oauth_user_devicecode__dpop uses DPoP');
+    expect(server.count('api')).toBe(0);
+    await deviceLogin(auth);
+    expect(await searches(auth)).toBe(2);
+    expect(JSON.parse(readFileSync(join(home, '.planet', 'dpop-mixed', 'token.json'), 'utf8'))).toMatchObject({ token_type: 'DPoP' });
   });
 
   test('a key that cannot be read is an error naming the file, which is left as it is', async () => {

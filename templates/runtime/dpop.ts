@@ -159,8 +159,9 @@ export class TokenProofs {
    */
   async keyOf(file: TokenFile | undefined, location: string): Promise<DpopKey | undefined> {
     if (file === undefined || !holdsDpopKey(file)) {
-      if (!this.enabled || file === undefined) return undefined;
-      throw new LoginRequiredError(`the saved session of profile "${this.#profile}" is not bound to a DPoP key, and flow ${this.#flow.id} uses DPoP`, 'log in again with this flow');
+      if (!this.enabled) return undefined;
+      const what = file === undefined ? `profile "${this.#profile}" holds no tokens` : `the saved session of profile "${this.#profile}" is not bound to a DPoP key`;
+      throw new LoginRequiredError(`${what}, and flow ${this.#flow.id} uses DPoP`, 'log in again with this flow');
     }
     const text = file[DPOP_KEY_FIELD];
     if (typeof text !== 'string') return DpopKey.load('', location);
