@@ -11,8 +11,10 @@ import { inspect } from 'node:util';
 import { createClient } from 'redis';
 import { RedisStorageProvider } from '../generated/examples/providers/redis_shared.js';
 import { Auth, ConfigError, LoginRequiredError, Session, StateError, TokenRequestError, type LogRecord } from '../generated/src/index.js';
+import { AuthCore } from '../generated/src/runtime/auth-core.js';
 import { DpopKey } from '../generated/src/runtime/dpop.js';
-import { USER_CLIENT_ID, type RunningServer } from './server/auth-server.js';
+import { SDK_SETTINGS } from '../generated/src/settings.js';
+import { M2M_CLIENT_ID, M2M_CLIENT_SECRET, USER_CLIENT_ID, type RunningServer } from './server/auth-server.js';
 import { runCli } from './support/cli.js';
 import { keychainForTests, startKeychain, type RunningKeychain } from './support/keychain.js';
 import { redisForTests, startRedis, type RunningRedis } from './support/redis.js';
@@ -154,6 +156,22 @@ describe('a DPoP session in memory', () => {
     await expect(failed).rejects.toThrow(/token_type "bearer", not "DPoP".*nothing was saved/i);
     expect(existsSync(join(home, '.planet', 'bearer-answer', 'token.json'))).toBe(false);
   });
+});
+
+test('dpop: true on a service account flow binds its tokens too; each login makes a new key', async () => {
+  const m2m = SDK_SETTINGS.flows.find((f) => f.id === 'oauth_m2m')!;
+  const settings = { ...SDK_SETTINGS, flows: [...SDK_SETTINGS.flows, { ...m2m, id: 'oauth_m2m_dpop', clientType: 'oidc_client_credentials_dpop', dpop: true }] };
+  const auth = new AuthCore(settings, 'oauth_m2m_dpop', { clientId: M2M_CLIENT_ID, clientSecret: M2M_CLIENT_SECRET, saveStateToStorage: false });
+  const url = `${server.apiBaseUrl}/data/v1/searches`;
+  expect((await new Session(auth).fetch(url)).status).toBe(200);
+  expect(server.counts()).toMatchObject({ 'token:client_credentials': 2, 'token:use_dpop_nonce': 1, 'api:dpop': 1, 'api:ok': 1 });
+  const first = await auth.getRequestHeaders('GET', url);
+  expect(first['authorization']).toMatch(/^DPoP /);
+  const jwkOf = (headers: Record<string, string>) => (JSON.parse(Buffer.from(headers['dpop']!.split('.')[0]!, 'base64url').toString('utf8')) as { jwk: { x: string } }).jwk.x;
+  await auth.refresh();
+  const second = await auth.getRequestHeaders('GET', url);
+  expect(jwkOf(second)).not.toBe(jwkOf(first));
+  expect((await new Session(auth).fetch(url)).status).toBe(200);
 });
 
 describe('a DPoP session on disk', () => {
