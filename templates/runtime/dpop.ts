@@ -214,7 +214,13 @@ export class TokenProofs {
    * `Authorization: Bearer`, or `Authorization: DPoP` and a `DPoP` proof
    * (with the API's last nonce for that origin) when `file` is DPoP-bound.
    */
-  async headers(file: TokenFile | undefined, location: string, token: string, method: string | undefined, url: string | URL | undefined): Promise<Record<string, string>> {
+  headers(file: TokenFile | undefined, location: string, token: string, method: string | undefined, url: string | URL | undefined): Promise<Record<string, string>> {
+    // A bearer session's calls stay on the hot path: no key to look up, nothing to await.
+    if (!this.enabled && !holdsDpopKey(file)) return Promise.resolve({ authorization: `Bearer ${token}` });
+    return this.#proofHeaders(file, location, token, method, url);
+  }
+
+  async #proofHeaders(file: TokenFile | undefined, location: string, token: string, method: string | undefined, url: string | URL | undefined): Promise<Record<string, string>> {
     const key = await this.keyOf(file, location);
     if (key === undefined) return { authorization: `Bearer ${token}` };
     if (method === undefined || url === undefined) {
