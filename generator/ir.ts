@@ -24,6 +24,8 @@ export interface FlowIR {
   readonly grant: GrantType;
   readonly clientType: string;
   readonly tokenEndpointAuthMethod: TokenEndpointAuthMethod;
+  /** Tokens bound to a key the session holds (DPoP, RFC 9449). */
+  readonly dpop: boolean;
   /** This flow's authorization server, when it differs from the SDK-wide one. */
   readonly issuer: string | undefined;
   readonly docGroup: string;
@@ -180,6 +182,7 @@ export function buildIR(spec: TypedSpec): SpecIR {
       grant: f.grant,
       clientType: f.clientType,
       tokenEndpointAuthMethod: f.tokenEndpointAuthMethod,
+      dpop: f.dpop === true,
       issuer: f.issuer,
       docGroup: f.docGroup,
       title: f.title,

@@ -39,6 +39,7 @@ export interface RawFlow {
   grant: GrantType;
   clientType: string;
   tokenEndpointAuthMethod: TokenEndpointAuthMethod;
+  dpop?: boolean;
   issuer?: string;
   docGroup: string;
   title: string;

@@ -12,7 +12,7 @@ import { type LoadedFile, type LoadedSpec, type SpecKind } from './load.js';
 import { positionOf } from './positions.js';
 import { takenNames } from './names.js';
 import type { RawExamples, RawFlow, RawOption, RawSdk, RawStorage } from './raw.js';
-import { GRANTS, ISSUER_SCHEMES, LOOPBACK_HOSTS, OPTIONS, PATH_SEGMENT, patchRegistryEnums, STORAGE_BACKENDS, STORAGE_METHODS, TOKEN_ENDPOINT_AUTH_METHODS } from './registry.js';
+import { DPOP, GRANTS, ISSUER_SCHEMES, LOOPBACK_HOSTS, OPTIONS, PATH_SEGMENT, patchRegistryEnums, STORAGE_BACKENDS, STORAGE_METHODS, TOKEN_ENDPOINT_AUTH_METHODS } from './registry.js';
 
 const SCHEMA_FILES: Record<SpecKind, string> = {
   sdk: 'sdk.schema.json',
@@ -261,6 +261,9 @@ export function validateMeaning(spec: TypedSpec, templatesDir: string): Diagnost
         `the ${f.grant} grant works with token endpoint auth method ${grant.authMethods.map((m) => JSON.stringify(m)).join(', ')}, not ${JSON.stringify(f.tokenEndpointAuthMethod)}`,
       );
       continue;
+    }
+    if (f.dpop === true && !(DPOP.grants as readonly string[]).includes(f.grant)) {
+      report(loaded, [DPOP.flowField], `the ${f.grant} grant cannot bind tokens with DPoP (it works with ${DPOP.grants.join(', ')}); remove "${DPOP.flowField}: true"`);
     }
     const needsSecret = TOKEN_ENDPOINT_AUTH_METHODS[f.tokenEndpointAuthMethod].needsSecret;
     const wanted = [...grant.requiredOptions, ...(needsSecret ? ['clientSecret'] : [])];

@@ -78,7 +78,7 @@ test('the scope defaults in the options tables and the scopes table are the ones
     );
   expect(help('login service-account')).toMatch(/Default: the profile's, else planet\./);
   expect(help('login device')).toMatch(/Default: the profile's, else planet offline_access\./);
-  expect(PAGE).toMatch(/\| `PlanetOAuthScopes\.OFFLINE_ACCESS` \| `offline_access` \| .* \| `fromOAuthUserAuthCode\(\)`, `fromOAuthUserDeviceCode\(\)` \|/);
+  expect(PAGE).toMatch(/\| `PlanetOAuthScopes\.OFFLINE_ACCESS` \| `offline_access` \| .* \| `fromOAuthUserAuthCode\(\)`, `fromOAuthUserDeviceCode\(\)`, `fromOAuthUserDeviceCodeDPoP\(\)` \|/);
 });
 
 test('no spec text states a default value in prose: a changed default changes every table', () => {

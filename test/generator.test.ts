@@ -82,10 +82,10 @@ describe('the real spec', () => {
     expect(built.filter((p) => readFileSync(join(dist, p), 'utf8').includes('/*!'))).toEqual([]);
   });
 
-  test('emits the client, fifteen examples, their providers and the docs page, each with a header naming its sources', () => {
+  test('emits the client, seventeen examples, their providers and the docs page, each with a header naming its sources', () => {
     const files = realOutput();
     const examples = [...files.keys()].filter((p) => p.startsWith('examples/') && !p.startsWith('examples/providers/'));
-    expect(examples).toHaveLength(15);
+    expect(examples).toHaveLength(17);
     expect([...files.keys()].filter((p) => p.startsWith('examples/providers/'))).toEqual(['examples/providers/app_custom_storage.ts', 'examples/providers/redis_shared.ts']);
     expect(examples).toContain('examples/on_disk_cli_shared__oauth_user_devicecode__external_browser.ts');
     for (const [path, text] of files) {
@@ -133,9 +133,9 @@ describe('the real spec', () => {
     const dump = await cli(['--dump-ir']);
     expect(dump.status).toBe(0);
     const ir = JSON.parse(dump.stdout) as { flows: { id: string; source: string }[]; examples: unknown[] };
-    expect(ir.flows.map((f) => f.id)).toEqual(['oauth_user_authcode__with_browser', 'oauth_user_devicecode__external_browser', 'oauth_m2m']);
+    expect(ir.flows.map((f) => f.id)).toEqual(['oauth_user_authcode__with_browser', 'oauth_user_devicecode__external_browser', 'oauth_m2m', 'oauth_user_devicecode__dpop']);
     expect(ir.flows[2]!.source).toBe('spec/flows/m2m.yaml');
-    expect(ir.examples).toHaveLength(15);
+    expect(ir.examples).toHaveLength(17);
   });
 });
 
@@ -155,6 +155,13 @@ describe('spec errors are reported as path:line:col with the JSON path', () => {
     expect(specErrors(dir)).toBe('spec/flows/m2m.yaml:2:8 error must be integer (/order)');
   });
 
+  test('dpop is a boolean, and a flow gains DPoP by its YAML alone', () => {
+    const dir = specCopy({ 'flows/device_code_dpop.yaml': (t) => t.replace('dpop: true\n', 'dpop: "yes"\n') });
+    expect(specErrors(dir)).toBe('spec/flows/device_code_dpop.yaml:8:7 error must be boolean (/dpop)');
+    const files = generated({ 'flows/m2m.yaml': (t) => t.replace('order: 3\n', 'order: 3\ndpop: true\n') });
+    expect(files.get('src/settings.ts')).toMatch(/id: 'oauth_m2m', [^\n]* dpop: true,/);
+  });
+
   test('missing required field', () => {
     const dir = specCopy({ 'flows/m2m.yaml': (t) => t.replace('clientType: oidc_client_credentials_secret\n', '') });
     expect(specErrors(dir)).toBe('spec/flows/m2m.yaml:1:1 error missing required key "clientType" (/)');
@@ -162,7 +169,7 @@ describe('spec errors are reported as path:line:col with the JSON path', () => {
 
   test('dangling reference', () => {
     const dir = specCopy({ 'examples.yaml': (t) => t.replace('  - flow: oauth_m2m\n    storage: in_memory', '  - flow: oauth_m2x\n    storage: in_memory') });
-    expect(specErrors(dir)).toBe('spec/examples.yaml:32:11 error flow "oauth_m2x" is not defined in spec/flows/ (/examples/6/flow)');
+    expect(specErrors(dir)).toBe('spec/examples.yaml:41:11 error flow "oauth_m2x" is not defined in spec/flows/ (/examples/8/flow)');
   });
 
   test('duplicate id', () => {
@@ -362,12 +369,12 @@ describe('every option field takes effect or is refused', () => {
     [
       'saveStateToStorage removed while an in-memory mode exists',
       { 'sdk.yaml': (t: string) => t.replace(/ {2}- name: saveStateToStorage\n(.*\n){5}/, '') },
-      'spec/storage/in_memory.yaml:3:10 error backend "memory" is selected with option "saveStateToStorage", which flow "oauth_user_authcode__with_browser", "oauth_user_devicecode__external_browser", "oauth_m2m" does not declare; add it under commonOptions in spec/sdk.yaml (/backend)',
+      'spec/storage/in_memory.yaml:3:10 error backend "memory" is selected with option "saveStateToStorage", which flow "oauth_user_authcode__with_browser", "oauth_user_devicecode__external_browser", "oauth_user_devicecode__dpop", "oauth_m2m" does not declare; add it under commonOptions in spec/sdk.yaml (/backend)',
     ],
     [
       'storageProvider removed while an application-storage mode exists',
       { 'sdk.yaml': (t: string) => t.replace(/ {2}- name: storageProvider\n(.*\n){4}/, '') },
-      'spec/storage/app_custom_storage.yaml:3:10 error backend "provider" is selected with option "storageProvider", which flow "oauth_user_authcode__with_browser", "oauth_user_devicecode__external_browser", "oauth_m2m" does not declare; add it under commonOptions in spec/sdk.yaml (/backend)\nspec/storage/redis_shared.yaml:3:10 error backend "provider" is selected with option "storageProvider", which flow "oauth_user_authcode__with_browser", "oauth_user_devicecode__external_browser", "oauth_m2m" does not declare; add it under commonOptions in spec/sdk.yaml (/backend)',
+      'spec/storage/app_custom_storage.yaml:3:10 error backend "provider" is selected with option "storageProvider", which flow "oauth_user_authcode__with_browser", "oauth_user_devicecode__external_browser", "oauth_user_devicecode__dpop", "oauth_m2m" does not declare; add it under commonOptions in spec/sdk.yaml (/backend)\nspec/storage/redis_shared.yaml:3:10 error backend "provider" is selected with option "storageProvider", which flow "oauth_user_authcode__with_browser", "oauth_user_devicecode__external_browser", "oauth_user_devicecode__dpop", "oauth_m2m" does not declare; add it under commonOptions in spec/sdk.yaml (/backend)',
     ],
   ])('%s is refused with its position', (_, edits, expected) => {
     expectProblems(specErrors(specCopy(edits)), expected);

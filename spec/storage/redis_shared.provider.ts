@@ -48,7 +48,7 @@ export interface RedisStorageOptions {
   /** How long one command (or the first connection) may take before the call fails; milliseconds. */
   readonly commandTimeoutMs?: number;
   /**
-   * Encryption of refresh tokens and client secrets at rest: keys, or
+   * Encryption of refresh tokens, client secrets and DPoP keys at rest: keys, or
    * `'plain'` to store them as they are. Unset, the keys come from
    * `PLANET_AUTH_STORAGE_KEYS`, and without those a secret is not written.
    */
@@ -66,7 +66,7 @@ export interface RedisStorageOptions {
 /** Environment variable with the keys for secrets at rest: `<key id>:<base64 of 32 bytes>`, comma-separated, the first one current. */
 export const STORAGE_KEYS_ENV = 'PLANET_AUTH_STORAGE_KEYS';
 /** Fields of a stored object that are secrets: encrypted at rest. */
-const SECRET_FIELDS = ['refresh_token', 'client_secret'] as const;
+const SECRET_FIELDS = ['refresh_token', 'client_secret', 'dpop_key'] as const;
 const DEFAULT_MAX_LEASE_HOLD_MS = 120_000;
 
 // Each script runs atomically on the server, so no other client sees a lease
@@ -155,7 +155,7 @@ class SharedConnection {
  * lease and its fencing counter in one Redis Cluster slot, so RENAME and the
  * scripts work there too. The lease methods let the SDK give exactly one
  * worker at a time the turn to refresh, and refuse the writes of a worker
- * whose lease ran out. Refresh tokens and client secrets are encrypted
+ * whose lease ran out. Refresh tokens, client secrets and DPoP keys are encrypted
  * (AES-256-GCM) before they reach Redis.
  */
 export class RedisStorageProvider implements ObjectStorageProvider {
@@ -388,7 +388,7 @@ export class RedisStorageProvider implements ObjectStorageProvider {
 }
 
 /**
- * Any application storage with refresh tokens and client secrets encrypted
+ * Any application storage with refresh tokens, client secrets and DPoP keys encrypted
  * (AES-256-GCM) before they reach it: the same keys and rules as
  * `RedisStorageProvider`'s `secrets` option.
  */

@@ -11,9 +11,10 @@ import type { SessionEngine } from './core/engine.js';
 import type { TokenListeners } from './core/session-host.js';
 import { ConfigError, LoginRequiredError } from './errors.js';
 import { completeDeviceLogin, initiateDeviceLogin } from './grants/device-code.js';
-import type { DeviceLoginInfo, Grant, LoginResult, UserLoginOptions } from './grants/index.js';
+import type { DeviceLoginInfo, Grant, GrantContext, LoginResult, UserLoginOptions } from './grants/index.js';
 import type { FetchFunction } from './hooks.js';
 import type { SessionLog } from './log.js';
+import { TOKEN_FILE } from './profile.js';
 import { logoutSession } from './session-logout.js';
 import type { SessionStorage } from './session-storage.js';
 import { wireSession, type SessionParts } from './session-wiring.js';
@@ -112,9 +113,24 @@ export class AuthCore {
     return raceSignal(engine.accessToken(), options?.signal, 'waiting for an access token');
   }
 
-  /** The `Authorization` header for a request to the API, with a valid access token. */
-  async getRequestHeaders(options?: SignalOptions): Promise<Record<string, string>> {
-    return { authorization: `Bearer ${await this.getAccessToken(options)}` };
+  /**
+   * The headers for a `method` request to `url` of the API, with a valid
+   * access token: `Authorization: Bearer`, or for a DPoP session
+   * `Authorization: DPoP` and the request's `DPoP` proof (which needs both).
+   */
+  async getRequestHeaders(method?: string | SignalOptions, url?: string | URL, options?: SignalOptions): Promise<Record<string, string>> {
+    const token = await this.getAccessToken(typeof method === 'object' ? method : options);
+    return this.headersFor(token, typeof method === 'string' ? method : undefined, url);
+  }
+
+  /** The headers that present `token` on a `method` request to `url`: a bearer token, or a DPoP-bound one with its proof (RFC 9449). */
+  headersFor(token: string, method?: string, url?: string | URL): Promise<Record<string, string>> {
+    return this.#server.proofs.headers(this.#engine.file, this.#storage.location(TOKEN_FILE), token, method, url);
+  }
+
+  /** Notes the API's answer to a request to `url`: keeps its DPoP nonce; true when it asked for a new one, so the request may go once more. */
+  dpopAnswered(response: Response, url: URL): boolean {
+    return this.#server.proofs.answered(response, url);
   }
 
   /**
@@ -148,7 +164,7 @@ export class AuthCore {
   async userLogin(options: UserLoginOptions = {}): Promise<void> {
     const context = await this.#server.context();
     this.#log.debug('login', { grant: this.flow.grant });
-    await this.#finishLogin(await this.#grant.login(context, options));
+    await this.#finishLogin(await this.#grant.login(context, options), context);
   }
 
   /** Starts a device login (RFC 8628, section 3.1): returns what to show the user. Pass the result to {@link deviceUserLoginComplete}. */
@@ -160,7 +176,8 @@ export class AuthCore {
   /** Waits until the user completed the device login, polling at the server's interval (5 s longer after each `slow_down`), until the code expires or `signal` aborts. */
   async deviceUserLoginComplete(info: DeviceLoginInfo, options: DeviceLoginCompleteOptions = {}): Promise<void> {
     this.#requireGrant('device_code', 'deviceUserLoginComplete');
-    await this.#finishLogin(await completeDeviceLogin(await this.#server.context(), info, options.signal));
+    const context = await this.#server.context();
+    await this.#finishLogin(await completeDeviceLogin(context, info, options.signal), context);
   }
 
   /**
@@ -227,10 +244,10 @@ export class AuthCore {
     return this.flow.options.some((o) => o.name === 'profileName' && o.secret) ? '[redacted]' : this.profileName;
   }
 
-  async #finishLogin(result: LoginResult): Promise<void> {
+  async #finishLogin(result: LoginResult, context: GrantContext): Promise<void> {
     const { mono, wall } = this.#server.sentAt;
     try {
-      await this.#storage.turns.take((turn) => this.#engine.login(result.response, mono, wall, turn));
+      await this.#storage.turns.take((turn) => this.#engine.login(this.#server.loginResponse(result.response, context), mono, wall, turn));
     } catch (error) {
       result.finish?.({ ok: false, message: error instanceof Error ? error.message : String(error) });
       throw error;

@@ -8,6 +8,7 @@ import { confirm, printable } from './cli-output.js';
 import { endSession } from './cli-session.js';
 import { CLIENT_FILE, homeDir, listProfiles, parseClientConfig, profileFolder, profileKey, readJsonFileSync, readProfileOptions } from './profile.js';
 import { KEYCHAIN_REFERENCE } from './keychain.js';
+import { DPOP } from './registry.js';
 import { SessionFileStore, forgetProfileSecrets, secretStorageOption } from './secret-store.js';
 
 function notFound(cli: CliContext, profile: string): CliError {
@@ -28,6 +29,7 @@ async function list(cli: CliContext): Promise<number> {
     client_type: p.clientType ?? null,
     logged_in: p.hasSession,
     secrets: p.secrets,
+    dpop: p.dpop === true,
     default: p.name === current,
   }));
   cli.out.data(rows);
@@ -35,10 +37,11 @@ async function list(cli: CliContext): Promise<number> {
   for (const r of rows) {
     // Secrets in files are the default (and what the Python CLI reads): only the keychain is marked; --json says it for every profile.
     const state = r.usable
-      ? `${(r.client_type ?? '').padEnd(32)} ${r.secrets === 'keychain' ? `${(r.logged_in ? 'logged in' : 'logged out').padEnd(10)}  secrets in OS keychain` : r.logged_in ? 'logged in' : 'logged out'}`
+      ? `${(r.client_type ?? '').padEnd(32)} ${r.secrets === 'keychain' || r.dpop ? `${(r.logged_in ? 'logged in' : 'logged out').padEnd(10)}  ${[r.secrets === 'keychain' ? 'secrets in OS keychain' : '', r.dpop ? 'DPoP-bound' : ''].filter(Boolean).join(', ')}` : r.logged_in ? 'logged in' : 'logged out'}`
       : `cannot be used: ${printable(r.reason ?? 'unknown')}`;
     cli.out.result(`${r.default ? '*' : ' '} ${printable(r.profile).padEnd(24)} ${state}`);
   }
+  if (rows.some((r) => r.dpop)) cli.out.info(`DPoP-bound profiles: ${DPOP.pythonCli}.`);
   if (rows.some((r) => r.secrets === 'keychain')) cli.out.info("Profiles with secrets in the OS keychain cannot be used by Planet's Python CLI; keep secrets in files for a profile both CLIs use.");
   return EXIT_OK;
 }

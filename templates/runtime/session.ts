@@ -1,7 +1,9 @@
-// HTTP calls with the session's bearer token. The token goes only to the
-// configured API origin, and only over https (or plain http to this
-// machine) unless plain http was allowed explicitly. A 401 gets one retry
-// with a fresh token; a fresh token rejected again goes back to the caller.
+// HTTP calls with the session's bearer token (or DPoP-bound token and its
+// proof). The token goes only to the configured API origin, and only over
+// https (or plain http to this machine) unless plain http was allowed
+// explicitly. A 401 gets one retry with a fresh token; a fresh token
+// rejected again goes back to the caller. A DPoP API's request for a nonce
+// (`use_dpop_nonce`) gets one retry with a proof carrying it.
 import type { AuthCore } from './auth-core.js';
 import { ConfigError } from './errors.js';
 import { isPlainHttpOffMachine } from './http.js';
@@ -39,7 +41,8 @@ export class Session {
 
   /**
    * Like `fetch`; a path such as `/data/v1/searches` is resolved against the
-   * API base URL. Requests to the API's origin carry `Authorization: Bearer`.
+   * API base URL. Requests to the API's origin carry `Authorization: Bearer`,
+   * or for a DPoP session `Authorization: DPoP` and a `DPoP` proof.
    * `init.signal` also stops the wait for a token.
    */
   async fetch(input: string | URL, init: RequestInit = {}): Promise<Response> {
@@ -48,7 +51,7 @@ export class Session {
     if (url.origin !== this.#apiOrigin) return send(url, init);
     const signal = init.signal ?? undefined;
     const token = await this.#auth.getAccessToken(signal ? { signal } : undefined);
-    const response = await send(url, withBearer(init, token));
+    const response = await this.#send(url, init, token);
     if (response.status !== 401) {
       this.#auth.tokenAccepted(token);
       return response;
@@ -57,9 +60,19 @@ export class Session {
     const fresh = await this.#auth.tokenRejected(token, signal ? { signal } : undefined);
     if (fresh === undefined) return response;
     await response.body?.cancel();
-    const retried = await send(url, withBearer(init, fresh));
+    const retried = await this.#send(url, init, fresh);
     if (retried.status !== 401) this.#auth.tokenAccepted(fresh);
     return retried;
+  }
+
+  /** Sends with `token` presented; a DPoP API that asks for a nonce gets the request once more, with it. */
+  async #send(url: URL, init: RequestInit, token: string): Promise<Response> {
+    const method = (init.method ?? 'GET').toUpperCase();
+    const send = this.#auth.fetchFunction;
+    const response = await send(url, withHeaders(init, await this.#auth.headersFor(token, method, url)));
+    if (!this.#auth.dpopAnswered(response, url) || !replayable(init.body)) return response;
+    await response.body?.cancel();
+    return send(url, withHeaders(init, await this.#auth.headersFor(token, method, url)));
   }
 
   [Symbol.for('nodejs.util.inspect.custom')](): string {
@@ -67,9 +80,9 @@ export class Session {
   }
 }
 
-function withBearer(init: RequestInit, token: string): RequestInit {
+function withHeaders(init: RequestInit, added: Record<string, string>): RequestInit {
   const headers = new Headers(init.headers);
-  headers.set('authorization', `Bearer ${token}`);
+  for (const [name, value] of Object.entries(added)) headers.set(name, value);
   return { ...init, headers };
 }
 

@@ -30,6 +30,8 @@ export interface FlowDescriptor {
   readonly clientType: string;
   /** How the client authenticates at the token endpoint. */
   readonly tokenEndpointAuthMethod: TokenEndpointAuthMethod;
+  /** Tokens bound to a key the session holds, with a proof on every request (DPoP, RFC 9449). */
+  readonly dpop?: boolean;
   /** The options the flow's factory takes (its own, then the SDK-wide ones). */
   readonly options: readonly OptionDescriptor[];
   /** This flow's authorization server, when it differs from the SDK-wide one. */

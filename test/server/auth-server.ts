@@ -3,8 +3,10 @@
 // accepts only valid bearer tokens. It counts every request by route and
 // grant type, so tests can assert what the server saw.
 import { generateKeyPair, exportJWK, createRemoteJWKSet, jwtVerify } from 'jose';
+import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { checkDpopProof, type DpopCheck } from './dpop-check.js';
 import Provider, { errors as providerErrors, type ClientMetadata, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 
 export const USER_CLIENT_ID = 'demo-user-app';
@@ -72,6 +74,8 @@ export interface RunningServer {
   /** Holds the next `count` token requests unanswered: `arrived` once all are held, `release` lets them through. */
   holdTokenRequests(count: number): { readonly arrived: Promise<void>; release(): void };
   setAccessTokenTtl(seconds: number): void;
+  /** Gives the demo API a new DPoP nonce: the next DPoP call is answered `use_dpop_nonce` and must come again with it. */
+  rotateApiDpopNonce(): void;
   /** Environment variables that point the SDK, the CLI and the examples at this server. */
   env(): Record<string, string>;
   close(): Promise<void>;
@@ -107,6 +111,8 @@ export async function startAuthServer(options: ServerOptions = {}): Promise<Runn
   const deviceInterval = options.deviceInterval ?? 0.1;
   const tokenFaults: Fault[] = [];
   const tokenHolds: (() => Promise<void>)[] = [];
+  // DPoP (RFC 9449): the demo API hands out its own nonce and remembers every proof's jti, to refuse a replay.
+  const dpop: DpopCheck = { nonce: randomBytes(16).toString('base64url'), seenJti: new Set() };
 
   // Port first, so the issuer URL is known before the provider is built.
   const authHttp = createServer();
@@ -173,6 +179,8 @@ export async function startAuthServer(options: ServerOptions = {}): Promise<Runn
       },
       clientCredentials: { enabled: true },
       revocation: { enabled: true },
+      // Tokens requested with a DPoP proof are bound to its key; every proof must carry the server's nonce, so a client's first request is answered use_dpop_nonce.
+      dPoP: { enabled: true, nonceSecret: randomBytes(32), requireNonce: () => true },
       resourceIndicators: {
         enabled: true,
         // Planet-style clients send `audience=`; RFC 8707 clients send `resource=`. Both name the API.
@@ -235,6 +243,7 @@ export async function startAuthServer(options: ServerOptions = {}): Promise<Runn
     const grant = isToken ? String((oidc?.params?.['grant_type'] as string | undefined) ?? 'unknown') : undefined;
     bump(grant ? `token:${grant}` : String(route));
     if (isToken && ctx.status >= 400) tokenErrors++;
+    if (isToken && (ctx.body as { error?: unknown } | undefined)?.error === 'use_dpop_nonce') bump('token:use_dpop_nonce');
     if (isToken && ctx.body && typeof ctx.body === 'object') {
       for (const key of ['access_token', 'refresh_token', 'id_token']) {
         const value = (ctx.body as Record<string, unknown>)[key];
@@ -263,10 +272,27 @@ export async function startAuthServer(options: ServerOptions = {}): Promise<Runn
         const url = new URL(req.url ?? '/', apiBaseUrl);
         if (req.method !== 'GET' || url.pathname !== '/data/v1/searches') return send(404, { message: 'not found' });
         const header = req.headers.authorization ?? '';
-        const match = /^Bearer (.+)$/.exec(header);
+        const match = /^(Bearer|DPoP) (.+)$/.exec(header);
         if (!match) return send(401, { message: 'missing bearer token' }, { 'www-authenticate': 'Bearer' });
         try {
-          const { payload } = await jwtVerify(match[1]!, jwks, { issuer, audience, typ: 'at+jwt' });
+          const { payload } = await jwtVerify(match[2]!, jwks, { issuer, audience, typ: 'at+jwt' });
+          // A token bound to a key (cnf.jkt) is accepted only with the DPoP scheme and a valid proof of that key.
+          const jkt = (payload['cnf'] as { jkt?: unknown } | undefined)?.jkt;
+          if (typeof jkt === 'string' || match[1] === 'DPoP') {
+            const refused =
+              match[1] === 'DPoP' && typeof jkt === 'string'
+                ? await checkDpopProof(dpop, { method: req.method ?? '', url: `${apiBaseUrl}${url.pathname}`, proof: req.headers['dpop'], token: match[2]!, jkt })
+                : { reason: 'a DPoP-bound token needs the DPoP scheme and a proof' };
+            if (refused.reason === 'use_dpop_nonce') {
+              bump('api:use_dpop_nonce');
+              return send(401, { message: 'a DPoP nonce is required' }, { 'www-authenticate': 'DPoP error="use_dpop_nonce", error_description="Resource server requires nonce in DPoP proof"', 'dpop-nonce': dpop.nonce });
+            }
+            if (refused.reason !== undefined) {
+              bump('api:rejected');
+              return send(401, { message: `invalid DPoP proof: ${refused.reason}` }, { 'www-authenticate': 'DPoP error="invalid_dpop_proof"' });
+            }
+            bump('api:dpop');
+          }
           const scopes = String((payload['scope'] as string | undefined) ?? '').split(' ');
           if (!scopes.includes(API_SCOPE)) return send(403, { message: `token lacks the ${API_SCOPE} scope` }, { 'www-authenticate': 'Bearer error="insufficient_scope"' });
           bump('api:ok');
@@ -315,6 +341,9 @@ export async function startAuthServer(options: ServerOptions = {}): Promise<Runn
     },
     setAccessTokenTtl: (seconds) => {
       accessTokenTtl = seconds;
+    },
+    rotateApiDpopNonce: () => {
+      dpop.nonce = randomBytes(16).toString('base64url');
     },
     env: () => ({
       PLANET_AUTH_ISSUER: issuer,

@@ -23,7 +23,7 @@ export const SECRET_STORAGES: readonly SecretStorage[] = ['file', 'keychain'];
 export const SECRET_STORAGE_SETTING = 'PLANET_AUTH_SECRET_STORAGE';
 
 /** Fields of `token.json` and `auth_client.json` that are secrets; in keychain mode they live in the keychain only. */
-export const SECRET_FIELDS = ['refresh_token', 'client_secret', 'private_key'] as const;
+export const SECRET_FIELDS = ['refresh_token', 'client_secret', 'private_key', 'dpop_key'] as const;
 
 /**
  * The field a session file in keychain mode carries instead of its secrets:

@@ -342,6 +342,8 @@ export interface ProfileSummary {
   readonly hasSession: boolean;
   /** Where its refresh token or client secret is kept; `keychain` ones Planet's Python CLI cannot read. */
   readonly secrets: SecretsLocation;
+  /** Its tokens are bound to a DPoP key (its flow has `dpop: true`): Planet's Python CLI cannot use it. */
+  readonly dpop?: boolean;
 }
 
 /**
@@ -378,7 +380,8 @@ export function listProfiles(settings: SdkSettings): ProfileSummary[] {
       const secrets = secretsLocation(settings, name);
       try {
         const resolved = resolveProfile(settings, name);
-        return { name, usable: true, builtin: resolved.builtin, clientType: resolved.clientType, clientId: resolved.options.clientId, hasSession, secrets };
+        const dpop = flowById(settings, resolved.flowId).dpop === true;
+        return { name, usable: true, builtin: resolved.builtin, clientType: resolved.clientType, clientId: resolved.options.clientId, hasSession, secrets, ...(dpop ? { dpop } : {}) };
       } catch (error) {
         if (!(error instanceof PlanetAuthError)) throw error;
         const clientType = savedClientType(join(root, name, CLIENT_FILE)) ?? builtinClientType(settings, name);

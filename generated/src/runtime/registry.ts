@@ -68,6 +68,23 @@ export const TOKEN_ENDPOINT_AUTH_METHODS = {
 
 export type TokenEndpointAuthMethod = keyof typeof TOKEN_ENDPOINT_AUTH_METHODS;
 
+/**
+ * DPoP (RFC 9449), chosen per flow with `dpop: true`: the session's tokens
+ * are bound to a key pair it makes at login and keeps with them, and every
+ * token request and API call carries a proof signed with that key.
+ */
+export const DPOP = {
+  /** The flow field that turns it on. */
+  flowField: 'dpop',
+  /** The grants whose token requests can carry a proof. */
+  grants: ['authorization_code', 'device_code', 'client_credentials'],
+  /** The proof's signature algorithm (ECDSA P-256 with SHA-256). */
+  algorithm: 'ES256',
+  see: 'https://www.rfc-editor.org/rfc/rfc9449 DPoP (RFC 9449)',
+  /** What the docs and `profile list` say: Planet's Python CLI sends bearer tokens only. */
+  pythonCli: "Planet's Python CLI cannot use a DPoP session: it sends bearer tokens only, and the server refuses a DPoP-bound token without its proof",
+} as const;
+
 export interface StorageBackendCapability {
   /** The option that selects this backend; a spec with such a storage mode must keep it. */
   readonly selectedBy: string | undefined;

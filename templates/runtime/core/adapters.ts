@@ -11,6 +11,7 @@ import type { Turn } from '../lock.js';
 import type { SessionLog } from '../log.js';
 import { CLIENT_FILE, METADATA_FILE, TOKEN_FILE, parseClientConfig, tokenFromAnotherServer } from '../profile.js';
 import { REQUEST_TIMEOUT_SECONDS, configFromMetadata, discover, loadOidc, protocolError, refreshRefused, type ClientIdentity } from '../protocol.js';
+import { TokenProofs } from '../dpop.js';
 import type { SessionStorage } from '../session-storage.js';
 import type { FlowDescriptor } from '../settings.js';
 import { parseTokenFile, type TokenFile } from '../token.js';
@@ -175,6 +176,8 @@ export class AuthServer implements TokenEndpoint {
   #recording = false;
   /** Wall and monotonic time the last request was sent. */
   sentAt = { mono: 0, wall: 0 };
+  /** How the session's tokens are presented: bearer, or bound to a DPoP key. */
+  readonly proofs: TokenProofs;
 
   constructor(options: {
     identity: Omit<ClientIdentity, 'fetch'> & { fetch: FetchFunction | undefined };
@@ -205,6 +208,7 @@ export class AuthServer implements TokenEndpoint {
     this.#audience = options.audience;
     this.#profile = options.profile;
     this.#storage = options.storage;
+    this.proofs = new TokenProofs(options.flow, options.profile, options.identity.log);
   }
 
   /** The audience this session asks for. */
@@ -235,10 +239,16 @@ export class AuthServer implements TokenEndpoint {
     return out;
   }
 
+  /** What a grant needs for one login; for a DPoP flow with a new key, the one the login's tokens are bound to. */
   async context(): Promise<GrantContext> {
+    const oidc = await loadOidc();
+    const config = await this.configuration();
+    const dpopKey = await this.proofs.forLogin();
     return {
-      oidc: await loadOidc(),
-      config: await this.configuration(),
+      oidc,
+      config,
+      requestOptions: this.proofs.requestOptions(oidc, config, dpopKey),
+      ...(dpopKey ? { dpopKey } : {}),
       flow: this.#flow,
       scopes: this.#scopes,
       callbackUrl: this.#callbackUrl,
@@ -277,25 +287,36 @@ export class AuthServer implements TokenEndpoint {
   }
 
   async login(): Promise<Record<string, unknown>> {
-    return (await this.#grant.login(await this.context(), {})).response;
+    const context = await this.context();
+    return this.loginResponse((await this.#grant.login(context, {})).response, context);
   }
 
-  async refresh(refreshToken: string): Promise<Record<string, unknown>> {
+  /** A login's token response with its binding checked: a DPoP login's tokens must be DPoP-bound, and keep their key. */
+  loginResponse(response: Record<string, unknown>, context: GrantContext): Record<string, unknown> {
+    return this.proofs.bind(response, context.dpopKey, 'the login');
+  }
+
+  /** Spends `refreshToken` of `base`, with a proof of `base`'s DPoP key when its tokens are bound to one. */
+  async refresh(refreshToken: string, base?: TokenFile): Promise<Record<string, unknown>> {
     const oidc = await loadOidc();
     const config = await this.configuration();
+    const step = `refreshing the session of profile "${this.#profile}"`;
+    const key = await this.proofs.keyOf(base, this.#storage.location(TOKEN_FILE));
     this.#answer = undefined;
     this.#recording = true;
+    let response: Record<string, unknown>;
     try {
-      return await oidc.refreshTokenGrant(config, refreshToken, this.parameters({}));
+      response = await oidc.refreshTokenGrant(config, refreshToken, this.parameters({}), this.proofs.requestOptions(oidc, config, key));
     } catch (error) {
-      const mapped = this.error(error, `refreshing the session of profile "${this.#profile}"`);
+      const mapped = this.error(error, step);
       const answer = this.#answer as Answer | undefined;
-      if (answer?.status === 200 && !(mapped instanceof TokenRequestError && mapped.oauthError !== undefined)) return this.#salvage(answer, mapped);
-      throw refreshRefused(mapped, this.#profile, this.loginHint());
+      if (!(answer?.status === 200 && !(mapped instanceof TokenRequestError && mapped.oauthError !== undefined))) throw refreshRefused(mapped, this.#profile, this.loginHint());
+      response = await this.#salvage(answer, mapped);
     } finally {
       this.#recording = false;
       this.#answer = undefined;
     }
+    return this.proofs.bind(response, key, step);
   }
 
   /**

@@ -308,7 +308,7 @@ export class SessionEngine {
     const sentWall = this.#fx.clock.wall();
     let response: Record<string, unknown>;
     try {
-      response = await this.#fx.endpoint.refresh(refreshToken);
+      response = await this.#fx.endpoint.refresh(refreshToken, base);
     } catch (error) {
       if (error instanceof LoginRequiredError) {
         // A service account whose refresh token is refused just logs in again.

@@ -63,6 +63,7 @@ export const authorizationCode: Grant = {
           currentUrl,
           { pkceCodeVerifier: verifier, expectedState: state, ...(openid ? { expectedNonce: nonce, idTokenExpected: true } : {}) },
           context.parameters({}),
+          context.requestOptions,
         );
         response = tokens;
       } catch (error) {

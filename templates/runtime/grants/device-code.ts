@@ -67,7 +67,7 @@ export async function completeDeviceLogin(context: GrantContext, info: DeviceLog
   const expiry = AbortSignal.timeout(response.expires_in * 1000);
   const combined = signal ? AbortSignal.any([signal, expiry]) : expiry;
   try {
-    const tokens = await context.oidc.pollDeviceAuthorizationGrant(context.config, response, context.parameters({}), { signal: combined });
+    const tokens = await context.oidc.pollDeviceAuthorizationGrant(context.config, response, context.parameters({}), { ...context.requestOptions, signal: combined });
     return { response: tokens as unknown as Record<string, unknown> };
   } catch (error) {
     if (signal?.aborted) throw new AbortedError('the device login was cancelled');

@@ -2,6 +2,7 @@
 // (auth-core.ts) owns the lifecycle: loading, turn-taking, refreshing and
 // saving; a grant only knows how to get a first set of tokens.
 import type * as OidcClient from 'openid-client';
+import type { DpopKey } from '../dpop.js';
 import type { PlanetAuthError } from '../errors.js';
 import type { SessionLog } from '../log.js';
 import type { FlowDescriptor } from '../settings.js';
@@ -55,6 +56,10 @@ export interface UserLoginOptions {
 export interface GrantContext {
   readonly oidc: typeof OidcClient;
   readonly config: OidcClient.Configuration;
+  /** Options every token request of the login passes to openid-client: the DPoP handle, for a DPoP flow. */
+  readonly requestOptions: { readonly DPoP?: OidcClient.DPoPHandle };
+  /** The key a DPoP login's tokens are bound to. */
+  readonly dpopKey?: DpopKey;
   readonly flow: FlowDescriptor;
   readonly scopes: readonly string[];
   /** The loopback callback URL, for the authorization code grant. */

@@ -46,8 +46,9 @@ export interface TokenEndpoint {
   /**
    * Spends `refreshToken`. Rejects with `LoginRequiredError` when the server
    * ended the session (or its answer cannot be used and the token was spent).
+   * `base` is the token set it belongs to (whose DPoP key, if any, signs the proof).
    */
-  refresh(refreshToken: string): Promise<Record<string, unknown>>;
+  refresh(refreshToken: string, base?: TokenFile): Promise<Record<string, unknown>>;
   /** Logs in without a person (client credentials); only for unattended grants. */
   login(): Promise<Record<string, unknown>>;
 }

@@ -11,7 +11,7 @@ export const clientCredentials: Grant = {
   async login(context) {
     context.log.debug('client credentials login', { scopes: context.scopes.join(' ') });
     try {
-      const response = await context.oidc.clientCredentialsGrant(context.config, context.parameters({ scope: context.scopes.join(' ') }));
+      const response = await context.oidc.clientCredentialsGrant(context.config, context.parameters({ scope: context.scopes.join(' ') }), context.requestOptions);
       return { response: response as unknown as Record<string, unknown> };
     } catch (error) {
       throw context.protocolError(error, 'the client credentials login');
