@@ -20,7 +20,8 @@ const SECONDS = Number(process.env['FAILOVER_SECONDS'] ?? 16);
 function expectServedThrough(run: FailoverRun): void {
   console.log(JSON.stringify(run));
   expect({ failedAfterWindow: run.failedAfterWindow, lostSessions: run.lostSessions, tokenErrors: run.tokenErrors }).toEqual({ failedAfterWindow: 0, lostSessions: 0, tokenErrors: 0 });
-  expect(run.calls).toBeGreaterThan(run.workers * 10);
+  // Calls were served after the window and its grace (the run goes on until they were), so the count of failed ones there means something.
+  expect(run.servedAfterWindow).toBeGreaterThanOrEqual(run.workers * 3);
   // Never more than one refresh per token lifetime (plus the one a failover may cost): a refresh token spent twice would also show as a lost session.
   expect(run.tokenRequests).toBeGreaterThanOrEqual(1);
   expect(run.tokenRequests).toBeLessThanOrEqual(Math.ceil(run.lifetimes) + 1);
@@ -56,7 +57,7 @@ suite('fleet on Redis Cluster and Sentinel, master failed over while 16 workers 
         }).finally(() => cluster.rejoin());
         expectServedThrough(run);
       },
-      (SECONDS + 120) * 1000,
+      (SECONDS + 240) * 1000,
     );
   });
 
@@ -80,7 +81,7 @@ suite('fleet on Redis Cluster and Sentinel, master failed over while 16 workers 
         });
         expectServedThrough(run);
       },
-      (SECONDS + 120) * 1000,
+      (SECONDS + 240) * 1000,
     );
   });
 });
