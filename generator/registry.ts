@@ -7,6 +7,8 @@ import { GRANTS, ISSUER_SCHEMES, LOOPBACK_HOSTS, OPTIONS, PATH_SEGMENT, scopesTo
 
 export { GRANTS, ISSUER_SCHEMES, LOOPBACK_HOSTS, OPTIONS, PATH_SEGMENT, scopesToRequest, STORAGE_BACKENDS, STORAGE_METHODS, TOKEN_ENDPOINT_AUTH_METHODS };
 export type { StorageMethodCapability } from '../templates/runtime/registry.js';
+export { CREDENTIAL_OPTIONS } from '../templates/runtime/client-auth/index.js';
+export type { ExampleValue } from '../templates/runtime/client-auth/index.js';
 export type { GrantType, OptionName, OptionType, StorageBackend, StorageMethodName, TokenEndpointAuthMethod } from '../templates/runtime/registry.js';
 
 function unique(values: Iterable<string>): string[] {

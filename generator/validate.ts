@@ -11,7 +11,7 @@ import { jsonPath, type Diagnostic } from './diagnostics.js';
 import { positionOf, type LoadedFile, type LoadedSpec, type SpecKind } from './load.js';
 import { takenNames } from './names.js';
 import type { RawExamples, RawFlow, RawOption, RawSdk, RawStorage } from './raw.js';
-import { GRANTS, ISSUER_SCHEMES, LOOPBACK_HOSTS, OPTIONS, PATH_SEGMENT, patchRegistryEnums, STORAGE_BACKENDS, STORAGE_METHODS, TOKEN_ENDPOINT_AUTH_METHODS } from './registry.js';
+import { CREDENTIAL_OPTIONS, GRANTS, ISSUER_SCHEMES, LOOPBACK_HOSTS, OPTIONS, PATH_SEGMENT, patchRegistryEnums, STORAGE_BACKENDS, STORAGE_METHODS, TOKEN_ENDPOINT_AUTH_METHODS } from './registry.js';
 
 const SCHEMA_FILES: Record<SpecKind, string> = {
   sdk: 'sdk.schema.json',
@@ -165,6 +165,7 @@ export function validateMeaning(spec: TypedSpec, templatesDir: string): Diagnost
 
   const { sdk } = spec;
   const s = sdk.value;
+  const loginCommands = new Map<string, RawFlow>();
   for (const key of ['auth', 'session', 'scopes'] as const) {
     topLevel(sdk.loaded, ['classes', key], s.classes[key], 'class name', key === 'session' ? 'Session' : undefined);
     once('export', s.classes[key], sdk.loaded, ['classes', key], 'exported name');
@@ -238,7 +239,16 @@ export function validateMeaning(spec: TypedSpec, templatesDir: string): Diagnost
       report(loaded, ['factory'], `factory name ${JSON.stringify(f.factory)} is already a static member of the ${s.classes.auth} class; choose another name`);
     }
     once('factory', f.factory, loaded, ['factory'], 'factory name');
-    once('cli-login', f.cliLogin.command, loaded, ['cliLogin', 'command'], 'CLI login command');
+    // Flows may share a login command when they differ only in the kind of credential the client holds (the CLI tells them apart by its options).
+    const sharedLogin = loginCommands.get(f.cliLogin.command);
+    if (sharedLogin !== undefined && sharedLogin.grant !== f.grant) {
+      report(
+        loaded,
+        ['cliLogin', 'command'],
+        `CLI login command ${JSON.stringify(f.cliLogin.command)} is already flow ${JSON.stringify(sharedLogin.id)}'s, of another grant; flows share a login command only when they have the same grant`,
+      );
+    } else if (sharedLogin === undefined) loginCommands.set(f.cliLogin.command, f);
+    once('cli-login', `${f.cliLogin.command}\u0000${TOKEN_ENDPOINT_AUTH_METHODS[f.tokenEndpointAuthMethod].holds}`, loaded, ['cliLogin', 'command'], 'CLI login command (for a client of this kind of credential)');
     once('client-type', f.clientType, loaded, ['clientType'], 'client type');
     topLevel(loaded, ['optionsType'], f.optionsType, 'options type name');
     once('export', f.optionsType, loaded, ['optionsType'], 'exported name');
@@ -260,8 +270,8 @@ export function validateMeaning(spec: TypedSpec, templatesDir: string): Diagnost
       );
       continue;
     }
-    const needsSecret = TOKEN_ENDPOINT_AUTH_METHODS[f.tokenEndpointAuthMethod].needsSecret;
-    const wanted = [...grant.requiredOptions, ...(needsSecret ? ['clientSecret'] : [])];
+    const method = TOKEN_ENDPOINT_AUTH_METHODS[f.tokenEndpointAuthMethod];
+    const wanted = [...grant.requiredOptions, ...method.requiredOptions];
     for (const name of new Set(wanted)) {
       const o = declared(name);
       const why = grant.requiredOptions.includes(name as never) ? `the ${f.grant} grant` : `token endpoint auth method ${JSON.stringify(f.tokenEndpointAuthMethod)}`;
@@ -272,7 +282,11 @@ export function validateMeaning(spec: TypedSpec, templatesDir: string): Diagnost
         else report(sdk.loaded, ['commonOptions', s.commonOptions.indexOf(o)], `option ${JSON.stringify(name)} must have "required: true": ${why} of flow ${JSON.stringify(f.id)} cannot run without it`);
       }
     }
-    if (!needsSecret && own.has('clientSecret')) report(loaded, ['tokenEndpointAuthMethod'], 'a public client ("none") takes no "clientSecret" option');
+    const methodOptions = new Set([...method.requiredOptions, ...method.optionalOptions]);
+    for (const name of CREDENTIAL_OPTIONS.filter((n) => own.has(n) && !methodOptions.has(n))) {
+      const who = method.holds === 'nothing' ? `a public client (${JSON.stringify(f.tokenEndpointAuthMethod)})` : `token endpoint auth method ${JSON.stringify(f.tokenEndpointAuthMethod)}`;
+      report(loaded, ['tokenEndpointAuthMethod'], `${who} takes no ${JSON.stringify(name)} option`);
+    }
     for (const [name, capability] of Object.entries(OPTIONS)) {
       if ((capability as { always: boolean }).always && !declared(name)) report(loaded, ['options'], `option ${JSON.stringify(name)} is read by every flow; declare it here or under commonOptions in ${sdk.loaded.file}`);
     }
@@ -329,7 +343,18 @@ export function validateMeaning(spec: TypedSpec, templatesDir: string): Diagnost
   const ex = spec.examples;
   ex.value.examples.forEach((e, i) => {
     if (!flowIds.has(e.flow)) report(ex.loaded, ['examples', i, 'flow'], `flow ${JSON.stringify(e.flow)} is not defined in spec/flows/`);
-    const grant = spec.flows.find((f) => f.value.id === e.flow)?.value.grant;
+    const exampleFlow = spec.flows.find((f) => f.value.id === e.flow)?.value;
+    const grant = exampleFlow?.grant;
+    if (exampleFlow !== undefined && TOKEN_ENDPOINT_AUTH_METHODS[exampleFlow.tokenEndpointAuthMethod] !== undefined) {
+      for (const value of Object.values(TOKEN_ENDPOINT_AUTH_METHODS[exampleFlow.tokenEndpointAuthMethod].exampleValues) as { env: string }[]) {
+        if (!s.examplesEnvironment[value.env])
+          report(
+            ex.loaded,
+            ['examples', i, 'flow'],
+            `flow ${JSON.stringify(e.flow)} authenticates with ${exampleFlow.tokenEndpointAuthMethod}, whose examples read examples variable ${JSON.stringify(value.env)}; declare it under /examplesEnvironment in ${sdk.loaded.file}`,
+          );
+      }
+    }
     const partial = `examples/partials/login-${grant}.hbs`;
     if (grant !== undefined && !existsSync(join(templatesDir, partial))) {
       report(ex.loaded, ['examples', i, 'flow'], `flow ${JSON.stringify(e.flow)} has grant ${JSON.stringify(grant)}, and templates/${partial} (how an example logs in with it) does not exist; add it`);

@@ -1,4 +1,4 @@
-// The fifteen generated examples, run unchanged as child processes against
+// The seventeen generated examples, run unchanged as child processes against
 // the embedded server (a private redis-server for the Redis ones, a private
 // D-Bus session with gnome-keyring for the OS keychain ones), and
 // the three examples of an encrypted storage mode that a fixture spec adds.
@@ -32,6 +32,7 @@ const PROFILES: Record<string, string> = {
   oauth_user_authcode__with_browser: 'my-app-authcode',
   oauth_user_devicecode__external_browser: 'my-app-devicecode',
   oauth_m2m: 'my-app-service',
+  oauth_m2m_private_key_jwt: 'my-app-service-key',
 };
 
 let server: RunningServer;
@@ -60,8 +61,8 @@ function expectSuccess(run: ExampleRun): void {
   expect(run.apiItems).toBe(2);
 }
 
-test('fifteen examples are generated', () => {
-  expect(examples).toHaveLength(15);
+test('seventeen examples are generated', () => {
+  expect(examples).toHaveLength(17);
 });
 
 describe.each(examples)('%s', (example) => {

@@ -57,10 +57,10 @@ describe('the real spec', () => {
     expect(built.filter((p) => readFileSync(join(dist, p), 'utf8').includes('/*!'))).toEqual([]);
   });
 
-  test('emits the client, fifteen examples, their providers and the docs page, each with a header naming its sources', () => {
+  test('emits the client, seventeen examples, their providers and the docs page, each with a header naming its sources', () => {
     const { files } = generate(inputs, checker);
     const examples = [...files.keys()].filter((p) => p.startsWith('examples/') && !p.startsWith('examples/providers/'));
-    expect(examples).toHaveLength(15);
+    expect(examples).toHaveLength(17);
     expect([...files.keys()].filter((p) => p.startsWith('examples/providers/'))).toEqual(['examples/providers/app_custom_storage.ts', 'examples/providers/redis_shared.ts']);
     expect(examples).toContain('examples/on_disk_cli_shared__oauth_user_devicecode__external_browser.ts');
     for (const [path, text] of files) {
@@ -107,9 +107,9 @@ describe('the real spec', () => {
   test('--dump-ir prints the intermediate representation', () => {
     const out = execFileSync(process.execPath, [join(ROOT, 'node_modules/tsx/dist/cli.mjs'), join(ROOT, 'generator/main.ts'), '--dump-ir'], { encoding: 'utf8' });
     const ir = JSON.parse(out) as { flows: { id: string; source: string }[]; examples: unknown[] };
-    expect(ir.flows.map((f) => f.id)).toEqual(['oauth_user_authcode__with_browser', 'oauth_user_devicecode__external_browser', 'oauth_m2m']);
+    expect(ir.flows.map((f) => f.id)).toEqual(['oauth_user_authcode__with_browser', 'oauth_user_devicecode__external_browser', 'oauth_m2m', 'oauth_m2m_private_key_jwt']);
     expect(ir.flows[2]!.source).toBe('spec/flows/m2m.yaml');
-    expect(ir.examples).toHaveLength(15);
+    expect(ir.examples).toHaveLength(17);
   });
 });
 
@@ -303,9 +303,9 @@ describe('every option field takes effect or is refused', () => {
       'spec/flows/m2m.yaml:L:14 error option "clientId" is required, so a default would never apply; remove "default" or "required: true" (/options/0/default)',
     ],
     [
-      'a secret the grant needs made optional',
+      'a secret the auth method needs made optional',
       { 'flows/m2m.yaml': (t: string) => t.replace('    required: true\n    secret: true\n', '    required: false\n    secret: true\n') },
-      'spec/flows/m2m.yaml:L:5 error option "clientSecret" must have "required: true": the client_credentials grant cannot run without it (/options/1)',
+      'spec/flows/m2m.yaml:L:5 error option "clientSecret" must have "required: true": token endpoint auth method "client_secret_post" cannot run without it (/options/1)',
     ],
     [
       'a secret option not marked secret',
@@ -325,7 +325,7 @@ describe('every option field takes effect or is refused', () => {
     [
       'an auth method the grant does not work with',
       { 'flows/m2m.yaml': (t: string) => t.replace('tokenEndpointAuthMethod: client_secret_post', 'tokenEndpointAuthMethod: none') },
-      'spec/flows/m2m.yaml:7:26 error the client_credentials grant works with token endpoint auth method "client_secret_post", "client_secret_basic", not "none" (/tokenEndpointAuthMethod)\n' +
+      'spec/flows/m2m.yaml:7:26 error the client_credentials grant works with token endpoint auth method "client_secret_post", "client_secret_basic", "private_key_jwt", not "none" (/tokenEndpointAuthMethod)\n' +
         'spec/sdk.yaml:L:5 error built-in profile "planet-m2m" needs "clientId": flow "oauth_m2m" is a public client, so no user-supplied secret goes with it (/builtinProfiles/1)',
     ],
     [
@@ -336,12 +336,12 @@ describe('every option field takes effect or is refused', () => {
     [
       'saveStateToStorage removed while an in-memory mode exists',
       { 'sdk.yaml': (t: string) => t.replace(/ {2}- name: saveStateToStorage\n(.*\n){5}/, '') },
-      'spec/storage/in_memory.yaml:3:10 error backend "memory" is selected with option "saveStateToStorage", which flow "oauth_user_authcode__with_browser", "oauth_user_devicecode__external_browser", "oauth_m2m" does not declare; add it under commonOptions in spec/sdk.yaml (/backend)',
+      'spec/storage/in_memory.yaml:3:10 error backend "memory" is selected with option "saveStateToStorage", which flow "oauth_user_authcode__with_browser", "oauth_user_devicecode__external_browser", "oauth_m2m", "oauth_m2m_private_key_jwt" does not declare; add it under commonOptions in spec/sdk.yaml (/backend)',
     ],
     [
       'storageProvider removed while an application-storage mode exists',
       { 'sdk.yaml': (t: string) => t.replace(/ {2}- name: storageProvider\n(.*\n){4}/, '') },
-      'spec/storage/app_custom_storage.yaml:3:10 error backend "provider" is selected with option "storageProvider", which flow "oauth_user_authcode__with_browser", "oauth_user_devicecode__external_browser", "oauth_m2m" does not declare; add it under commonOptions in spec/sdk.yaml (/backend)\nspec/storage/redis_shared.yaml:3:10 error backend "provider" is selected with option "storageProvider", which flow "oauth_user_authcode__with_browser", "oauth_user_devicecode__external_browser", "oauth_m2m" does not declare; add it under commonOptions in spec/sdk.yaml (/backend)',
+      'spec/storage/app_custom_storage.yaml:3:10 error backend "provider" is selected with option "storageProvider", which flow "oauth_user_authcode__with_browser", "oauth_user_devicecode__external_browser", "oauth_m2m", "oauth_m2m_private_key_jwt" does not declare; add it under commonOptions in spec/sdk.yaml (/backend)\nspec/storage/redis_shared.yaml:3:10 error backend "provider" is selected with option "storageProvider", which flow "oauth_user_authcode__with_browser", "oauth_user_devicecode__external_browser", "oauth_m2m", "oauth_m2m_private_key_jwt" does not declare; add it under commonOptions in spec/sdk.yaml (/backend)',
     ],
   ])('%s is refused with its position', (_, edits, expected) => {
     expectProblems(specErrors(specCopy(edits)), expected);

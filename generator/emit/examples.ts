@@ -2,7 +2,7 @@
 // templates/examples. The view model carries every decision, so the template
 // only lays out text.
 import type { ExampleIR, FlowIR, SpecIR, StorageIR } from '../ir.js';
-import { scopesToRequest } from '../registry.js';
+import { scopesToRequest, TOKEN_ENDPOINT_AUTH_METHODS } from '../registry.js';
 import { lineCommentText, slashHeader, stringLiteral } from '../text.js';
 import { TemplateSet } from './handlebars.js';
 import { readProviders, type ProviderCode } from './providers.js';
@@ -64,13 +64,17 @@ function optionLines(ir: SpecIR, example: ExampleIR, flow: FlowIR, storage: Stor
   const scopesClass = ir.sdk.classes.scopes;
   const scopes = defaultScopeNames(ir, flow);
   const lines: string[] = [];
+  // What the flow's client authentication module says an example passes for its options.
+  const fromMethod = TOKEN_ENDPOINT_AUTH_METHODS[flow.tokenEndpointAuthMethod].exampleValues;
   for (const option of flow.options) {
+    const value = fromMethod[option.name];
+    if (value !== undefined) {
+      lines.push(`${option.name}: process.env.${envs[value.env]!.name} ?? ${stringLiteral(value.fallback)},`);
+      continue;
+    }
     switch (option.name) {
       case 'clientId':
         lines.push(`clientId: process.env.${service ? envs.m2mClientId.name : envs.userClientId.name} ?? ${stringLiteral(service ? 'your-service-account-client-id' : 'your-client-id')},`);
-        break;
-      case 'clientSecret':
-        lines.push(`clientSecret: process.env.${envs.m2mClientSecret.name} ?? '',`);
         break;
       case 'callbackUrl':
         lines.push(`callbackUrl: process.env.${envs.callbackUrl.name} ?? 'http://127.0.0.1:8080/callback',`);

@@ -10,6 +10,7 @@ import { existsSync } from 'node:fs';
 import { SECRET_STORAGE_SETTING } from './keychain.js';
 import { normalizeProfileName, profileFolder, readProfileOptions, refuseLoginInto, type ClientOptions } from './profile.js';
 import { scopesToRequest } from './registry.js';
+import { clientAuthMethod, type ClientCredentials } from './client-auth/index.js';
 import { openBrowser } from './browser.js';
 import type { FlowDescriptor } from './settings.js';
 
@@ -21,24 +22,15 @@ const storageHelp =
 
 function loginOptions(spec: CliSpec, login: LoginCommand, flow: FlowDescriptor): OptionSpec[] {
   const { env } = spec.settings;
-  const doc = (name: keyof LoginCommand['optionDocs'], fallback: string) => login.optionDocs[name] ?? fallback;
+  const doc = (name: string, fallback: string) => login.optionDocs[name as keyof LoginCommand['optionDocs']] ?? fallback;
   const has = (name: string) => flow.options.some((o) => o.name === name);
+  const method = clientAuthMethod(flow.tokenEndpointAuthMethod);
   const options: OptionSpec[] = [];
   if (has('clientId')) {
-    const fromEnv = has('clientSecret') ? `, else $${env.clientId}` : '';
+    const fromEnv = method.holds !== 'nothing' ? `, else $${env.clientId}` : '';
     options.push({ name: 'client-id', value: 'ID', help: `${doc('clientId', 'Client ID.')} Default: the profile's${fromEnv}.` });
   }
-  if (has('clientSecret')) {
-    options.push(
-      {
-        name: 'client-secret',
-        value: 'SECRET',
-        conflicts: ['client-secret-stdin'],
-        help: `${doc('clientSecret', 'Client secret.')} Prefer --client-secret-stdin, $${env.clientSecret} or the prompt: a command line is visible to other users.`,
-      },
-      { name: 'client-secret-stdin', conflicts: ['client-secret'], help: 'Read the client secret from standard input (a pipe or a file), up to its end; one trailing line break is dropped.' },
-    );
-  }
+  options.push(...method.cliOptions(env.clientSecret, doc));
   if (has('callbackUrl')) options.push({ name: 'callback-url', value: 'URL', help: `${doc('callbackUrl', 'Loopback callback URL.')} Default: the profile's, else ${DEFAULT_CALLBACK}.` });
   if (has('requestedScopes')) {
     options.push({ name: 'scope', value: 'SCOPE', multiple: true, help: `Scope to request. Default: the profile's, else ${scopesToRequest(flow.grant, spec.settings.defaultScopes).join(' ')}.` });
@@ -64,67 +56,107 @@ function loginOptions(spec: CliSpec, login: LoginCommand, flow: FlowDescriptor):
 function loginExample(spec: CliSpec, login: LoginCommand, flow: FlowDescriptor): string {
   const parts = [`${spec.name} login ${login.command}`];
   const required = new Set(flow.options.filter((o) => o.required).map((o) => o.name));
+  const method = clientAuthMethod(flow.tokenEndpointAuthMethod);
   if (required.has('clientId')) parts.push('--client-id my-client');
+  if (method.cliExample !== '') parts.push(method.cliExample);
   if (required.has('callbackUrl')) parts.push('--callback-url http://127.0.0.1:8080/callback');
   if (flow.grant === 'device_code') parts.push('--show-qr-code');
   parts.push('--profile work');
-  const secret = required.has('clientSecret') ? `${spec.settings.env.clientSecret}=... ` : '';
-  return secret + parts.join(' ');
+  return method.loginHintPrefix(spec.settings.env.clientSecret) + parts.join(' ');
+}
+
+/** Flows that share one login command (the same grant with different client authentication), as one command. */
+interface LoginVariants {
+  readonly login: LoginCommand;
+  readonly variants: readonly { readonly login: LoginCommand; readonly flow: FlowDescriptor }[];
+}
+
+/** The option that asks a shared login command for `flow`'s client authentication, such as `--private-key`. */
+function selector(flow: FlowDescriptor): string {
+  const first = clientAuthMethod(flow.tokenEndpointAuthMethod).cliOptions('', (_name, fallback) => fallback)[0];
+  return first !== undefined ? `--${first.name}` : `no credential option`;
+}
+
+function groupedLogins(spec: CliSpec): LoginVariants[] {
+  const groups = new Map<string, { login: LoginCommand; flow: FlowDescriptor }[]>();
+  for (const login of spec.logins) {
+    const flow = spec.settings.flows.find((f) => f.id === login.flowId)!;
+    const group = groups.get(login.command) ?? [];
+    group.push({ login, flow });
+    groups.set(login.command, group);
+  }
+  return [...groups.values()].map((variants) => ({ login: variants[0]!.login, variants }));
 }
 
 export function loginCommands(spec: CliSpec): CommandSpec<Runner>[] {
-  return spec.logins.map((login) => {
-    const flow = spec.settings.flows.find((f) => f.id === login.flowId)!;
+  return groupedLogins(spec).map(({ login, variants }) => {
+    const options = new Map<string, OptionSpec>();
+    for (const v of variants) for (const option of loginOptions(spec, v.login, v.flow)) if (!options.has(option.name)) options.set(option.name, option);
+    const others = variants.slice(1).map((v) => `  - Or, with ${selector(v.flow)}: ${v.login.summary}`);
     return {
       path: ['login', login.command],
       summary: login.summary,
-      description: ['Needs:', ...login.requirements.map((r) => `  - ${r}`), '', 'The session is saved under --profile (default: the client ID) and becomes the default profile when none is set.'],
+      description: ['Needs:', ...login.requirements.map((r) => `  - ${r}`), ...others, '', 'The session is saved under --profile (default: the client ID) and becomes the default profile when none is set.'],
       args: [],
-      options: loginOptions(spec, login, flow),
-      examples: [loginExample(spec, login, flow)],
-      run: (cli, call) => runLogin(cli, login, flow, call.options),
+      options: [...options.values()],
+      examples: variants.map((v) => loginExample(spec, v.login, v.flow)),
+      run: (cli, call) => {
+        const chosen = chooseVariant(cli, variants, call.options);
+        return runLogin(cli, chosen.login, chosen.flow, chosen.existing, call.options);
+      },
     };
   });
 }
 
-function existingOptions(cli: CliContext, profile: string): ClientOptions | undefined {
+function existingProfile(cli: CliContext, profile: string | undefined): { flowId: string; options: ClientOptions } | undefined {
+  if (profile === undefined) return undefined;
   try {
-    return readProfileOptions(cli.settings, profile).options;
+    return readProfileOptions(cli.settings, profile);
   } catch (error) {
     if (error instanceof ProfileError) return undefined;
     throw error;
   }
 }
 
-async function runLogin(cli: CliContext, login: LoginCommand, flow: FlowDescriptor, v: Readonly<Record<string, unknown>>): Promise<number> {
+/** The flow a login command means: the one whose credential options were given, else the profile's own, else the first. */
+function chooseVariant(cli: CliContext, variants: LoginVariants['variants'], v: Readonly<Record<string, unknown>>): LoginVariants['variants'][number] & { existing: ClientOptions | undefined } {
+  const saved = existingProfile(cli, cli.profileName(v['profile']));
+  const asked = variants.filter((x) => clientAuthMethod(x.flow.tokenEndpointAuthMethod).selectedBy(v));
+  if (asked.length > 1) {
+    const names = asked.map((x) => selector(x.flow)).join(' or ');
+    throw new CliError('ERR_USAGE', `the options ask for more than one way to authenticate the client`, `pass either ${names}, not both`, EXIT_USAGE);
+  }
+  const chosen = asked[0] ?? variants.find((x) => x.flow.id === saved?.flowId) ?? variants[0]!;
+  // A profile logged in again with another kind of credential keeps its settings, not the other credential.
+  const existing = saved === undefined || saved.flowId === chosen.flow.id ? saved?.options : { ...saved.options, clientSecret: undefined, privateKey: undefined, privateKeyId: undefined };
+  return { ...chosen, existing };
+}
+
+async function runLogin(cli: CliContext, login: LoginCommand, flow: FlowDescriptor, existing: ClientOptions | undefined, v: Readonly<Record<string, unknown>>): Promise<number> {
   const { settings, io, out } = cli;
   const named = cli.profileName(v['profile']);
-  const existing = named !== undefined ? existingOptions(cli, named) : undefined;
-  const needsSecret = flow.options.some((o) => o.name === 'clientSecret');
+  const method = clientAuthMethod(flow.tokenEndpointAuthMethod);
   const env = (name: string) => (io.env[name] === '' ? undefined : io.env[name]);
   const usage = (message: string, hint: string) => new CliError('ERR_USAGE', message, hint, EXIT_USAGE);
 
-  const clientId = (v['client-id'] as string | undefined) ?? existing?.clientId ?? (needsSecret ? env(settings.env.clientId) : undefined);
-  if (!clientId) throw usage('missing client ID', `pass --client-id${needsSecret ? ` or set ${settings.env.clientId}` : ''}; see ${cli.command(`help login ${login.command}`)}`);
-  let clientSecret: string | undefined;
-  if (needsSecret) {
-    if (v['client-secret-stdin'] === true) {
-      if (io.stdin.isTTY)
-        throw usage(
-          '--client-secret-stdin reads a pipe or a file, and standard input is a terminal',
-          `pipe it in, such as ${cli.command(`login ${login.command} --client-secret-stdin < secret.txt`)}, or leave the option out to be asked for it`,
-        );
-      clientSecret = await readSecret(io.stdin);
-      if (!clientSecret) throw usage('--client-secret-stdin read no secret: standard input was empty', `pipe it in, such as ${cli.command(`login ${login.command} --client-secret-stdin < secret.txt`)}`);
-    }
-    clientSecret ??= (v['client-secret'] as string | undefined) ?? env(settings.env.clientSecret) ?? existing?.clientSecret;
-    if (!clientSecret && io.stdin.isTTY) clientSecret = await promptHidden(io, 'Client secret: ');
-    if (!clientSecret) throw usage('missing client secret', `set ${settings.env.clientSecret} (or pass --client-secret); see ${cli.command(`help login ${login.command}`)}`);
-  }
+  const clientId = (v['client-id'] as string | undefined) ?? existing?.clientId ?? (method.holds !== 'nothing' ? env(settings.env.clientId) : undefined);
+  if (!clientId) throw usage('missing client ID', `pass --client-id${method.holds !== 'nothing' ? ` or set ${settings.env.clientId}` : ''}; see ${cli.command(`help login ${login.command}`)}`);
+  const credentials = await method.cliCredentials({
+    values: v,
+    env,
+    existing,
+    secretEnv: settings.env.clientSecret,
+    stdinIsTTY: io.stdin.isTTY === true,
+    readStdin: () => readSecret(io.stdin),
+    promptHidden: (question) => promptHidden(io, question),
+    usage,
+    command: (text) => cli.command(text),
+    login: login.command,
+  });
   const scopes = (v['scope'] as readonly string[] | undefined) ?? existing?.requestedScopes;
   const options: ClientOptions = {
     clientId,
-    ...(clientSecret ? { clientSecret } : {}),
+    ...(Object.fromEntries(Object.entries(credentials).filter(([, value]) => value !== undefined && value !== '')) as ClientCredentials),
     ...(flow.grant === 'authorization_code' ? { callbackUrl: (v['callback-url'] as string | undefined) ?? existing?.callbackUrl ?? DEFAULT_CALLBACK } : {}),
     ...(scopes && scopes.length > 0 ? { requestedScopes: scopes } : {}),
     ...(named !== undefined ? { profileName: named } : {}),

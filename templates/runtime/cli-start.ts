@@ -9,6 +9,7 @@ import { AuthCore } from './auth-core.js';
 import type { CliSpec } from './cli-context.js';
 import type { CliIo } from './cli-output.js';
 import { defaultSessionOptions, profileFolder, readProfileOptions } from './profile.js';
+import { clientAuthMethod } from './client-auth/index.js';
 
 /** The profile `argv` names when it is `print-access-token [--profile NAME]` and nothing else; null for the default profile. */
 export function plainPrintTokenProfile(argv: readonly string[]): string | null | undefined {
@@ -24,7 +25,7 @@ function sessionFor(spec: CliSpec, profile: string | null): AuthCore | undefined
   try {
     const { flowId, options } = profile === null ? defaultSessionOptions(spec.settings) : readProfileOptions(spec.settings, profile);
     const flow = spec.settings.flows.find((f) => f.id === flowId);
-    if (!flow || (flow.options.some((o) => o.name === 'clientSecret' && o.required) && !options.clientSecret)) return undefined;
+    if (!flow || clientAuthMethod(flow.tokenEndpointAuthMethod).requiredOptions.some((name) => !(options as unknown as Record<string, unknown>)[name])) return undefined;
     return new AuthCore(spec.settings, flowId, options);
   } catch {
     return undefined;

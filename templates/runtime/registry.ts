@@ -3,7 +3,13 @@
 // options a factory reads, and the storage methods it calls. The spec's JSON
 // Schema and the generator's validator take their allowed values from here,
 // so the spec cannot ask for something the runtime does not do.
-// This file imports nothing: the generator reads it as data.
+// It imports only the client authentication modules, which declare
+// themselves as data beside their behaviour: the generator reads it as data.
+import { clientSecretBasic } from './client-auth/client-secret-basic.js';
+import { clientSecretPost } from './client-auth/client-secret-post.js';
+import { none } from './client-auth/none.js';
+import { privateKeyJwt } from './client-auth/private-key-jwt.js';
+import type { ClientAuthMethod } from './client-auth/types.js';
 
 /** A grant: one module of the runtime implements it (see `grants/`). */
 export interface GrantCapability {
@@ -31,8 +37,8 @@ export const GRANTS = {
     unattended: false,
   },
   client_credentials: {
-    requiredOptions: ['clientId', 'clientSecret'],
-    authMethods: ['client_secret_post', 'client_secret_basic'],
+    requiredOptions: ['clientId'],
+    authMethods: ['client_secret_post', 'client_secret_basic', 'private_key_jwt'],
     see: 'https://www.rfc-editor.org/rfc/rfc6749#section-4.4 client credentials grant (RFC 6749, section 4.4)',
     unattended: true,
   },
@@ -52,16 +58,13 @@ export function scopesToRequest(grant: GrantType, scopes: readonly string[]): st
   return GRANTS[grant].unattended ? scopes.filter((s) => s !== REFRESH_TOKEN_SCOPE) : [...scopes];
 }
 
-export interface AuthMethodCapability {
-  /** Whether the client must hold a secret (option `clientSecret`). */
-  readonly needsSecret: boolean;
-}
-
+/** The ways a client authenticates at the token endpoint, one module each (see `client-auth/`). */
 export const TOKEN_ENDPOINT_AUTH_METHODS = {
-  none: { needsSecret: false },
-  client_secret_post: { needsSecret: true },
-  client_secret_basic: { needsSecret: true },
-} as const satisfies Record<string, AuthMethodCapability>;
+  none,
+  client_secret_post: clientSecretPost,
+  client_secret_basic: clientSecretBasic,
+  private_key_jwt: privateKeyJwt,
+} as const satisfies Record<string, ClientAuthMethod>;
 
 export type TokenEndpointAuthMethod = keyof typeof TOKEN_ENDPOINT_AUTH_METHODS;
 
@@ -101,6 +104,8 @@ export interface OptionCapability {
 export const OPTIONS = {
   clientId: { type: 'string', secret: false, always: false },
   clientSecret: { type: 'string', secret: true, always: false },
+  privateKey: { type: 'string', secret: false, always: false },
+  privateKeyId: { type: 'string', secret: false, always: false },
   callbackUrl: { type: 'string', secret: false, always: false },
   requestedScopes: { type: 'string[]', secret: false, always: false },
   saveStateToStorage: { type: 'boolean', secret: false, always: false },

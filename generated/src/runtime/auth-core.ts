@@ -83,6 +83,7 @@ export class AuthCore {
         issuer,
         clientId: resolved.clientId,
         clientSecret: resolved.clientSecret,
+        credentials: { privateKey: resolved.privateKey, privateKeyId: resolved.privateKeyId },
         authMethod: flow.tokenEndpointAuthMethod,
         fetch: resolved.fetch,
         log,

@@ -10,6 +10,10 @@ import type { ObjectStore } from './store.js';
 export interface ClientOptions {
   readonly clientId: string;
   readonly clientSecret?: string;
+  /** Where a service account's private key is (private_key_jwt): a PEM or JWK file's path, or `env:NAME`. Never the key itself. */
+  readonly privateKey?: string;
+  /** The private key's `kid`, when its JWK names none. */
+  readonly privateKeyId?: string;
   readonly callbackUrl?: string;
   readonly requestedScopes?: readonly string[];
   readonly saveStateToStorage?: boolean;

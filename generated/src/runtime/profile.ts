@@ -13,6 +13,7 @@ import { readJsonObjectSync } from './store.js';
 import { valueInHand } from './token.js';
 import { KEYCHAIN_REFERENCE, keychainGetSync, keychainReference, missingSecret } from './keychain.js';
 import type { ClientOptions } from './client-options.js';
+import { CREDENTIAL_FIELDS, credentialsFromProfile } from './client-auth/index.js';
 
 export type { ClientOptions } from './client-options.js';
 
@@ -81,7 +82,7 @@ export function parseClientConfig(location: string, data: Record<string, unknown
       throw new StateError(ERR_STATE_CORRUPT, location, `field "${field}" in ${location} must be a non-empty string; the file was left as it is. Fix it, or log in again to rewrite it`);
     }
   }
-  for (const field of ['client_secret', 'local_redirect_uri', 'redirect_uri'] as const) {
+  for (const field of [...CREDENTIAL_FIELDS, 'local_redirect_uri', 'redirect_uri']) {
     const value = valueInHand(data, field);
     if (value !== undefined && typeof value !== 'string') {
       throw new StateError(ERR_STATE_CORRUPT, location, `field "${field}" in ${location} must be a string; the file was left as it is`);
@@ -162,7 +163,7 @@ function isParseableLoopback(url: string): boolean {
 export function optionsFromClientConfig(config: ClientConfigFile, profile: string): ClientOptions {
   return {
     clientId: config.client_id,
-    clientSecret: config.client_secret,
+    ...credentialsFromProfile(config),
     callbackUrl: callbackUrlOf(config),
     requestedScopes: config.scopes,
     profileName: profile,
@@ -403,7 +404,7 @@ function builtinClientType(settings: SdkSettings, profile: string): string | und
 }
 
 /** The `auth_client.json` fields that make a session's settings; a change in any of them is worth a write. */
-const SETTINGS_FIELDS = ['client_type', 'auth_server', 'client_id', 'client_secret', 'scopes', 'audiences', 'local_redirect_uri', 'redirect_uri'] as const;
+const SETTINGS_FIELDS = ['client_type', 'auth_server', 'client_id', ...CREDENTIAL_FIELDS, 'scopes', 'audiences', 'local_redirect_uri', 'redirect_uri'] as const;
 
 /** Settings the SDK fills in from its own defaults or the environment when a profile leaves them out. */
 export interface ChosenSettings {
