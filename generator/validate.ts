@@ -3,7 +3,7 @@
 // meaning: references that lead nowhere, ids used twice, names that cannot
 // become TypeScript identifiers or that the package already uses, and what
 // the runtime registry says each grant, backend and option needs.
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { contentHash } from './cache.js';
@@ -165,7 +165,7 @@ export function validateMeaning(spec: TypedSpec, templatesDir: string): Diagnost
 
   const { sdk } = spec;
   const s = sdk.value;
-  const loginCommands = new Map<string, RawFlow>();
+  const loginCommands = new Map<string, { flow: RawFlow; loaded: LoadedFile }[]>();
   for (const key of ['auth', 'session', 'scopes'] as const) {
     topLevel(sdk.loaded, ['classes', key], s.classes[key], 'class name', key === 'session' ? 'Session' : undefined);
     once('export', s.classes[key], sdk.loaded, ['classes', key], 'exported name');
@@ -239,16 +239,25 @@ export function validateMeaning(spec: TypedSpec, templatesDir: string): Diagnost
       report(loaded, ['factory'], `factory name ${JSON.stringify(f.factory)} is already a static member of the ${s.classes.auth} class; choose another name`);
     }
     once('factory', f.factory, loaded, ['factory'], 'factory name');
-    // Flows may share a login command when they differ only in the kind of credential the client holds (the CLI tells them apart by its options).
-    const sharedLogin = loginCommands.get(f.cliLogin.command);
-    if (sharedLogin !== undefined && sharedLogin.grant !== f.grant) {
+    // Flows may share a login command when they have the same grant and their clients hold different kinds of credential (the CLI tells them apart by its options).
+    const holds = TOKEN_ENDPOINT_AUTH_METHODS[f.tokenEndpointAuthMethod]?.holds;
+    const sharing = loginCommands.get(f.cliLogin.command) ?? [];
+    const otherGrant = sharing.find((x) => x.flow.grant !== f.grant);
+    const sameKind = sharing.find((x) => TOKEN_ENDPOINT_AUTH_METHODS[x.flow.tokenEndpointAuthMethod]?.holds === holds);
+    if (otherGrant !== undefined) {
       report(
         loaded,
         ['cliLogin', 'command'],
-        `CLI login command ${JSON.stringify(f.cliLogin.command)} is already flow ${JSON.stringify(sharedLogin.id)}'s, of another grant; flows share a login command only when they have the same grant`,
+        `CLI login command ${JSON.stringify(f.cliLogin.command)} is already flow ${JSON.stringify(otherGrant.flow.id)}'s, of another grant; flows share a login command only when they have the same grant`,
       );
-    } else if (sharedLogin === undefined) loginCommands.set(f.cliLogin.command, f);
-    once('cli-login', `${f.cliLogin.command}\u0000${TOKEN_ENDPOINT_AUTH_METHODS[f.tokenEndpointAuthMethod].holds}`, loaded, ['cliLogin', 'command'], 'CLI login command (for a client of this kind of credential)');
+    } else if (sameKind !== undefined) {
+      report(
+        loaded,
+        ['cliLogin', 'command'],
+        `duplicate CLI login command ${JSON.stringify(f.cliLogin.command)}, first defined in ${sameKind.loaded.file}:${positionOf(sameKind.loaded, ['cliLogin', 'command']).line} for a client that also holds ${holds === 'nothing' ? 'no credential' : `a ${holds === 'privateKey' ? 'private key' : holds}`}`,
+      );
+    }
+    loginCommands.set(f.cliLogin.command, [...sharing, { flow: f, loaded }]);
     once('client-type', f.clientType, loaded, ['clientType'], 'client type');
     topLevel(loaded, ['optionsType'], f.optionsType, 'options type name');
     once('export', f.optionsType, loaded, ['optionsType'], 'exported name');
@@ -262,19 +271,18 @@ export function validateMeaning(spec: TypedSpec, templatesDir: string): Diagnost
     });
     const declared = (name: string) => own.get(name) ?? common.get(name);
     const grant = GRANTS[f.grant];
-    if (!(grant.authMethods as readonly string[]).includes(f.tokenEndpointAuthMethod)) {
-      report(
-        loaded,
-        ['tokenEndpointAuthMethod'],
-        `the ${f.grant} grant works with token endpoint auth method ${grant.authMethods.map((m) => JSON.stringify(m)).join(', ')}, not ${JSON.stringify(f.tokenEndpointAuthMethod)}`,
-      );
+    const method = TOKEN_ENDPOINT_AUTH_METHODS[f.tokenEndpointAuthMethod];
+    if (method.holds === 'nothing' && !grant.publicClients) {
+      const allowed = Object.entries(TOKEN_ENDPOINT_AUTH_METHODS)
+        .filter(([, m]) => m.holds !== 'nothing')
+        .map(([name]) => JSON.stringify(name));
+      report(loaded, ['tokenEndpointAuthMethod'], `the ${f.grant} grant works with token endpoint auth method ${allowed.join(', ')}, not ${JSON.stringify(f.tokenEndpointAuthMethod)}`);
       continue;
     }
-    const method = TOKEN_ENDPOINT_AUTH_METHODS[f.tokenEndpointAuthMethod];
     const wanted = [...grant.requiredOptions, ...method.requiredOptions];
     for (const name of new Set(wanted)) {
       const o = declared(name);
-      const why = grant.requiredOptions.includes(name as never) ? `the ${f.grant} grant` : `token endpoint auth method ${JSON.stringify(f.tokenEndpointAuthMethod)}`;
+      const why = grant.requiredOptions.includes(name) ? `the ${f.grant} grant` : `token endpoint auth method ${JSON.stringify(f.tokenEndpointAuthMethod)}`;
       if (!o) report(loaded, ['options'], `${why} needs a ${JSON.stringify(name)} option; add it with "required: true"`);
       else if (o.required !== true) {
         const at = own.has(name) ? ['options', f.options.indexOf(o)] : undefined;
@@ -344,20 +352,16 @@ export function validateMeaning(spec: TypedSpec, templatesDir: string): Diagnost
   ex.value.examples.forEach((e, i) => {
     if (!flowIds.has(e.flow)) report(ex.loaded, ['examples', i, 'flow'], `flow ${JSON.stringify(e.flow)} is not defined in spec/flows/`);
     const exampleFlow = spec.flows.find((f) => f.value.id === e.flow)?.value;
-    const grant = exampleFlow?.grant;
-    if (exampleFlow !== undefined && TOKEN_ENDPOINT_AUTH_METHODS[exampleFlow.tokenEndpointAuthMethod] !== undefined) {
-      for (const value of Object.values(TOKEN_ENDPOINT_AUTH_METHODS[exampleFlow.tokenEndpointAuthMethod].exampleValues) as { env: string }[]) {
+    if (exampleFlow !== undefined && TOKEN_ENDPOINT_AUTH_METHODS[exampleFlow.tokenEndpointAuthMethod] !== undefined && GRANTS[exampleFlow.grant] !== undefined) {
+      const values = [GRANTS[exampleFlow.grant].example.clientId, ...(Object.values(TOKEN_ENDPOINT_AUTH_METHODS[exampleFlow.tokenEndpointAuthMethod].exampleValues) as { env: string }[])];
+      for (const value of values) {
         if (!s.examplesEnvironment[value.env])
           report(
             ex.loaded,
             ['examples', i, 'flow'],
-            `flow ${JSON.stringify(e.flow)} authenticates with ${exampleFlow.tokenEndpointAuthMethod}, whose examples read examples variable ${JSON.stringify(value.env)}; declare it under /examplesEnvironment in ${sdk.loaded.file}`,
+            `the examples of flow ${JSON.stringify(e.flow)} (grant ${exampleFlow.grant}, ${exampleFlow.tokenEndpointAuthMethod}) read examples variable ${JSON.stringify(value.env)}; declare it under /examplesEnvironment in ${sdk.loaded.file}`,
           );
       }
-    }
-    const partial = `examples/partials/login-${grant}.hbs`;
-    if (grant !== undefined && !existsSync(join(templatesDir, partial))) {
-      report(ex.loaded, ['examples', i, 'flow'], `flow ${JSON.stringify(e.flow)} has grant ${JSON.stringify(grant)}, and templates/${partial} (how an example logs in with it) does not exist; add it`);
     }
     if (!storageIds.has(e.storage)) report(ex.loaded, ['examples', i, 'storage'], `storage mode ${JSON.stringify(e.storage)} is not defined in spec/storage/`);
     once('example', `${e.storage}__${e.flow}`, ex.loaded, ['examples', i], 'example');

@@ -632,13 +632,26 @@ describe('spec option fields take effect at run time', () => {
   }, 60_000);
 });
 
-test('an example of a grant without an example template is refused at the example', () => {
-  const templates = join(scratchDir('templates'), 'templates');
-  execFileSync('cp', ['-r', join(ROOT, 'templates'), templates]);
-  execFileSync('rm', [join(templates, 'examples/partials/login-device_code.hbs')]);
-  const inputs = { ...projectInputs(ROOT), templatesDir: templates };
-  expect(() => specToIR(inputs)).toThrow(
-    /^spec\/examples\.yaml:\d+:11 error flow "oauth_user_devicecode__external_browser" has grant "device_code", and templates\/examples\/partials\/login-device_code\.hbs \(how an example logs in with it\) does not exist; add it \(\/examples\/3\/flow\)$/m,
+test('an example whose auth method reads an example variable the spec does not declare is refused at the example', () => {
+  const dir = specCopy({ 'sdk.yaml': (t) => t.replace(/ {2}m2mPrivateKey:\n {4}name: \S+\n {4}doc: .*\n/, '') });
+  expect(specErrors(dir)).toMatch(
+    /^spec\/examples\.yaml:\d+:11 error the examples of flow "oauth_m2m_private_key_jwt" \(grant client_credentials, private_key_jwt\) read examples variable "m2mPrivateKey"; declare it under \/examplesEnvironment in spec\/sdk\.yaml \(\/examples\/15\/flow\)\nspec\/examples\.yaml:\d+:11 error .*\(\/examples\/16\/flow\)$/,
+  );
+});
+
+test('flows share a CLI login command only with the same grant and another kind of client credential', () => {
+  const sameKind = specCopy({
+    'flows/m2m_private_key_jwt.yaml': (t) =>
+      t
+        .replace('tokenEndpointAuthMethod: private_key_jwt', 'tokenEndpointAuthMethod: client_secret_basic')
+        .replace(/ {2}- name: privateKey\n[\s\S]*$/, '  - name: clientSecret\n    type: string\n    required: true\n    secret: true\n    doc: Secret.\n'),
+  });
+  expect(specErrors(sameKind)).toMatch(
+    /^spec\/flows\/m2m_private_key_jwt\.yaml:\d+:12 error duplicate CLI login command "service-account", first defined in spec\/flows\/m2m\.yaml:\d+ for a client that also holds a secret \(\/cliLogin\/command\)$/m,
+  );
+  const otherGrant = specCopy({ 'flows/device_code.yaml': (t) => t.replace('command: device', 'command: service-account') });
+  expect(specErrors(otherGrant)).toMatch(
+    /spec\/flows\/(device_code|m2m)\.yaml:\d+:12 error CLI login command "service-account" is already flow "\w+"'s, of another grant; flows share a login command only when they have the same grant/,
   );
 });
 

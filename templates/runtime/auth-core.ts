@@ -21,6 +21,8 @@ import { flowById, refuseBuiltinDestinations, serverSettings, type FlowDescripto
 import { raceSignal } from './signal.js';
 import { holdsString } from './token.js';
 import { insecureAllowed } from './protocol.js';
+import { scopesToRequest } from './registry.js';
+import { credentialsOf } from './client-auth/index.js';
 
 export type { DeviceLoginInfo, UserLoginOptions } from './grants/index.js';
 export type { DeviceLoginCompleteOptions, EnsureInitializedOptions, LogoutOptions, LogoutResult, SessionStatus, SignalOptions, TokenEvent, TokenListenerOptions } from './core/api-types.js';
@@ -69,7 +71,7 @@ export class AuthCore {
     }
     this.#apiBaseUrl = resolved.apiBaseUrl ?? server.apiBaseUrl ?? settings.apiBaseUrl;
     const scopes = resolved.requestedScopes ?? settings.defaultScopes;
-    this.#scopes = this.#grant.unattended ? scopes.filter((s) => s !== 'offline_access') : [...scopes];
+    this.#scopes = scopesToRequest(flow.grant, scopes);
     const issuer = resolved.issuer ?? server.issuer ?? flow.issuer ?? settings.issuer;
     // Refused here, not at the first request: an issuer from the code or the environment the SDK would never talk to.
     insecureAllowed(issuer, resolved.allowInsecureHttp === true, resolved.issuer !== undefined ? 'option issuer' : server.issuer !== undefined ? `$${settings.env.issuer}` : 'issuer');
@@ -80,7 +82,7 @@ export class AuthCore {
         issuer,
         clientId: resolved.clientId,
         clientSecret: resolved.clientSecret,
-        credentials: { privateKey: resolved.privateKey, privateKeyId: resolved.privateKeyId },
+        credentials: credentialsOf(resolved),
         authMethod: flow.tokenEndpointAuthMethod,
         fetch: resolved.fetch,
         log,

@@ -1,6 +1,6 @@
 // `login <flow>`: one command per flow of the spec, its options, requirements
 // and example written from the flow's own declaration.
-import { AuthCore, type DeviceLoginInfo } from './auth-core.js';
+import { AuthCore } from './auth-core.js';
 import type { CommandSpec, OptionSpec } from './cli-args.js';
 import { CliError, EXIT_OK, EXIT_USAGE, removeIfOnlyLock, type CliContext, type CliSpec, type LoginCommand, type Runner } from './cli-context.js';
 import { printable, promptHidden } from './cli-output.js';
@@ -9,12 +9,11 @@ import { ProfileError } from './errors.js';
 import { existsSync } from 'node:fs';
 import { SECRET_STORAGE_SETTING } from './keychain.js';
 import { normalizeProfileName, profileFolder, readProfileOptions, refuseLoginInto, type ClientOptions } from './profile.js';
-import { scopesToRequest } from './registry.js';
+import { GRANTS, scopesToRequest } from './registry.js';
+import type { CliLoginTerminal } from './grants/index.js';
 import { clientAuthMethod, type ClientCredentials } from './client-auth/index.js';
 import { openBrowser } from './browser.js';
 import type { FlowDescriptor } from './settings.js';
-
-const DEFAULT_CALLBACK = 'http://127.0.0.1:0/callback';
 
 const storageHelp =
   `Where the refresh token and client secret are kept: "keychain" (the OS keychain; Planet's Python CLI cannot read it) or "file" (the profile's files). ` +
@@ -31,23 +30,9 @@ function loginOptions(spec: CliSpec, login: LoginCommand, flow: FlowDescriptor):
     options.push({ name: 'client-id', value: 'ID', help: `${doc('clientId', 'Client ID.')} Default: the profile's${fromEnv}.` });
   }
   options.push(...method.cliOptions(env.clientSecret, doc));
-  if (has('callbackUrl')) options.push({ name: 'callback-url', value: 'URL', help: `${doc('callbackUrl', 'Loopback callback URL.')} Default: the profile's, else ${DEFAULT_CALLBACK}.` });
+  options.push(...GRANTS[flow.grant].cli.options(doc));
   if (has('requestedScopes')) {
     options.push({ name: 'scope', value: 'SCOPE', multiple: true, help: `Scope to request. Default: the profile's, else ${scopesToRequest(flow.grant, spec.settings.defaultScopes).join(' ')}.` });
-  }
-  if (flow.grant === 'authorization_code') {
-    options.push(
-      { name: 'open-browser', help: 'Open the login page in the browser (the default)', conflicts: ['no-open-browser'] },
-      { name: 'no-open-browser', help: 'Print the login URL instead of opening a browser', conflicts: ['open-browser'] },
-    );
-  }
-  if (flow.grant === 'device_code') {
-    options.push(
-      { name: 'show-qr-code', help: 'Also draw the login URL as a QR code, for a phone' },
-      // Accepted as the Python CLI accepts them: this machine may open the verification page too.
-      { name: 'open-browser', help: 'Also open the verification page in a browser on this machine', conflicts: ['no-open-browser'] },
-      { name: 'no-open-browser', help: 'Only print the verification page (the default)', conflicts: ['open-browser'] },
-    );
   }
   options.push({ name: 'storage', value: 'MODE', help: storageHelp });
   return options;
@@ -59,8 +44,7 @@ function loginExample(spec: CliSpec, login: LoginCommand, flow: FlowDescriptor):
   const method = clientAuthMethod(flow.tokenEndpointAuthMethod);
   if (required.has('clientId')) parts.push('--client-id my-client');
   if (method.cliExample !== '') parts.push(method.cliExample);
-  if (required.has('callbackUrl')) parts.push('--callback-url http://127.0.0.1:8080/callback');
-  if (flow.grant === 'device_code') parts.push('--show-qr-code');
+  parts.push(...GRANTS[flow.grant].cli.exampleArgs);
   parts.push('--profile work');
   return method.loginHintPrefix(spec.settings.env.clientSecret) + parts.join(' ');
 }
@@ -157,7 +141,7 @@ async function runLogin(cli: CliContext, login: LoginCommand, flow: FlowDescript
   const options: ClientOptions = {
     clientId,
     ...(Object.fromEntries(Object.entries(credentials).filter(([, value]) => value !== undefined && value !== '')) as ClientCredentials),
-    ...(flow.grant === 'authorization_code' ? { callbackUrl: (v['callback-url'] as string | undefined) ?? existing?.callbackUrl ?? DEFAULT_CALLBACK } : {}),
+    ...GRANTS[flow.grant].cli.sessionOptions(v, existing),
     ...(scopes && scopes.length > 0 ? { requestedScopes: scopes } : {}),
     ...(named !== undefined ? { profileName: named } : {}),
     ...(v['storage'] !== undefined ? { secretStorage: v['storage'] as string } : {}),
@@ -172,7 +156,7 @@ async function runLogin(cli: CliContext, login: LoginCommand, flow: FlowDescript
   const folder = profileFolder(settings, auth.profileName);
   const newProfile = !existsSync(folder);
   try {
-    await loginWith(cli, auth, flow, v);
+    await GRANTS[flow.grant].cli.login(terminalOf(cli), auth, v);
   } catch (error) {
     // A first login that failed leaves no folder behind (the lock it took would look like a broken profile).
     if (newProfile) removeIfOnlyLock(folder);
@@ -187,49 +171,20 @@ async function runLogin(cli: CliContext, login: LoginCommand, flow: FlowDescript
   return EXIT_OK;
 }
 
-async function loginWith(cli: CliContext, auth: AuthCore, flow: FlowDescriptor, v: Readonly<Record<string, unknown>>): Promise<void> {
-  const { out } = cli;
-
-  if (flow.grant === 'authorization_code') {
-    const waiting = () => out.progress((spin) => `${spin} Waiting for the login in the browser...`);
-    let stop = (): void => undefined;
-    let finished = false;
-    try {
-      await auth.userLogin({
-        allowOpenBrowser: v['no-open-browser'] !== true,
-        // The URL first, then the spinner below it: nothing redraws over the URL.
-        onAuthorizationUrl: (url, opening) => {
-          out.info(`${opening ? 'Opening a browser to log in. If none opens, open this URL in a browser' : 'Open this URL in a browser to log in'}:\n\n  ${url}\n`);
-          stop = waiting();
-          void opening?.then((opened) => {
-            if (opened || finished) return;
-            stop();
-            out.info('No browser could be opened here: open the URL above in a browser on this machine.');
-            stop = waiting();
-          });
-        },
-      });
-    } finally {
-      finished = true;
-      stop();
-    }
-  } else if (flow.grant === 'device_code') {
-    const info = await auth.deviceUserLoginInitiate();
-    await showDeviceLogin(cli, info, v['show-qr-code'] === true);
-    if (v['open-browser'] === true && !(await openBrowser(info.verificationUriComplete ?? info.verificationUri))) out.info('No browser could be opened here: open the page above on any device.');
-    const deadline = Date.now() + info.expiresIn * 1000;
-    const stop = out.progress((spin) => {
-      const left = Math.max(0, Math.round((deadline - Date.now()) / 1000));
-      return `${spin} Waiting for the login to complete... ${Math.floor(left / 60)}:${String(left % 60).padStart(2, '0')} left`;
-    });
-    try {
-      await auth.deviceUserLoginComplete(info);
-    } finally {
-      stop();
-    }
-  } else {
-    await auth.userLogin();
-  }
+/** The terminal primitives a grant's CLI login uses, on this command's output. */
+function terminalOf(cli: CliContext): CliLoginTerminal {
+  const out = cli.out;
+  return {
+    info: (text) => out.info(text),
+    progress: (line) => out.progress(line),
+    strong: (text) => out.strong(text),
+    printable,
+    openBrowser,
+    qrCode: async (text) => {
+      const { default: qrcode } = await import('qrcode-terminal');
+      return new Promise<string>((resolve) => qrcode.generate(text, { small: true }, resolve));
+    },
+  };
 }
 
 /** All of `input` as text, without one trailing line break (what `echo` and most files end with). */
@@ -239,17 +194,4 @@ async function readSecret(input: NodeJS.ReadableStream): Promise<string> {
   return Buffer.concat(chunks)
     .toString('utf8')
     .replace(/\r?\n$/, '');
-}
-
-async function showDeviceLogin(cli: CliContext, info: DeviceLoginInfo, qr: boolean): Promise<void> {
-  const out = cli.out;
-  const code = out.strong(printable(info.userCode));
-  if (info.verificationUriComplete) out.info(`To log in, open ${printable(info.verificationUriComplete)}\nand check that it shows the code ${code}.`);
-  else out.info(`To log in, open ${printable(info.verificationUri)}\nand enter the code ${code}.`);
-  if (qr) {
-    const target = info.verificationUriComplete ?? info.verificationUri;
-    const { default: qrcode } = await import('qrcode-terminal');
-    const rendered = await new Promise<string>((resolve) => qrcode.generate(target, { small: true }, resolve));
-    out.info(rendered);
-  }
 }

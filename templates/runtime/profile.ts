@@ -10,7 +10,8 @@ import { readJsonObjectSync } from './store.js';
 import { valueInHand } from './token.js';
 import { KEYCHAIN_REFERENCE, keychainGetSync, keychainReference, missingSecret } from './keychain.js';
 import type { ClientOptions } from './client-options.js';
-import { CREDENTIAL_FIELDS, credentialsFromProfile } from './client-auth/index.js';
+import { CREDENTIAL_FIELDS, clientAuthMethod, credentialsFromProfile } from './client-auth/index.js';
+import { GRANTS } from './registry.js';
 
 export type { ClientOptions } from './client-options.js';
 
@@ -182,7 +183,7 @@ export function builtinProfile(settings: SdkSettings, name: string): BuiltinProf
 
 /** The built-in profile an ad hoc service account's settings come from: a service account profile without a client of its own. */
 function serviceAccountBuiltin(settings: SdkSettings): BuiltinProfile | undefined {
-  return settings.builtinProfiles?.find((b) => b.clientId === undefined && flowById(settings, b.flowId).grant === 'client_credentials');
+  return settings.builtinProfiles?.find((b) => b.clientId === undefined && GRANTS[flowById(settings, b.flowId).grant].unattended);
 }
 
 /**
@@ -479,7 +480,7 @@ export function defaultSession(settings: SdkSettings): { source: DefaultSessionS
       const adHoc = adHocProfileName(m2m, credentials.clientId);
       return { source, profile: adHoc, flowId: m2m.flowId, options: optionsFromBuiltin(settings, m2m, adHoc, credentials) };
     }
-    const flow = settings.flows.find((f) => f.grant === 'client_credentials');
+    const flow = settings.flows.find((f) => GRANTS[f.grant].unattended && clientAuthMethod(f.tokenEndpointAuthMethod).holds === 'secret');
     if (flow) return { source, flowId: flow.id, options: { ...credentials, saveStateToStorage: false } satisfies ClientOptions };
   }
   return { source: 'built-in', profile: settings.disk.defaultProfile };

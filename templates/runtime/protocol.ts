@@ -161,15 +161,6 @@ export function isRevocationUnsupported(error: unknown): boolean {
   return causeOfType(error, (c) => typeof c === 'object' && c !== null && revocationUnsupportedErrors.has(c)) !== undefined;
 }
 
-/** Refuses a device login at a server whose metadata names no device authorization endpoint, before any request. */
-export function requireDeviceEndpoint(metadata: Record<string, unknown>, issuer: string): void {
-  const endpoint = metadata['device_authorization_endpoint'];
-  if (typeof endpoint === 'string' && endpoint !== '') return;
-  throw new ConfigError(`the authorization server ${printable(issuer, 200)} does not offer device login: its metadata names no device_authorization_endpoint`, {
-    hint: 'log in with the browser (authorization code) flow instead, or check that the issuer URL is the server you meant',
-  });
-}
-
 function timeoutOf(identity: ClientIdentity): number {
   return identity.timeoutSeconds ?? REQUEST_TIMEOUT_SECONDS;
 }

@@ -16,6 +16,13 @@ export const CREDENTIAL_FIELDS: readonly string[] = [...new Set(methods.flatMap(
 /** Every option a method reads, so a flow of one method can be told it declared another's. */
 export const CREDENTIAL_OPTIONS: readonly string[] = [...new Set(methods.flatMap((m) => [...m.requiredOptions, ...m.optionalOptions]))];
 
+/** Only the credential options of `options` (whatever else a session's options hold stays out of the client's identity). */
+export function credentialsOf(options: ClientCredentials): ClientCredentials {
+  const picked: Record<string, unknown> = {};
+  for (const name of CREDENTIAL_OPTIONS) if ((options as Record<string, unknown>)[name] !== undefined) picked[name] = (options as Record<string, unknown>)[name];
+  return picked;
+}
+
 /** The credential options an `auth_client.json` keeps, whichever method wrote them. */
 export function credentialsFromProfile(config: Readonly<Record<string, unknown>>): ClientCredentials {
   const found: Record<string, string> = {};

@@ -8,12 +8,13 @@ import type { OptionSpec } from '../cli-args.js';
 /** What a client holds to prove itself: nothing (a public client), a shared secret, or a private key it signs with. */
 export type ClientCredentialKind = 'nothing' | 'secret' | 'privateKey';
 
-/** A session's credential options, as its factory or its saved profile gives them. */
+/** A session's credential options, one or two per auth method, as its factory or its saved profile gives them. */
 export interface ClientCredentials {
+  /** The client secret (client_secret_post, client_secret_basic). */
   readonly clientSecret?: string | undefined;
-  /** Where the private key is: a PEM or JWK file's path, or `env:NAME`. */
+  /** Where a service account's private key is (private_key_jwt): a PEM or JWK file's path, or `env:NAME`. Never the key itself. */
   readonly privateKey?: string | undefined;
-  /** The key's `kid`, when its JWK names none. */
+  /** The private key's `kid`, when its JWK names none. */
   readonly privateKeyId?: string | undefined;
 }
 
