@@ -20,7 +20,7 @@ import { sessionLog, type SessionLog } from './log.js';
 import { TOKEN_FILE, normalizeProfileName } from './profile.js';
 import { resolveOptions } from './resolve-options.js';
 import { SessionStorage } from './session-storage.js';
-import { flowById, refuseBuiltinDestinations, serverSettings, type FlowDescriptor, type SdkSettings } from './settings.js';
+import { destinations, flowById, refuseBuiltinDestinations, type FlowDescriptor, type SdkSettings } from './settings.js';
 import { raceSignal } from './signal.js';
 import { holdsString } from './token.js';
 import { insecureAllowed } from './protocol.js';
@@ -61,7 +61,7 @@ export class AuthCore {
     const flow = flowById(settings, flowId);
     const resolved = resolveOptions(flow, options);
     const chosen = { audiences: typeof options.audience === 'string', scopes: options.requestedScopes !== undefined };
-    const server = serverSettings(settings);
+    const { issuer, issuerSource, apiBaseUrl, audience } = destinations(settings, flow, resolved);
     this.flow = flow;
     this.#options = resolved;
     this.#grant = GRANT_MODULES[flow.grant];
@@ -72,14 +72,12 @@ export class AuthCore {
       const value = (resolved as unknown as Record<string, unknown>)[option.name];
       if (option.secret && typeof value === 'string') log.secret(value);
     }
-    this.#apiBaseUrl = resolved.apiBaseUrl ?? server.apiBaseUrl ?? settings.apiBaseUrl;
+    this.#apiBaseUrl = apiBaseUrl;
     const scopes = resolved.requestedScopes ?? settings.defaultScopes;
     this.#scopes = scopesToRequest(flow.grant, scopes);
-    const issuer = resolved.issuer ?? server.issuer ?? flow.issuer ?? settings.issuer;
     // Refused here, not at the first request: an issuer from the code or the environment the SDK would never talk to.
-    insecureAllowed(issuer, resolved.allowInsecureHttp === true, resolved.issuer !== undefined ? 'option issuer' : server.issuer !== undefined ? `$${settings.env.issuer}` : 'issuer');
+    insecureAllowed(issuer, resolved.allowInsecureHttp === true, issuerSource);
     this.#storage = new SessionStorage(settings, this.profileName, resolved, this, { clientId: resolved.clientId, issuer, maxHoldMs: leaseHoldMs(resolved.requestTimeoutSeconds) });
-    const audience = resolved.audience === null ? server.audience : (resolved.audience ?? server.audience ?? settings.audience);
     this.#server = new AuthServer({
       identity: {
         issuer,

@@ -7,7 +7,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { ERR_STATE_CORRUPT, PlanetAuthError, ProfileError, StateError } from './errors.js';
-import { flowById, type BuiltinProfile, type FlowDescriptor, type SdkSettings } from './settings.js';
+import { flowById, serverSettings, type BuiltinProfile, type FlowDescriptor, type SdkSettings } from './settings.js';
 import { parseCallbackUrl } from './callback-url.js';
 import { readJsonObjectSync } from './store.js';
 import { valueInHand } from './token.js';
@@ -203,8 +203,9 @@ export function optionsFromBuiltin(settings: SdkSettings, builtin: BuiltinProfil
     requestedScopes: builtin.scopes,
     profileName: profile,
     saveStateToStorage: true,
-    issuer: envSetting(settings.env.issuer)?.trim() ?? builtin.issuer,
-    audience: envSetting(settings.env.audience)?.trim() ?? builtin.audiences[0],
+    // The environment still wins over the built-in profile's settings, as it does for every session (settings.ts, destinations()).
+    issuer: serverSettings(settings).issuer ?? builtin.issuer,
+    audience: serverSettings(settings).audience ?? builtin.audiences[0],
     persistClientConfig: false,
   };
 }
