@@ -138,7 +138,7 @@ async function logout(cli: CliContext, call: Parameters<Runner>[1]): Promise<num
   if (forgetSecret && !holdsSecret(auth)) {
     throw new CliError(
       'ERR_USAGE',
-      `--forget-secret is for service accounts; profile "${auth.profileName}" is a ${auth.flow.clientType} profile with no secret`,
+      `--forget-secret is for service accounts with a client secret; profile "${auth.profileName}" is a ${auth.flow.clientType} profile with no secret`,
       `run ${cli.command(`logout --profile ${auth.profileName}`)}`,
       EXIT_USAGE,
     );
