@@ -96,7 +96,7 @@ export interface SdkIR {
   readonly defaultScopes: readonly string[];
   readonly environment: Readonly<Record<'issuer' | 'apiBaseUrl' | 'audience' | 'profile' | 'clientId' | 'clientSecret' | 'debug', { readonly name: string; readonly doc: string }>>;
   readonly examplesEnvironment: Readonly<Record<'userClientId' | 'callbackUrl' | 'm2mClientId' | 'm2mClientSecret' | 'demoStorageRoot', { readonly name: string; readonly doc: string }>> & {
-    readonly redisUrl?: { readonly name: string; readonly doc: string };
+    readonly [key: string]: { readonly name: string; readonly doc: string } | undefined;
   };
   readonly disk: { readonly root: string; readonly defaultsFile: string; readonly defaultProfile: string };
   readonly builtinProfiles: readonly BuiltinProfileIR[];

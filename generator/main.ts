@@ -150,6 +150,13 @@ export async function runOnce(args: Args, p: Paths, io: Io, warm: Warm = {}): Pr
       io.err(stale !== undefined ? `${p.shownOut}/dist is out of date with ${p.shownOut}/src: run npm run build` : `${p.shownOut}/dist is not as it was built: run npm run generate, which rebuilds it`);
       return 1;
     }
+    const { schemaDrift } = await import('./registry.js');
+    const schemaProblems = schemaDrift(join(p.specDir, 'schema'), `${p.shownSpec}/schema`);
+    if (schemaProblems.length > 0) {
+      io.err(schemaProblems.join('\n'));
+      io.err(`the allowed values in ${p.shownSpec}/schema are copies of the registry's: copy the values above into those files`);
+      return 1;
+    }
     io.out(`${p.shownOut}/ is up to date (${files.size} files) and so is its build`);
     return 0;
   }

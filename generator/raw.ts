@@ -28,7 +28,7 @@ export interface RawSdk {
     methods: { name: StorageMethodName; params: { name: string; type: string }[]; returns: string; doc: string }[];
   };
   commonOptions: RawOption[];
-  examplesEnvironment: Record<'userClientId' | 'callbackUrl' | 'm2mClientId' | 'm2mClientSecret' | 'demoStorageRoot', RawEnvVar> & { redisUrl?: RawEnvVar };
+  examplesEnvironment: Record<'userClientId' | 'callbackUrl' | 'm2mClientId' | 'm2mClientSecret' | 'demoStorageRoot', RawEnvVar> & { readonly [key: string]: RawEnvVar | undefined };
   docGroups: { id: string; title: string; intro: string }[];
 }
 export interface RawFlow {

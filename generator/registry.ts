@@ -3,10 +3,14 @@
 // in spec/schema hold the same values for editors and readers; the
 // validator patches them in from here when it compiles, and a test fails
 // when the committed files and the registry drift apart.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { DPOP, GRANTS, ISSUER_SCHEMES, LOOPBACK_HOSTS, OPTIONS, PATH_SEGMENT, scopesToRequest, STORAGE_BACKENDS, STORAGE_METHODS, TOKEN_ENDPOINT_AUTH_METHODS } from '../templates/runtime/registry.js';
 
 export { DPOP, GRANTS, ISSUER_SCHEMES, LOOPBACK_HOSTS, OPTIONS, PATH_SEGMENT, scopesToRequest, STORAGE_BACKENDS, STORAGE_METHODS, TOKEN_ENDPOINT_AUTH_METHODS };
 export type { StorageMethodCapability } from '../templates/runtime/registry.js';
+export { CREDENTIAL_OPTIONS } from '../templates/runtime/client-auth/index.js';
+export type { ExampleValue } from '../templates/runtime/client-auth/index.js';
 export type { GrantType, OptionName, OptionType, StorageBackend, StorageMethodName, TokenEndpointAuthMethod } from '../templates/runtime/registry.js';
 
 function unique(values: Iterable<string>): string[] {
@@ -52,4 +56,24 @@ export function patchRegistryEnums(schemaFile: string, schema: object): object {
     (parent as Record<string, unknown>)[e.pointer[e.pointer.length - 1]!] = [...e.values];
   }
   return schema;
+}
+
+/**
+ * Where the committed schema files in `schemaDir` hold other allowed values
+ * than the registry, one line each naming the file, the place and the
+ * registry's values (what `npm run generate:check` reports).
+ */
+export function schemaDrift(schemaDir: string, shownDir: string): string[] {
+  const problems: string[] = [];
+  const parsed = new Map<string, unknown>();
+  for (const e of REGISTRY_ENUMS) {
+    const path = join(schemaDir, e.schemaFile);
+    if (!existsSync(path)) continue;
+    if (!parsed.has(e.schemaFile)) parsed.set(e.schemaFile, JSON.parse(readFileSync(path, 'utf8')) as unknown);
+    const committed = schemaValueAt(parsed.get(e.schemaFile), e.pointer);
+    if (JSON.stringify(committed) !== JSON.stringify(e.values)) {
+      problems.push(`differs: ${shownDir}/${e.schemaFile} at /${e.pointer.join('/')}: the registry (templates/runtime/registry.ts) allows ${JSON.stringify(e.values)}`);
+    }
+  }
+  return problems;
 }

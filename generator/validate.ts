@@ -3,7 +3,7 @@
 // meaning: references that lead nowhere, ids used twice, names that cannot
 // become TypeScript identifiers or that the package already uses, and what
 // the runtime registry says each grant, backend and option needs.
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { contentHash } from './cache.js';
@@ -12,7 +12,7 @@ import { type LoadedFile, type LoadedSpec, type SpecKind } from './load.js';
 import { positionOf } from './positions.js';
 import { takenNames } from './names.js';
 import type { RawExamples, RawFlow, RawOption, RawSdk, RawStorage } from './raw.js';
-import { DPOP, GRANTS, ISSUER_SCHEMES, LOOPBACK_HOSTS, OPTIONS, PATH_SEGMENT, patchRegistryEnums, STORAGE_BACKENDS, STORAGE_METHODS, TOKEN_ENDPOINT_AUTH_METHODS } from './registry.js';
+import { CREDENTIAL_OPTIONS, DPOP, GRANTS, ISSUER_SCHEMES, LOOPBACK_HOSTS, OPTIONS, PATH_SEGMENT, patchRegistryEnums, STORAGE_BACKENDS, STORAGE_METHODS, TOKEN_ENDPOINT_AUTH_METHODS } from './registry.js';
 
 const SCHEMA_FILES: Record<SpecKind, string> = {
   sdk: 'sdk.schema.json',
@@ -167,6 +167,7 @@ export function validateMeaning(spec: TypedSpec, templatesDir: string): Diagnost
 
   const { sdk } = spec;
   const s = sdk.value;
+  const loginCommands = new Map<string, { flow: RawFlow; loaded: LoadedFile }[]>();
   for (const key of ['auth', 'session', 'scopes'] as const) {
     topLevel(sdk.loaded, ['classes', key], s.classes[key], 'class name', key === 'session' ? 'Session' : undefined);
     once('export', s.classes[key], sdk.loaded, ['classes', key], 'exported name');
@@ -240,7 +241,25 @@ export function validateMeaning(spec: TypedSpec, templatesDir: string): Diagnost
       report(loaded, ['factory'], `factory name ${JSON.stringify(f.factory)} is already a static member of the ${s.classes.auth} class; choose another name`);
     }
     once('factory', f.factory, loaded, ['factory'], 'factory name');
-    once('cli-login', f.cliLogin.command, loaded, ['cliLogin', 'command'], 'CLI login command');
+    // Flows may share a login command when they have the same grant and their clients hold different kinds of credential (the CLI tells them apart by its options).
+    const holds = TOKEN_ENDPOINT_AUTH_METHODS[f.tokenEndpointAuthMethod]?.holds;
+    const sharing = loginCommands.get(f.cliLogin.command) ?? [];
+    const otherGrant = sharing.find((x) => x.flow.grant !== f.grant);
+    const sameKind = sharing.find((x) => TOKEN_ENDPOINT_AUTH_METHODS[x.flow.tokenEndpointAuthMethod]?.holds === holds);
+    if (otherGrant !== undefined) {
+      report(
+        loaded,
+        ['cliLogin', 'command'],
+        `CLI login command ${JSON.stringify(f.cliLogin.command)} is already flow ${JSON.stringify(otherGrant.flow.id)}'s, of another grant; flows share a login command only when they have the same grant`,
+      );
+    } else if (sameKind !== undefined) {
+      report(
+        loaded,
+        ['cliLogin', 'command'],
+        `duplicate CLI login command ${JSON.stringify(f.cliLogin.command)}, first defined in ${sameKind.loaded.file}:${positionOf(sameKind.loaded, ['cliLogin', 'command']).line} for a client that also holds ${holds === 'nothing' ? 'no credential' : `a ${holds === 'privateKey' ? 'private key' : holds}`}`,
+      );
+    }
+    loginCommands.set(f.cliLogin.command, [...sharing, { flow: f, loaded }]);
     once('client-type', f.clientType, loaded, ['clientType'], 'client type');
     topLevel(loaded, ['optionsType'], f.optionsType, 'options type name');
     once('export', f.optionsType, loaded, ['optionsType'], 'exported name');
@@ -254,22 +273,21 @@ export function validateMeaning(spec: TypedSpec, templatesDir: string): Diagnost
     });
     const declared = (name: string) => own.get(name) ?? common.get(name);
     const grant = GRANTS[f.grant];
-    if (!(grant.authMethods as readonly string[]).includes(f.tokenEndpointAuthMethod)) {
-      report(
-        loaded,
-        ['tokenEndpointAuthMethod'],
-        `the ${f.grant} grant works with token endpoint auth method ${grant.authMethods.map((m) => JSON.stringify(m)).join(', ')}, not ${JSON.stringify(f.tokenEndpointAuthMethod)}`,
-      );
+    const method = TOKEN_ENDPOINT_AUTH_METHODS[f.tokenEndpointAuthMethod];
+    if (method.holds === 'nothing' && !grant.publicClients) {
+      const allowed = Object.entries(TOKEN_ENDPOINT_AUTH_METHODS)
+        .filter(([, m]) => m.holds !== 'nothing')
+        .map(([name]) => JSON.stringify(name));
+      report(loaded, ['tokenEndpointAuthMethod'], `the ${f.grant} grant works with token endpoint auth method ${allowed.join(', ')}, not ${JSON.stringify(f.tokenEndpointAuthMethod)}`);
       continue;
     }
     if (f.dpop === true && !(DPOP.grants as readonly string[]).includes(f.grant)) {
       report(loaded, [DPOP.flowField], `the ${f.grant} grant cannot bind tokens with DPoP (it works with ${DPOP.grants.join(', ')}); remove "${DPOP.flowField}: true"`);
     }
-    const needsSecret = TOKEN_ENDPOINT_AUTH_METHODS[f.tokenEndpointAuthMethod].needsSecret;
-    const wanted = [...grant.requiredOptions, ...(needsSecret ? ['clientSecret'] : [])];
+    const wanted = [...grant.requiredOptions, ...method.requiredOptions];
     for (const name of new Set(wanted)) {
       const o = declared(name);
-      const why = grant.requiredOptions.includes(name as never) ? `the ${f.grant} grant` : `token endpoint auth method ${JSON.stringify(f.tokenEndpointAuthMethod)}`;
+      const why = grant.requiredOptions.includes(name) ? `the ${f.grant} grant` : `token endpoint auth method ${JSON.stringify(f.tokenEndpointAuthMethod)}`;
       if (!o) report(loaded, ['options'], `${why} needs a ${JSON.stringify(name)} option; add it with "required: true"`);
       else if (o.required !== true) {
         const at = own.has(name) ? ['options', f.options.indexOf(o)] : undefined;
@@ -277,7 +295,11 @@ export function validateMeaning(spec: TypedSpec, templatesDir: string): Diagnost
         else report(sdk.loaded, ['commonOptions', s.commonOptions.indexOf(o)], `option ${JSON.stringify(name)} must have "required: true": ${why} of flow ${JSON.stringify(f.id)} cannot run without it`);
       }
     }
-    if (!needsSecret && own.has('clientSecret')) report(loaded, ['tokenEndpointAuthMethod'], 'a public client ("none") takes no "clientSecret" option');
+    const methodOptions = new Set([...method.requiredOptions, ...method.optionalOptions]);
+    for (const name of CREDENTIAL_OPTIONS.filter((n) => own.has(n) && !methodOptions.has(n))) {
+      const who = method.holds === 'nothing' ? `a public client (${JSON.stringify(f.tokenEndpointAuthMethod)})` : `token endpoint auth method ${JSON.stringify(f.tokenEndpointAuthMethod)}`;
+      report(loaded, ['tokenEndpointAuthMethod'], `${who} takes no ${JSON.stringify(name)} option`);
+    }
     for (const [name, capability] of Object.entries(OPTIONS)) {
       if ((capability as { always: boolean }).always && !declared(name)) report(loaded, ['options'], `option ${JSON.stringify(name)} is read by every flow; declare it here or under commonOptions in ${sdk.loaded.file}`);
     }
@@ -334,10 +356,17 @@ export function validateMeaning(spec: TypedSpec, templatesDir: string): Diagnost
   const ex = spec.examples;
   ex.value.examples.forEach((e, i) => {
     if (!flowIds.has(e.flow)) report(ex.loaded, ['examples', i, 'flow'], `flow ${JSON.stringify(e.flow)} is not defined in spec/flows/`);
-    const grant = spec.flows.find((f) => f.value.id === e.flow)?.value.grant;
-    const partial = `examples/partials/login-${grant}.hbs`;
-    if (grant !== undefined && !existsSync(join(templatesDir, partial))) {
-      report(ex.loaded, ['examples', i, 'flow'], `flow ${JSON.stringify(e.flow)} has grant ${JSON.stringify(grant)}, and templates/${partial} (how an example logs in with it) does not exist; add it`);
+    const exampleFlow = spec.flows.find((f) => f.value.id === e.flow)?.value;
+    if (exampleFlow !== undefined && TOKEN_ENDPOINT_AUTH_METHODS[exampleFlow.tokenEndpointAuthMethod] !== undefined && GRANTS[exampleFlow.grant] !== undefined) {
+      const values = [GRANTS[exampleFlow.grant].example.clientId, ...(Object.values(TOKEN_ENDPOINT_AUTH_METHODS[exampleFlow.tokenEndpointAuthMethod].exampleValues) as { env: string }[])];
+      for (const value of values) {
+        if (!s.examplesEnvironment[value.env])
+          report(
+            ex.loaded,
+            ['examples', i, 'flow'],
+            `the examples of flow ${JSON.stringify(e.flow)} (grant ${exampleFlow.grant}, ${exampleFlow.tokenEndpointAuthMethod}) read examples variable ${JSON.stringify(value.env)}; declare it under /examplesEnvironment in ${sdk.loaded.file}`,
+          );
+      }
     }
     if (!storageIds.has(e.storage)) report(ex.loaded, ['examples', i, 'storage'], `storage mode ${JSON.stringify(e.storage)} is not defined in spec/storage/`);
     once('example', `${e.storage}__${e.flow}`, ex.loaded, ['examples', i], 'example');

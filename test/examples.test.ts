@@ -33,6 +33,7 @@ const PROFILES: Record<string, string> = {
   oauth_user_devicecode__external_browser: 'my-app-devicecode',
   oauth_user_devicecode__dpop: 'my-app-devicecode-dpop',
   oauth_m2m: 'my-app-service',
+  oauth_m2m_private_key_jwt: 'my-app-service-key',
 };
 
 let server: RunningServer;

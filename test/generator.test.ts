@@ -133,7 +133,7 @@ describe('the real spec', () => {
     const dump = await cli(['--dump-ir']);
     expect(dump.status).toBe(0);
     const ir = JSON.parse(dump.stdout) as { flows: { id: string; source: string }[]; examples: unknown[] };
-    expect(ir.flows.map((f) => f.id)).toEqual(['oauth_user_authcode__with_browser', 'oauth_user_devicecode__external_browser', 'oauth_m2m', 'oauth_user_devicecode__dpop']);
+    expect(ir.flows.map((f) => f.id)).toEqual(['oauth_user_authcode__with_browser', 'oauth_user_devicecode__external_browser', 'oauth_m2m', 'oauth_user_devicecode__dpop', 'oauth_m2m_private_key_jwt']);
     expect(ir.flows[2]!.source).toBe('spec/flows/m2m.yaml');
     expect(ir.examples).toHaveLength(17);
   });
@@ -336,9 +336,9 @@ describe('every option field takes effect or is refused', () => {
       'spec/flows/m2m.yaml:L:14 error option "clientId" is required, so a default would never apply; remove "default" or "required: true" (/options/0/default)',
     ],
     [
-      'a secret the grant needs made optional',
+      'a secret the auth method needs made optional',
       { 'flows/m2m.yaml': (t: string) => t.replace('    required: true\n    secret: true\n', '    required: false\n    secret: true\n') },
-      'spec/flows/m2m.yaml:L:5 error option "clientSecret" must have "required: true": the client_credentials grant cannot run without it (/options/1)',
+      'spec/flows/m2m.yaml:L:5 error option "clientSecret" must have "required: true": token endpoint auth method "client_secret_post" cannot run without it (/options/1)',
     ],
     [
       'a secret option not marked secret',
@@ -358,7 +358,7 @@ describe('every option field takes effect or is refused', () => {
     [
       'an auth method the grant does not work with',
       { 'flows/m2m.yaml': (t: string) => t.replace('tokenEndpointAuthMethod: client_secret_post', 'tokenEndpointAuthMethod: none') },
-      'spec/flows/m2m.yaml:7:26 error the client_credentials grant works with token endpoint auth method "client_secret_post", "client_secret_basic", not "none" (/tokenEndpointAuthMethod)\n' +
+      'spec/flows/m2m.yaml:7:26 error the client_credentials grant works with token endpoint auth method "client_secret_post", "client_secret_basic", "private_key_jwt", not "none" (/tokenEndpointAuthMethod)\n' +
         'spec/sdk.yaml:L:5 error built-in profile "planet-m2m" needs "clientId": flow "oauth_m2m" is a public client, so no user-supplied secret goes with it (/builtinProfiles/1)',
     ],
     [
@@ -665,13 +665,26 @@ describe('spec option fields take effect at run time', () => {
   }, 60_000);
 });
 
-test('an example of a grant without an example template is refused at the example', () => {
-  const templates = join(scratchDir('templates'), 'templates');
-  execFileSync('cp', ['-r', join(ROOT, 'templates'), templates]);
-  execFileSync('rm', [join(templates, 'examples/partials/login-device_code.hbs')]);
-  const inputs = { ...projectInputs(ROOT), templatesDir: templates };
-  expect(() => specToIR(inputs)).toThrow(
-    /^spec\/examples\.yaml:\d+:11 error flow "oauth_user_devicecode__external_browser" has grant "device_code", and templates\/examples\/partials\/login-device_code\.hbs \(how an example logs in with it\) does not exist; add it \(\/examples\/3\/flow\)$/m,
+test('an example whose auth method reads an example variable the spec does not declare is refused at the example', () => {
+  const dir = specCopy({ 'sdk.yaml': (t) => t.replace(/ {2}m2mPrivateKey:\n {4}name: \S+\n {4}doc: .*\n/, '') });
+  expect(specErrors(dir)).toMatch(
+    /^spec\/examples\.yaml:\d+:11 error the examples of flow "oauth_m2m_private_key_jwt" \(grant client_credentials, private_key_jwt\) read examples variable "m2mPrivateKey"; declare it under \/examplesEnvironment in spec\/sdk\.yaml \(\/examples\/15\/flow\)\nspec\/examples\.yaml:\d+:11 error .*\(\/examples\/16\/flow\)$/,
+  );
+});
+
+test('flows share a CLI login command only with the same grant and another kind of client credential', () => {
+  const sameKind = specCopy({
+    'flows/m2m_private_key_jwt.yaml': (t) =>
+      t
+        .replace('tokenEndpointAuthMethod: private_key_jwt', 'tokenEndpointAuthMethod: client_secret_basic')
+        .replace(/ {2}- name: privateKey\n[\s\S]*$/, '  - name: clientSecret\n    type: string\n    required: true\n    secret: true\n    doc: Secret.\n'),
+  });
+  expect(specErrors(sameKind)).toMatch(
+    /^spec\/flows\/m2m_private_key_jwt\.yaml:\d+:12 error duplicate CLI login command "service-account", first defined in spec\/flows\/m2m\.yaml:\d+ for a client that also holds a secret \(\/cliLogin\/command\)$/m,
+  );
+  const otherGrant = specCopy({ 'flows/device_code.yaml': (t) => t.replace('command: device', 'command: service-account') });
+  expect(specErrors(otherGrant)).toMatch(
+    /spec\/flows\/(device_code|m2m)\.yaml:\d+:12 error CLI login command "service-account" is already flow "\w+"'s, of another grant; flows share a login command only when they have the same grant/,
   );
 });
 

@@ -162,7 +162,7 @@ export function emitDocs(ir: SpecIR, templatesDir: string, examples: ReadonlyMap
       signature: `${m.name}(${m.params.map((p) => p.name).join(', ')})`,
       doc: cell(m.doc),
     })),
-    environment: [...Object.values(ir.sdk.environment), ...Object.values(ir.sdk.examplesEnvironment)].map((e) => ({ name: e.name, doc: cell(e.doc) })),
+    environment: [...Object.values(ir.sdk.environment), ...Object.values(ir.sdk.examplesEnvironment)].filter((e): e is { name: string; doc: string } => e !== undefined).map((e) => ({ name: e.name, doc: cell(e.doc) })),
   };
   return new Map([[DOCS_PAGE, template(view)]]);
 }

@@ -2,7 +2,7 @@
 // templates/examples. The view model carries every decision, so the template
 // only lays out text.
 import type { ExampleIR, FlowIR, SpecIR, StorageIR } from '../ir.js';
-import { scopesToRequest } from '../registry.js';
+import { GRANTS, scopesToRequest, TOKEN_ENDPOINT_AUTH_METHODS } from '../registry.js';
 import { lineCommentText, slashHeader, stringLiteral } from '../text.js';
 import { TemplateSet } from './handlebars.js';
 import { readProviders, type ProviderCode } from './providers.js';
@@ -19,7 +19,8 @@ export interface ExampleView {
   readonly factory: string;
   readonly optionLines: readonly string[];
   readonly modePartial: string;
-  readonly loginPartial: string;
+  /** The statements that log in, from the grant module. */
+  readonly loginLines: readonly string[];
   readonly loginComment: string;
   readonly ensureArguments: string;
 }
@@ -32,16 +33,14 @@ const STORAGE_SENTENCE: Record<StorageIR['backend'], string> = {
 };
 
 function loginComment(example: ExampleIR, flow: FlowIR, storage: StorageIR): string {
-  const who = flow.grant === 'client_credentials' ? 'The service account' : 'The user';
+  const { who, ensureComment } = GRANTS[flow.grant].example;
   switch (example.login) {
     case 'always':
       return storage.backend === 'memory' ? `Nothing is saved, so ${who.toLowerCase()} logs in every time the program runs.` : `${who} logs in every time the program runs.`;
     case 'ifNotInitialized':
       return `${who} logs in only when no session was saved by an earlier run.`;
     case 'ensureInitialized':
-      return flow.grant === 'authorization_code'
-        ? 'Reuse the saved session, refresh it if it expired, or log in with the browser (or a pasted URL) when there is none.'
-        : 'Reuse the saved session, refresh it if it expired, or log in when there is none.';
+      return ensureComment;
     case 'justInTime':
       return `${who} logs in on the first API call, and again whenever the access token expires.`;
   }
@@ -60,18 +59,23 @@ export function defaultScopeNames(ir: SpecIR, flow: FlowIR): string[] {
 
 function optionLines(ir: SpecIR, example: ExampleIR, flow: FlowIR, storage: StorageIR): string[] {
   const envs = ir.sdk.examplesEnvironment;
-  const service = flow.grant === 'client_credentials';
   const scopesClass = ir.sdk.classes.scopes;
   const scopes = defaultScopeNames(ir, flow);
   const lines: string[] = [];
+  // What the flow's client authentication module says an example passes for its options.
+  const fromMethod = TOKEN_ENDPOINT_AUTH_METHODS[flow.tokenEndpointAuthMethod].exampleValues;
   for (const option of flow.options) {
+    const value = fromMethod[option.name];
+    if (value !== undefined) {
+      lines.push(`${option.name}: process.env.${envs[value.env]!.name} ?? ${stringLiteral(value.fallback)},`);
+      continue;
+    }
     switch (option.name) {
-      case 'clientId':
-        lines.push(`clientId: process.env.${service ? envs.m2mClientId.name : envs.userClientId.name} ?? ${stringLiteral(service ? 'your-service-account-client-id' : 'your-client-id')},`);
+      case 'clientId': {
+        const { env, fallback } = GRANTS[flow.grant].example.clientId;
+        lines.push(`clientId: process.env.${envs[env]!.name} ?? ${stringLiteral(fallback)},`);
         break;
-      case 'clientSecret':
-        lines.push(`clientSecret: process.env.${envs.m2mClientSecret.name} ?? '',`);
-        break;
+      }
       case 'callbackUrl':
         lines.push(`callbackUrl: process.env.${envs.callbackUrl.name} ?? 'http://127.0.0.1:8080/callback',`);
         break;
@@ -129,9 +133,9 @@ function exampleView(ir: SpecIR, example: ExampleIR, providers: ReadonlyMap<stri
     factory: flow.factory,
     optionLines: optionLines(ir, example, flow, storage),
     modePartial: `mode-${example.login}`,
-    loginPartial: `login-${flow.grant}`,
+    loginLines: GRANTS[flow.grant].example.login,
     loginComment: loginComment(example, flow, storage),
-    ensureArguments: flow.grant === 'authorization_code' ? '{ allowOpenBrowser: true, allowTtyPrompt: true }' : '',
+    ensureArguments: GRANTS[flow.grant].example.ensureArguments,
   };
 }
 

@@ -16,7 +16,7 @@ import {
   type StatementStructures,
 } from 'ts-morph';
 import type { FlowIR, OptionIR, SpecIR } from '../ir.js';
-import { GRANTS } from '../registry.js';
+import { CREDENTIAL_OPTIONS, GRANTS } from '../registry.js';
 import { compiledHeader, jsdocText, stringLiteral } from '../text.js';
 
 function newProject(): Project {
@@ -320,7 +320,7 @@ function terminalLine(text: string): string {
 }
 
 /** The factory options that `login` takes as command-line options; their docs become the help text. */
-const CLI_OPTIONS: ReadonlySet<string> = new Set(['clientId', 'clientSecret', 'callbackUrl', 'requestedScopes']);
+const CLI_OPTIONS: ReadonlySet<string> = new Set(['clientId', 'callbackUrl', 'requestedScopes', ...CREDENTIAL_OPTIONS]);
 
 function cliFile(ir: SpecIR, project: Project): string {
   const logins = ir.flows

@@ -9,6 +9,8 @@ import { ERR_NETWORK, ERR_SERVER, ERR_TOKEN_REQUEST, LoginRequiredError, PlanetA
 import { CLIENT_FILE, homeDir, profileFolder, profileKey, readJsonFileSync, secretsLocation } from './profile.js';
 import { isRevocationUnsupported } from './protocol.js';
 import { SessionFileStore } from './secret-store.js';
+import { GRANTS } from './registry.js';
+import { clientAuthMethod } from './client-auth/index.js';
 
 export function statusJson(status: SessionStatus): Record<string, unknown> {
   return {
@@ -29,8 +31,14 @@ function expiry(status: SessionStatus): string | null {
   return status.expiresAt !== undefined ? new Date(status.expiresAt * 1000).toISOString() : null;
 }
 
+/** A session that logs in again by itself (a service account): its grant needs no person. */
 function isServiceAccount(auth: AuthCore): boolean {
-  return auth.flow.grant === 'client_credentials';
+  return GRANTS[auth.flow.grant].unattended;
+}
+
+/** A service account whose profile keeps a client secret (not a reference to a private key). */
+function holdsSecret(auth: AuthCore): boolean {
+  return isServiceAccount(auth) && clientAuthMethod(auth.flow.tokenEndpointAuthMethod).holds === 'secret';
 }
 
 /**
@@ -52,7 +60,9 @@ async function usableSession(auth: AuthCore, before: SessionStatus): Promise<{ s
       return { status: before, usable: true, why: `the refresh token could not be checked (${error instanceof PlanetAuthError ? withoutSdkHint(error) : String(error)})` };
     }
   }
-  if (isServiceAccount(auth) && before.storage !== 'memory') return { status: before, usable: true, why: 'the access token has expired; the next command logs in again with the saved secret' };
+  if (isServiceAccount(auth) && before.storage !== 'memory') {
+    return { status: before, usable: true, why: `the access token has expired; the next command logs in again with the saved ${holdsSecret(auth) ? 'secret' : 'key reference'}` };
+  }
   return { status: before, usable: false, why: 'the access token has expired and there is no refresh token' };
 }
 
@@ -125,10 +135,10 @@ async function logout(cli: CliContext, call: Parameters<Runner>[1]): Promise<num
   const forgetLocally = call.options['forget-locally'] === true;
   const forgetSecret = call.options['forget-secret'] === true;
   const auth = cli.auth(call.options);
-  if (forgetSecret && !isServiceAccount(auth)) {
+  if (forgetSecret && !holdsSecret(auth)) {
     throw new CliError(
       'ERR_USAGE',
-      `--forget-secret is for service accounts; profile "${auth.profileName}" is a ${auth.flow.clientType} profile with no secret`,
+      `--forget-secret is for service accounts with a client secret; profile "${auth.profileName}" is a ${auth.flow.clientType} profile with no secret`,
       `run ${cli.command(`logout --profile ${auth.profileName}`)}`,
       EXIT_USAGE,
     );
@@ -154,7 +164,7 @@ async function logout(cli: CliContext, call: Parameters<Runner>[1]): Promise<num
   }
 
   let secret: 'kept' | 'forgotten' | 'environment' | undefined;
-  if (isServiceAccount(auth)) {
+  if (holdsSecret(auth)) {
     const fromEnv = before.storage === 'memory';
     if (fromEnv) secret = 'environment';
     else if (forgetSecret) {

@@ -7,6 +7,7 @@ import { authServerFetch, isLoopbackHost, printable, ResponseBoundsError, RetryL
 import type { SessionLog } from './log.js';
 import { ISSUER_SCHEMES } from './registry.js';
 import type { TokenEndpointAuthMethod } from './settings.js';
+import { clientAuthMethod, type ClientCredentials } from './client-auth/index.js';
 
 type Oidc = typeof OidcClient;
 let oidcModule: Promise<Oidc> | undefined;
@@ -21,6 +22,8 @@ export interface ClientIdentity {
   readonly clientId: string;
   /** The client secret, read when a request needs it (a profile's may be in the OS keychain). */
   readonly clientSecret: () => string | undefined;
+  /** The other credential options its auth method reads (a private key's reference). */
+  readonly credentials?: ClientCredentials;
   readonly authMethod: TokenEndpointAuthMethod;
   /** Seconds before a request is given up; {@link REQUEST_TIMEOUT_SECONDS} when unset. */
   readonly timeoutSeconds?: number;
@@ -54,15 +57,8 @@ export function insecureAllowed(issuer: string, allowInsecureHttp = false, sourc
   throw new ConfigError(`${source} ${issuer} must use https (plain http is allowed only for 127.0.0.1 and localhost, or with allowInsecureHttp: true)`);
 }
 
-async function clientAuth(oidc: Oidc, identity: ClientIdentity): Promise<OidcClient.ClientAuth> {
-  switch (identity.authMethod) {
-    case 'none':
-      return oidc.None();
-    case 'client_secret_post':
-      return oidc.ClientSecretPost(identity.clientSecret() ?? '');
-    case 'client_secret_basic':
-      return oidc.ClientSecretBasic(identity.clientSecret() ?? '');
-  }
+function clientAuth(oidc: Oidc, identity: ClientIdentity): Promise<OidcClient.ClientAuth> {
+  return clientAuthMethod(identity.authMethod).clientAuth(oidc, { ...identity.credentials, clientSecret: identity.clientSecret() });
 }
 
 function prepare(oidc: Oidc, identity: ClientIdentity, config: OidcClient.Configuration, insecure: boolean, timeoutSeconds: number): OidcClient.Configuration {
@@ -166,15 +162,6 @@ export function isRevocationUnsupported(error: unknown): boolean {
   return causeOfType(error, (c) => typeof c === 'object' && c !== null && revocationUnsupportedErrors.has(c)) !== undefined;
 }
 
-/** Refuses a device login at a server whose metadata names no device authorization endpoint, before any request. */
-export function requireDeviceEndpoint(metadata: Record<string, unknown>, issuer: string): void {
-  const endpoint = metadata['device_authorization_endpoint'];
-  if (typeof endpoint === 'string' && endpoint !== '') return;
-  throw new ConfigError(`the authorization server ${printable(issuer, 200)} does not offer device login: its metadata names no device_authorization_endpoint`, {
-    hint: 'log in with the browser (authorization code) flow instead, or check that the issuer URL is the server you meant',
-  });
-}
-
 function timeoutOf(identity: ClientIdentity): number {
   return identity.timeoutSeconds ?? REQUEST_TIMEOUT_SECONDS;
 }
@@ -189,13 +176,14 @@ const CREDENTIALS_HINT = 'check the client ID and secret, and the token endpoint
 /**
  * Turns what openid-client throws into this SDK's typed errors. `step` names
  * what was being done, for the message; `kind` tells discovery apart, where
- * a wrong answer usually means a wrong issuer URL.
+ * a wrong answer usually means a wrong issuer URL; `credentialsHint` is what
+ * to check when the server refuses the client (its auth method says).
  */
-export function protocolError(error: unknown, step: string, timeoutSeconds = REQUEST_TIMEOUT_SECONDS, kind: 'discovery' | 'request' = 'request'): PlanetAuthError {
+export function protocolError(error: unknown, step: string, timeoutSeconds = REQUEST_TIMEOUT_SECONDS, kind: 'discovery' | 'request' = 'request', credentialsHint = CREDENTIALS_HINT): PlanetAuthError {
   if (error instanceof PlanetAuthError) return error;
   // openid-client wraps what the fetch throws: look for this SDK's own reasons along the chain.
   const own = causeOfType(error, (c) => c instanceof RetryLaterError || c instanceof ResponseBoundsError || c instanceof RedirectError);
-  if (own !== undefined && own !== error) return protocolError(own, step, timeoutSeconds, kind);
+  if (own !== undefined && own !== error) return protocolError(own, step, timeoutSeconds, kind, credentialsHint);
   const e = error as { name?: string; code?: string; message?: string; cause?: unknown; error?: string; error_description?: string; status?: number };
   if (error instanceof RedirectError) {
     return new TokenRequestError(ERR_TOKEN_REQUEST, `${step} failed: ${error.message}`, error.status, undefined, {
@@ -219,13 +207,13 @@ export function protocolError(error: unknown, step: string, timeoutSeconds = REQ
     const status = typeof e.status === 'number' ? e.status : 401;
     const described = describeOAuthError({ error: oauthError, error_description: parameters['error_description'] });
     const refused = oauthError === 'invalid_client' || status === 401 ? `the server refused the client's credentials (HTTP ${status}, ${described})` : `the server answered HTTP ${status} (${described})`;
-    return new TokenRequestError(ERR_TOKEN_REQUEST, `${step} failed: ${refused}`, status, oauthError, { cause: error, hint: CREDENTIALS_HINT });
+    return new TokenRequestError(ERR_TOKEN_REQUEST, `${step} failed: ${refused}`, status, oauthError, { cause: error, hint: credentialsHint });
   }
   if (e?.name === 'ResponseBodyError' && typeof e.error === 'string') {
     const status = e.status;
     if (e.error === 'access_denied') return new AccessDeniedError(`${step} was refused: ${describeOAuthError(e as { error: string })}`);
     const code = status !== undefined && status >= 500 ? ERR_SERVER : ERR_TOKEN_REQUEST;
-    const hint = e.error === 'invalid_client' ? CREDENTIALS_HINT : undefined;
+    const hint = e.error === 'invalid_client' ? credentialsHint : undefined;
     return new TokenRequestError(code, `${step} failed: ${describeOAuthError(e as { error: string })}${status !== undefined ? ` (HTTP ${status})` : ''}`, status, printable(e.error, 80), {
       cause: error,
       ...(hint ? { hint } : {}),

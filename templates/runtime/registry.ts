@@ -3,40 +3,25 @@
 // options a factory reads, and the storage methods it calls. The spec's JSON
 // Schema and the generator's validator take their allowed values from here,
 // so the spec cannot ask for something the runtime does not do.
-// This file imports nothing: the generator reads it as data.
+// It imports only the grant and client authentication modules, which
+// declare themselves as data beside their behaviour (and import nothing that
+// imports this file): the generator reads it as data.
+import { authorizationCode } from './grants/authorization-code.js';
+import { clientCredentials } from './grants/client-credentials.js';
+import { deviceCode } from './grants/device-code.js';
+import type { Grant } from './grants/types.js';
+import { clientSecretBasic } from './client-auth/client-secret-basic.js';
+import { clientSecretPost } from './client-auth/client-secret-post.js';
+import { none } from './client-auth/none.js';
+import { privateKeyJwt } from './client-auth/private-key-jwt.js';
+import type { ClientAuthMethod } from './client-auth/types.js';
 
-/** A grant: one module of the runtime implements it (see `grants/`). */
-export interface GrantCapability {
-  /** Options a flow of this grant must declare, and the runtime requires at run time. */
-  readonly requiredOptions: readonly string[];
-  /** Token endpoint authentication methods this grant works with. */
-  readonly authMethods: readonly string[];
-  /** Where the grant is specified, for doc comments. */
-  readonly see: string;
-  /** Logs in with no person present: such a session gets no refresh token (so never asks for one), and an example may log in just in time. */
-  readonly unattended: boolean;
-}
-
+/** The grants, one module each (see `grants/`): each declares its options, auth methods, CLI login and example text. */
 export const GRANTS = {
-  authorization_code: {
-    requiredOptions: ['clientId', 'callbackUrl'],
-    authMethods: ['none', 'client_secret_post', 'client_secret_basic'],
-    see: 'https://www.rfc-editor.org/rfc/rfc7636 PKCE (RFC 7636) and https://www.rfc-editor.org/rfc/rfc8252 native apps (RFC 8252)',
-    unattended: false,
-  },
-  device_code: {
-    requiredOptions: ['clientId'],
-    authMethods: ['none', 'client_secret_post', 'client_secret_basic'],
-    see: 'https://www.rfc-editor.org/rfc/rfc8628 device authorization grant (RFC 8628)',
-    unattended: false,
-  },
-  client_credentials: {
-    requiredOptions: ['clientId', 'clientSecret'],
-    authMethods: ['client_secret_post', 'client_secret_basic'],
-    see: 'https://www.rfc-editor.org/rfc/rfc6749#section-4.4 client credentials grant (RFC 6749, section 4.4)',
-    unattended: true,
-  },
-} as const satisfies Record<string, GrantCapability>;
+  authorization_code: authorizationCode,
+  device_code: deviceCode,
+  client_credentials: clientCredentials,
+} as const satisfies Record<string, Grant>;
 
 export type GrantType = keyof typeof GRANTS;
 
@@ -52,16 +37,13 @@ export function scopesToRequest(grant: GrantType, scopes: readonly string[]): st
   return GRANTS[grant].unattended ? scopes.filter((s) => s !== REFRESH_TOKEN_SCOPE) : [...scopes];
 }
 
-export interface AuthMethodCapability {
-  /** Whether the client must hold a secret (option `clientSecret`). */
-  readonly needsSecret: boolean;
-}
-
+/** The ways a client authenticates at the token endpoint, one module each (see `client-auth/`). */
 export const TOKEN_ENDPOINT_AUTH_METHODS = {
-  none: { needsSecret: false },
-  client_secret_post: { needsSecret: true },
-  client_secret_basic: { needsSecret: true },
-} as const satisfies Record<string, AuthMethodCapability>;
+  none,
+  client_secret_post: clientSecretPost,
+  client_secret_basic: clientSecretBasic,
+  private_key_jwt: privateKeyJwt,
+} as const satisfies Record<string, ClientAuthMethod>;
 
 export type TokenEndpointAuthMethod = keyof typeof TOKEN_ENDPOINT_AUTH_METHODS;
 
@@ -118,6 +100,8 @@ export interface OptionCapability {
 export const OPTIONS = {
   clientId: { type: 'string', secret: false, always: false },
   clientSecret: { type: 'string', secret: true, always: false },
+  privateKey: { type: 'string', secret: false, always: false },
+  privateKeyId: { type: 'string', secret: false, always: false },
   callbackUrl: { type: 'string', secret: false, always: false },
   requestedScopes: { type: 'string[]', secret: false, always: false },
   saveStateToStorage: { type: 'boolean', secret: false, always: false },

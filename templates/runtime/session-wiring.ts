@@ -12,7 +12,9 @@ import { normalizeProfileName } from './profile.js';
 import { insecureAllowed } from './protocol.js';
 import { resolveOptions } from './resolve-options.js';
 import { SessionStorage } from './session-storage.js';
-import { flowById, refuseBuiltinDestinations, serverSettings, type FlowDescriptor, type SdkSettings } from './settings.js';
+import { destinations, flowById, refuseBuiltinDestinations, type FlowDescriptor, type SdkSettings } from './settings.js';
+import { scopesToRequest } from './registry.js';
+import { credentialsOf } from './client-auth/index.js';
 
 /** The parts of one session. */
 export interface SessionParts {
@@ -39,7 +41,7 @@ export function wireSession(settings: SdkSettings, flowId: string, options: Clie
   const flow = flowById(settings, flowId);
   const resolved = resolveOptions(flow, options);
   const chosen = { audiences: typeof options.audience === 'string', scopes: options.requestedScopes !== undefined };
-  const server = serverSettings(settings);
+  const { issuer, issuerSource, apiBaseUrl, audience } = destinations(settings, flow, resolved);
   const grant = GRANT_MODULES[flow.grant];
   const profileName = normalizeProfileName(resolved.profileName ?? resolved.clientId);
   const log = sessionLog(resolved.logger, settings.env.debug, { profile: profileName, flow: flow.id });
@@ -48,19 +50,17 @@ export function wireSession(settings: SdkSettings, flowId: string, options: Clie
     const value = (resolved as unknown as Record<string, unknown>)[option.name];
     if (option.secret && typeof value === 'string') log.secret(value);
   }
-  const apiBaseUrl = resolved.apiBaseUrl ?? server.apiBaseUrl ?? settings.apiBaseUrl;
   const requested = resolved.requestedScopes ?? settings.defaultScopes;
-  const scopes = grant.unattended ? requested.filter((s) => s !== 'offline_access') : [...requested];
-  const issuer = resolved.issuer ?? server.issuer ?? flow.issuer ?? settings.issuer;
+  const scopes = scopesToRequest(flow.grant, requested);
   // Refused here, not at the first request: an issuer from the code or the environment the SDK would never talk to.
-  insecureAllowed(issuer, resolved.allowInsecureHttp === true, resolved.issuer !== undefined ? 'option issuer' : server.issuer !== undefined ? `$${settings.env.issuer}` : 'issuer');
+  insecureAllowed(issuer, resolved.allowInsecureHttp === true, issuerSource);
   const storage = new SessionStorage(settings, profileName, resolved, owner, { clientId: resolved.clientId, issuer, maxHoldMs: leaseHoldMs(resolved.requestTimeoutSeconds) });
-  const audience = resolved.audience === null ? server.audience : (resolved.audience ?? server.audience ?? settings.audience);
   const authServer = new AuthServer({
     identity: {
       issuer,
       clientId: resolved.clientId,
       clientSecret: () => log.secret(clientSecretOf(resolved)),
+      credentials: credentialsOf(resolved),
       authMethod: flow.tokenEndpointAuthMethod,
       fetch: resolved.fetch,
       log,

@@ -2,9 +2,12 @@
 // development: panva's oidc-provider on 127.0.0.1, plus a demo API that
 // accepts only valid bearer tokens. It counts every request by route and
 // grant type, so tests can assert what the server saw.
-import { generateKeyPair, exportJWK, createRemoteJWKSet, jwtVerify } from 'jose';
+import { generateKeyPair, exportJWK, exportPKCS8, createRemoteJWKSet, jwtVerify } from 'jose';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { checkDpopProof, type DpopCheck } from './dpop-check.js';
 import Provider, { errors as providerErrors, type ClientMetadata, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
@@ -12,15 +15,44 @@ import Provider, { errors as providerErrors, type ClientMetadata, type Configura
 export const USER_CLIENT_ID = 'demo-user-app';
 export const M2M_CLIENT_ID = 'demo-service-account';
 export const M2M_BASIC_CLIENT_ID = 'demo-service-account-basic';
+/** A service account that authenticates with private_key_jwt (RFC 7523); its key pair is made when the server starts. */
+export const M2M_KEY_CLIENT_ID = 'demo-service-account-key';
+export const M2M_KEY_ID = 'demo-service-account-key-1';
 /** A test secret; never a real one. */
 export const M2M_CLIENT_SECRET = 'demo-service-secret-4f1c7e2a9b';
 export const API_SCOPE = 'planet';
 
 /** Every token any embedded server in this process issued, so test output can be checked for leaks. */
 const issuedTokens = new Set<string>();
+/** Pieces of every service account private key made in this process (a JWK's "d", a PEM's first line of key data). */
+const privateKeyMaterial = new Set<string>();
 
-export function issuedSecrets(): { readonly tokens: ReadonlySet<string>; readonly clientSecret: string } {
-  return { tokens: issuedTokens, clientSecret: M2M_CLIENT_SECRET };
+export function issuedSecrets(): { readonly tokens: ReadonlySet<string>; readonly clientSecret: string; readonly privateKeys: ReadonlySet<string> } {
+  return { tokens: issuedTokens, clientSecret: M2M_CLIENT_SECRET, privateKeys: privateKeyMaterial };
+}
+
+/** A private_key_jwt client's key: the private half as a PEM file and a JWK, for tests to sign with. */
+export interface ServiceAccountKey {
+  readonly clientId: string;
+  readonly kid: string;
+  /** A PEM (PKCS #8) file, mode 0600, removed when the server closes. */
+  readonly pemFile: string;
+  readonly pem: string;
+  /** The private JWK, with its kid. */
+  readonly jwk: Readonly<Record<string, unknown>>;
+}
+
+/** A new RSA key pair for a private_key_jwt client: the private half written to `folder`, the public half for the client's jwks. */
+export async function makeServiceAccountKey(folder: string, name = 'service-account-key'): Promise<{ key: ServiceAccountKey; publicJwk: Record<string, unknown> }> {
+  const { privateKey, publicKey } = await generateKeyPair('RS256', { extractable: true });
+  const pem = await exportPKCS8(privateKey);
+  const jwk = { ...(await exportJWK(privateKey)), kid: M2M_KEY_ID, alg: 'RS256' };
+  privateKeyMaterial.add(String(jwk.d));
+  privateKeyMaterial.add(pem.split('\n')[1]!);
+  const pemFile = join(folder, `${name}.pem`);
+  writeFileSync(pemFile, pem, { mode: 0o600 });
+  const publicJwk = { ...(await exportJWK(publicKey)), kid: M2M_KEY_ID, alg: 'RS256', use: 'sig' };
+  return { key: { clientId: M2M_KEY_CLIENT_ID, kid: M2M_KEY_ID, pemFile, pem, jwk }, publicJwk };
 }
 
 export interface ServerOptions {
@@ -78,6 +110,8 @@ export interface RunningServer {
   rotateApiDpopNonce(): void;
   /** Environment variables that point the SDK, the CLI and the examples at this server. */
   env(): Record<string, string>;
+  /** The private_key_jwt service account's key (client M2M_KEY_CLIENT_ID). */
+  readonly serviceAccountKey: ServiceAccountKey;
   close(): Promise<void>;
 }
 
@@ -123,6 +157,8 @@ export async function startAuthServer(options: ServerOptions = {}): Promise<Runn
   const apiBaseUrl = `http://127.0.0.1:${apiPort}`;
   const audience = `${apiBaseUrl}/`;
 
+  const keyFolder = mkdtempSync(join(tmpdir(), 'planet-auth-keys-'));
+  const serviceAccount = await makeServiceAccountKey(keyFolder);
   const { privateKey } = await generateKeyPair('RS256', { extractable: true });
   const signingKey = { ...(await exportJWK(privateKey)), kid: 'demo-signing-key', alg: 'RS256', use: 'sig' };
 
@@ -149,6 +185,14 @@ export async function startAuthServer(options: ServerOptions = {}): Promise<Runn
         client_id: M2M_BASIC_CLIENT_ID,
         client_secret: M2M_CLIENT_SECRET,
         token_endpoint_auth_method: 'client_secret_basic',
+        grant_types: ['client_credentials'],
+        response_types: [],
+        redirect_uris: [],
+      },
+      {
+        client_id: M2M_KEY_CLIENT_ID,
+        token_endpoint_auth_method: 'private_key_jwt',
+        jwks: { keys: [serviceAccount.publicJwk] },
         grant_types: ['client_credentials'],
         response_types: [],
         redirect_uris: [],
@@ -242,6 +286,8 @@ export async function startAuthServer(options: ServerOptions = {}): Promise<Runn
     const route = oidc?.route ?? ctx.path;
     const grant = isToken ? String((oidc?.params?.['grant_type'] as string | undefined) ?? 'unknown') : undefined;
     bump(grant ? `token:${grant}` : String(route));
+    // A private_key_jwt client's signed assertion (RFC 7523), whether or not the server accepted it.
+    if (typeof oidc?.body?.['client_assertion'] === 'string') bump('client_assertion');
     if (isToken && ctx.status >= 400) tokenErrors++;
     if (isToken && (ctx.body as { error?: unknown } | undefined)?.error === 'use_dpop_nonce') bump('token:use_dpop_nonce');
     if (isToken && ctx.body && typeof ctx.body === 'object') {
@@ -353,14 +399,18 @@ export async function startAuthServer(options: ServerOptions = {}): Promise<Runn
       PLANET_EXAMPLE_CALLBACK_URL: 'http://127.0.0.1:0/callback',
       PLANET_EXAMPLE_M2M_CLIENT_ID: M2M_CLIENT_ID,
       PLANET_EXAMPLE_M2M_CLIENT_SECRET: M2M_CLIENT_SECRET,
+      PLANET_EXAMPLE_M2M_KEY_CLIENT_ID: M2M_KEY_CLIENT_ID,
+      PLANET_EXAMPLE_M2M_PRIVATE_KEY: serviceAccount.key.pemFile,
       // The key the Redis provider encrypts refresh tokens and client secrets with in tests and the demo.
       PLANET_AUTH_STORAGE_KEYS: 'test-1:89/TrJJXfnfNGIltzJl1bOKbhlz2cxdUXECxwq8tGYw=',
     }),
+    serviceAccountKey: serviceAccount.key,
     close: async () => {
       for (const server of [authHttp, apiHttp]) {
         server.closeAllConnections();
         await new Promise<void>((resolve) => server.close(() => resolve()));
       }
+      rmSync(keyFolder, { recursive: true, force: true });
     },
   };
 }

@@ -13,6 +13,7 @@ import { LOCK_FOLDER } from './lock.js';
 import { defaultSession, defaultSessionOptions, homeDir, normalizeProfileName, profileFolder, readJsonFileSync, readProfileOptions, type ClientOptions } from './profile.js';
 import { holdsClientSecret } from './client-options.js';
 import type { OptionName } from './registry.js';
+import { clientAuthMethod } from './client-auth/index.js';
 import type { FlowDescriptor, SdkSettings } from './settings.js';
 import { FileStore } from './store.js';
 
@@ -100,7 +101,7 @@ export class CliContext {
   /** The login command that starts a new session for `auth`'s profile. */
   loginHint(auth: AuthCore): string {
     const login = this.loginFor(auth.flow)?.command ?? '';
-    const secret = auth.flow.options.some((o) => o.name === 'clientSecret') ? `${this.settings.env.clientSecret}=... ` : '';
+    const secret = clientAuthMethod(auth.flow.tokenEndpointAuthMethod).loginHintPrefix(this.settings.env.clientSecret);
     return `run "${secret}${this.spec.name} login ${login} --profile ${auth.profileName}"`;
   }
 
@@ -109,7 +110,7 @@ export class CliContext {
     const named = this.profileName(options['profile']);
     const { flowId, options: client } = this.#profileOptions(named);
     const flow = this.settings.flows.find((f) => f.id === flowId)!;
-    if (flow.options.some((o) => o.name === 'clientSecret' && o.required) && !holdsClientSecret(client)) {
+    if (clientAuthMethod(flow.tokenEndpointAuthMethod).holds === 'secret' && !holdsClientSecret(client)) {
       const login = this.loginFor(flow)?.command ?? '';
       throw new CliError(
         'ERR_NOT_LOGGED_IN',

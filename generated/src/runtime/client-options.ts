@@ -5,11 +5,15 @@
 // saved profile pins down.
 import type { FetchFunction, Logger } from './hooks.js';
 import type { ObjectStore } from './store.js';
+import type { ClientCredentials } from './client-auth/types.js';
 
-/** Options of a session, as the factories take them, plus what a saved profile pins down. */
-export interface ClientOptions {
+/**
+ * Options of a session, as the factories take them, plus what a saved
+ * profile pins down. The credential options (a secret, a private key's
+ * reference) are the client authentication modules' (client-auth/types.ts).
+ */
+export interface ClientOptions extends ClientCredentials {
   readonly clientId: string;
-  readonly clientSecret?: string;
   readonly callbackUrl?: string;
   readonly requestedScopes?: readonly string[];
   readonly saveStateToStorage?: boolean;

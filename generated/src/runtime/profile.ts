@@ -7,12 +7,14 @@ import { existsSync, readdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { ERR_STATE_CORRUPT, PlanetAuthError, ProfileError, StateError } from './errors.js';
-import { flowById, type BuiltinProfile, type FlowDescriptor, type SdkSettings } from './settings.js';
+import { flowById, serverSettings, type BuiltinProfile, type FlowDescriptor, type SdkSettings } from './settings.js';
 import { parseCallbackUrl } from './callback-url.js';
 import { readJsonObjectSync } from './store.js';
 import { valueInHand } from './token.js';
 import { KEYCHAIN_REFERENCE, keychainGetSync, keychainReference, missingSecret } from './keychain.js';
 import { withDeferredSecret, type ClientOptions } from './client-options.js';
+import { CREDENTIAL_FIELDS, clientAuthMethod, credentialsFromProfile } from './client-auth/index.js';
+import { GRANTS } from './registry.js';
 
 export type { ClientOptions } from './client-options.js';
 
@@ -81,7 +83,7 @@ export function parseClientConfig(location: string, data: Record<string, unknown
       throw new StateError(ERR_STATE_CORRUPT, location, `field "${field}" in ${location} must be a non-empty string; the file was left as it is. Fix it, or log in again to rewrite it`);
     }
   }
-  for (const field of ['client_secret', 'local_redirect_uri', 'redirect_uri'] as const) {
+  for (const field of [...CREDENTIAL_FIELDS, 'local_redirect_uri', 'redirect_uri']) {
     const value = valueInHand(data, field);
     if (value !== undefined && typeof value !== 'string') {
       throw new StateError(ERR_STATE_CORRUPT, location, `field "${field}" in ${location} must be a string; the file was left as it is`);
@@ -162,7 +164,7 @@ function isParseableLoopback(url: string): boolean {
 export function optionsFromClientConfig(config: ClientConfigFile, profile: string): ClientOptions {
   return {
     clientId: config.client_id,
-    clientSecret: config.client_secret,
+    ...credentialsFromProfile(config),
     callbackUrl: callbackUrlOf(config),
     requestedScopes: config.scopes,
     profileName: profile,
@@ -184,7 +186,7 @@ export function builtinProfile(settings: SdkSettings, name: string): BuiltinProf
 
 /** The built-in profile an ad hoc service account's settings come from: a service account profile without a client of its own. */
 function serviceAccountBuiltin(settings: SdkSettings): BuiltinProfile | undefined {
-  return settings.builtinProfiles?.find((b) => b.clientId === undefined && flowById(settings, b.flowId).grant === 'client_credentials');
+  return settings.builtinProfiles?.find((b) => b.clientId === undefined && GRANTS[flowById(settings, b.flowId).grant].unattended);
 }
 
 /**
@@ -201,8 +203,9 @@ export function optionsFromBuiltin(settings: SdkSettings, builtin: BuiltinProfil
     requestedScopes: builtin.scopes,
     profileName: profile,
     saveStateToStorage: true,
-    issuer: envSetting(settings.env.issuer)?.trim() ?? builtin.issuer,
-    audience: envSetting(settings.env.audience)?.trim() ?? builtin.audiences[0],
+    // The environment still wins over the built-in profile's settings, as it does for every session (settings.ts, destinations()).
+    issuer: serverSettings(settings).issuer ?? builtin.issuer,
+    audience: serverSettings(settings).audience ?? builtin.audiences[0],
     persistClientConfig: false,
   };
 }
@@ -408,7 +411,7 @@ function builtinClientType(settings: SdkSettings, profile: string): string | und
 }
 
 /** The `auth_client.json` fields that make a session's settings; a change in any of them is worth a write. */
-const SETTINGS_FIELDS = ['client_type', 'auth_server', 'client_id', 'client_secret', 'scopes', 'audiences', 'local_redirect_uri', 'redirect_uri'] as const;
+const SETTINGS_FIELDS = ['client_type', 'auth_server', 'client_id', ...CREDENTIAL_FIELDS, 'scopes', 'audiences', 'local_redirect_uri', 'redirect_uri'] as const;
 
 /** Settings the SDK fills in from its own defaults or the environment when a profile leaves them out. */
 export interface ChosenSettings {
@@ -486,7 +489,7 @@ export function defaultSession(settings: SdkSettings): { source: DefaultSessionS
       const adHoc = adHocProfileName(m2m, credentials.clientId);
       return { source, profile: adHoc, flowId: m2m.flowId, options: optionsFromBuiltin(settings, m2m, adHoc, credentials) };
     }
-    const flow = settings.flows.find((f) => f.grant === 'client_credentials');
+    const flow = settings.flows.find((f) => GRANTS[f.grant].unattended && clientAuthMethod(f.tokenEndpointAuthMethod).holds === 'secret');
     if (flow) return { source, flowId: flow.id, options: { ...credentials, saveStateToStorage: false } satisfies ClientOptions };
   }
   return { source: 'built-in', profile: settings.disk.defaultProfile };

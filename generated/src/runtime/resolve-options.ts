@@ -11,6 +11,7 @@ import type { FlowDescriptor } from './settings.js';
 const OPTION_HINTS: Partial<Record<OptionName, string>> = {
   clientId: 'pass the client ID issued when the application was registered',
   clientSecret: "pass the service account's secret, for example from an environment variable",
+  privateKey: "pass where the service account's private key is: a PEM or JWK file's path, or env:NAME",
   callbackUrl: 'pass the loopback URL registered for the client, such as http://127.0.0.1:8080/callback',
 };
 
@@ -49,7 +50,7 @@ export function resolveOptions(flow: FlowDescriptor, given: ClientOptions): Clie
   const required = new Set(flow.options.filter((o) => o.required).map((o) => o.name as string));
   // What the grant and the auth method need, whatever the spec said: the same registry the validator reads.
   for (const name of GRANTS[flow.grant].requiredOptions) required.add(name);
-  if (TOKEN_ENDPOINT_AUTH_METHODS[flow.tokenEndpointAuthMethod].needsSecret) required.add('clientSecret');
+  for (const name of TOKEN_ENDPOINT_AUTH_METHODS[flow.tokenEndpointAuthMethod].requiredOptions) required.add(name);
   for (const name of required) {
     // A profile's secret in the OS keychain counts as given: it is read when a token request needs it.
     if (name === 'clientSecret' && holdsClientSecret(given)) continue;

@@ -136,6 +136,37 @@ export function serverSettings(settings: SdkSettings): ServerSettings {
   };
 }
 
+/** Where a session's tokens come from and go to, once precedence is applied. */
+export interface Destinations {
+  readonly issuer: string;
+  /** Where the issuer came from, for messages: `option issuer`, the variable, or `issuer`. */
+  readonly issuerSource: string;
+  readonly apiBaseUrl: string;
+  /** Undefined: no audience is requested. */
+  readonly audience: string | undefined;
+}
+
+/**
+ * The issuer, API base URL and audience of a session of `flow`, each by the
+ * one precedence (see {@link serverSettings}): the option in code, else the
+ * environment, else the flow's own authorization server (the issuer), else
+ * the SDK's built-in settings. An audience of `null` (a profile saved
+ * without one) requests none unless the environment names one.
+ */
+export function destinations(
+  settings: SdkSettings,
+  flow: FlowDescriptor,
+  given: { readonly issuer?: string | undefined; readonly apiBaseUrl?: string | undefined; readonly audience?: string | null | undefined },
+): Destinations {
+  const server = serverSettings(settings);
+  return {
+    issuer: given.issuer ?? server.issuer ?? flow.issuer ?? settings.issuer,
+    issuerSource: given.issuer !== undefined ? 'option issuer' : server.issuer !== undefined ? `$${settings.env.issuer}` : 'issuer',
+    apiBaseUrl: given.apiBaseUrl ?? server.apiBaseUrl ?? settings.apiBaseUrl,
+    audience: given.audience === null ? server.audience : (given.audience ?? server.audience ?? settings.audience),
+  };
+}
+
 export function flowById(settings: SdkSettings, id: string): FlowDescriptor {
   const flow = settings.flows.find((f) => f.id === id);
   if (!flow) throw new Error(`unknown flow ${JSON.stringify(id)}`);

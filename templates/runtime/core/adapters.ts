@@ -10,6 +10,7 @@ import { MAX_RESPONSE_BYTES } from '../http.js';
 import type { Turn } from '../lock.js';
 import type { SessionLog } from '../log.js';
 import { CLIENT_FILE, METADATA_FILE, TOKEN_FILE, parseClientConfig, tokenFromAnotherServer } from '../profile.js';
+import { clientAuthMethod } from '../client-auth/index.js';
 import { REQUEST_TIMEOUT_SECONDS, configFromMetadata, discover, loadOidc, protocolError, refreshRefused, type ClientIdentity } from '../protocol.js';
 import { TokenProofs } from '../dpop.js';
 import type { SessionStorage } from '../session-storage.js';
@@ -221,11 +222,11 @@ export class AuthServer implements TokenEndpoint {
   }
 
   loginHint(): string {
-    return this.#grant.unattended ? 'check the client ID and secret' : 'log in with userLogin() or ensureInitialized()';
+    return this.#grant.unattended ? clientAuthMethod(this.identity.authMethod).refusedHint : 'log in with userLogin() or ensureInitialized()';
   }
 
   error(error: unknown, step: string): PlanetAuthError {
-    const mapped = protocolError(error, step, this.identity.timeoutSeconds ?? REQUEST_TIMEOUT_SECONDS);
+    const mapped = protocolError(error, step, this.identity.timeoutSeconds ?? REQUEST_TIMEOUT_SECONDS, 'request', clientAuthMethod(this.identity.authMethod).refusedHint);
     const redacted = this.identity.log.redact(mapped.message);
     if (redacted !== mapped.message) mapped.message = redacted;
     return mapped;

@@ -1,6 +1,7 @@
 // What the facade (auth-core.ts) hands the engine besides effects: the
 // profile's client settings written with a login, listeners of new tokens,
 // and the errors in the SDK's terms.
+import { clientAuthMethod } from '../client-auth/index.js';
 import { clientSecretOf, holdsClientSecret, type ClientOptions } from '../client-options.js';
 import { ERR_STORAGE, LoginRequiredError, NetworkError, StateError, TokenRequestError, TurnLostError, type PlanetAuthError } from '../errors.js';
 import type { Turn } from '../lock.js';
@@ -97,7 +98,8 @@ async function writeClientConfig(context: HostContext, turn: Turn): Promise<void
     client_id: clientId,
     scopes: [...context.scopes],
     ...(audience !== undefined ? { audiences: [audience] } : {}),
-    ...(holdsClientSecret(options) ? { client_secret: clientSecretOf(options) } : {}),
+    // A secret read when first needed (a profile's in the OS keychain) is read now, to be saved with the client settings.
+    ...clientAuthMethod(context.flow.tokenEndpointAuthMethod).profileFields(holdsClientSecret(options) ? { ...options, clientSecret: clientSecretOf(options) } : options),
     ...(options.callbackUrl ? { local_redirect_uri: options.callbackUrl } : {}),
   };
   const wanted = clientConfigToWrite(existing, file, context.chosen);

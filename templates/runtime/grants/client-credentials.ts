@@ -1,10 +1,29 @@
 // The client credentials grant (RFC 6749, section 4.4): a service account
-// logs in with its client ID and secret, no person involved, whenever the
-// session has no usable token.
+// logs in with its client ID and its secret or private key, no person
+// involved, whenever the session has no usable token.
 import type { Grant } from './types.js';
 
 export const clientCredentials: Grant = {
+  // Its credential (a secret or a private key) is what its auth method requires.
+  requiredOptions: ['clientId'],
+  publicClients: false,
+  see: 'https://www.rfc-editor.org/rfc/rfc6749#section-4.4 client credentials grant (RFC 6749, section 4.4)',
   unattended: true,
+  cli: {
+    options: () => [],
+    exampleArgs: [],
+    sessionOptions: () => ({}),
+    login: async (_terminal, session) => {
+      await session.userLogin();
+    },
+  },
+  example: {
+    who: 'The service account',
+    login: ['await auth.userLogin();'],
+    ensureComment: 'Reuse the saved session, refresh it if it expired, or log in when there is none.',
+    ensureArguments: '',
+    clientId: { env: 'm2mClientId', fallback: 'your-service-account-client-id' },
+  },
   async login(context) {
     context.log.debug('client credentials login', { scopes: context.scopes.join(' ') });
     try {

@@ -4,8 +4,7 @@
 import type * as OidcClient from 'openid-client';
 import { AbortedError, AccessDeniedError, ConfigError, DeviceCodeExpiredError, ERR_TOKEN_REQUEST, TokenRequestError } from '../errors.js';
 import { isLoopbackHost, printable } from '../http.js';
-import { requireDeviceEndpoint } from '../protocol.js';
-import type { DeviceLoginInfo, Grant, GrantContext, LoginResult } from './types.js';
+import type { CliLoginSession, CliLoginTerminal, DeviceLoginInfo, Grant, GrantContext, LoginResult } from './types.js';
 
 const deviceResponses = new WeakMap<DeviceLoginInfo, OidcClient.DeviceAuthorizationResponse>();
 
@@ -88,10 +87,68 @@ function printDeviceInstructions(info: DeviceLoginInfo): void {
 }
 
 export const deviceCode: Grant = {
+  requiredOptions: ['clientId'],
+  publicClients: true,
+  see: 'https://www.rfc-editor.org/rfc/rfc8628 device authorization grant (RFC 8628)',
   unattended: false,
+  cli: {
+    options: () => [
+      { name: 'show-qr-code', help: 'Also draw the login URL as a QR code, for a phone' },
+      // Accepted as the Python CLI accepts them: this machine may open the verification page too.
+      { name: 'open-browser', help: 'Also open the verification page in a browser on this machine', conflicts: ['no-open-browser'] },
+      { name: 'no-open-browser', help: 'Only print the verification page (the default)', conflicts: ['open-browser'] },
+    ],
+    exampleArgs: ['--show-qr-code'],
+    sessionOptions: () => ({}),
+    login: cliDeviceLogin,
+  },
+  example: {
+    who: 'The user',
+    login: [
+      'const login = await auth.deviceUserLoginInitiate();',
+      'if (login.verificationUriComplete) {',
+      '  console.log(`Open ${login.verificationUriComplete} in a browser and check that it shows the code ${login.userCode}.`);',
+      '} else {',
+      '  console.log(`Open ${login.verificationUri} in a browser and enter the code ${login.userCode}.`);',
+      '}',
+      'await auth.deviceUserLoginComplete(login);',
+    ],
+    ensureComment: 'Reuse the saved session, refresh it if it expired, or log in when there is none.',
+    ensureArguments: '',
+    clientId: { env: 'userClientId', fallback: 'your-client-id' },
+  },
   async login(context, options) {
     const info = await initiateDeviceLogin(context);
     (options.onDeviceCode ?? printDeviceInstructions)(info);
     return completeDeviceLogin(context, info, options.signal);
   },
 };
+
+/** Refuses a device login at a server whose metadata names no device authorization endpoint, before any request. */
+export function requireDeviceEndpoint(metadata: Record<string, unknown>, issuer: string): void {
+  const endpoint = metadata['device_authorization_endpoint'];
+  if (typeof endpoint === 'string' && endpoint !== '') return;
+  throw new ConfigError(`the authorization server ${printable(issuer, 200)} does not offer device login: its metadata names no device_authorization_endpoint`, {
+    hint: 'log in with the browser (authorization code) flow instead, or check that the issuer URL is the server you meant',
+  });
+}
+
+/** A device login at a terminal: the page and the code (and a QR code), then a countdown while the user logs in elsewhere. */
+async function cliDeviceLogin(terminal: CliLoginTerminal, session: CliLoginSession, values: Readonly<Record<string, unknown>>): Promise<void> {
+  const info = await session.deviceUserLoginInitiate();
+  const code = terminal.strong(terminal.printable(info.userCode));
+  if (info.verificationUriComplete) terminal.info(`To log in, open ${terminal.printable(info.verificationUriComplete)}\nand check that it shows the code ${code}.`);
+  else terminal.info(`To log in, open ${terminal.printable(info.verificationUri)}\nand enter the code ${code}.`);
+  if (values['show-qr-code'] === true) terminal.info(await terminal.qrCode(info.verificationUriComplete ?? info.verificationUri));
+  if (values['open-browser'] === true && !(await terminal.openBrowser(info.verificationUriComplete ?? info.verificationUri))) terminal.info('No browser could be opened here: open the page above on any device.');
+  const deadline = Date.now() + info.expiresIn * 1000;
+  const stop = terminal.progress((spin) => {
+    const left = Math.max(0, Math.round((deadline - Date.now()) / 1000));
+    return `${spin} Waiting for the login to complete... ${Math.floor(left / 60)}:${String(left % 60).padStart(2, '0')} left`;
+  });
+  try {
+    await session.deviceUserLoginComplete(info);
+  } finally {
+    stop();
+  }
+}

@@ -1,15 +1,8 @@
-// The grant modules, one per grant the registry lists. Adding a grant means
-// a module beside these, its entry here and in registry.ts, and a flow YAML.
-import type { GrantType } from '../registry.js';
-import { authorizationCode } from './authorization-code.js';
-import { clientCredentials } from './client-credentials.js';
-import { deviceCode } from './device-code.js';
+// The grant modules, as the registry lists them (GRANTS in registry.ts).
+// Adding a grant means a module beside these, its line in GRANTS, and a flow YAML.
+import { GRANTS, type GrantType } from '../registry.js';
 import type { Grant } from './types.js';
 
-export const GRANT_MODULES: { readonly [grant in GrantType]: Grant } = {
-  authorization_code: authorizationCode,
-  device_code: deviceCode,
-  client_credentials: clientCredentials,
-};
+export const GRANT_MODULES: { readonly [grant in GrantType]: Grant } = GRANTS;
 
-export type { DeviceLoginInfo, Grant, GrantContext, LoginResult, TokenResponse, UserLoginOptions } from './types.js';
+export type { CliLoginSession, CliLoginTerminal, DeviceLoginInfo, Grant, GrantCli, GrantContext, GrantExample, LoginResult, TokenResponse, UserLoginOptions } from './types.js';

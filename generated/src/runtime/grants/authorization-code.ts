@@ -13,8 +13,54 @@ import type { Grant } from './types.js';
 /** Default wait for a browser login. */
 export const BROWSER_LOGIN_TIMEOUT_MS = 300_000;
 
+/** The callback a CLI login listens at when neither its options nor the profile name one: a free port on this machine. */
+const DEFAULT_CALLBACK = 'http://127.0.0.1:0/callback';
+
 export const authorizationCode: Grant = {
+  requiredOptions: ['clientId', 'callbackUrl'],
+  publicClients: true,
+  see: 'https://www.rfc-editor.org/rfc/rfc7636 PKCE (RFC 7636) and https://www.rfc-editor.org/rfc/rfc8252 native apps (RFC 8252)',
   unattended: false,
+  cli: {
+    options: (doc) => [
+      { name: 'callback-url', value: 'URL', help: `${doc('callbackUrl', 'Loopback callback URL.')} Default: the profile's, else ${DEFAULT_CALLBACK}.` },
+      { name: 'open-browser', help: 'Open the login page in the browser (the default)', conflicts: ['no-open-browser'] },
+      { name: 'no-open-browser', help: 'Print the login URL instead of opening a browser', conflicts: ['open-browser'] },
+    ],
+    exampleArgs: ['--callback-url http://127.0.0.1:8080/callback'],
+    sessionOptions: (values, existing) => ({ callbackUrl: (values['callback-url'] as string | undefined) ?? existing?.callbackUrl ?? DEFAULT_CALLBACK }),
+    async login(terminal, session, values) {
+      const waiting = () => terminal.progress((spin) => `${spin} Waiting for the login in the browser...`);
+      let stop = (): void => undefined;
+      let finished = false;
+      try {
+        await session.userLogin({
+          allowOpenBrowser: values['no-open-browser'] !== true,
+          // The URL first, then the spinner below it: nothing redraws over the URL.
+          onAuthorizationUrl: (url, opening) => {
+            terminal.info(`${opening ? 'Opening a browser to log in. If none opens, open this URL in a browser' : 'Open this URL in a browser to log in'}:\n\n  ${url}\n`);
+            stop = waiting();
+            void opening?.then((opened) => {
+              if (opened || finished) return;
+              stop();
+              terminal.info('No browser could be opened here: open the URL above in a browser on this machine.');
+              stop = waiting();
+            });
+          },
+        });
+      } finally {
+        finished = true;
+        stop();
+      }
+    },
+  },
+  example: {
+    who: 'The user',
+    login: ['await auth.userLogin({ allowOpenBrowser: true });'],
+    ensureComment: 'Reuse the saved session, refresh it if it expired, or log in with the browser (or a pasted URL) when there is none.',
+    ensureArguments: '{ allowOpenBrowser: true, allowTtyPrompt: true }',
+    clientId: { env: 'userClientId', fallback: 'your-client-id' },
+  },
   async login(context, options) {
     if (context.callbackUrl === undefined) throw new ConfigError(`callbackUrl is required for ${context.flow.factory}()`);
     const { oidc, config } = context;

@@ -3,9 +3,13 @@
 
 // The interface every grant module implements. The session engine
 // (auth-core.ts) owns the lifecycle: loading, turn-taking, refreshing and
-// saving; a grant only knows how to get a first set of tokens.
+// saving; a grant knows how to get a first set of tokens, and declares
+// everything else about itself: the options it needs, its CLI login, and
+// how an example program logs in with it. The registry lists the modules.
 import type * as OidcClient from 'openid-client';
 import type { DpopKey } from '../dpop.js';
+import type { OptionSpec } from '../cli-args.js';
+import type { ClientOptions } from '../client-options.js';
 import type { PlanetAuthError } from '../errors.js';
 import type { SessionLog } from '../log.js';
 import type { FlowDescriptor } from '../settings.js';
@@ -83,12 +87,72 @@ export interface LoginResult {
   readonly finish?: (outcome: { readonly ok: true } | { readonly ok: false; readonly message: string }) => void;
 }
 
+/** The terminal a CLI login talks to (stderr), as the CLI gives it. */
+export interface CliLoginTerminal {
+  info(text: string): void;
+  /** Redraws `line` (given a spinner frame) until the returned function is called. */
+  progress(line: (spinner: string) => string): () => void;
+  strong(text: string): string;
+  /** `text` from a server, made safe to print (no control or direction-changing characters). */
+  printable(text: string): string;
+  /** Opens `url` in a browser on this machine; false when none could be opened. */
+  openBrowser(url: string): Promise<boolean>;
+  /** `text` drawn as a QR code for a terminal. */
+  qrCode(text: string): Promise<string>;
+}
+
+/** The session a CLI login logs in (the AuthCore's login methods). */
+export interface CliLoginSession {
+  userLogin(options?: UserLoginOptions): Promise<unknown>;
+  deviceUserLoginInitiate(): Promise<DeviceLoginInfo>;
+  deviceUserLoginComplete(info: DeviceLoginInfo): Promise<unknown>;
+}
+
+/** A grant's part of `login <command>`: its options, what they make of the session, and how the login runs at a terminal. */
+export interface GrantCli {
+  /** Its login options; `doc` is the flow's own wording of a factory option, when it has one. */
+  options(doc: (option: string, fallback: string) => string): OptionSpec[];
+  /** Its arguments in the command's example. */
+  readonly exampleArgs: readonly string[];
+  /** The session options its login options (else the profile's saved ones) give. */
+  sessionOptions(values: Readonly<Record<string, unknown>>, existing: ClientOptions | undefined): Partial<ClientOptions>;
+  /** Logs in with the person at the terminal, if one takes part. */
+  login(terminal: CliLoginTerminal, session: CliLoginSession, values: Readonly<Record<string, unknown>>): Promise<void>;
+}
+
+/** How an example program logs in with the grant, and what it says about it. */
+export interface GrantExample {
+  /** Who logs in, as a sentence starts: "The user". */
+  readonly who: string;
+  /** The statements that log in, one per line. */
+  readonly login: readonly string[];
+  /** What `ensureInitialized()` does, for its comment. */
+  readonly ensureComment: string;
+  /** The arguments of `ensureInitialized(...)`. */
+  readonly ensureArguments: string;
+  /** What an example passes as its client ID: an examples environment variable (by its key in the spec), else a placeholder. */
+  readonly clientId: { readonly env: string; readonly fallback: string };
+}
+
 export interface Grant {
+  /** Options a flow of this grant must declare, and the runtime requires at run time. */
+  readonly requiredOptions: readonly string[];
+  /**
+   * Whether a public client (auth method `none`, no credential) may use it.
+   * Every method with a credential works with every grant.
+   */
+  readonly publicClients: boolean;
+  /** Where the grant is specified, for doc comments. */
+  readonly see: string;
   /**
    * Whether the grant logs in again by itself, without a person (client
-   * credentials): the engine then does so whenever it has no usable token.
+   * credentials): such a session gets no refresh token (so never asks for
+   * one), the engine logs in whenever it has no usable token, and an example
+   * may log in just in time.
    */
   readonly unattended: boolean;
+  readonly cli: GrantCli;
+  readonly example: GrantExample;
   /** Logs in; for a person this opens a browser or shows a code. */
   login(context: GrantContext, options: UserLoginOptions): Promise<LoginResult>;
 }

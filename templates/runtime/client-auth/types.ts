@@ -1,0 +1,82 @@
+// The interface every client authentication module implements: one module
+// per way a client proves itself at the token endpoint (RFC 6749, section
+// 2.3). A module declares everything about its method, so the registry, the
+// validator, the CLI, saved profiles and the examples read it from here.
+import type * as OidcClient from 'openid-client';
+import type { OptionSpec } from '../cli-args.js';
+
+/** What a client holds to prove itself: nothing (a public client), a shared secret, or a private key it signs with. */
+export type ClientCredentialKind = 'nothing' | 'secret' | 'privateKey';
+
+/** A session's credential options, one or two per auth method, as its factory or its saved profile gives them. */
+export interface ClientCredentials {
+  /** The client secret (client_secret_post, client_secret_basic). */
+  readonly clientSecret?: string | undefined;
+  /** Where a service account's private key is (private_key_jwt): a PEM or JWK file's path, or `env:NAME`. Never the key itself. */
+  readonly privateKey?: string | undefined;
+  /** The private key's `kid`, when its JWK names none. */
+  readonly privateKeyId?: string | undefined;
+}
+
+/** What a CLI login gives a module to find the credential: the command line, the environment, the profile's saved values. */
+export interface CliCredentialContext {
+  /** The parsed login options. */
+  readonly values: Readonly<Record<string, unknown>>;
+  /** An environment variable, undefined when unset or empty. */
+  env(name: string): string | undefined;
+  /** What the profile being logged in again already holds. */
+  readonly existing: ClientCredentials | undefined;
+  /** The environment variable of an ad hoc service account's secret. */
+  readonly secretEnv: string;
+  readonly stdinIsTTY: boolean;
+  readStdin(): Promise<string>;
+  promptHidden(question: string): Promise<string | undefined>;
+  /** A usage error (exit code 2) with its hint. */
+  usage(message: string, hint: string): Error;
+  /** `text` as a full command line of this CLI, such as `planet-auth help login x`. */
+  command(text: string): string;
+  /** The login command's name, such as `service-account`. */
+  readonly login: string;
+}
+
+/** What an example program passes for an option: an examples environment variable (by its key in the spec), else a placeholder. */
+export interface ExampleValue {
+  readonly env: string;
+  readonly fallback: string;
+}
+
+export interface ClientAuthMethod {
+  /** What the client holds. */
+  readonly holds: ClientCredentialKind;
+  /** Options a flow with this method declares with `required: true`; the runtime requires them too. */
+  readonly requiredOptions: readonly string[];
+  /** Options it reads when they are given. */
+  readonly optionalOptions: readonly string[];
+  /** Where the spec says how it works, for doc comments. */
+  readonly see: string;
+  /**
+   * The `auth_client.json` fields that keep its options, by option name. A
+   * private key is kept as a reference (a file path or a variable name), never itself.
+   */
+  profileFields(options: ClientCredentials): Record<string, string>;
+  /** Its options, read back from the fields of `auth_client.json` it wrote. */
+  fromProfile(config: Readonly<Record<string, unknown>>): ClientCredentials;
+  /** The `auth_client.json` fields it writes, all strings. */
+  readonly savedFields: readonly string[];
+  /** The CLI login's options for it; `doc` is the flow's own wording of an option, when it has one. */
+  cliOptions(secretEnv: string, doc: (option: string, fallback: string) => string): OptionSpec[];
+  /** Whether a CLI login's options ask for this method, when several flows share one login command. */
+  selectedBy(values: Readonly<Record<string, unknown>>): boolean;
+  /** The credential a CLI login uses: from its options, else the environment, else the profile; throws a usage error naming the fix. */
+  cliCredentials(context: CliCredentialContext): Promise<ClientCredentials>;
+  /** Prefix of a login command in a hint, such as `PL_AUTH_CLIENT_SECRET=... `. */
+  loginHintPrefix(secretEnv: string): string;
+  /** Example command-line arguments of a CLI login. */
+  readonly cliExample: string;
+  /** What an example program passes for its options, by option name. */
+  readonly exampleValues: Readonly<Record<string, ExampleValue>>;
+  /** What to check when the server refuses the client's credentials. */
+  readonly refusedHint: string;
+  /** The credential as openid-client takes it. */
+  clientAuth(oidc: typeof OidcClient, credentials: ClientCredentials): Promise<OidcClient.ClientAuth>;
+}
