@@ -1,4 +1,4 @@
-// The seventeen generated examples, run unchanged as child processes against
+// The nineteen generated examples, run unchanged as child processes against
 // the embedded server (a private redis-server for the Redis ones, a private
 // D-Bus session with gnome-keyring for the OS keychain ones), and
 // the three examples of an encrypted storage mode that a fixture spec adds.
@@ -62,8 +62,8 @@ function expectSuccess(run: ExampleRun): void {
   expect(run.apiItems).toBe(2);
 }
 
-test('seventeen examples are generated', () => {
-  expect(examples).toHaveLength(17);
+test('nineteen examples are generated', () => {
+  expect(examples).toHaveLength(19);
 });
 
 describe.each(examples)('%s', (example) => {

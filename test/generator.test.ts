@@ -82,10 +82,10 @@ describe('the real spec', () => {
     expect(built.filter((p) => readFileSync(join(dist, p), 'utf8').includes('/*!'))).toEqual([]);
   });
 
-  test('emits the client, seventeen examples, their providers and the docs page, each with a header naming its sources', () => {
+  test('emits the client, nineteen examples, their providers and the docs page, each with a header naming its sources', () => {
     const files = realOutput();
     const examples = [...files.keys()].filter((p) => p.startsWith('examples/') && !p.startsWith('examples/providers/'));
-    expect(examples).toHaveLength(17);
+    expect(examples).toHaveLength(19);
     expect([...files.keys()].filter((p) => p.startsWith('examples/providers/'))).toEqual(['examples/providers/app_custom_storage.ts', 'examples/providers/redis_shared.ts']);
     expect(examples).toContain('examples/on_disk_cli_shared__oauth_user_devicecode__external_browser.ts');
     for (const [path, text] of files) {
@@ -133,9 +133,9 @@ describe('the real spec', () => {
     const dump = await cli(['--dump-ir']);
     expect(dump.status).toBe(0);
     const ir = JSON.parse(dump.stdout) as { flows: { id: string; source: string }[]; examples: unknown[] };
-    expect(ir.flows.map((f) => f.id)).toEqual(['oauth_user_authcode__with_browser', 'oauth_user_devicecode__external_browser', 'oauth_m2m', 'oauth_user_devicecode__dpop', 'oauth_m2m_private_key_jwt']);
+    expect(ir.flows.map((f) => f.id)).toEqual(['oauth_user_authcode__with_browser', 'oauth_user_devicecode__external_browser', 'oauth_m2m', 'oauth_m2m_private_key_jwt', 'oauth_user_devicecode__dpop']);
     expect(ir.flows[2]!.source).toBe('spec/flows/m2m.yaml');
-    expect(ir.examples).toHaveLength(17);
+    expect(ir.examples).toHaveLength(19);
   });
 });
 
@@ -369,12 +369,12 @@ describe('every option field takes effect or is refused', () => {
     [
       'saveStateToStorage removed while an in-memory mode exists',
       { 'sdk.yaml': (t: string) => t.replace(/ {2}- name: saveStateToStorage\n(.*\n){5}/, '') },
-      'spec/storage/in_memory.yaml:3:10 error backend "memory" is selected with option "saveStateToStorage", which flow "oauth_user_authcode__with_browser", "oauth_user_devicecode__external_browser", "oauth_user_devicecode__dpop", "oauth_m2m" does not declare; add it under commonOptions in spec/sdk.yaml (/backend)',
+      'spec/storage/in_memory.yaml:3:10 error backend "memory" is selected with option "saveStateToStorage", which flow "oauth_user_authcode__with_browser", "oauth_user_devicecode__external_browser", "oauth_user_devicecode__dpop", "oauth_m2m", "oauth_m2m_private_key_jwt" does not declare; add it under commonOptions in spec/sdk.yaml (/backend)',
     ],
     [
       'storageProvider removed while an application-storage mode exists',
       { 'sdk.yaml': (t: string) => t.replace(/ {2}- name: storageProvider\n(.*\n){4}/, '') },
-      'spec/storage/app_custom_storage.yaml:3:10 error backend "provider" is selected with option "storageProvider", which flow "oauth_user_authcode__with_browser", "oauth_user_devicecode__external_browser", "oauth_user_devicecode__dpop", "oauth_m2m" does not declare; add it under commonOptions in spec/sdk.yaml (/backend)\nspec/storage/redis_shared.yaml:3:10 error backend "provider" is selected with option "storageProvider", which flow "oauth_user_authcode__with_browser", "oauth_user_devicecode__external_browser", "oauth_user_devicecode__dpop", "oauth_m2m" does not declare; add it under commonOptions in spec/sdk.yaml (/backend)',
+      'spec/storage/app_custom_storage.yaml:3:10 error backend "provider" is selected with option "storageProvider", which flow "oauth_user_authcode__with_browser", "oauth_user_devicecode__external_browser", "oauth_user_devicecode__dpop", "oauth_m2m", "oauth_m2m_private_key_jwt" does not declare; add it under commonOptions in spec/sdk.yaml (/backend)\nspec/storage/redis_shared.yaml:3:10 error backend "provider" is selected with option "storageProvider", which flow "oauth_user_authcode__with_browser", "oauth_user_devicecode__external_browser", "oauth_user_devicecode__dpop", "oauth_m2m", "oauth_m2m_private_key_jwt" does not declare; add it under commonOptions in spec/sdk.yaml (/backend)',
     ],
   ])('%s is refused with its position', (_, edits, expected) => {
     expectProblems(specErrors(specCopy(edits)), expected);
@@ -668,7 +668,7 @@ describe('spec option fields take effect at run time', () => {
 test('an example whose auth method reads an example variable the spec does not declare is refused at the example', () => {
   const dir = specCopy({ 'sdk.yaml': (t) => t.replace(/ {2}m2mPrivateKey:\n {4}name: \S+\n {4}doc: .*\n/, '') });
   expect(specErrors(dir)).toMatch(
-    /^spec\/examples\.yaml:\d+:11 error the examples of flow "oauth_m2m_private_key_jwt" \(grant client_credentials, private_key_jwt\) read examples variable "m2mPrivateKey"; declare it under \/examplesEnvironment in spec\/sdk\.yaml \(\/examples\/15\/flow\)\nspec\/examples\.yaml:\d+:11 error .*\(\/examples\/16\/flow\)$/,
+    /^spec\/examples\.yaml:\d+:11 error the examples of flow "oauth_m2m_private_key_jwt" \(grant client_credentials, private_key_jwt\) read examples variable "m2mPrivateKey"; declare it under \/examplesEnvironment in spec\/sdk\.yaml \(\/examples\/\d+\/flow\)\nspec\/examples\.yaml:\d+:11 error .*\(\/examples\/\d+\/flow\)$/,
   );
 });
 

@@ -15,15 +15,16 @@ import { clientSecretPost } from './client-auth/client-secret-post.js';
 import { none } from './client-auth/none.js';
 import { privateKeyJwt } from './client-auth/private-key-jwt.js';
 import type { ClientAuthMethod } from './client-auth/types.js';
+import type { GrantType, TokenEndpointAuthMethod } from './registry-public.js';
+
+export { OPTIONS, type GrantType, type OptionCapability, type OptionName, type OptionType, type TokenEndpointAuthMethod } from './registry-public.js';
 
 /** The grants, one module each (see `grants/`): each declares its options, auth methods, CLI login and example text. */
 export const GRANTS = {
   authorization_code: authorizationCode,
   device_code: deviceCode,
   client_credentials: clientCredentials,
-} as const satisfies Record<string, Grant>;
-
-export type GrantType = keyof typeof GRANTS;
+} as const satisfies Record<GrantType, Grant>;
 
 /** The scope that asks for a refresh token. */
 export const REFRESH_TOKEN_SCOPE = 'offline_access';
@@ -43,9 +44,7 @@ export const TOKEN_ENDPOINT_AUTH_METHODS = {
   client_secret_post: clientSecretPost,
   client_secret_basic: clientSecretBasic,
   private_key_jwt: privateKeyJwt,
-} as const satisfies Record<string, ClientAuthMethod>;
-
-export type TokenEndpointAuthMethod = keyof typeof TOKEN_ENDPOINT_AUTH_METHODS;
+} as const satisfies Record<TokenEndpointAuthMethod, ClientAuthMethod>;
 
 /**
  * DPoP (RFC 9449), chosen per flow with `dpop: true`: the session's tokens
@@ -80,44 +79,6 @@ export const STORAGE_BACKENDS = {
 } as const satisfies Record<string, StorageBackendCapability>;
 
 export type StorageBackend = keyof typeof STORAGE_BACKENDS;
-
-/** The value types an option can have, as written in the spec. */
-export type OptionType = 'string' | 'string[]' | 'boolean' | 'number' | 'ObjectStorageProvider' | 'FetchFunction' | 'Logger';
-
-export interface OptionCapability {
-  readonly type: OptionType;
-  /** Never printed, logged or serialized by the SDK. */
-  readonly secret: boolean;
-  /** Read by every flow whatever the spec says; a spec may document it but not remove it. */
-  readonly always: boolean;
-  /** The values a number option takes: more than `above` (when set), at most `max`. */
-  readonly range?: { readonly above: number; readonly max: number };
-  /** A value that names one flow's own state: no default, which every flow would share. */
-  readonly perFlow?: true;
-}
-
-/** Every option a factory reads. */
-export const OPTIONS = {
-  clientId: { type: 'string', secret: false, always: false },
-  clientSecret: { type: 'string', secret: true, always: false },
-  privateKey: { type: 'string', secret: false, always: false },
-  privateKeyId: { type: 'string', secret: false, always: false },
-  callbackUrl: { type: 'string', secret: false, always: false },
-  requestedScopes: { type: 'string[]', secret: false, always: false },
-  saveStateToStorage: { type: 'boolean', secret: false, always: false },
-  profileName: { type: 'string', secret: false, always: false, perFlow: true },
-  storageProvider: { type: 'ObjectStorageProvider', secret: false, always: false },
-  secretStorage: { type: 'string', secret: false, always: false },
-  issuer: { type: 'string', secret: false, always: false },
-  apiBaseUrl: { type: 'string', secret: false, always: false },
-  audience: { type: 'string', secret: false, always: false },
-  fetch: { type: 'FetchFunction', secret: false, always: false },
-  logger: { type: 'Logger', secret: false, always: false },
-  requestTimeoutSeconds: { type: 'number', secret: false, always: false, range: { above: 0, max: 3600 } },
-  allowInsecureHttp: { type: 'boolean', secret: false, always: false },
-} as const satisfies Record<string, OptionCapability>;
-
-export type OptionName = keyof typeof OPTIONS;
 
 export interface StorageMethodCapability {
   readonly params: readonly string[];

@@ -9,12 +9,23 @@
 import { performance } from 'node:perf_hooks';
 import type { ClientOptions } from './client-options.js';
 import type { AuthServer } from './core/adapters.js';
-import type { DeviceLoginCompleteOptions, EnsureInitializedOptions, LogoutOptions, LogoutResult, SessionStatus, SignalOptions, TokenEvent, TokenListenerOptions } from './core/api-types.js';
+import type {
+  DeviceLoginCompleteOptions,
+  DeviceLoginInfo,
+  UserLoginOptions,
+  EnsureInitializedOptions,
+  LogoutOptions,
+  LogoutResult,
+  SessionStatus,
+  SignalOptions,
+  TokenEvent,
+  TokenListenerOptions,
+} from './core/api-types.js';
 import type { SessionEngine } from './core/engine.js';
 import type { TokenListeners } from './core/session-host.js';
 import { ConfigError, LoginRequiredError } from './errors.js';
 import { completeDeviceLogin, initiateDeviceLogin } from './grants/device-code.js';
-import type { DeviceLoginInfo, Grant, GrantContext, LoginResult, UserLoginOptions } from './grants/index.js';
+import type { Grant, GrantContext, LoginResult } from './grants/index.js';
 import type { FetchFunction } from './hooks.js';
 import type { SessionLog } from './log.js';
 import { TOKEN_FILE } from './profile.js';
@@ -25,9 +36,19 @@ import type { FlowDescriptor, SdkSettings } from './settings.js';
 import { raceSignal } from './signal.js';
 import { holdsString } from './token.js';
 
-export type { DeviceLoginInfo, UserLoginOptions } from './grants/index.js';
-export type { DeviceLoginCompleteOptions, EnsureInitializedOptions, LogoutOptions, LogoutResult, SessionStatus, SignalOptions, TokenEvent, TokenListenerOptions } from './core/api-types.js';
-export { BROWSER_LOGIN_TIMEOUT_MS } from './grants/authorization-code.js';
+export type {
+  DeviceLoginCompleteOptions,
+  DeviceLoginInfo,
+  UserLoginOptions,
+  EnsureInitializedOptions,
+  LogoutOptions,
+  LogoutResult,
+  SessionStatus,
+  SignalOptions,
+  TokenEvent,
+  TokenListenerOptions,
+} from './core/api-types.js';
+export { BROWSER_LOGIN_TIMEOUT_MS } from './core/api-types.js';
 
 /**
  * One OAuth2 session: logs in with its flow, hands out fresh access tokens,

@@ -5,12 +5,21 @@
 // saved profile pins down.
 import type { FetchFunction, Logger } from './hooks.js';
 import type { ObjectStore } from './store.js';
-import type { ClientCredentials } from './client-auth/types.js';
+
+/** A session's credential options, one or two per auth method, as its factory or its saved profile gives them (read by the modules in client-auth/). */
+export interface ClientCredentials {
+  /** The client secret (client_secret_post, client_secret_basic). */
+  readonly clientSecret?: string | undefined;
+  /** Where a service account's private key is (private_key_jwt): a PEM or JWK file's path, or `env:NAME`. Never the key itself. */
+  readonly privateKey?: string | undefined;
+  /** The private key's `kid`, when its JWK names none. */
+  readonly privateKeyId?: string | undefined;
+}
 
 /**
  * Options of a session, as the factories take them, plus what a saved
  * profile pins down. The credential options (a secret, a private key's
- * reference) are the client authentication modules' (client-auth/types.ts).
+ * reference) are those the client authentication modules read.
  */
 export interface ClientOptions extends ClientCredentials {
   readonly clientId: string;

@@ -7,7 +7,7 @@
 // token), so the tokens the server binds to the key are worthless without
 // it. Token requests carry proofs through openid-client; calls to the API
 // carry proofs made here, with the nonces the API hands out.
-import { webcrypto } from 'node:crypto';
+import type { webcrypto } from 'node:crypto';
 import type * as OidcClient from 'openid-client';
 import { ConfigError, ERR_STATE_CORRUPT, ERR_TOKEN_REQUEST, LoginRequiredError, StateError, TokenRequestError } from './errors.js';
 import { printable } from './http.js';
@@ -19,7 +19,8 @@ import { holdsString, isDpopKeyText, type TokenFile } from './token.js';
 /** The token file field holding the session's private key, as JSON text. */
 export const DPOP_KEY_FIELD = 'dpop_key';
 
-const subtle = webcrypto.subtle;
+// The global Web Crypto, so that a process that only reads a saved token loads no crypto module.
+const subtle = (): webcrypto.SubtleCrypto => globalThis.crypto.subtle;
 type CryptoKeyPair = webcrypto.CryptoKeyPair;
 const CURVE = { name: 'ECDSA', namedCurve: 'P-256' } as const;
 const b64u = (bytes: ArrayBuffer | Uint8Array | string): string => Buffer.from(typeof bytes === 'string' ? Buffer.from(bytes, 'utf8') : bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes)).toString('base64url');
@@ -52,8 +53,8 @@ export class DpopKey {
 
   /** A new key pair, for a login. */
   static async generate(): Promise<DpopKey> {
-    const made = await subtle.generateKey(CURVE, true, ['sign', 'verify']);
-    const { kty, crv, x, y, d } = await subtle.exportKey('jwk', made.privateKey);
+    const made = await subtle().generateKey(CURVE, true, ['sign', 'verify']);
+    const { kty, crv, x, y, d } = await subtle().exportKey('jwk', made.privateKey);
     return DpopKey.load(JSON.stringify({ kty, crv, x, y, d }), 'a new key');
   }
 
@@ -65,9 +66,9 @@ export class DpopKey {
     const jwk = JSON.parse(text) as Record<string, string>;
     const pub: PublicJwk = { kty: 'EC', crv: 'P-256', x: jwk['x'] as string, y: jwk['y'] as string };
     try {
-      const privateKey = await subtle.importKey('jwk', { ...pub, d: jwk['d'] }, CURVE, false, ['sign']);
-      const publicKey = await subtle.importKey('jwk', pub, CURVE, true, ['verify']);
-      const thumbprint = b64u(await subtle.digest('SHA-256', Buffer.from(JSON.stringify({ crv: pub.crv, kty: pub.kty, x: pub.x, y: pub.y }))));
+      const privateKey = await subtle().importKey('jwk', { ...pub, d: jwk['d'] }, CURVE, false, ['sign']);
+      const publicKey = await subtle().importKey('jwk', pub, CURVE, true, ['verify']);
+      const thumbprint = b64u(await subtle().digest('SHA-256', Buffer.from(JSON.stringify({ crv: pub.crv, kty: pub.kty, x: pub.x, y: pub.y }))));
       return new DpopKey({ privateKey, publicKey }, pub, thumbprint, text);
     } catch {
       throw new StateError(ERR_STATE_CORRUPT, location, `field "${DPOP_KEY_FIELD}" in ${location} holds a key that does not load; the file was left as it is. Log in again to make a new key`);
@@ -83,15 +84,15 @@ export class DpopKey {
   async proof(method: string, url: URL, accessToken: string | undefined, nonce: string | undefined): Promise<string> {
     const header = { typ: 'dpop+jwt', alg: DPOP.algorithm, jwk: this.#jwk };
     const payload = {
-      jti: b64u(webcrypto.getRandomValues(new Uint8Array(16))),
+      jti: b64u(globalThis.crypto.getRandomValues(new Uint8Array(16))),
       htm: method.toUpperCase(),
       htu: `${url.origin}${url.pathname}`,
       iat: Math.floor(Date.now() / 1000),
-      ...(accessToken !== undefined ? { ath: b64u(await subtle.digest('SHA-256', Buffer.from(accessToken, 'ascii'))) } : {}),
+      ...(accessToken !== undefined ? { ath: b64u(await subtle().digest('SHA-256', Buffer.from(accessToken, 'ascii'))) } : {}),
       ...(nonce !== undefined ? { nonce } : {}),
     };
     const input = `${b64u(JSON.stringify(header))}.${b64u(JSON.stringify(payload))}`;
-    const signature = await subtle.sign({ name: 'ECDSA', hash: 'SHA-256' }, this.pair.privateKey, Buffer.from(input, 'ascii'));
+    const signature = await subtle().sign({ name: 'ECDSA', hash: 'SHA-256' }, this.pair.privateKey, Buffer.from(input, 'ascii'));
     return `${input}.${b64u(signature)}`;
   }
 

@@ -4,10 +4,10 @@
 // What the generated code tells the runtime: the built-in server settings,
 // the environment variables that override them, and the flow table.
 
-import type { GrantType, OptionName, TokenEndpointAuthMethod } from './registry.js';
+import type { GrantType, OptionName, TokenEndpointAuthMethod } from './registry-public.js';
 import { ConfigError } from './errors.js';
 
-export type { GrantType, TokenEndpointAuthMethod } from './registry.js';
+export type { GrantType, TokenEndpointAuthMethod } from './registry-public.js';
 
 /** An option as the spec declares it for one flow. */
 export interface OptionDescriptor {

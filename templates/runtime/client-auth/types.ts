@@ -4,19 +4,12 @@
 // validator, the CLI, saved profiles and the examples read it from here.
 import type * as OidcClient from 'openid-client';
 import type { OptionSpec } from '../cli-args.js';
+import type { ClientCredentials } from '../client-options.js';
+
+export type { ClientCredentials } from '../client-options.js';
 
 /** What a client holds to prove itself: nothing (a public client), a shared secret, or a private key it signs with. */
 export type ClientCredentialKind = 'nothing' | 'secret' | 'privateKey';
-
-/** A session's credential options, one or two per auth method, as its factory or its saved profile gives them. */
-export interface ClientCredentials {
-  /** The client secret (client_secret_post, client_secret_basic). */
-  readonly clientSecret?: string | undefined;
-  /** Where a service account's private key is (private_key_jwt): a PEM or JWK file's path, or `env:NAME`. Never the key itself. */
-  readonly privateKey?: string | undefined;
-  /** The private key's `kid`, when its JWK names none. */
-  readonly privateKeyId?: string | undefined;
-}
 
 /** What a CLI login gives a module to find the credential: the command line, the environment, the profile's saved values. */
 export interface CliCredentialContext {

@@ -7,7 +7,10 @@
 // the key from a PEM or JWK file, or from an environment variable, when it
 // first talks to the server, and keeps it as a non-extractable CryptoKey; a
 // saved profile keeps where the key is, never the key.
-import { createPrivateKey, createPublicKey, webcrypto, type JsonWebKey, type KeyObject } from 'node:crypto';
+// node:crypto is loaded when a key is first read: a process that only reads a saved token never loads it.
+import type { JsonWebKey, KeyObject, webcrypto } from 'node:crypto';
+
+type Crypto = typeof import('node:crypto');
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
@@ -69,7 +72,7 @@ function readReference(reference: string): { text: string; where: string } {
 }
 
 /** The private key in `text` (PEM or JWK), with the JWK's `kid`; a one-line error naming what to do for anything else. */
-function parseKey(text: string, where: string): { key: KeyObject; kid: string | undefined } {
+function parseKey({ createPrivateKey, createPublicKey }: Crypto, text: string, where: string): { key: KeyObject; kid: string | undefined } {
   const trimmed = text.trim();
   if (trimmed.startsWith('{')) {
     let jwk: JsonWebKey & { kid?: unknown };
@@ -118,14 +121,15 @@ function parseKey(text: string, where: string): { key: KeyObject; kid: string | 
 export async function loadSigningKey(credentials: ClientCredentials): Promise<{ key: webcrypto.CryptoKey; kid?: string }> {
   if (credentials.privateKey === undefined || credentials.privateKey.trim() === '') throw new ConfigError('option privateKey is missing: private_key_jwt signs with a private key', { hint: FIX });
   const { text, where } = readReference(credentials.privateKey);
-  const { key, kid } = parseKey(text, where);
+  const crypto = await import('node:crypto');
+  const { key, kid } = parseKey(crypto, text, where);
   const algorithm = signingAlgorithm(key);
   if (algorithm === undefined) {
     const curve = key.asymmetricKeyDetails?.namedCurve;
     throw new ConfigError(`the private key in ${where} is ${key.asymmetricKeyType ?? 'of an unknown type'}${curve ? ` (${curve})` : ''}, which private_key_jwt here does not sign with`, { hint: `use ${SUPPORTED}` });
   }
   const der = key.export({ format: 'der', type: 'pkcs8' });
-  const cryptoKey = await webcrypto.subtle.importKey('pkcs8', der, algorithm, false, ['sign']);
+  const cryptoKey = await crypto.webcrypto.subtle.importKey('pkcs8', der, algorithm, false, ['sign']);
   der.fill(0);
   const keyId = credentials.privateKeyId ?? kid;
   return keyId !== undefined ? { key: cryptoKey, kid: keyId } : { key: cryptoKey };

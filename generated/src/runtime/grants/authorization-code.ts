@@ -9,9 +9,7 @@
 import { AbortedError, AccessDeniedError, CallbackError, ConfigError } from '../errors.js';
 import type { LoopbackListener } from '../loopback.js';
 import type { Grant } from './types.js';
-
-/** Default wait for a browser login. */
-export const BROWSER_LOGIN_TIMEOUT_MS = 300_000;
+import { BROWSER_LOGIN_TIMEOUT_MS } from '../core/api-types.js';
 
 /** The callback a CLI login listens at when neither its options nor the profile name one: a free port on this machine. */
 const DEFAULT_CALLBACK = 'http://127.0.0.1:0/callback';

@@ -13,51 +13,12 @@ import type { ClientOptions } from '../client-options.js';
 import type { PlanetAuthError } from '../errors.js';
 import type { SessionLog } from '../log.js';
 import type { FlowDescriptor } from '../settings.js';
+import type { DeviceLoginInfo, UserLoginOptions } from '../core/api-types.js';
+
+export type { DeviceLoginInfo, UserLoginOptions } from '../core/api-types.js';
 
 /** A token endpoint response, as openid-client returns it. */
 export type TokenResponse = Record<string, unknown>;
-
-/**
- * What the user needs to complete a device login (RFC 8628, section 3.2).
- *
- * @group Auth
- */
-export interface DeviceLoginInfo {
-  /** The page where the user enters the code. */
-  readonly verificationUri: string;
-  /** The URL with the code already in it, when the server sends one. */
-  readonly verificationUriComplete?: string;
-  /** The code the user enters or confirms. */
-  readonly userCode: string;
-  /** Seconds until the code expires. */
-  readonly expiresIn: number;
-  /** Seconds between polls. */
-  readonly interval: number;
-}
-
-/**
- * Options of a login: how the user is reached and how long to wait.
- *
- * @group Auth
- */
-export interface UserLoginOptions {
-  /** Open the login page in the user's browser; otherwise the URL is printed. @defaultValue false */
-  readonly allowOpenBrowser?: boolean;
-  /** Also let the user paste the URL the browser was sent to, when the terminal is interactive. @defaultValue false */
-  readonly allowTtyPrompt?: boolean;
-  /** How long to wait for the browser login, in milliseconds. @defaultValue 300000 */
-  readonly timeoutMs?: number;
-  /**
-   * Shows the browser login's URL, called before the browser is opened;
-   * `opening` (when a browser is being opened) resolves false if none could
-   * be. By default the URL is printed to stderr.
-   */
-  readonly onAuthorizationUrl?: (url: string, opening: Promise<boolean> | undefined) => void;
-  /** Shows the device login instructions; by default they are printed to stderr. */
-  readonly onDeviceCode?: (info: DeviceLoginInfo) => void;
-  /** Cancels the login while it waits for the user or the server. */
-  readonly signal?: AbortSignal;
-}
 
 /** Everything a grant needs from the session it logs in. */
 export interface GrantContext {
