@@ -132,6 +132,22 @@ suite('RedisStorageProvider against redis-server', () => {
     await raw.close();
   });
 
+  test('a lease never outlives its holding limit: taken for longer than the limit, it expires at the limit, and a holder that never renews frees it then', async () => {
+    const limited = new RedisStorageProvider(redis.url, { commandTimeoutMs: 2000, maxLeaseHoldMs: 1000 });
+    providers.push(limited);
+    const other = provider();
+    const raw = await rawClient();
+    const key = '.planet/hold/session.lease';
+    const ttlLeft = () => raw.pTTL('planet-auth:{.planet/hold}/session.lease');
+    const fence = (await limited.acquireLease(key, 15_000))!;
+    expect(fence).toBeGreaterThan(0);
+    expect(await ttlLeft()).toBeLessThanOrEqual(1000);
+    // The SDK's own, smaller limit wins too.
+    expect(await until(() => other.acquireLease(key, 15_000, 500))).toBeGreaterThan(fence);
+    expect(await ttlLeft()).toBeLessThanOrEqual(500);
+    await raw.close();
+  });
+
   test('a lease granted after the caller gave up waiting is given back, not left to block every worker until it expires', async () => {
     const impatient = provider(200);
     const other = provider();

@@ -268,7 +268,8 @@ export class RedisStorageProvider implements ObjectStorageProvider {
 
   /**
    * Takes the lease on `key` for `ttlMs`, renewable for at most `maxHoldMs`
-   * (the provider's `maxLeaseHoldMs` unless the SDK passes less). A lease key
+   * (the provider's `maxLeaseHoldMs` unless the SDK passes less), and never
+   * granted for longer than that limit. A lease key
    * left without an expiry (by hand, or by a tool) is given one here, so it
    * ends by itself; the call then says the lease is taken.
    */
@@ -276,7 +277,7 @@ export class RedisStorageProvider implements ObjectStorageProvider {
     let gaveUp = false;
     const hold = Math.ceil(Math.min(this.#maxHoldMs, maxHoldMs ?? Infinity));
     const ask = () => {
-      const reply = this.#shared.client.eval(ACQUIRE, { keys: [this.#key(key), this.#key(`${key}.fence`)], arguments: [String(Math.ceil(ttlMs)), String(hold)] });
+      const reply = this.#shared.client.eval(ACQUIRE, { keys: [this.#key(key), this.#key(`${key}.fence`)], arguments: [String(Math.ceil(Math.min(ttlMs, hold))), String(hold)] });
       // A lease granted after this call gave up waiting has no holder: give it back rather than block everyone until it expires.
       reply.then(
         (late) => {
