@@ -5,7 +5,7 @@
 // built as for generated/); the first run warms the generator's server, as a
 // developer's first run of the day does.
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export type Row = [measure: string, figure: string, target: string, verdict: string];
@@ -13,6 +13,7 @@ export type Row = [measure: string, figure: string, target: string, verdict: str
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 export function generateRows(root: string, runs = 7): Row[] {
+  mkdirSync(join(root, '.tmp'), { recursive: true });
   const scratch = mkdtempSync(join(root, '.tmp', 'bench-generate-'));
   try {
     const spec = join(scratch, 'spec');
