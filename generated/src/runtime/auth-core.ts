@@ -36,19 +36,8 @@ import type { FlowDescriptor, SdkSettings } from './settings.js';
 import { raceSignal } from './signal.js';
 import { holdsString } from './token.js';
 
-export type {
-  DeviceLoginCompleteOptions,
-  DeviceLoginInfo,
-  UserLoginOptions,
-  EnsureInitializedOptions,
-  LogoutOptions,
-  LogoutResult,
-  SessionStatus,
-  SignalOptions,
-  TokenEvent,
-  TokenListenerOptions,
-} from './core/api-types.js';
-export { BROWSER_LOGIN_TIMEOUT_MS } from './core/api-types.js';
+// The options and results of the public methods, and their defaults.
+export * from './core/api-types.js';
 
 /**
  * One OAuth2 session: logs in with its flow, hands out fresh access tokens,
