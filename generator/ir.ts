@@ -2,12 +2,12 @@
 // names the spec file it came from, so outputs can say where they came from.
 import { positionOf } from './positions.js';
 import type { RawOption } from './raw.js';
-import { STORAGE_METHODS, type GrantType, type StorageMethodCapability, type StorageBackend, type TokenEndpointAuthMethod } from './registry.js';
+import { optionCapability, storageSignature, type EnvironmentKey, type GrantType, type OptionType, type StorageBackend, type TokenEndpointAuthMethod } from './registry.js';
 import type { TypedSpec } from './validate.js';
 
 export interface OptionIR {
   readonly name: RawOption['name'];
-  readonly type: RawOption['type'];
+  readonly type: OptionType;
   readonly required: boolean;
   readonly secret: boolean;
   /** Applied by the runtime when the caller leaves the option out. */
@@ -94,7 +94,7 @@ export interface SdkIR {
   readonly authServer: { readonly issuer: string; readonly audience: string; readonly audienceParameter: 'audience' | 'resource'; readonly apiBaseUrl: string };
   readonly scopes: readonly { readonly name: string; readonly value: string; readonly doc: string }[];
   readonly defaultScopes: readonly string[];
-  readonly environment: Readonly<Record<'issuer' | 'apiBaseUrl' | 'audience' | 'profile' | 'clientId' | 'clientSecret' | 'debug', { readonly name: string; readonly doc: string }>>;
+  readonly environment: Readonly<Record<EnvironmentKey, { readonly name: string; readonly doc: string }>>;
   readonly examplesEnvironment: Readonly<Record<'userClientId' | 'callbackUrl' | 'm2mClientId' | 'm2mClientSecret' | 'demoStorageRoot', { readonly name: string; readonly doc: string }>> & {
     readonly [key: string]: { readonly name: string; readonly doc: string } | undefined;
   };
@@ -105,7 +105,7 @@ export interface SdkIR {
     readonly doc: string;
     readonly methods: readonly {
       readonly name: string;
-      readonly params: readonly { readonly name: string; readonly type: string }[];
+      readonly params: readonly { readonly name: string; readonly type: string; readonly optional: boolean }[];
       readonly returns: string;
       /** The runtime works without it, and uses it when the provider has it. */
       readonly optional: boolean;
@@ -127,7 +127,8 @@ export interface SpecIR {
 const byOrderThenId = <T extends { order: number; id: string }>(a: T, b: T) => a.order - b.order || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
 function optionIR(o: RawOption): OptionIR {
-  return { name: o.name, type: o.type, required: o.required ?? false, secret: o.secret ?? false, default: Array.isArray(o.default) ? [...o.default] : o.default, doc: o.doc.trim() };
+  // The type and secrecy are the registry's, where each option is declared once.
+  return { name: o.name, type: optionCapability(o.name).type, required: o.required ?? false, secret: optionCapability(o.name).secret === true || o.secret === true, default: Array.isArray(o.default) ? [...o.default] : o.default, doc: o.doc.trim() };
 }
 
 export function buildIR(spec: TypedSpec): SpecIR {
@@ -162,10 +163,8 @@ export function buildIR(spec: TypedSpec): SpecIR {
       doc: s.storageProvider.doc.trim(),
       methods: s.storageProvider.methods.map((m) => ({
         name: m.name,
-        params: m.params.map((p) => ({ ...p })),
-        returns: m.returns,
-        optional: STORAGE_METHODS[m.name].optional,
-        sync: (STORAGE_METHODS[m.name] as StorageMethodCapability).sync === true,
+        // The signature is the registry's, the one declaration of the storage interface; the spec documents it.
+        ...storageSignature(m.name),
         doc: m.doc.trim(),
       })),
     },

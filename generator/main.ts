@@ -107,7 +107,7 @@ async function recordBuiltFromDisk(p: Paths, files?: ReadonlyMap<string, string>
 export async function runOnce(args: Args, p: Paths, io: Io, warm: Warm = {}): Promise<number> {
   if (args.mode === 'build') return build(p, io, warm);
   const inside = !relative(p.root, p.outDir).startsWith('..');
-  const inputs = args.mode === 'write' && inside ? inputsHash(p.root, p.specDir, p.outDir, 'write') : undefined;
+  let inputs = args.mode === 'write' && inside ? inputsHash(p.root, p.specDir, p.outDir, 'write') : undefined;
   if (inputs !== undefined) {
     const count = upToDate(p.outDir, inputs);
     if (count !== undefined) {
@@ -116,6 +116,15 @@ export async function runOnce(args: Args, p: Paths, io: Io, warm: Warm = {}): Pr
     }
   }
   const { generate, projectInputs, specToIR } = await import('./pipeline.js');
+  if (args.mode === 'write') {
+    // The schema's allowed values follow the registry: written here, so a module added there needs no edit in spec/schema.
+    const { writeRegistryEnums } = await import('./registry.js');
+    const written = writeRegistryEnums(join(p.specDir, 'schema'), `${p.shownSpec}/schema`);
+    if (written.length > 0) {
+      io.out(`wrote the registry's allowed values into ${written.join(', ')}`);
+      if (inputs !== undefined) inputs = inputsHash(p.root, p.specDir, p.outDir, 'write');
+    }
+  }
   const specInputs = projectInputs(p.root, p.specDir, p.shownSpec);
   if (args.mode === 'dump-ir') {
     io.out(JSON.stringify(specToIR(specInputs), null, 2));
@@ -154,7 +163,7 @@ export async function runOnce(args: Args, p: Paths, io: Io, warm: Warm = {}): Pr
     const schemaProblems = schemaDrift(join(p.specDir, 'schema'), `${p.shownSpec}/schema`);
     if (schemaProblems.length > 0) {
       io.err(schemaProblems.join('\n'));
-      io.err(`the allowed values in ${p.shownSpec}/schema are copies of the registry's: copy the values above into those files`);
+      io.err(`the allowed values in ${p.shownSpec}/schema are written from the registry: run npm run generate and commit the result`);
       return 1;
     }
     io.out(`${p.shownOut}/ is up to date (${files.size} files) and so is its build`);

@@ -65,10 +65,7 @@ function nameOrigins(spec: TypedSpec): Map<string, { loaded: LoadedFile; path: (
   add(`${s.classes.scopes}Value`, loaded, ['classes', 'scopes']);
   add(s.storageProvider.interface, loaded, ['storageProvider', 'interface']);
   s.scopes.forEach((x, i) => add(x.name, loaded, ['scopes', i, 'name']));
-  s.storageProvider.methods.forEach((m, i) => {
-    add(m.name, loaded, ['storageProvider', 'methods', i, 'name']);
-    m.params.forEach((p, j) => add(p.name, loaded, ['storageProvider', 'methods', i, 'params', j, 'name']));
-  });
+  s.storageProvider.methods.forEach((m, i) => add(m.name, loaded, ['storageProvider', 'methods', i, 'name']));
   for (const f of spec.flows) {
     add(f.value.factory, f.loaded, ['factory']);
     add(f.value.optionsType, f.loaded, ['optionsType']);

@@ -1,5 +1,5 @@
 // The shapes of spec files once their JSON Schema has accepted them.
-import type { GrantType, OptionName, OptionType, StorageBackend, StorageMethodName, TokenEndpointAuthMethod } from './registry.js';
+import type { EnvironmentKey, GrantType, OptionName, StorageBackend, StorageMethodName, TokenEndpointAuthMethod } from './registry.js';
 
 export interface RawEnvVar {
   name: string;
@@ -7,8 +7,8 @@ export interface RawEnvVar {
 }
 export interface RawOption {
   name: OptionName;
-  type: OptionType;
   required?: boolean;
+  /** Makes an option secret that the registry does not declare secret; the registry's secret options are secret whatever the spec says. */
   secret?: boolean;
   default?: string | boolean | number | string[];
   doc: string;
@@ -19,13 +19,13 @@ export interface RawSdk {
   authServer: { issuer: string; audience: string; audienceParameter: 'audience' | 'resource'; apiBaseUrl: string };
   scopes: { name: string; value: string; doc: string }[];
   defaultScopes: string[];
-  environment: Record<'issuer' | 'apiBaseUrl' | 'audience' | 'profile' | 'clientId' | 'clientSecret' | 'debug', RawEnvVar>;
+  environment: Record<EnvironmentKey, RawEnvVar>;
   disk: { root: string; defaultsFile: string; defaultProfile: string };
   builtinProfiles?: { name: string; flow: string; clientId?: string; issuer?: string; audiences: string[]; scopes: string[] }[];
   storageProvider: {
     interface: string;
     doc: string;
-    methods: { name: StorageMethodName; params: { name: string; type: string }[]; returns: string; doc: string }[];
+    methods: { name: StorageMethodName; doc: string }[];
   };
   commonOptions: RawOption[];
   examplesEnvironment: Record<'userClientId' | 'callbackUrl' | 'm2mClientId' | 'm2mClientSecret' | 'demoStorageRoot', RawEnvVar> & { readonly [key: string]: RawEnvVar | undefined };

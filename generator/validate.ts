@@ -12,7 +12,7 @@ import { type LoadedFile, type LoadedSpec, type SpecKind } from './load.js';
 import { positionOf } from './positions.js';
 import { takenNames } from './names.js';
 import type { RawExamples, RawFlow, RawOption, RawSdk, RawStorage } from './raw.js';
-import { CREDENTIAL_OPTIONS, DPOP, GRANTS, ISSUER_SCHEMES, LOOPBACK_HOSTS, OPTIONS, PATH_SEGMENT, patchRegistryEnums, STORAGE_BACKENDS, STORAGE_METHODS, TOKEN_ENDPOINT_AUTH_METHODS } from './registry.js';
+import { CREDENTIAL_OPTIONS, DPOP, optionCapability, requiredOptionsOf, storageSignature, type OptionName, type OptionType, type StorageMethodName, GRANTS, ISSUER_SCHEMES, LOOPBACK_HOSTS, OPTIONS, PATH_SEGMENT, patchRegistryEnums, STORAGE_BACKENDS, STORAGE_METHODS, TOKEN_ENDPOINT_AUTH_METHODS } from './registry.js';
 
 const SCHEMA_FILES: Record<SpecKind, string> = {
   sdk: 'sdk.schema.json',
@@ -51,11 +51,22 @@ function segments(instancePath: string): (string | number)[] {
     .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
 }
 
+/** Keys a spec may not state because the registry declares them, by where they would be. */
+const REGISTRY_DECLARES: readonly { key: string; at: RegExp; why: string }[] = [
+  { key: 'type', at: /\/(options|commonOptions)\/\d+$/, why: "an option's type is declared once, in the registry" },
+  { key: 'params', at: /^\/storageProvider\/methods\/\d+$/, why: "a storage method's parameters are declared once, in the registry" },
+  { key: 'returns', at: /^\/storageProvider\/methods\/\d+$/, why: 'what a storage method returns is declared once, in the registry' },
+];
+
 function describe(error: ErrorObject): { message: string; key?: string } {
   const p = error.params as Record<string, unknown>;
   switch (error.keyword) {
-    case 'additionalProperties':
-      return { message: `unknown key ${JSON.stringify(p['additionalProperty'])}`, key: String(p['additionalProperty']) };
+    case 'additionalProperties': {
+      const key = String(p['additionalProperty']);
+      const declared = REGISTRY_DECLARES.find((d) => d.key === key && d.at.test(error.instancePath));
+      if (declared) return { message: `unknown key ${JSON.stringify(key)}: ${declared.why} (templates/runtime/registry-public.ts and the modules it lists), so the spec does not state it; remove it`, key };
+      return { message: `unknown key ${JSON.stringify(key)}`, key };
+    }
     case 'required':
       return { message: `missing required key ${JSON.stringify(p['missingProperty'])}` };
     case 'type':
@@ -119,7 +130,7 @@ export function typed(spec: LoadedSpec): TypedSpec {
 }
 
 /** Whether a spec `default:` value fits an option type; undefined when the type takes no default. */
-function defaultFits(type: RawOption['type'], value: NonNullable<RawOption['default']>): boolean | undefined {
+function defaultFits(type: OptionType, value: NonNullable<RawOption['default']>): boolean | undefined {
   switch (type) {
     case 'string':
       return typeof value === 'string';
@@ -190,37 +201,25 @@ export function validateMeaning(spec: TypedSpec, templatesDir: string): Diagnost
   });
   s.storageProvider.methods.forEach((m, i) => {
     once('method', m.name, sdk.loaded, ['storageProvider', 'methods', i, 'name'], 'storage method');
-    const wanted = STORAGE_METHODS[m.name];
-    if (m.returns !== wanted.returns || m.params.map((p) => p.type).join(', ') !== wanted.params.join(', ')) {
-      report(sdk.loaded, ['storageProvider', 'methods', i], `storage method "${m.name}" must take (${wanted.params.join(', ')}) and return ${wanted.returns}, as the runtime calls it`);
-    }
-    const params = new Set<string>();
-    m.params.forEach((p, j) => {
-      identifier(sdk.loaded, ['storageProvider', 'methods', i, 'params', j, 'name'], p.name, 'parameter name');
-      if (params.has(p.name)) report(sdk.loaded, ['storageProvider', 'methods', i, 'params', j, 'name'], `duplicate parameter name ${JSON.stringify(p.name)}`, true);
-      params.add(p.name);
-    });
   });
-  for (const [name, method] of Object.entries(STORAGE_METHODS)) {
-    if (!method.optional && !s.storageProvider.methods.some((m) => m.name === name)) report(sdk.loaded, ['storageProvider', 'methods'], `storage method "${name}" is missing; the runtime calls it`);
+  for (const name of Object.keys(STORAGE_METHODS) as StorageMethodName[]) {
+    if (!storageSignature(name).optional && !s.storageProvider.methods.some((m) => m.name === name)) report(sdk.loaded, ['storageProvider', 'methods'], `storage method "${name}" is missing; the runtime calls it`);
   }
 
   /** What the registry says of one option: its type, secrecy and default. */
   const checkOption = (loaded: LoadedFile, path: (string | number)[], o: RawOption) => {
-    const capability = OPTIONS[o.name];
-    if (capability.type !== o.type) {
-      report(loaded, [...path, 'type'], `option "${o.name}" must have type ${JSON.stringify(capability.type)}, as the runtime reads it`);
-      return;
-    }
-    if (capability.secret && o.secret !== true) report(loaded, [...path, 'name'], `option "${o.name}" holds a secret: add "secret: true", so the SDK never prints or saves it in plain view`);
-    if (o.secret === true && o.type !== 'string')
-      report(loaded, [...path, 'secret'], `option "${o.name}" of type ${o.type} cannot be secret: the SDK hides secret text, and this option holds none; remove "secret: true"`);
+    // Its type and secrecy are the registry's (templates/runtime/registry.ts), declared once there.
+    const { type } = optionCapability(o.name);
+    const secret = optionCapability(o.name).secret === true || o.secret === true;
+    if (o.secret === false && optionCapability(o.name).secret === true) report(loaded, [...path, 'secret'], `option "${o.name}" holds a secret, as the registry declares it; remove "secret: false"`);
+    if (o.secret === true && type !== 'string')
+      report(loaded, [...path, 'secret'], `option "${o.name}" of type ${type} cannot be secret: the SDK hides secret text, and this option holds none; remove "secret: true"`);
     if (o.default === undefined) return;
-    const fits = defaultFits(o.type, o.default);
-    if (fits === undefined) report(loaded, [...path, 'default'], `option "${o.name}" of type ${o.type} cannot have a default; remove "default"`);
-    else if (!fits) report(loaded, [...path, 'default'], `default of option "${o.name}" must be ${YAML_OF_TYPE[o.type]}, as its type is ${o.type}`);
+    const fits = defaultFits(type, o.default);
+    if (fits === undefined) report(loaded, [...path, 'default'], `option "${o.name}" of type ${type} cannot have a default; remove "default"`);
+    else if (!fits) report(loaded, [...path, 'default'], `default of option "${o.name}" must be ${YAML_OF_TYPE[type]}, as its type is ${type}`);
     else if (o.required === true) report(loaded, [...path, 'default'], `option "${o.name}" is required, so a default would never apply; remove "default" or "required: true"`);
-    else if ((o.secret === true && o.type === 'string') || capability.secret) report(loaded, [...path, 'default'], `option "${o.name}" is secret; a secret does not belong in the spec, remove "default"`);
+    else if (secret) report(loaded, [...path, 'default'], `option "${o.name}" is secret; a secret does not belong in the spec, remove "default"`);
   };
   s.commonOptions.forEach((o, i) => {
     once('common-option', o.name, sdk.loaded, ['commonOptions', i, 'name'], 'common option');
@@ -284,7 +283,7 @@ export function validateMeaning(spec: TypedSpec, templatesDir: string): Diagnost
     if (f.dpop === true && !(DPOP.grants as readonly string[]).includes(f.grant)) {
       report(loaded, [DPOP.flowField], `the ${f.grant} grant cannot bind tokens with DPoP (it works with ${DPOP.grants.join(', ')}); remove "${DPOP.flowField}: true"`);
     }
-    const wanted = [...grant.requiredOptions, ...method.requiredOptions];
+    const wanted = [...grant.requiredOptions, ...requiredOptionsOf(method)];
     for (const name of new Set(wanted)) {
       const o = declared(name);
       const why = grant.requiredOptions.includes(name) ? `the ${f.grant} grant` : `token endpoint auth method ${JSON.stringify(f.tokenEndpointAuthMethod)}`;
@@ -295,13 +294,13 @@ export function validateMeaning(spec: TypedSpec, templatesDir: string): Diagnost
         else report(sdk.loaded, ['commonOptions', s.commonOptions.indexOf(o)], `option ${JSON.stringify(name)} must have "required: true": ${why} of flow ${JSON.stringify(f.id)} cannot run without it`);
       }
     }
-    const methodOptions = new Set([...method.requiredOptions, ...method.optionalOptions]);
+    const methodOptions = new Set(Object.keys(method.options));
     for (const name of CREDENTIAL_OPTIONS.filter((n) => own.has(n) && !methodOptions.has(n))) {
       const who = method.holds === 'nothing' ? `a public client (${JSON.stringify(f.tokenEndpointAuthMethod)})` : `token endpoint auth method ${JSON.stringify(f.tokenEndpointAuthMethod)}`;
       report(loaded, ['tokenEndpointAuthMethod'], `${who} takes no ${JSON.stringify(name)} option`);
     }
-    for (const [name, capability] of Object.entries(OPTIONS)) {
-      if ((capability as { always: boolean }).always && !declared(name)) report(loaded, ['options'], `option ${JSON.stringify(name)} is read by every flow; declare it here or under commonOptions in ${sdk.loaded.file}`);
+    for (const name of Object.keys(OPTIONS) as OptionName[]) {
+      if (optionCapability(name).always === true && !declared(name)) report(loaded, ['options'], `option ${JSON.stringify(name)} is read by every flow; declare it here or under commonOptions in ${sdk.loaded.file}`);
     }
   }
 

@@ -48,5 +48,6 @@ export const CLI_SPEC: CliSpec = {
       { name: 'PL_AUTH_CLIENT_ID', doc: 'Client ID of an ad hoc service account profile (with PL_AUTH_CLIENT_SECRET).' },
       { name: 'PL_AUTH_CLIENT_SECRET', doc: 'Client secret of an ad hoc service account profile.' },
       { name: 'PLANET_AUTH_DEBUG', doc: 'Set to 1 to log every protocol step to stderr, with secrets and tokens redacted.' },
+      { name: 'PLANET_AUTH_SECRET_STORAGE', doc: 'Where new profiles keep their secrets, "keychain" (the OS keychain) or "file" (the default); also a key of ~/.planet.json.' },
     ],
   };

@@ -22,6 +22,7 @@ export const SDK_SETTINGS: SdkSettings = {
       clientId: 'PL_AUTH_CLIENT_ID',
       clientSecret: 'PL_AUTH_CLIENT_SECRET',
       debug: 'PLANET_AUTH_DEBUG',
+      secretStorage: 'PLANET_AUTH_SECRET_STORAGE',
     },
     disk: {
       root: '.planet',

@@ -33,7 +33,7 @@ export interface ObjectStorageProvider {
    * taken (twice `requestTimeoutSeconds` plus 10 s), so a holder whose
    * work never ends cannot keep the others waiting.
    */
-  acquireLease?(key: string, ttlMs: number): Promise<number | undefined>;
+  acquireLease?(key: string, ttlMs: number, maxHoldMs?: number): Promise<number | undefined>;
   /** Optional. Extend the lease `fence` on `key` by `ttlMs`; false when it is no longer held. */
   renewLease?(key: string, fence: number, ttlMs: number): Promise<boolean>;
   /** Optional. End the lease `fence` on `key` if it still holds it. */

@@ -133,6 +133,7 @@ function settingsFile(ir: SpecIR, project: Project): string {
     clientId: ${env('clientId')},
     clientSecret: ${env('clientSecret')},
     debug: ${env('debug')},
+    secretStorage: ${env('secretStorage')},
   },
   disk: {
     root: ${stringLiteral(sdk.disk.root)},
@@ -199,7 +200,7 @@ function storageProviderFile(ir: SpecIR, project: Project): string {
       name: m.name,
       docs: [jsdocText(m.doc)],
       hasQuestionToken: m.optional,
-      parameters: m.params.map((p) => ({ name: p.name, type: p.type })),
+      parameters: m.params.map((p) => ({ name: p.name, type: p.type, hasQuestionToken: p.optional })),
       // `this`: the provider interface itself (a view of the same storage).
       returnType: m.sync ? (m.returns === 'this' ? sp.interface : m.returns) : `Promise<${m.returns}>`,
     })),

@@ -7,7 +7,6 @@ import { printable, promptHidden } from './cli-output.js';
 import { statusJson } from './cli-session.js';
 import { ProfileError } from './errors.js';
 import { existsSync } from 'node:fs';
-import { SECRET_STORAGE_SETTING } from './keychain.js';
 import { normalizeProfileName, profileFolder, readProfileOptions, refuseLoginInto, type ClientOptions } from './profile.js';
 import { clientSecretOf } from './client-options.js';
 import { GRANTS, scopesToRequest } from './registry.js';
@@ -16,9 +15,13 @@ import { clientAuthMethod, type ClientCredentials } from './client-auth/index.js
 import { openBrowser } from './browser.js';
 import type { FlowDescriptor } from './settings.js';
 
-const storageHelp =
-  `Where the refresh token and client secret are kept: "keychain" (the OS keychain; Planet's Python CLI cannot read it) or "file" (the profile's files). ` +
-  `Default: the profile's own, else $${SECRET_STORAGE_SETTING} (or that key in ~/.planet.json), else file.`;
+function storageHelp(spec: CliSpec): string {
+  const { env, disk } = spec.settings;
+  return (
+    `Where the refresh token and client secret are kept: "keychain" (the OS keychain; Planet's Python CLI cannot read it) or "file" (the profile's files). ` +
+    `Default: the profile's own, else $${env.secretStorage} (or that key in ~/${disk.defaultsFile}), else file.`
+  );
+}
 
 function loginOptions(spec: CliSpec, login: LoginCommand, flow: FlowDescriptor): OptionSpec[] {
   const { env } = spec.settings;
@@ -35,7 +38,7 @@ function loginOptions(spec: CliSpec, login: LoginCommand, flow: FlowDescriptor):
   if (has('requestedScopes')) {
     options.push({ name: 'scope', value: 'SCOPE', multiple: true, help: `Scope to request. Default: the profile's, else ${scopesToRequest(flow.grant, spec.settings.defaultScopes).join(' ')}.` });
   }
-  options.push({ name: 'storage', value: 'MODE', help: storageHelp });
+  options.push({ name: 'storage', value: 'MODE', help: storageHelp(spec) });
   return options;
 }
 

@@ -8,7 +8,6 @@ import { ConfigError } from './errors.js';
 import {
   KEYCHAIN_REFERENCE,
   SECRET_FIELDS,
-  SECRET_STORAGE_SETTING,
   keychainDelete,
   keychainGetSync,
   keychainReference,
@@ -28,16 +27,17 @@ import { join } from 'node:path';
 const SECRET_FILES: readonly string[] = [CLIENT_FILE, TOKEN_FILE];
 
 /**
- * Where new profiles keep their secrets when the code does not say:
- * `PLANET_AUTH_SECRET_STORAGE` in the environment, else the same key in
- * `~/.planet.json`, else in files.
+ * Where new profiles keep their secrets when the code does not say: the
+ * secret storage environment variable (`PLANET_AUTH_SECRET_STORAGE`), else
+ * the same key in `~/.planet.json`, else in files.
  */
 export function defaultSecretStorage(settings: SdkSettings): SecretStorage {
-  const fromEnv = process.env[SECRET_STORAGE_SETTING];
-  if (fromEnv !== undefined && fromEnv.trim() !== '') return parseSecretStorage(fromEnv.trim(), `$${SECRET_STORAGE_SETTING}`);
+  const variable = settings.env.secretStorage;
+  const fromEnv = process.env[variable];
+  if (fromEnv !== undefined && fromEnv.trim() !== '') return parseSecretStorage(fromEnv.trim(), `$${variable}`);
   const defaultsPath = join(homeDir(), settings.disk.defaultsFile);
-  const fromFile = readJsonObjectSync(defaultsPath)?.[SECRET_STORAGE_SETTING];
-  if (fromFile !== undefined) return parseSecretStorage(fromFile, `"${SECRET_STORAGE_SETTING}" in ${defaultsPath}`);
+  const fromFile = readJsonObjectSync(defaultsPath)?.[variable];
+  if (fromFile !== undefined) return parseSecretStorage(fromFile, `"${variable}" in ${defaultsPath}`);
   return 'file';
 }
 

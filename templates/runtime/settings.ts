@@ -1,10 +1,13 @@
 // What the generated code tells the runtime: the built-in server settings,
 // the environment variables that override them, and the flow table.
 
-import type { GrantType, OptionName, TokenEndpointAuthMethod } from './registry-public.js';
+import type { CredentialOptionTable, EnvironmentKey, GrantType, SESSION_OPTIONS, TokenEndpointAuthMethod } from './registry-public.js';
 import { ConfigError } from './errors.js';
 
 export type { GrantType, TokenEndpointAuthMethod } from './registry-public.js';
+
+/** The name of an option a factory reads. */
+export type OptionName = keyof typeof SESSION_OPTIONS | keyof CredentialOptionTable;
 
 /** An option as the spec declares it for one flow. */
 export interface OptionDescriptor {
@@ -72,23 +75,9 @@ export interface SdkSettings {
   readonly apiBaseUrl: string;
   /** Scopes requested when the application names none. */
   readonly defaultScopes: readonly string[];
-  /** Names of the environment variables the SDK reads. */
-  readonly env: {
-    /** Overrides the issuer URL. */
-    readonly issuer: string;
-    /** Overrides the API's base URL. */
-    readonly apiBaseUrl: string;
-    /** Overrides the audience. */
-    readonly audience: string;
-    /** Names the profile used when none is named. */
-    readonly profile: string;
-    /** Client ID of an ad hoc service account. */
-    readonly clientId: string;
-    /** Client secret of an ad hoc service account. */
-    readonly clientSecret: string;
-    /** Set to log every protocol step to stderr (secrets and tokens redacted). */
-    readonly debug: string;
-  };
+  /** Names of the environment variables the SDK reads, by their key in the registry's `ENVIRONMENT`, which says what each is for. */
+  readonly env: Readonly<Record<EnvironmentKey, string>>;
+
   /** Where sessions shared with the CLI live, relative to the home folder. */
   readonly disk: {
     /** The folder of profiles, such as `.planet`. */

@@ -4,39 +4,14 @@
 import { closeSync, constants, fchmodSync, fstatSync, fsync, lstatSync, openSync, promises as fs, readFileSync, type Stats } from 'node:fs';
 import { dirname, join, sep } from 'node:path';
 import { ERR_STATE_CORRUPT, ERR_STATE_UNSAFE, ERR_STORAGE, StateError } from './errors.js';
+import type { ObjectStore } from './registry-public.js';
 
 /** Random hex digits from Web Crypto, which loads on first use: a process that only reads never loads node:crypto. */
 function randomHex(bytes: number): string {
   return Buffer.from(crypto.getRandomValues(new Uint8Array(bytes))).toString('hex');
 }
 
-/** The methods the SDK needs from any storage; an application's `ObjectStorageProvider` has them all. */
-export interface ObjectStore {
-  loadObj(key: string): Promise<Record<string, unknown>>;
-  saveObj(key: string, data: Record<string, unknown>): Promise<void>;
-  objExists(key: string): Promise<boolean>;
-  mtime(key: string): Promise<number>;
-  objRename(src: string, dst: string): Promise<void>;
-  deleteObj(key: string): Promise<void>;
-  /**
-   * Optional, for storage shared by many processes or machines: takes the
-   * lease on `key` for `ttlMs` milliseconds. Resolves to a fencing value
-   * larger than any returned before for `key`, or undefined while another
-   * holder's lease is still running.
-   */
-  acquireLease?(key: string, ttlMs: number, maxHoldMs?: number): Promise<number | undefined>;
-  /** Optional: extends the lease `fence` on `key` by `ttlMs`; false when it is no longer held. */
-  renewLease?(key: string, fence: number, ttlMs: number): Promise<boolean>;
-  /** Optional: ends the lease `fence` on `key` if it still holds it. */
-  releaseLease?(key: string, fence: number): Promise<void>;
-  /**
-   * Optional: stores `data` under `key` only while `fence` is the running
-   * lease on `leaseKey`, as one atomic step; false (nothing written) otherwise.
-   */
-  saveObjFenced?(key: string, data: Record<string, unknown>, leaseKey: string, fence: number): Promise<boolean>;
-  /** Optional: this storage for one session, bound to its client ID and issuer (returned at once). */
-  forSession?(identity: { clientId: string; issuer: string }): ObjectStore;
-}
+export type { ObjectStore } from './registry-public.js';
 
 /**
  * JSON as the CLI writes it: keys sorted at every level, null and undefined

@@ -6,7 +6,6 @@
 // examples.
 import { childWords, type CommandSpec, type OptionSpec } from './cli-args.js';
 import type { CliSpec } from './cli-context.js';
-import { SECRET_STORAGE_SETTING } from './keychain.js';
 
 export const GLOBAL_OPTIONS: readonly OptionSpec[] = [
   { name: 'profile', value: 'NAME', help: 'Profile to use (see "Which profile" in --help)', completes: 'profile' },
@@ -38,7 +37,6 @@ export function mainHelp(spec: CliSpec, table: readonly CommandSpec[]): string {
   const { env, disk } = spec.settings;
   const vars = [
     ...spec.environment,
-    { name: SECRET_STORAGE_SETTING, doc: `Where new profiles keep their secrets: "keychain" (the OS keychain) or "file" (the default); also a key of ~/${disk.defaultsFile}.` },
     { name: 'NO_COLOR', doc: 'Set (to anything) for output without colour or escape sequences.' },
     { name: 'BROWSER', doc: 'Command that opens the login page (%s stands for the URL).' },
   ];

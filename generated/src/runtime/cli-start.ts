@@ -13,7 +13,7 @@ import type { CliSpec } from './cli-context.js';
 import type { CliIo } from './cli-output.js';
 import { defaultSessionOptions, profileFolder, readProfileOptions } from './profile.js';
 import { holdsClientSecret } from './client-options.js';
-import { clientAuthMethod } from './client-auth/index.js';
+import { clientAuthMethod, requiredOptionsOf } from './client-auth/index.js';
 
 /** The profile `argv` names when it is `print-access-token [--profile NAME]` and nothing else; null for the default profile. */
 export function plainPrintTokenProfile(argv: readonly string[]): string | null | undefined {
@@ -29,7 +29,7 @@ function sessionFor(spec: CliSpec, profile: string | null): AuthCore | undefined
   try {
     const { flowId, options } = profile === null ? defaultSessionOptions(spec.settings) : readProfileOptions(spec.settings, profile);
     const flow = spec.settings.flows.find((f) => f.id === flowId);
-    if (!flow || clientAuthMethod(flow.tokenEndpointAuthMethod).requiredOptions.some((name) => !(name === 'clientSecret' ? holdsClientSecret(options) : (options as unknown as Record<string, unknown>)[name])))
+    if (!flow || requiredOptionsOf(clientAuthMethod(flow.tokenEndpointAuthMethod)).some((name) => !(name === 'clientSecret' ? holdsClientSecret(options) : (options as unknown as Record<string, unknown>)[name])))
       return undefined;
     return new AuthCore(spec.settings, flowId, options);
   } catch {

@@ -16,12 +16,6 @@ export const KEYRING_PACKAGE = '@napi-rs/keyring';
 export type SecretStorage = 'file' | 'keychain';
 export const SECRET_STORAGES: readonly SecretStorage[] = ['file', 'keychain'];
 
-/**
- * The environment variable (and `~/.planet.json` key) that makes the
- * keychain the default for new profiles: `keychain` or `file`.
- */
-export const SECRET_STORAGE_SETTING = 'PLANET_AUTH_SECRET_STORAGE';
-
 /** Fields of `token.json` and `auth_client.json` that are secrets; in keychain mode they live in the keychain only. */
 export const SECRET_FIELDS = ['refresh_token', 'client_secret', 'private_key', 'dpop_key'] as const;
 

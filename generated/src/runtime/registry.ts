@@ -18,9 +18,28 @@ import { clientSecretPost } from './client-auth/client-secret-post.js';
 import { none } from './client-auth/none.js';
 import { privateKeyJwt } from './client-auth/private-key-jwt.js';
 import type { ClientAuthMethod } from './client-auth/types.js';
-import type { GrantType, TokenEndpointAuthMethod } from './registry-public.js';
+import { CLIENT_AUTH_METHODS, SESSION_OPTIONS, type CredentialOptionTable, type GrantType, type TokenEndpointAuthMethod } from './registry-public.js';
 
-export { OPTIONS, type GrantType, type OptionCapability, type OptionName, type OptionType, type TokenEndpointAuthMethod } from './registry-public.js';
+export {
+  CLIENT_AUTH_METHODS,
+  ENVIRONMENT,
+  SESSION_OPTIONS,
+  STORAGE_METHODS,
+  type CredentialOption,
+  type CredentialOptionTable,
+  type EnvironmentKey,
+  type GrantType,
+  type ObjectStore,
+  type OptionCapability,
+  type OptionsOf,
+  type OptionType,
+  type OptionValueTypes,
+  type StorageMethodCapability,
+  type StorageMethodName,
+  type StorageParameter,
+  type StorageValueTypes,
+  type TokenEndpointAuthMethod,
+} from './registry-public.js';
 
 /** The grants, one module each (see `grants/`): each declares its options, auth methods, CLI login and example text. */
 export const GRANTS = {
@@ -48,6 +67,14 @@ export const TOKEN_ENDPOINT_AUTH_METHODS = {
   client_secret_basic: clientSecretBasic,
   private_key_jwt: privateKeyJwt,
 } as const satisfies Record<TokenEndpointAuthMethod, ClientAuthMethod>;
+
+/**
+ * Every option a factory reads: the session's own (`SESSION_OPTIONS`) and
+ * each client authentication method's credential options (`CLIENT_AUTH_METHODS`).
+ */
+export const OPTIONS = Object.assign({}, SESSION_OPTIONS, ...Object.values(CLIENT_AUTH_METHODS)) as typeof SESSION_OPTIONS & CredentialOptionTable;
+
+export type { OptionName } from './settings.js';
 
 /**
  * DPoP (RFC 9449), chosen per flow with `dpop: true`: the session's tokens
@@ -83,33 +110,6 @@ export const STORAGE_BACKENDS = {
 
 export type StorageBackend = keyof typeof STORAGE_BACKENDS;
 
-export interface StorageMethodCapability {
-  readonly params: readonly string[];
-  readonly returns: string;
-  /** An optional capability: the runtime uses it when the provider has it. */
-  readonly optional: boolean;
-  /** Returns its value at once rather than a promise. */
-  readonly sync?: boolean;
-}
-
-/** The methods the runtime calls on application storage, with the signatures it calls them with. */
-export const STORAGE_METHODS = {
-  loadObj: { params: ['string'], returns: 'Record<string, unknown>', optional: false },
-  saveObj: { params: ['string', 'Record<string, unknown>'], returns: 'void', optional: false },
-  objExists: { params: ['string'], returns: 'boolean', optional: false },
-  mtime: { params: ['string'], returns: 'number', optional: false },
-  objRename: { params: ['string', 'string'], returns: 'void', optional: false },
-  deleteObj: { params: ['string'], returns: 'void', optional: false },
-  // Taking turns across processes and machines (a lease with a fencing value).
-  acquireLease: { params: ['string', 'number'], returns: 'number | undefined', optional: true },
-  renewLease: { params: ['string', 'number', 'number'], returns: 'boolean', optional: true },
-  releaseLease: { params: ['string', 'number'], returns: 'void', optional: true },
-  saveObjFenced: { params: ['string', 'Record<string, unknown>', 'string', 'number'], returns: 'boolean', optional: true },
-  // A view of shared storage bound to one session's client and issuer.
-  forSession: { params: ['{ clientId: string; issuer: string }'], returns: 'this', optional: true, sync: true },
-} as const satisfies Record<string, StorageMethodCapability>;
-
-export type StorageMethodName = keyof typeof STORAGE_METHODS;
 
 /**
  * Issuer URL schemes the runtime talks to: https anywhere, plain http only to

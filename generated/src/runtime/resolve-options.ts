@@ -5,6 +5,7 @@
 // its `required` and the registry's types enforced, before a session exists.
 import { holdsClientSecret, keepDeferredSecret, type ClientOptions } from './client-options.js';
 import { ConfigError } from './errors.js';
+import { requiredOptionsOf } from './client-auth/types.js';
 import { GRANTS, OPTIONS, TOKEN_ENDPOINT_AUTH_METHODS, type OptionName } from './registry.js';
 import type { FlowDescriptor } from './settings.js';
 
@@ -50,7 +51,7 @@ export function resolveOptions(flow: FlowDescriptor, given: ClientOptions): Clie
   const required = new Set(flow.options.filter((o) => o.required).map((o) => o.name as string));
   // What the grant and the auth method need, whatever the spec said: the same registry the validator reads.
   for (const name of GRANTS[flow.grant].requiredOptions) required.add(name);
-  for (const name of TOKEN_ENDPOINT_AUTH_METHODS[flow.tokenEndpointAuthMethod].requiredOptions) required.add(name);
+  for (const name of requiredOptionsOf(TOKEN_ENDPOINT_AUTH_METHODS[flow.tokenEndpointAuthMethod])) required.add(name);
   for (const name of required) {
     // A profile's secret in the OS keychain counts as given: it is read when a token request needs it.
     if (name === 'clientSecret' && holdsClientSecret(given)) continue;

@@ -14,7 +14,7 @@ const methods: readonly ClientAuthMethod[] = Object.values(TOKEN_ENDPOINT_AUTH_M
 export const CREDENTIAL_FIELDS: readonly string[] = [...new Set(methods.flatMap((m) => m.savedFields))];
 
 /** Every option a method reads, so a flow of one method can be told it declared another's. */
-export const CREDENTIAL_OPTIONS: readonly string[] = [...new Set(methods.flatMap((m) => [...m.requiredOptions, ...m.optionalOptions]))];
+export const CREDENTIAL_OPTIONS: readonly string[] = [...new Set(methods.flatMap((m) => Object.keys(m.options)))];
 
 /** Only the credential options of `options` (whatever else a session's options hold stays out of the client's identity). */
 export function credentialsOf(options: ClientCredentials): ClientCredentials {
@@ -32,4 +32,5 @@ export function credentialsFromProfile(config: Readonly<Record<string, unknown>>
   return found;
 }
 
+export { requiredOptionsOf } from './types.js';
 export type { ClientAuthMethod, ClientCredentialKind, ClientCredentials, CliCredentialContext, ExampleValue } from './types.js';

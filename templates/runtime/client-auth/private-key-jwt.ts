@@ -12,6 +12,7 @@ import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
 import type { ClientAuthMethod, ClientCredentials } from './types.js';
+import { CLIENT_AUTH_METHODS } from '../registry-public.js';
 
 /** The prefix of a `privateKey` value that names an environment variable instead of a file. */
 export const ENV_REFERENCE = 'env:';
@@ -137,10 +138,9 @@ function stringField(config: Readonly<Record<string, unknown>>, field: string): 
   return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
-export const privateKeyJwt: ClientAuthMethod = {
+export const privateKeyJwt: ClientAuthMethod<(typeof CLIENT_AUTH_METHODS)['private_key_jwt']> = {
   holds: 'privateKey',
-  requiredOptions: ['privateKey'],
-  optionalOptions: ['privateKeyId'],
+  options: CLIENT_AUTH_METHODS.private_key_jwt,
   see: 'https://www.rfc-editor.org/rfc/rfc7523#section-2.2 JWT client authentication (RFC 7523, section 2.2)',
   savedFields: [FIELD_FILE, FIELD_ENV, FIELD_KID],
   profileFields: (options) => {

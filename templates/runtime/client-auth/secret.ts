@@ -4,6 +4,7 @@
 // CLI does). They differ only in where the request carries it.
 import type * as OidcClient from 'openid-client';
 import type { ClientAuthMethod, ClientCredentials, CliCredentialContext } from './types.js';
+import { CLIENT_AUTH_METHODS } from '../registry-public.js';
 
 function stringField(config: Readonly<Record<string, unknown>>, field: string): string | undefined {
   const value = config[field];
@@ -29,11 +30,10 @@ async function cliSecret(c: CliCredentialContext): Promise<ClientCredentials> {
 }
 
 /** A shared-secret method; `sendSecret` is openid-client's way of carrying it. */
-export function secretMethod(see: string, sendSecret: (oidc: typeof OidcClient, secret: string) => OidcClient.ClientAuth): ClientAuthMethod {
+export function secretMethod(see: string, sendSecret: (oidc: typeof OidcClient, secret: string) => OidcClient.ClientAuth): ClientAuthMethod<(typeof CLIENT_AUTH_METHODS)['client_secret_post']> {
   return {
     holds: 'secret',
-    requiredOptions: ['clientSecret'],
-    optionalOptions: [],
+    options: CLIENT_AUTH_METHODS.client_secret_post,
     see,
     savedFields: ['client_secret'],
     profileFields: (options): Record<string, string> => (options.clientSecret ? { client_secret: options.clientSecret } : {}),

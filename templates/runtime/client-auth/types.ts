@@ -5,8 +5,16 @@
 import type * as OidcClient from 'openid-client';
 import type { OptionSpec } from '../cli-args.js';
 import type { ClientCredentials } from '../client-options.js';
+import type { CredentialOption } from '../registry-public.js';
 
 export type { ClientCredentials } from '../client-options.js';
+
+/** The names of a method's options that a flow of it must have. */
+export function requiredOptionsOf(method: ClientAuthMethod): string[] {
+  return Object.entries(method.options)
+    .filter(([, option]) => option.required)
+    .map(([name]) => name);
+}
 
 /** What a client holds to prove itself: nothing (a public client), a shared secret, or a private key it signs with. */
 export type ClientCredentialKind = 'nothing' | 'secret' | 'privateKey';
@@ -38,13 +46,18 @@ export interface ExampleValue {
   readonly fallback: string;
 }
 
-export interface ClientAuthMethod {
+/** The credential options of one method, by name. */
+export type CredentialOptions = Readonly<Record<string, CredentialOption>>;
+
+export interface ClientAuthMethod<O extends CredentialOptions = CredentialOptions> {
   /** What the client holds. */
   readonly holds: ClientCredentialKind;
-  /** Options a flow with this method declares with `required: true`; the runtime requires them too. */
-  readonly requiredOptions: readonly string[];
-  /** Options it reads when they are given. */
-  readonly optionalOptions: readonly string[];
+  /**
+   * The options it reads: its entry in `CLIENT_AUTH_METHODS`
+   * (registry-public.ts), where they are declared once, so the public types
+   * (`ClientCredentials`, the factories' options) need none of this module.
+   */
+  readonly options: O;
   /** Where the spec says how it works, for doc comments. */
   readonly see: string;
   /**
