@@ -128,7 +128,14 @@ const byOrderThenId = <T extends { order: number; id: string }>(a: T, b: T) => a
 
 function optionIR(o: RawOption): OptionIR {
   // The type and secrecy are the registry's, where each option is declared once.
-  return { name: o.name, type: optionCapability(o.name).type, required: o.required ?? false, secret: optionCapability(o.name).secret === true || o.secret === true, default: Array.isArray(o.default) ? [...o.default] : o.default, doc: o.doc.trim() };
+  return {
+    name: o.name,
+    type: optionCapability(o.name).type,
+    required: o.required ?? false,
+    secret: optionCapability(o.name).secret === true || o.secret === true,
+    default: Array.isArray(o.default) ? [...o.default] : o.default,
+    doc: o.doc.trim(),
+  };
 }
 
 export function buildIR(spec: TypedSpec): SpecIR {

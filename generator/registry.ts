@@ -93,8 +93,13 @@ function jsonArray(values: readonly string[], indent: string, column: number, af
 
 /** `value` (an object of small objects) written at a line indented by `indent`, one key per line. */
 function jsonObject(value: Readonly<Record<string, unknown>>, indent: string): string {
-  const entry = (v: unknown) => `{ ${Object.entries(v as Record<string, unknown>).map(([k, x]) => `${JSON.stringify(k)}: ${JSON.stringify(x)}`).join(', ')} }`;
-  return `{\n${Object.entries(value).map(([key, v]) => `${indent}  ${JSON.stringify(key)}: ${entry(v)}`).join(',\n')}\n${indent}}`;
+  const entry = (v: unknown) =>
+    `{ ${Object.entries(v as Record<string, unknown>)
+      .map(([k, x]) => `${JSON.stringify(k)}: ${JSON.stringify(x)}`)
+      .join(', ')} }`;
+  return `{\n${Object.entries(value)
+    .map(([key, v]) => `${indent}  ${JSON.stringify(key)}: ${entry(v)}`)
+    .join(',\n')}\n${indent}}`;
 }
 
 /**

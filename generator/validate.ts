@@ -12,7 +12,25 @@ import { type LoadedFile, type LoadedSpec, type SpecKind } from './load.js';
 import { positionOf } from './positions.js';
 import { takenNames } from './names.js';
 import type { RawExamples, RawFlow, RawOption, RawSdk, RawStorage } from './raw.js';
-import { CREDENTIAL_OPTIONS, DPOP, optionCapability, requiredOptionsOf, storageSignature, type OptionName, type OptionType, type StorageMethodName, GRANTS, ISSUER_SCHEMES, LOOPBACK_HOSTS, OPTIONS, PATH_SEGMENT, patchRegistryEnums, STORAGE_BACKENDS, STORAGE_METHODS, TOKEN_ENDPOINT_AUTH_METHODS } from './registry.js';
+import {
+  CREDENTIAL_OPTIONS,
+  DPOP,
+  optionCapability,
+  requiredOptionsOf,
+  storageSignature,
+  type OptionName,
+  type OptionType,
+  type StorageMethodName,
+  GRANTS,
+  ISSUER_SCHEMES,
+  LOOPBACK_HOSTS,
+  OPTIONS,
+  PATH_SEGMENT,
+  patchRegistryEnums,
+  STORAGE_BACKENDS,
+  STORAGE_METHODS,
+  TOKEN_ENDPOINT_AUTH_METHODS,
+} from './registry.js';
 
 const SCHEMA_FILES: Record<SpecKind, string> = {
   sdk: 'sdk.schema.json',
@@ -64,7 +82,7 @@ function describe(error: ErrorObject): { message: string; key?: string } {
     case 'additionalProperties': {
       const key = String(p['additionalProperty']);
       const declared = REGISTRY_DECLARES.find((d) => d.key === key && d.at.test(error.instancePath));
-      if (declared) return { message: `unknown key ${JSON.stringify(key)}: ${declared.why} (templates/runtime/registry-public.ts and the modules it lists), so the spec does not state it; remove it`, key };
+      if (declared) return { message: `unknown key ${JSON.stringify(key)}: ${declared.why} (templates/runtime/registry-public.ts), so the spec does not state it; remove it`, key };
       return { message: `unknown key ${JSON.stringify(key)}`, key };
     }
     case 'required':
@@ -210,10 +228,9 @@ export function validateMeaning(spec: TypedSpec, templatesDir: string): Diagnost
   const checkOption = (loaded: LoadedFile, path: (string | number)[], o: RawOption) => {
     // Its type and secrecy are the registry's (templates/runtime/registry.ts), declared once there.
     const { type } = optionCapability(o.name);
-    const secret = optionCapability(o.name).secret === true || o.secret === true;
+    const secret = optionCapability(o.name).secret === true || (o.secret === true && type === 'string');
     if (o.secret === false && optionCapability(o.name).secret === true) report(loaded, [...path, 'secret'], `option "${o.name}" holds a secret, as the registry declares it; remove "secret: false"`);
-    if (o.secret === true && type !== 'string')
-      report(loaded, [...path, 'secret'], `option "${o.name}" of type ${type} cannot be secret: the SDK hides secret text, and this option holds none; remove "secret: true"`);
+    if (o.secret === true && type !== 'string') report(loaded, [...path, 'secret'], `option "${o.name}" of type ${type} cannot be secret: the SDK hides secret text, and this option holds none; remove "secret: true"`);
     if (o.default === undefined) return;
     const fits = defaultFits(type, o.default);
     if (fits === undefined) report(loaded, [...path, 'default'], `option "${o.name}" of type ${type} cannot have a default; remove "default"`);

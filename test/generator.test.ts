@@ -6,7 +6,7 @@ import { formatDiagnostics, SpecError } from '../generator/diagnostics.js';
 import { parseArgs, paths, runReporting } from '../generator/main.js';
 import { exampleForReaders } from '../generator/emit/docs.js';
 import { emitAll, generate, projectInputs, specToIR } from '../generator/pipeline.js';
-import { REGISTRY_ENUMS, schemaValueAt } from '../generator/registry.js';
+import { REGISTRY_ENUMS, schemaDrift, schemaValueAt, writeRegistryEnums } from '../generator/registry.js';
 import { compiledHeader } from '../generator/text.js';
 import { EmittedTypeChecker } from '../generator/typecheck.js';
 import { checkOutput, writeOutput } from '../generator/write.js';
@@ -205,7 +205,7 @@ describe('spec errors are reported as path:line:col with the JSON path', () => {
     const dir = specCopy({ 'flows/m2m.yaml': (t) => t + 'garbage: [unclosed\n' });
     const cli = spawnSync(process.execPath, [...GENERATOR, '--spec', dir, '--out', scratchDir('out')], { encoding: 'utf8', cwd: join(dir, '..'), env: ALONE });
     expect(cli.status).toBe(1);
-    expect(cli.stderr).toMatch(/^spec\/flows\/m2m\.yaml:32:1 error /);
+    expect(cli.stderr).toMatch(/^spec\/flows\/m2m\.yaml:29:1 error /);
     expect(cli.stderr).not.toMatch(/\n\s+at /);
   });
 });
@@ -254,7 +254,23 @@ describe('the runtime registry is the source of the allowed values', () => {
   test.each(REGISTRY_ENUMS.map((e) => [`${e.schemaFile} ${e.pointer.join('/')}`, e] as const))('committed %s holds the registry values', (_, e) => {
     const schema = JSON.parse(readFileSync(join(ROOT, 'spec/schema', e.schemaFile), 'utf8')) as unknown;
     const committed = schemaValueAt(schema, e.pointer);
-    expect(Array.isArray(committed) ? [...(committed as string[])].sort() : committed).toEqual([...e.values].sort());
+    expect(Array.isArray(committed) ? committed : Object.keys(committed as object)).toEqual(e.values);
+  });
+
+  test('npm run generate writes the registry values into the schema files, and changes nothing else there', () => {
+    const dir = scratchDir('schema');
+    for (const file of ['defs.schema.json', 'flow.schema.json', 'sdk.schema.json', 'storage.schema.json', 'examples.schema.json']) writeFileSync(join(dir, file), readFileSync(join(ROOT, 'spec/schema', file), 'utf8'));
+    const flow = readFileSync(join(dir, 'flow.schema.json'), 'utf8');
+    // A schema that lags the registry: a method and an environment key missing, as before a module or a key was added.
+    writeFileSync(join(dir, 'flow.schema.json'), flow.replace(', "private_key_jwt"]', ']'));
+    const sdk = readFileSync(join(dir, 'sdk.schema.json'), 'utf8');
+    writeFileSync(join(dir, 'sdk.schema.json'), sdk.replace(', "secretStorage"]', ']').replace(/,\n\s+"secretStorage": \{[^}]*\}/, ''));
+    expect(schemaDrift(dir, 'schema').length).toBe(3);
+    expect(writeRegistryEnums(dir, 'schema').sort()).toEqual(['schema/flow.schema.json', 'schema/sdk.schema.json']);
+    expect(readFileSync(join(dir, 'flow.schema.json'), 'utf8')).toBe(flow);
+    expect(readFileSync(join(dir, 'sdk.schema.json'), 'utf8')).toBe(sdk);
+    expect(schemaDrift(dir, 'schema')).toEqual([]);
+    expect(writeRegistryEnums(dir, 'schema')).toEqual([]);
   });
 
   test('an option the runtime reads gets its type from the registry', () => {
@@ -268,33 +284,32 @@ describe('the runtime registry is the source of the allowed values', () => {
     expect(files.get('src/settings.ts')).toContain("{ name: 'allowInsecureHttp', required: false, secret: false, default: false },");
   }, 60_000);
 
-  test("a type other than the registry's is refused", () => {
+  test("an option's type stated in the spec is refused: the registry declares it", () => {
     expectProblems(
-      specErrors(specCopy({ 'sdk.yaml': (t) => t.replace('  - name: requestTimeoutSeconds\n    type: number\n', '  - name: requestTimeoutSeconds\n    type: string\n') })),
-      'spec/sdk.yaml:L:11 error option "requestTimeoutSeconds" must have type "number", as the runtime reads it (/commonOptions/9/type)',
+      specErrors(specCopy({ 'sdk.yaml': (t) => t.replace('  - name: requestTimeoutSeconds\n', '  - name: requestTimeoutSeconds\n    type: string\n') })),
+      'spec/sdk.yaml:L:5 error unknown key "type": an option\'s type is declared once, in the registry (templates/runtime/registry-public.ts), so the spec does not state it; remove it (/commonOptions/9/type)',
     );
   });
 
   test('optional storage methods may be declared and are optional in the provider interface', () => {
-    const lease =
-      '    - name: acquireLease\n      params: [{ name: key, type: string }, { name: ttlMs, type: number }]\n      returns: "number | undefined"\n      doc: Take the lease on `key`.\n' +
-      '    - name: releaseLease\n      params: [{ name: key, type: string }, { name: fence, type: number }]\n      returns: void\n      doc: End the lease.\n';
+    const lease = '    - name: acquireLease\n      doc: Take the lease on `key`.\n' + '    - name: releaseLease\n      doc: End the lease.\n';
     const files = generated({ 'sdk.yaml': (t) => t.replace(/ {4}- name: acquireLease\n[\s\S]*?commonOptions:\n/, `${lease}commonOptions:\n`) });
     const provider = files.get('src/storage-provider.ts')!;
-    expect(provider).toContain('acquireLease?(key: string, ttlMs: number): Promise<number | undefined>;');
+    expect(provider).toContain('acquireLease?(key: string, ttlMs: number, maxHoldMs?: number): Promise<number | undefined>;');
+    expect(provider).not.toContain('renewLease');
     expect(provider).toContain('releaseLease?(key: string, fence: number): Promise<void>;');
     expect(provider).toContain('loadObj(key: string): Promise<Record<string, unknown>>;');
   }, 60_000);
 
   test.each([
     [
-      'a storage method with another signature than the runtime calls',
-      { 'sdk.yaml': (t: string) => t.replace('params: [{ name: key, type: string }, { name: fence, type: number }, { name: ttlMs, type: number }]', 'params: [{ name: key, type: string }]') },
-      'spec/sdk.yaml:L:7 error storage method "renewLease" must take (string, number, number) and return boolean, as the runtime calls it (/storageProvider/methods/7)',
+      "a storage method's signature stated in the spec (the registry declares it)",
+      { 'sdk.yaml': (t: string) => t.replace('    - name: renewLease\n', '    - name: renewLease\n      params: [{ name: key, type: string }]\n') },
+      'spec/sdk.yaml:L:7 error unknown key "params": a storage method\'s parameters are declared once, in the registry (templates/runtime/registry-public.ts), so the spec does not state it; remove it (/storageProvider/methods/7/params)',
     ],
     [
       'a missing storage method the runtime calls',
-      { 'sdk.yaml': (t: string) => t.replace(/ {4}- name: mtime\n(.*\n){3}/, '') },
+      { 'sdk.yaml': (t: string) => t.replace(/ {4}- name: mtime\n(.*\n){1}/, '') },
       'spec/sdk.yaml:L:5 error storage method "mtime" is missing; the runtime calls it (/storageProvider/methods)',
     ],
   ])('%s is refused', (_, edits, expected) => {
@@ -314,7 +329,7 @@ describe('every option field takes effect or is refused', () => {
   }, 60_000);
 
   test('a string-list default is emitted as a list', () => {
-    const files = generated({ 'sdk.yaml': (t) => t.replace('  - name: requestedScopes\n    type: string[]\n', '  - name: requestedScopes\n    type: string[]\n    default: [planet]\n') });
+    const files = generated({ 'sdk.yaml': (t) => t.replace('  - name: requestedScopes\n', '  - name: requestedScopes\n    default: [planet]\n') });
     expect(files.get('src/settings.ts')).toContain("{ name: 'requestedScopes', required: false, secret: false, default: ['planet'] },");
     expect(files.get('src/options.ts')).toMatch(/@defaultValue \['planet'\]\s*\*\/\s*readonly requestedScopes\?: readonly string\[\];/);
   }, 60_000);
@@ -327,27 +342,27 @@ describe('every option field takes effect or is refused', () => {
     ],
     [
       'a default for an option that cannot have one',
-      { 'sdk.yaml': (t: string) => t.replace('    type: ObjectStorageProvider\n', '    type: ObjectStorageProvider\n    default: none\n') },
+      { 'sdk.yaml': (t: string) => t.replace('  - name: storageProvider\n', '  - name: storageProvider\n    default: none\n') },
       'spec/sdk.yaml:L:14 error option "storageProvider" of type ObjectStorageProvider cannot have a default; remove "default" (/commonOptions/3/default)',
     ],
     [
       'a default on a required option',
-      { 'flows/m2m.yaml': (t: string) => t.replace('    type: string\n    required: true\n    doc: Client ID', '    type: string\n    required: true\n    default: abc\n    doc: Client ID') },
+      { 'flows/m2m.yaml': (t: string) => t.replace('    required: true\n    doc: Client ID', '    required: true\n    default: abc\n    doc: Client ID') },
       'spec/flows/m2m.yaml:L:14 error option "clientId" is required, so a default would never apply; remove "default" or "required: true" (/options/0/default)',
     ],
     [
       'a secret the auth method needs made optional',
-      { 'flows/m2m.yaml': (t: string) => t.replace('    required: true\n    secret: true\n', '    required: false\n    secret: true\n') },
+      { 'flows/m2m.yaml': (t: string) => t.replace('  - name: clientSecret\n    required: true\n', '  - name: clientSecret\n    required: false\n') },
       'spec/flows/m2m.yaml:L:5 error option "clientSecret" must have "required: true": token endpoint auth method "client_secret_post" cannot run without it (/options/1)',
     ],
     [
-      'a secret option not marked secret',
-      { 'flows/m2m.yaml': (t: string) => t.replace('    secret: true\n', '') },
-      'spec/flows/m2m.yaml:L:11 error option "clientSecret" holds a secret: add "secret: true", so the SDK never prints or saves it in plain view (/options/1/name)',
+      'a secret option marked not secret',
+      { 'flows/m2m.yaml': (t: string) => t.replace('  - name: clientSecret\n    required: true\n', '  - name: clientSecret\n    required: true\n    secret: false\n') },
+      'spec/flows/m2m.yaml:L:13 error option "clientSecret" holds a secret, as the registry declares it; remove "secret: false" (/options/1/secret)',
     ],
     [
       'a secret option that holds no text',
-      { 'sdk.yaml': (t: string) => t.replace('  - name: saveStateToStorage\n    type: boolean\n', '  - name: saveStateToStorage\n    type: boolean\n    secret: true\n') },
+      { 'sdk.yaml': (t: string) => t.replace('  - name: saveStateToStorage\n', '  - name: saveStateToStorage\n    secret: true\n') },
       'spec/sdk.yaml:L:13 error option "saveStateToStorage" of type boolean cannot be secret: the SDK hides secret text, and this option holds none; remove "secret: true" (/commonOptions/1/secret)',
     ],
     [
@@ -368,12 +383,12 @@ describe('every option field takes effect or is refused', () => {
     ],
     [
       'saveStateToStorage removed while an in-memory mode exists',
-      { 'sdk.yaml': (t: string) => t.replace(/ {2}- name: saveStateToStorage\n(.*\n){5}/, '') },
+      { 'sdk.yaml': (t: string) => t.replace(/ {2}- name: saveStateToStorage\n(.*\n){4}/, '') },
       'spec/storage/in_memory.yaml:3:10 error backend "memory" is selected with option "saveStateToStorage", which flow "oauth_user_authcode__with_browser", "oauth_user_devicecode__external_browser", "oauth_user_devicecode__dpop", "oauth_m2m", "oauth_m2m_private_key_jwt" does not declare; add it under commonOptions in spec/sdk.yaml (/backend)',
     ],
     [
       'storageProvider removed while an application-storage mode exists',
-      { 'sdk.yaml': (t: string) => t.replace(/ {2}- name: storageProvider\n(.*\n){4}/, '') },
+      { 'sdk.yaml': (t: string) => t.replace(/ {2}- name: storageProvider\n(.*\n){3}/, '') },
       'spec/storage/app_custom_storage.yaml:3:10 error backend "provider" is selected with option "storageProvider", which flow "oauth_user_authcode__with_browser", "oauth_user_devicecode__external_browser", "oauth_user_devicecode__dpop", "oauth_m2m", "oauth_m2m_private_key_jwt" does not declare; add it under commonOptions in spec/sdk.yaml (/backend)\nspec/storage/redis_shared.yaml:3:10 error backend "provider" is selected with option "storageProvider", which flow "oauth_user_authcode__with_browser", "oauth_user_devicecode__external_browser", "oauth_user_devicecode__dpop", "oauth_m2m", "oauth_m2m_private_key_jwt" does not declare; add it under commonOptions in spec/sdk.yaml (/backend)',
     ],
   ])('%s is refused with its position', (_, edits, expected) => {
@@ -450,11 +465,6 @@ describe('names the runtime, the package or JavaScript already use are refused',
       'scope default (a reserved word)',
       { 'sdk.yaml': (t: string) => t.replace('  - name: PLANET\n', '  - name: default\n').replaceAll('[PLANET, ', '[default, ') },
       'spec/sdk.yaml:L:11 error scope name "default" is not a valid TypeScript identifier (/scopes/0/name)',
-    ],
-    [
-      'two parameters of one name',
-      { 'sdk.yaml': (t: string) => t.replace('params: [{ name: src, type: string }, { name: dst, type: string }]', 'params: [{ name: src, type: string }, { name: src, type: string }]') },
-      'spec/sdk.yaml:L:53 error duplicate parameter name "src" (/storageProvider/methods/4/params/1/name)',
     ],
   ])(
     '%s',
@@ -593,10 +603,7 @@ describe('spec option fields take effect at run time', () => {
   const fixture = join(ROOT, 'test/fixtures/spec-effects');
   const fixtureSpec = () =>
     specCopy({
-      'sdk.yaml': (t) =>
-        t
-          .replace(/( {2}- name: saveStateToStorage\n {4}type: boolean\n {4}default:) true\n/, '$1 false\n')
-          .replace('  - name: profileName\n    type: string\n', '  - name: profileName\n    type: string\n    required: true\n    secret: true\n'),
+      'sdk.yaml': (t) => t.replace(/( {2}- name: saveStateToStorage\n {4}default:) true\n/, '$1 false\n').replace('  - name: profileName\n', '  - name: profileName\n    required: true\n    secret: true\n'),
       'examples.yaml': readFileSync(join(fixture, 'examples.yaml'), 'utf8'),
     });
   const { server } = useEmbeddedServer();
@@ -675,9 +682,7 @@ test('an example whose auth method reads an example variable the spec does not d
 test('flows share a CLI login command only with the same grant and another kind of client credential', () => {
   const sameKind = specCopy({
     'flows/m2m_private_key_jwt.yaml': (t) =>
-      t
-        .replace('tokenEndpointAuthMethod: private_key_jwt', 'tokenEndpointAuthMethod: client_secret_basic')
-        .replace(/ {2}- name: privateKey\n[\s\S]*$/, '  - name: clientSecret\n    type: string\n    required: true\n    secret: true\n    doc: Secret.\n'),
+      t.replace('tokenEndpointAuthMethod: private_key_jwt', 'tokenEndpointAuthMethod: client_secret_basic').replace(/ {2}- name: privateKey\n[\s\S]*$/, '  - name: clientSecret\n    required: true\n    doc: Secret.\n'),
   });
   expect(specErrors(sameKind)).toMatch(
     /^spec\/flows\/m2m_private_key_jwt\.yaml:\d+:12 error duplicate CLI login command "service-account", first defined in spec\/flows\/m2m\.yaml:\d+ for a client that also holds a secret \(\/cliLogin\/command\)$/m,
@@ -707,12 +712,10 @@ describe('a compiler error that quotes a spec name is called a clash only when i
     expect(printed).not.toMatch(/clash|choose another name/);
   });
 
-  test('a parameter named eval, which strict mode reserves: another name fixes it, and it is not called a clash', () => {
-    const errors = specErrors(specCopy({ 'sdk.yaml': (t) => t.replace('params: [{ name: src, type: string }, { name: dst, type: string }]', 'params: [{ name: eval, type: string }, { name: dst, type: string }]') }));
-    expectProblems(
-      errors,
-      'spec/sdk.yaml:L:24 error the name "eval" is a word strict-mode JavaScript reserves, and the generated code cannot use it there (src/storage-provider.ts:L:13 Invalid use of \'eval\'. Modules are automatically in strict mode); choose another name (/storageProvider/methods/4/params/0/name)',
-    );
+  test('a provider class named eval is refused before it reaches the compiler: another name fixes it, and it is not called a clash', () => {
+    const errors = specErrors(specCopy({ 'storage/app_custom_storage.yaml': (t) => t.replace(/providerClass: \w+/, 'providerClass: eval') }));
+    expectProblems(errors, 'spec/storage/app_custom_storage.yaml:L:16 error provider class name "eval" would hide the JavaScript global of that name; choose another name (/providerClass)');
+    expect(errors).not.toMatch(/clash/);
   });
 
   // A real clash still says so: see "provider class auth" above and "a name only the compiler catches" below.
@@ -875,7 +878,7 @@ describe('values the schema accepts but the runtime cannot use are refused at th
   const cases: [string, Parameters<typeof specCopy>[0], string, string, string][] = [
     [
       'a timeout default of -1',
-      { 'sdk.yaml': (t) => line(t, /(name: requestTimeoutSeconds\n\s+type: number\n\s+)default: 30/, '$1default: -1') },
+      { 'sdk.yaml': (t) => line(t, /(name: requestTimeoutSeconds\n\s+)default: 30/, '$1default: -1') },
       'spec/sdk.yaml',
       'requestTimeoutSeconds default -1 is out of range; write a number more than 0 and at most 3600',
       '/commonOptions/\\d+/default',
@@ -938,7 +941,7 @@ describe('values the schema accepts but the runtime cannot use are refused at th
     ],
     [
       'a profileName default every flow would share',
-      { 'sdk.yaml': (t) => line(t, /(name: profileName\n\s+type: string\n)/, '$1    default: shared\n') },
+      { 'sdk.yaml': (t) => line(t, /(name: profileName\n)/, '$1    default: shared\n') },
       'spec/sdk.yaml',
       'profileName cannot have a default: every flow would keep its session under that one name; remove "default"',
       '/commonOptions/\\d+/default',

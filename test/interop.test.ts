@@ -6,6 +6,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, st
 import { join, resolve } from 'node:path';
 import { Auth, ProfileError, Session } from '../generated/src/index.js';
 import { AuthCore } from '../generated/src/runtime/auth-core.js';
+import { authorizationCode } from '../generated/src/runtime/grants/authorization-code.js';
 import { clientConfigToWrite, defaultSessionOptions, listProfiles, readProfileOptions, type ClientConfigFile } from '../generated/src/runtime/profile.js';
 import { stableJson } from '../generated/src/runtime/store.js';
 import { SDK_SETTINGS } from '../generated/src/settings.js';
@@ -449,7 +450,7 @@ describe('clientConfigToWrite', () => {
     expect(written).toEqual({ ...python, client_secret: 'secret-2' });
   });
 
-  test("a callback that is either of the file's redirect URIs is no change", () => {
+  test("a callback that is either of the file's redirect URIs is no change (the authorization code grant's saved fields)", () => {
     const authCode: ClientConfigFile = {
       client_type: 'oidc_auth_code',
       auth_server: 'https://auth.example/',
@@ -457,10 +458,27 @@ describe('clientConfigToWrite', () => {
       redirect_uri: 'http://localhost:8080/callback',
       local_redirect_uri: 'http://localhost:8080',
     };
-    expect(clientConfigToWrite(authCode, { ...authCode, redirect_uri: undefined, local_redirect_uri: 'http://localhost:8080/callback' })).toBeUndefined();
+    const fields = (options: Parameters<typeof authorizationCode.profile.fields>[0], existing: ClientConfigFile) => authorizationCode.profile.fields(options, existing);
+    expect(fields({ clientId: 'app', callbackUrl: 'http://localhost:8080/callback' }, authCode)).toEqual({});
+    expect(clientConfigToWrite(authCode, { ...authCode, ...fields({ clientId: 'app', callbackUrl: 'http://localhost:8080/callback' }, authCode) })).toBeUndefined();
     const localOnly: ClientConfigFile = { client_type: 'oidc_auth_code', auth_server: 'https://auth.example/', client_id: 'app', local_redirect_uri: 'http://localhost:8080' };
-    expect(clientConfigToWrite(localOnly, { ...localOnly })).toBeUndefined();
+    expect(fields({ clientId: 'app', callbackUrl: 'http://localhost:8080' }, localOnly)).toEqual({});
+    expect(fields({ clientId: 'app', callbackUrl: 'http://127.0.0.1:9000/cb' }, localOnly)).toEqual({ local_redirect_uri: 'http://127.0.0.1:9000/cb' });
     expect(clientConfigToWrite(localOnly, { ...localOnly, local_redirect_uri: 'http://127.0.0.1:9000/cb' })).toEqual({ ...localOnly, local_redirect_uri: 'http://127.0.0.1:9000/cb' });
+    expect(authorizationCode.profile.fromProfile(authCode)).toEqual({ callbackUrl: 'http://localhost:8080/callback' });
+  });
+
+  test("another method's credential is removed when the login used a different one, and kept otherwise", () => {
+    const withSecret: ClientConfigFile = { ...python, client_secret: 'old-secret', organization: 'kept' };
+    const moved = { client_type: 'oidc_client_credentials_pubkey', auth_server: python.auth_server, client_id: 'svc', client_privkey_file: '/keys/svc.pem' };
+    const written = clientConfigToWrite(withSecret, moved, {}, ['client_secret']);
+    expect(written).not.toHaveProperty('client_secret');
+    expect(written).toMatchObject({ ...moved, organization: 'kept' });
+    // Nothing changed but the stale field: still a write, which removes it.
+    const same = { ...withSecret };
+    delete (same as Record<string, unknown>)['client_secret'];
+    expect(clientConfigToWrite(withSecret, same, {}, ['client_secret'])).not.toHaveProperty('client_secret');
+    expect(clientConfigToWrite(withSecret, { ...python, client_secret: 'old-secret' }, {}, ['client_privkey_file'])).toBeUndefined();
   });
 
   test('a changed list of scopes is a change; the same list is not', () => {

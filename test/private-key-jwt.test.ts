@@ -7,7 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { Auth, ConfigError, Session, TokenRequestError } from '../generated/src/index.js';
-import { M2M_KEY_CLIENT_ID, M2M_KEY_ID, makeServiceAccountKey, type RunningServer } from './server/auth-server.js';
+import { M2M_CLIENT_ID, M2M_CLIENT_SECRET, M2M_KEY_CLIENT_ID, M2M_KEY_ID, makeServiceAccountKey, type RunningServer } from './server/auth-server.js';
 import { runCli } from './support/cli.js';
 import { browserCommand, tempHome } from './support/env.js';
 import { expireTokenFile } from './support/scenarios.js';
@@ -148,6 +148,21 @@ describe('the CLI', () => {
     expect(filesWithSecrets(home).filter((f) => f.includes('private key'))).toEqual([]);
     const config = JSON.parse(readFileSync(join(home, '.planet', 'cli-key', 'auth_client.json'), 'utf8')) as Record<string, unknown>;
     expect(config['client_privkey_file']).toBe(server.serviceAccountKey.pemFile);
+  });
+
+  test('a profile moved from a client secret to a private key keeps no secret: the old one is removed from auth_client.json', async () => {
+    const secretLogin = await runCli(['login', 'service-account', '--client-id', M2M_CLIENT_ID, '--client-secret', M2M_CLIENT_SECRET, '--profile', 'moved'], cliEnv());
+    expect(secretLogin).toMatchObject({ code: 0 });
+    const path = join(home, '.planet', 'moved', 'auth_client.json');
+    expect(JSON.parse(readFileSync(path, 'utf8'))).toHaveProperty('client_secret', M2M_CLIENT_SECRET);
+    const keyLogin = await runCli(['login', 'service-account', '--client-id', M2M_KEY_CLIENT_ID, '--private-key', server.serviceAccountKey.pemFile, '--profile', 'moved'], cliEnv());
+    expect(keyLogin).toMatchObject({ code: 0 });
+    const config = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+    expect(config).not.toHaveProperty('client_secret');
+    expect(config).toMatchObject({ client_id: M2M_KEY_CLIENT_ID, client_privkey_file: server.serviceAccountKey.pemFile, client_type: 'oidc_client_credentials_pubkey' });
+    expect(filesWithSecrets(home).filter((f) => f.includes('client secret'))).toEqual([]);
+    const status = await runCli(['status', '--profile', 'moved', '--json'], cliEnv());
+    expect(JSON.parse(status.stdout)).toMatchObject({ client_id: M2M_KEY_CLIENT_ID, logged_in: true });
   });
 
   test('a missing key file fails with one line naming the file and the fix, and the configuration exit code', async () => {

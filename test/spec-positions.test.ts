@@ -71,12 +71,12 @@ function expectAt(edits: Record<string, Edit>, expected: readonly Expected[], af
 
 const m2m = 'flows/m2m.yaml';
 const cliLogin = 'cliLogin:\n  command: service-account\n  summary: Log in as a service account with its client ID and secret.\n';
-const clientId = '  - name: clientId\n    type: string\n    required: true\n    doc: Client ID of the service account.\n';
-const clientSecret = '  - name: clientSecret\n    type: string\n    required: true\n    secret: true\n    doc: Client secret of the service account. Never logged or shown.\n';
+const clientId = '  - name: clientId\n    required: true\n    doc: Client ID of the service account.\n';
+const clientSecret = '  - name: clientSecret\n    required: true\n    doc: Client secret of the service account. Never logged or shown.\n';
 
 describe('a problem inside the spec points at its node, by line:column and JSON path', () => {
   test('a bad value inside a list item', () => {
-    expectAt({ [m2m]: swap(clientSecret, clientSecret.replace('type: string', 'type: «t»strin')) }, [{ at: 't', path: '/options/1/type', message: /^must be one of / }]);
+    expectAt({ [m2m]: swap(clientSecret, clientSecret.replace('required: true', 'required: «t»"yes"')) }, [{ at: 't', path: '/options/1/required', message: /^must be boolean$/ }]);
   });
 
   test('a bad value in a nested object', () => {
@@ -103,7 +103,7 @@ describe('a problem inside the spec points at its node, by line:column and JSON 
       {
         'examples.yaml': swap(/profileName: my-app-devicecode\n {4}login: ifNotInitialized/, 'profileName: «p»"../x"\n    login: ifNotInitialized'),
         'storage/app_custom_storage.yaml': swap('providerRoot: .planet-demo', 'providerRoot: «r»".."'),
-        'sdk.yaml': swap(/(name: requestTimeoutSeconds\n\s+type: number\n\s+)default: 30/, '$1default: «n»-1'),
+        'sdk.yaml': swap(/(name: requestTimeoutSeconds\n\s+)default: 30/, '$1default: «n»-1'),
       },
       [
         { at: 'p', path: '/examples/4/profileName', message: /^profile name "..\/x" must be lowercase/ },
@@ -121,7 +121,7 @@ describe('a problem inside the spec points at its node, by line:column and JSON 
             cliLogin,
             'cliLogin: { command: service-account, summary: "Log in.", «e»extra: 1 }\n',
           )(t)
-            .replace(clientId, '  - { name: clientId, type: string, required: «r»"yes", doc: x }\n')
+            .replace(clientId, '  - { name: clientId, required: «r»"yes", doc: x }\n')
             .replace(/requirements:\n( {2}- .*\n)+/, 'requirements: [fine, «n»7, «m»{ a: b }]\n'),
       },
       [
@@ -135,10 +135,10 @@ describe('a problem inside the spec points at its node, by line:column and JSON 
   });
 
   test('a bad value written once under an anchor and repeated by an alias is reported, for each use, where it is written', () => {
-    const anchored = clientId.replace('  - name: clientId\n    type: string', '  - &option\n    name: clientId\n    type: «t»strin');
+    const anchored = clientId.replace('  - name: clientId\n    required: true', '  - &option\n    name: clientId\n    required: «t»maybe');
     expectAt({ [m2m]: swap(clientId + clientSecret, `${anchored}  - *option\n`) }, [
-      { at: 't', path: '/options/0/type', message: /^must be one of / },
-      { at: 't', path: '/options/1/type', message: /^must be one of / },
+      { at: 't', path: '/options/0/required', message: /^must be boolean$/ },
+      { at: 't', path: '/options/1/required', message: /^must be boolean$/ },
     ]);
   });
 

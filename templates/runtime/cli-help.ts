@@ -32,11 +32,7 @@ function commandLines(spec: CliSpec, table: readonly CommandSpec[], prefix: read
 
 export function mainHelp(spec: CliSpec, table: readonly CommandSpec[]): string {
   const { env, disk } = spec.settings;
-  const vars = [
-    ...spec.environment,
-    { name: 'NO_COLOR', doc: 'Set (to anything) for output without colour or escape sequences.' },
-    { name: 'BROWSER', doc: 'Command that opens the login page (%s stands for the URL).' },
-  ];
+  const vars = [...spec.environment, { name: 'NO_COLOR', doc: 'Set (to anything) for output without colour or escape sequences.' }, { name: 'BROWSER', doc: 'Command that opens the login page (%s stands for the URL).' }];
   const varWidth = Math.max(...vars.map((v) => v.name.length)) + 2;
   return `Usage: ${spec.name} <command> [options]
 

@@ -8,13 +8,13 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { ERR_STATE_CORRUPT, PlanetAuthError, ProfileError, StateError } from './errors.js';
 import { flowById, serverSettings, type BuiltinProfile, type FlowDescriptor, type SdkSettings } from './settings.js';
-import { parseCallbackUrl } from './callback-url.js';
 import { readJsonObjectSync } from './store.js';
 import { valueInHand } from './token.js';
 import { KEYCHAIN_REFERENCE, keychainGetSync, keychainReference, missingSecret } from './keychain.js';
 import { withDeferredSecret, type ClientOptions } from './client-options.js';
 import { CREDENTIAL_FIELDS, clientAuthMethod, credentialsFromProfile } from './client-auth/index.js';
 import { GRANTS } from './registry.js';
+import { GRANT_PROFILE_FIELDS, grantOptionsFromProfile } from './grants/index.js';
 
 export type { ClientOptions } from './client-options.js';
 
@@ -23,12 +23,10 @@ export interface ClientConfigFile {
   readonly client_type: string;
   readonly auth_server: string;
   readonly client_id: string;
-  readonly client_secret?: string;
   readonly scopes?: readonly string[];
   readonly audiences?: readonly string[];
-  readonly local_redirect_uri?: string;
-  readonly redirect_uri?: string;
-  readonly [extra: string]: unknown;
+  /** The client authentication method's fields (client-auth/), the grant's (grants/), and fields this SDK does not know, kept as they are. */
+  readonly [field: string]: unknown;
 }
 
 /** The home folder: `HOME` when set (so tests and tools can point it elsewhere), else the account's. */
@@ -83,7 +81,7 @@ export function parseClientConfig(location: string, data: Record<string, unknown
       throw new StateError(ERR_STATE_CORRUPT, location, `field "${field}" in ${location} must be a non-empty string; the file was left as it is. Fix it, or log in again to rewrite it`);
     }
   }
-  for (const field of [...CREDENTIAL_FIELDS, 'local_redirect_uri', 'redirect_uri']) {
+  for (const field of [...CREDENTIAL_FIELDS, ...GRANT_PROFILE_FIELDS]) {
     const value = valueInHand(data, field);
     if (value !== undefined && typeof value !== 'string') {
       throw new StateError(ERR_STATE_CORRUPT, location, `field "${field}" in ${location} must be a string; the file was left as it is`);
@@ -141,31 +139,11 @@ function unsupportedProfile(settings: SdkSettings, profile: string, clientType: 
   );
 }
 
-/**
- * The callback URL of a saved profile. The Python CLI sends `redirect_uri`
- * to the server and listens at `local_redirect_uri`; this SDK listens where
- * it sends, so a loopback `redirect_uri` (what the client registered) wins.
- */
-function callbackUrlOf(config: ClientConfigFile): string | undefined {
-  const registered = config.redirect_uri;
-  if (registered !== undefined && isParseableLoopback(registered)) return registered;
-  return config.local_redirect_uri ?? registered;
-}
-
-function isParseableLoopback(url: string): boolean {
-  try {
-    parseCallbackUrl(url);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 export function optionsFromClientConfig(config: ClientConfigFile, profile: string): ClientOptions {
   return {
     clientId: config.client_id,
     ...credentialsFromProfile(config),
-    callbackUrl: callbackUrlOf(config),
+    ...grantOptionsFromProfile(config),
     requestedScopes: config.scopes,
     profileName: profile,
     saveStateToStorage: true,
@@ -411,7 +389,7 @@ function builtinClientType(settings: SdkSettings, profile: string): string | und
 }
 
 /** The `auth_client.json` fields that make a session's settings; a change in any of them is worth a write. */
-const SETTINGS_FIELDS = ['client_type', 'auth_server', 'client_id', ...CREDENTIAL_FIELDS, 'scopes', 'audiences', 'local_redirect_uri', 'redirect_uri'] as const;
+const SETTINGS_FIELDS = ['client_type', 'auth_server', 'client_id', ...CREDENTIAL_FIELDS, 'scopes', 'audiences', ...GRANT_PROFILE_FIELDS];
 
 /** Settings the SDK fills in from its own defaults or the environment when a profile leaves them out. */
 export interface ChosenSettings {
@@ -432,18 +410,20 @@ export interface ChosenSettings {
  * unless `chosen` says the caller asked for them: a default written there
  * would pin it (the environment would no longer apply, and the Python CLI
  * would check tokens against it). A field left out of `wanted` keeps the
- * file's value.
+ * file's value, except those in `stale`: the credential fields of another
+ * client authentication method than the one the login used (a secret left
+ * behind when a service account moved to a private key), which are removed.
  */
-export function clientConfigToWrite(existing: ClientConfigFile | undefined, wanted: ClientConfigFile, chosen: ChosenSettings = {}): ClientConfigFile | undefined {
+export function clientConfigToWrite(existing: ClientConfigFile | undefined, wanted: ClientConfigFile, chosen: ChosenSettings = {}, stale: readonly string[] = []): ClientConfigFile | undefined {
   if (existing === undefined) return wanted;
-  // The callback the login listened at is the file's own when it is either of the file's redirect URIs.
-  const callback = wanted.local_redirect_uri;
-  const sameCallback = callback !== undefined && callback === callbackUrlOf(existing);
+  // Own fields only, without reading them: a secret kept in the keychain is read when used, not here.
+  const dropped = stale.filter((field) => Object.hasOwn(existing, field) && !Object.hasOwn(wanted, field));
   const keptAbsent = (field: 'scopes' | 'audiences') => existing[field] === undefined && chosen[field] !== true;
-  const fields = SETTINGS_FIELDS.filter((field) => wanted[field] !== undefined && !(sameCallback && field === 'local_redirect_uri') && !((field === 'scopes' || field === 'audiences') && keptAbsent(field)));
-  if (fields.every((field) => sameValue(existing[field], wanted[field]))) return undefined;
+  const fields = SETTINGS_FIELDS.filter((field) => wanted[field] !== undefined && !((field === 'scopes' || field === 'audiences') && keptAbsent(field)));
+  if (dropped.length === 0 && fields.every((field) => sameValue(existing[field], wanted[field]))) return undefined;
   const merged: Record<string, unknown> = { ...existing };
   for (const field of fields) merged[field] = wanted[field];
+  for (const field of dropped) delete merged[field];
   return merged as ClientConfigFile;
 }
 

@@ -198,9 +198,7 @@ type StorageArguments<P extends readonly StorageParameter[]> = P extends readonl
       : never
   : [];
 
-type StorageMethod<M extends StorageMethodCapability> = (
-  ...args: StorageArguments<M['params']>
-) => M['sync'] extends true ? StorageValueTypes[M['returns']] : Promise<StorageValueTypes[M['returns']]>;
+type StorageMethod<M extends StorageMethodCapability> = (...args: StorageArguments<M['params']>) => M['sync'] extends true ? StorageValueTypes[M['returns']] : Promise<StorageValueTypes[M['returns']]>;
 
 type Methods = typeof STORAGE_METHODS;
 type RequiredMethod = { [K in keyof Methods]: Methods[K] extends { readonly optional: true } ? never : K }[keyof Methods];

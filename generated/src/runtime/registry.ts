@@ -110,7 +110,6 @@ export const STORAGE_BACKENDS = {
 
 export type StorageBackend = keyof typeof STORAGE_BACKENDS;
 
-
 /**
  * Issuer URL schemes the runtime talks to: https anywhere, plain http only to
  * this machine (the runtime refuses it elsewhere unless allowInsecureHttp).

@@ -5,17 +5,59 @@
 // prompt (node:readline) load when a login starts, not when the SDK does.
 import { AbortedError, AccessDeniedError, CallbackError, ConfigError } from '../errors.js';
 import type { LoopbackListener } from '../loopback.js';
-import type { Grant } from './types.js';
+import type { Grant, GrantProfile } from './types.js';
+import { parseCallbackUrl } from '../callback-url.js';
 import { BROWSER_LOGIN_TIMEOUT_MS } from '../core/api-types.js';
 
 /** The callback a CLI login listens at when neither its options nor the profile name one: a free port on this machine. */
 const DEFAULT_CALLBACK = 'http://127.0.0.1:0/callback';
+
+function stringField(config: Readonly<Record<string, unknown>>, field: string): string | undefined {
+  const value = config[field];
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+function isParseableLoopback(url: string): boolean {
+  try {
+    parseCallbackUrl(url);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The callback URL of a saved profile. Planet's Python CLI sends
+ * `redirect_uri` to the server and listens at `local_redirect_uri`; this SDK
+ * listens where it sends, so a loopback `redirect_uri` (what the client
+ * registered) wins.
+ */
+function callbackUrlOf(config: Readonly<Record<string, unknown>>): string | undefined {
+  const registered = stringField(config, 'redirect_uri');
+  if (registered !== undefined && isParseableLoopback(registered)) return registered;
+  return stringField(config, 'local_redirect_uri') ?? registered;
+}
+
+/** A profile keeps the callback URL the login listened at, unless it is already either of the file's redirect URIs. */
+const callbackProfile: GrantProfile = {
+  savedFields: ['local_redirect_uri', 'redirect_uri'],
+  fields: (options, existing): Record<string, string> => {
+    const callback = options.callbackUrl;
+    if (!callback || (existing !== undefined && callback === callbackUrlOf(existing))) return {};
+    return { local_redirect_uri: callback };
+  },
+  fromProfile: (config) => {
+    const callbackUrl = callbackUrlOf(config);
+    return callbackUrl !== undefined ? { callbackUrl } : {};
+  },
+};
 
 export const authorizationCode: Grant = {
   requiredOptions: ['clientId', 'callbackUrl'],
   publicClients: true,
   see: 'https://www.rfc-editor.org/rfc/rfc7636 PKCE (RFC 7636) and https://www.rfc-editor.org/rfc/rfc8252 native apps (RFC 8252)',
   unattended: false,
+  profile: callbackProfile,
   cli: {
     options: (doc) => [
       { name: 'callback-url', value: 'URL', help: `${doc('callbackUrl', 'Loopback callback URL.')} Default: the profile's, else ${DEFAULT_CALLBACK}.` },

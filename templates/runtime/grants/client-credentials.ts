@@ -1,7 +1,7 @@
 // The client credentials grant (RFC 6749, section 4.4): a service account
 // logs in with its client ID and its secret or private key, no person
 // involved, whenever the session has no usable token.
-import type { Grant } from './types.js';
+import { NOTHING_SAVED, type Grant } from './types.js';
 
 export const clientCredentials: Grant = {
   // Its credential (a secret or a private key) is what its auth method requires.
@@ -9,6 +9,7 @@ export const clientCredentials: Grant = {
   publicClients: false,
   see: 'https://www.rfc-editor.org/rfc/rfc6749#section-4.4 client credentials grant (RFC 6749, section 4.4)',
   unattended: true,
+  profile: NOTHING_SAVED,
   cli: {
     options: () => [],
     exampleArgs: [],

@@ -92,6 +92,26 @@ export interface GrantExample {
   readonly clientId: { readonly env: string; readonly fallback: string };
 }
 
+/**
+ * What a saved profile (`auth_client.json`) holds for the grant, beside the
+ * client's identity and credential: the authorization code grant keeps its
+ * callback URL, the others nothing.
+ */
+export interface GrantProfile {
+  /** The `auth_client.json` fields it writes and reads, all strings. */
+  readonly savedFields: readonly string[];
+  /**
+   * The fields to write after a login with `options`, given the file there
+   * now (undefined when there is none); a field left out keeps the file's value.
+   */
+  fields(options: ClientOptions, existing: Readonly<Record<string, unknown>> | undefined): Record<string, string>;
+  /** The session options its fields give back. */
+  fromProfile(config: Readonly<Record<string, unknown>>): Partial<ClientOptions>;
+}
+
+/** A grant whose saved profile holds nothing of its own. */
+export const NOTHING_SAVED: GrantProfile = { savedFields: [], fields: () => ({}), fromProfile: () => ({}) };
+
 export interface Grant {
   /** Options a flow of this grant must declare, and the runtime requires at run time. */
   readonly requiredOptions: readonly string[];
@@ -111,6 +131,8 @@ export interface Grant {
   readonly unattended: boolean;
   readonly cli: GrantCli;
   readonly example: GrantExample;
+  /** What a saved profile holds for it. */
+  readonly profile: GrantProfile;
   /** Logs in; for a person this opens a browser or shows a code. */
   login(context: GrantContext, options: UserLoginOptions): Promise<LoginResult>;
 }

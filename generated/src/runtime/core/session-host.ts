@@ -4,7 +4,8 @@
 // What the facade (auth-core.ts) hands the engine besides effects: the
 // profile's client settings written with a login, listeners of new tokens,
 // and the errors in the SDK's terms.
-import { clientAuthMethod } from '../client-auth/index.js';
+import { CREDENTIAL_FIELDS, clientAuthMethod } from '../client-auth/index.js';
+import { GRANTS } from '../registry.js';
 import { clientSecretOf, holdsClientSecret, type ClientOptions } from '../client-options.js';
 import { ERR_STORAGE, LoginRequiredError, NetworkError, StateError, TokenRequestError, TurnLostError, type PlanetAuthError } from '../errors.js';
 import type { Turn } from '../lock.js';
@@ -95,6 +96,7 @@ async function writeClientConfig(context: HostContext, turn: Turn): Promise<void
   const existing = existingData ? parseClientConfig(storage.location(CLIENT_FILE), existingData) : undefined;
   const { issuer, clientId } = server.identity;
   const audience = server.audience;
+  const method = clientAuthMethod(context.flow.tokenEndpointAuthMethod);
   const file = {
     client_type: context.flow.clientType,
     auth_server: issuer,
@@ -102,10 +104,12 @@ async function writeClientConfig(context: HostContext, turn: Turn): Promise<void
     scopes: [...context.scopes],
     ...(audience !== undefined ? { audiences: [audience] } : {}),
     // A secret read when first needed (a profile's in the OS keychain) is read now, to be saved with the client settings.
-    ...clientAuthMethod(context.flow.tokenEndpointAuthMethod).profileFields(holdsClientSecret(options) ? { ...options, clientSecret: clientSecretOf(options) } : options),
-    ...(options.callbackUrl ? { local_redirect_uri: options.callbackUrl } : {}),
+    ...method.profileFields(holdsClientSecret(options) ? { ...options, clientSecret: clientSecretOf(options) } : options),
+    ...GRANTS[context.flow.grant].profile.fields(options, existing),
   };
-  const wanted = clientConfigToWrite(existing, file, context.chosen);
+  // Another method's credential (a secret left behind by a move to a private key) goes: this login no longer uses it.
+  const stale = CREDENTIAL_FIELDS.filter((field) => !method.savedFields.includes(field));
+  const wanted = clientConfigToWrite(existing, file, context.chosen, stale);
   if (wanted) await storage.write(CLIENT_FILE, wanted, turn);
   const metadata = server.metadata;
   if (metadata) {

@@ -7,7 +7,7 @@
 import type * as OidcClient from 'openid-client';
 import { AbortedError, AccessDeniedError, ConfigError, DeviceCodeExpiredError, ERR_TOKEN_REQUEST, TokenRequestError } from '../errors.js';
 import { isLoopbackHost, printable } from '../http.js';
-import type { CliLoginSession, CliLoginTerminal, DeviceLoginInfo, Grant, GrantContext, LoginResult } from './types.js';
+import { NOTHING_SAVED, type CliLoginSession, type CliLoginTerminal, type DeviceLoginInfo, type Grant, type GrantContext, type LoginResult } from './types.js';
 
 const deviceResponses = new WeakMap<DeviceLoginInfo, OidcClient.DeviceAuthorizationResponse>();
 
@@ -94,6 +94,7 @@ export const deviceCode: Grant = {
   publicClients: true,
   see: 'https://www.rfc-editor.org/rfc/rfc8628 device authorization grant (RFC 8628)',
   unattended: false,
+  profile: NOTHING_SAVED,
   cli: {
     options: () => [
       { name: 'show-qr-code', help: 'Also draw the login URL as a QR code, for a phone' },
