@@ -197,6 +197,7 @@ export function validateMeaning(spec: TypedSpec, templatesDir: string): Diagnost
   const { sdk } = spec;
   const s = sdk.value;
   const loginCommands = new Map<string, { flow: RawFlow; loaded: LoadedFile }[]>();
+  const flowOrders = new Map<number, { flow: RawFlow; loaded: LoadedFile }>();
   for (const key of ['auth', 'session', 'scopes'] as const) {
     topLevel(sdk.loaded, ['classes', key], s.classes[key], 'class name', key === 'session' ? 'Session' : undefined);
     once('export', s.classes[key], sdk.loaded, ['classes', key], 'exported name');
@@ -277,6 +278,19 @@ export function validateMeaning(spec: TypedSpec, templatesDir: string): Diagnost
     }
     loginCommands.set(f.cliLogin.command, [...sharing, { flow: f, loaded }]);
     once('client-type', f.clientType, loaded, ['clientType'], 'client type');
+    // The order alone places a flow; two with the same one would fall back to their ids, which nobody chose for that.
+    const sameOrder = flowOrders.get(f.order);
+    if (sameOrder !== undefined) {
+      const { line, col } = positionOf(sameOrder.loaded, ['order']);
+      report(
+        loaded,
+        ['order'],
+        `flow order ${f.order} is already flow ${JSON.stringify(sameOrder.flow.id)}'s, in ${sameOrder.loaded.file}:${line}:${col}; give each flow an order of its own, as it sets where the flow is listed`,
+        true,
+      );
+    } else {
+      flowOrders.set(f.order, { flow: f, loaded });
+    }
     topLevel(loaded, ['optionsType'], f.optionsType, 'options type name');
     once('export', f.optionsType, loaded, ['optionsType'], 'exported name');
     if (!groups.has(f.docGroup)) report(loaded, ['docGroup'], `doc group ${JSON.stringify(f.docGroup)} is not defined under /docGroups in ${sdk.loaded.file}`);

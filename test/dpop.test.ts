@@ -3,14 +3,15 @@
 // checks every proof and asks for its own nonce: login, refresh and API calls
 // in memory, on disk (a second process goes on with the same key), in the OS
 // keychain and in Redis; each nonce answered with exactly one retry; a token
-// without its key is refused; the key never shows.
+// without its key is refused; a bearer answer to a refresh is refused but its
+// rotated refresh token is kept; the key never shows.
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { inspect } from 'node:util';
 import { createClient } from 'redis';
 import { RedisStorageProvider } from '../generated/examples/providers/redis_shared.js';
-import { Auth, ConfigError, LoginRequiredError, Session, StateError, TokenRequestError, type LogRecord } from '../generated/src/index.js';
+import { Auth, ConfigError, LoginRequiredError, Session, StateError, TokenRequestError, type FetchFunction, type LogRecord } from '../generated/src/index.js';
 import { AuthCore } from '../generated/src/runtime/auth-core.js';
 import { DpopKey } from '../generated/src/runtime/dpop.js';
 import { SDK_SETTINGS } from '../generated/src/settings.js';
@@ -58,6 +59,29 @@ async function proofKeys(auth: Auth): Promise<string> {
   const header = JSON.parse(Buffer.from(headers['dpop']!.split('.')[0]!, 'base64url').toString('utf8')) as { jwk: unknown };
   const { createHash } = await import('node:crypto');
   return createHash('sha256').update(JSON.stringify(header.jwk)).digest('hex');
+}
+
+/**
+ * A `fetch` option that, while `drop` is set, takes the DPoP proof off
+ * refresh requests (as a proxy that drops the header would), and notes the
+ * unbound access tokens the server answers them with.
+ */
+function refreshProofDropper(): { drop: boolean; readonly unbound: string[]; readonly fetch: FetchFunction } {
+  const state = {
+    drop: false,
+    unbound: [] as string[],
+    fetch: (async (input, init) => {
+      const refresh = init?.body instanceof URLSearchParams && init.body.get('grant_type') === 'refresh_token';
+      if (!state.drop || !refresh) return fetch(input, init);
+      const headers = new Headers(init.headers);
+      headers.delete('dpop');
+      const response = await fetch(input, { ...init, headers });
+      const body = (await response.clone().json()) as { access_token?: string; token_type?: string };
+      if (body.token_type === 'Bearer' && body.access_token !== undefined) state.unbound.push(body.access_token);
+      return response;
+    }) as FetchFunction,
+  };
+  return state;
 }
 
 function privatePart(saved: string): string {
@@ -156,6 +180,28 @@ describe('a DPoP session in memory', () => {
     await expect(failed).rejects.toThrow(/token_type "bearer", not "DPoP".*nothing was saved/i);
     expect(existsSync(join(home, '.planet', 'bearer-answer', 'token.json'))).toBe(false);
   });
+
+  test('a bearer answer to a refresh keeps the rotated refresh token in memory for the next refresh, and its access token is not used', async () => {
+    server.bindRefreshTokensToDpopKey(false);
+    try {
+      const proofs = refreshProofDropper();
+      const auth = Auth.fromOAuthUserDeviceCodeDPoP({ clientId: USER_CLIENT_ID, saveStateToStorage: false, fetch: proofs.fetch });
+      await deviceLogin(auth);
+      const bound = await auth.getAccessToken();
+      proofs.drop = true;
+      await expect(auth.refresh()).rejects.toThrow(/not bound to this session's key and was not used/);
+      expect(proofs.unbound).toHaveLength(1);
+      expect(await auth.getAccessToken()).toBe(bound);
+      proofs.drop = false;
+      server.resetCounts();
+      await auth.refresh();
+      expect(server.tokenErrors()).toBe(server.count('token:use_dpop_nonce'));
+      expect(await auth.getAccessToken()).not.toBe(bound);
+      expect(await searches(auth)).toBe(2);
+    } finally {
+      server.bindRefreshTokensToDpopKey(true);
+    }
+  });
 });
 
 test('dpop: true on a service account flow binds its tokens too; each login makes a new key', async () => {
@@ -232,6 +278,52 @@ describe('a DPoP session on disk', () => {
     await deviceLogin(auth);
     expect(await searches(auth)).toBe(2);
     expect(JSON.parse(readFileSync(join(home, '.planet', 'dpop-mixed', 'token.json'), 'utf8'))).toMatchObject({ token_type: 'DPoP' });
+  });
+
+  test('a refresh answered with an unbound Bearer token keeps the rotated refresh token, never uses the unbound token, and goes on once the server binds again', async () => {
+    // A server that binds only access tokens rotates the refresh token on every use; a refresh whose proof does not reach it gets a Bearer token.
+    server.bindRefreshTokensToDpopKey(false);
+    try {
+      const proofs = refreshProofDropper();
+      const auth = Auth.fromOAuthUserDeviceCodeDPoP({ clientId: USER_CLIENT_ID, profileName: 'dpop-unbound', fetch: proofs.fetch });
+      await deviceLogin(auth);
+      const tokenFile = join(home, '.planet', 'dpop-unbound', 'token.json');
+      const before = JSON.parse(readFileSync(tokenFile, 'utf8')) as Record<string, unknown>;
+      const bound = await auth.getAccessToken();
+
+      proofs.drop = true;
+      server.resetCounts();
+      const failed = auth.refresh();
+      await expect(failed).rejects.toBeInstanceOf(TokenRequestError);
+      await expect(failed).rejects.toThrow(
+        /token_type "bearer", not "DPoP", so its access token is not bound to this session's key and was not used; the new refresh token it issued was kept in place of the spent one.*check the DPoP configuration/i,
+      );
+      expect(server.count('token:refresh_token')).toBe(1);
+      expect(server.tokenErrors()).toBe(0);
+      expect(proofs.unbound).toHaveLength(1);
+
+      // The rotated refresh token is saved with the session's key; the unbound access token is nowhere.
+      const after = JSON.parse(readFileSync(tokenFile, 'utf8')) as Record<string, unknown>;
+      expect(after['refresh_token']).not.toBe(before['refresh_token']);
+      expect(after).toMatchObject({ access_token: before['access_token'], token_type: 'DPoP', dpop_key: before['dpop_key'] });
+      expect(readFileSync(tokenFile, 'utf8')).not.toContain(proofs.unbound[0]);
+      expect(await auth.getAccessToken()).toBe(bound);
+      expect((await auth.getRequestHeaders('GET', `${server.apiBaseUrl}/data/v1/searches`))['authorization']).toBe(`DPoP ${bound}`);
+
+      // Once the proof reaches the server again, the saved refresh token works: the grant was not revoked.
+      proofs.drop = false;
+      server.resetCounts();
+      await auth.refresh();
+      expect(server.count('token:refresh_token') - server.count('token:use_dpop_nonce')).toBe(1);
+      expect(server.tokenErrors()).toBe(server.count('token:use_dpop_nonce'));
+      const again = JSON.parse(readFileSync(tokenFile, 'utf8')) as Record<string, unknown>;
+      expect(again['refresh_token']).not.toBe(after['refresh_token']);
+      expect(again).toMatchObject({ token_type: 'DPoP', dpop_key: before['dpop_key'] });
+      expect(await searches(Auth.fromProfile('dpop-unbound'))).toBe(2);
+      expect(server.counts()).toMatchObject({ 'api:dpop': 1, 'api:ok': 1 });
+    } finally {
+      server.bindRefreshTokensToDpopKey(true);
+    }
   });
 
   test('a key that cannot be read is an error naming the file, which is left as it is', async () => {

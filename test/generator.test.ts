@@ -176,6 +176,7 @@ describe('spec errors are reported as path:line:col with the JSON path', () => {
     const dir = specCopy({
       'flows/m2m_copy.yaml': (_) =>
         readFileSync(join(ROOT, 'spec/flows/m2m.yaml'), 'utf8')
+          .replace('order: 3\n', 'order: 6\n')
           .replace('factory: fromOAuthM2M', 'factory: fromOAuthM2MCopy')
           .replace('optionsType: OAuthM2MOptions', 'optionsType: OAuthM2MCopyOptions')
           .replace('command: service-account', 'command: service-account-copy')
@@ -380,6 +381,11 @@ describe('every option field takes effect or is refused', () => {
       'two flows sharing a client type',
       { 'flows/device_code.yaml': (t: string) => t.replace('clientType: oidc_device_code', 'clientType: oidc_auth_code') },
       'spec/flows/device_code.yaml:6:13 error duplicate client type "oidc_auth_code", first defined in spec/flows/auth_code.yaml:6 (/clientType)',
+    ],
+    [
+      'two flows with the same order',
+      { 'flows/device_code_dpop.yaml': (t: string) => t.replace('order: 5\n', 'order: 2\n') },
+      'spec/flows/device_code_dpop.yaml:2:8 error flow order 2 is already flow "oauth_user_devicecode__external_browser"\'s, in spec/flows/device_code.yaml:2:8; give each flow an order of its own, as it sets where the flow is listed (/order)',
     ],
     [
       'saveStateToStorage removed while an in-memory mode exists',

@@ -113,6 +113,12 @@ describe('a problem inside the spec points at its node, by line:column and JSON 
     );
   });
 
+  test('an order another flow has is reported at the second flow, naming the first one and its file', () => {
+    expectAt({ 'flows/m2m_private_key_jwt.yaml': swap(/^order: 4$/m, 'order: «o»3') }, [
+      { at: 'o', path: '/order', message: /^flow order 3 is already flow "oauth_m2m"'s, in spec\/flows\/m2m\.yaml:2:8; give each flow an order of its own/ },
+    ]);
+  });
+
   test('flow-style maps and lists', () => {
     expectAt(
       {

@@ -114,6 +114,21 @@ function askedNonce(response: Response): string | undefined {
   return response.status === 401 && /(^|,)\s*dpop\b[^,]*error="?use_dpop_nonce/i.test(challenge) && nonce ? nonce : undefined;
 }
 
+/** Whether a token response says its tokens are DPoP-bound (`token_type` "DPoP", in any case). */
+function isDpopBound(response: Record<string, unknown>): boolean {
+  return typeof response['token_type'] === 'string' && response['token_type'].toLowerCase() === 'dpop';
+}
+
+/** A token response's `token_type`, quoted for a message. */
+function tokenType(response: Record<string, unknown>): string {
+  return JSON.stringify(printable(typeof response['token_type'] === 'string' ? response['token_type'] : '(none)', 40));
+}
+
+function withKey(response: Record<string, unknown>, key: DpopKey): Record<string, unknown> {
+  response[DPOP_KEY_FIELD] = key.saved;
+  return response;
+}
+
 /**
  * How one session presents its tokens: `Bearer`, or `DPoP` with a fresh
  * proof per request. Keeps the session's keys (loaded once), openid-client's
@@ -188,26 +203,52 @@ export class TokenProofs {
   }
 
   /**
-   * Checks the token binding of a token response to a request made with
-   * `key` and keeps the key with it; a bearer answer to a DPoP request is
-   * refused (RFC 9449, section 5), so nothing is saved.
+   * Checks the token binding of a login's token response to a request made
+   * with `key` and keeps the key with it; a bearer answer to a DPoP request
+   * is refused (RFC 9449, section 5), so nothing is saved.
    */
   bind(response: Record<string, unknown>, key: DpopKey | undefined, step: string): Record<string, unknown> {
     if (key === undefined) return response;
-    const type = typeof response['token_type'] === 'string' ? response['token_type'] : '(none)';
-    if (type.toLowerCase() !== 'dpop') {
-      throw new TokenRequestError(
-        ERR_TOKEN_REQUEST,
-        `${step} failed: the server answered with token_type ${JSON.stringify(printable(type, 40))}, not "DPoP", so its tokens are not bound to this session's key; nothing was saved`,
-        undefined,
-        undefined,
-        {
-          hint: `enable DPoP (RFC 9449) for this client at the authorization server, or log in with a flow other than ${this.#flow.id}, which asks for DPoP`,
-        },
-      );
-    }
-    response[DPOP_KEY_FIELD] = key.saved;
-    return response;
+    if (isDpopBound(response)) return withKey(response, key);
+    throw this.#unbound(response, `${step} failed: the server answered with token_type ${tokenType(response)}, not "DPoP", so its tokens are not bound to this session's key; nothing was saved`, {
+      hint: `enable DPoP (RFC 9449) for this client at the authorization server, or log in with a flow other than ${this.#flow.id}, which asks for DPoP`,
+    });
+  }
+
+  /**
+   * Checks the token binding of a refresh answer to a request made with
+   * `key`, which spent the refresh token `spent`. A bound answer keeps the
+   * key. An unbound (`Bearer`) answer is refused: its access token is never
+   * used nor saved, since a DPoP session that quietly went on with bearer
+   * tokens would lose the protection it was made for (RFC 9449, section 5).
+   * But a server that answers has usually rotated the refresh token
+   * already, and spending the old one again would make such a server
+   * revoke the grant; so a new refresh token in the answer is handed back
+   * as `replacement`, for the session to keep in place of the spent one.
+   */
+  bindRefresh(
+    response: Record<string, unknown>,
+    key: DpopKey | undefined,
+    step: string,
+    spent: string,
+  ): { readonly response: Record<string, unknown> } | { readonly refused: TokenRequestError; readonly replacement: string | undefined } {
+    if (key === undefined) return { response };
+    if (isDpopBound(response)) return { response: withKey(response, key) };
+    const issued = response['refresh_token'];
+    const replacement = typeof issued === 'string' && issued !== '' && issued !== spent ? issued : undefined;
+    if (replacement !== undefined) this.#log.secret(replacement);
+    const kept = replacement !== undefined ? 'the new refresh token it issued was kept in place of the spent one, so the session goes on' : 'the refresh token was not replaced and is kept, so the session goes on';
+    const refused = this.#unbound(response, `${step} failed: the server answered with token_type ${tokenType(response)}, not "DPoP", so its access token is not bound to this session's key and was not used; ${kept}`, {
+      hint: "check the DPoP configuration of this client at the authorization server (it must bind the tokens it issues to the key of the request's DPoP proof, RFC 9449) and that no proxy drops the DPoP header; the next refresh tries again with the kept refresh token",
+    });
+    return { refused, replacement };
+  }
+
+  #unbound(response: Record<string, unknown>, message: string, options: { hint: string }): TokenRequestError {
+    // The unbound token is never used, and never shown either.
+    const access = response['access_token'];
+    if (typeof access === 'string' && access !== '') this.#log.secret(access);
+    return new TokenRequestError(ERR_TOKEN_REQUEST, message, undefined, undefined, options);
   }
 
   /**

@@ -108,6 +108,15 @@ export interface RunningServer {
   setAccessTokenTtl(seconds: number): void;
   /** Gives the demo API a new DPoP nonce: the next DPoP call is answered `use_dpop_nonce` and must come again with it. */
   rotateApiDpopNonce(): void;
+  /**
+   * Whether refresh tokens saved from now on stay bound to the DPoP key of
+   * the request that got them (oidc-provider's way for public clients, and
+   * the default). With false the server binds only access tokens, like some
+   * servers do: a refresh token is then not sender-constrained, so it is
+   * rotated on every use, and a refresh sent without a proof is answered
+   * with a new refresh token and an unbound `Bearer` access token.
+   */
+  bindRefreshTokensToDpopKey(bound: boolean): void;
   /** Environment variables that point the SDK, the CLI and the examples at this server. */
   env(): Record<string, string>;
   /** The private_key_jwt service account's key (client M2M_KEY_CLIENT_ID). */
@@ -265,6 +274,11 @@ export async function startAuthServer(options: ServerOptions = {}): Promise<Runn
   const provider = new Provider(issuer, configuration);
   console.warn = warn;
   provider.proxy = false;
+  let refreshTokensBound = true;
+  // The model's adapter is one object per model, so wrapping its upsert changes what every later save stores.
+  const refreshTokens = provider.RefreshToken.adapter;
+  const saveRefreshToken = refreshTokens.upsert.bind(refreshTokens);
+  refreshTokens.upsert = (id, payload, expiresIn) => saveRefreshToken(id, refreshTokensBound ? payload : { ...payload, jkt: undefined }, expiresIn);
   // Counting and fault injection sit in front of the provider's own routes.
   provider.use(async (ctx, next) => {
     const isToken = ctx.method === 'POST' && ctx.path === '/token';
@@ -390,6 +404,9 @@ export async function startAuthServer(options: ServerOptions = {}): Promise<Runn
     },
     rotateApiDpopNonce: () => {
       dpop.nonce = randomBytes(16).toString('base64url');
+    },
+    bindRefreshTokensToDpopKey: (bound) => {
+      refreshTokensBound = bound;
     },
     env: () => ({
       PLANET_AUTH_ISSUER: issuer,

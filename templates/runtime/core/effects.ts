@@ -42,12 +42,37 @@ export interface TokenStore {
 export interface TokenEndpoint {
   /**
    * Spends `refreshToken`. Rejects with `LoginRequiredError` when the server
-   * ended the session (or its answer cannot be used and the token was spent).
-   * `base` is the token set it belongs to (whose DPoP key, if any, signs the proof).
+   * ended the session (or its answer cannot be used and the token was spent),
+   * and with {@link RefusedAfterRotation} when its answer cannot be used but
+   * carries a new refresh token. `base` is the token set it belongs to (whose
+   * DPoP key, if any, signs the proof).
    */
   refresh(refreshToken: string, base?: TokenFile): Promise<Record<string, unknown>>;
   /** Logs in without a person (client credentials); only for unattended grants. */
   login(): Promise<Record<string, unknown>>;
+}
+
+/**
+ * A refresh answer that cannot be used (a DPoP session's tokens came back
+ * unbound) although the server replaced the refresh token with it. The
+ * engine keeps `refreshToken` in place of the spent one, and nothing else of
+ * the answer, then throws `error`; it never reaches the caller itself.
+ */
+export class RefusedAfterRotation extends Error {
+  readonly error: Error;
+  // A private field: util.inspect and JSON never show it.
+  readonly #refreshToken: string;
+
+  constructor(error: Error, refreshToken: string) {
+    super(error.message);
+    this.error = error;
+    this.#refreshToken = refreshToken;
+  }
+
+  /** The refresh token the server issued in place of the spent one. */
+  get refreshToken(): string {
+    return this.#refreshToken;
+  }
 }
 
 /** The engine's report channel and the errors it raises, in the SDK's terms. */

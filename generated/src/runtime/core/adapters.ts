@@ -19,7 +19,7 @@ import { TokenProofs } from '../dpop.js';
 import type { SessionStorage } from '../session-storage.js';
 import type { FlowDescriptor } from '../settings.js';
 import { parseTokenFile, type TokenFile } from '../token.js';
-import type { Clock, TokenEndpoint, TokenStore, WriteOutcome } from './effects.js';
+import { RefusedAfterRotation, type Clock, type TokenEndpoint, type TokenStore, type WriteOutcome } from './effects.js';
 import { sameTokens } from './engine.js';
 
 /** The process's clocks: `performance.now()` is monotonic, `Date.now()` the wall clock. */
@@ -320,7 +320,9 @@ export class AuthServer implements TokenEndpoint {
       this.#recording = false;
       this.#answer = undefined;
     }
-    return this.proofs.bind(response, key, step);
+    const bound = this.proofs.bindRefresh(response, key, step, refreshToken);
+    if ('response' in bound) return bound.response;
+    throw bound.replacement === undefined ? bound.refused : new RefusedAfterRotation(bound.refused, bound.replacement);
   }
 
   /**

@@ -13,6 +13,9 @@
 //   turn, and new tokens are held in memory and the turn kept until they
 //   are saved; every write is fenced by the tokens it replaces, so an older
 //   token never overwrites a newer one;
+// - a refresh answer that cannot be used but replaced the refresh token (a
+//   DPoP session's tokens came back unbound) leaves its new refresh token
+//   in the spent one's place, and nothing else of it;
 // - a rejected token is remembered per token; a server-ended session fails
 //   fast until a login or newer tokens in storage;
 // - with leases (shared storage), the write before a spend marks the stored
@@ -23,7 +26,7 @@
 import { LockTimeoutError, LoginRequiredError, TurnLostError } from '../errors.js';
 import type { Turn } from '../lock.js';
 import { holdsString, lifetimeSeconds, tokenFileFromResponse, valueInHand, type TokenFile } from '../token.js';
-import type { Effects, WriteOutcome } from './effects.js';
+import { RefusedAfterRotation, type Effects, type WriteOutcome } from './effects.js';
 import { handable, next, storedTimes, tokenTimes, type HeldToken, type SessionEvent, type SessionState } from './machine.js';
 
 /**
@@ -313,6 +316,7 @@ export class SessionEngine {
     try {
       response = await this.#fx.endpoint.refresh(refreshToken, base);
     } catch (error) {
+      if (error instanceof RefusedAfterRotation) throw await this.#keepReplacement(base, error, turn);
       if (error instanceof LoginRequiredError) {
         // A service account whose refresh token is refused just logs in again.
         if (this.#fx.host.unattended) {
@@ -332,6 +336,48 @@ export class SessionEngine {
       throw error;
     }
     return this.#take(response, base, 'refresh', sentAt, sentWall, turn);
+  }
+
+  /**
+   * The server replaced the refresh token, but its answer cannot be used (a
+   * DPoP session's tokens came back unbound). The new refresh token takes
+   * the spent one's place beside the tokens held, saved like new tokens
+   * (fenced, held in memory and tried again if storage refuses), and
+   * nothing else of the answer is kept: the next refresh then spends a live
+   * token, not the spent one, which a server that detects reuse answers by
+   * revoking the grant. Gives back the refusal, for the caller to throw.
+   */
+  async #keepReplacement(base: TokenFile, refused: RefusedAfterRotation, turn: Turn): Promise<Error> {
+    const { clock, host, store } = this.#fx;
+    host.secret(refused.refreshToken);
+    const file = unmarked({ ...base, refresh_token: refused.refreshToken });
+    const held = this.#token;
+    const access = typeof file.access_token === 'string' ? file.access_token : '';
+    this.#token = held !== undefined && held.accessToken === access ? { ...held, file } : { accessToken: access, ...storedTimes(file._iat, file._exp, clock.wall(), clock.now()), file };
+    if (!store.persistent) {
+      this.#go('request-failed');
+      return refused.error;
+    }
+    this.#unsaved = file;
+    try {
+      const outcome = await this.#write(file, 'fenced', turn);
+      this.#lastWriteAt = clock.now();
+      // A newer refresh in this turn took over meanwhile; it saves its own tokens.
+      if (this.#unsaved !== file) return refused.error;
+      this.#unsaved = undefined;
+      if (outcome.written) {
+        this.#go('request-failed');
+      } else {
+        this.#go('superseded');
+        if (outcome.holds) this.#adopt(outcome.holds);
+      }
+    } catch (error) {
+      // Held in memory as unsaved tokens: the turn is kept and the write tried again until it lands.
+      this.#lastWriteAt = clock.now();
+      this.#go('tokens-unsaved');
+      host.warn('the refresh token the server issued could not be saved yet; it is kept in memory and saving is tried again', { error: (error as Error)?.message });
+    }
+    return refused.error;
   }
 
   /** Refuses to spend tokens another worker marked as being spent, while the mark is recent. */
