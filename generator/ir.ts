@@ -2,7 +2,7 @@
 // names the spec file it came from, so outputs can say where they came from.
 import { positionOf } from './positions.js';
 import type { RawOption } from './raw.js';
-import { optionCapability, storageSignature, type EnvironmentKey, type GrantType, type OptionType, type StorageBackend, type TokenEndpointAuthMethod } from './registry.js';
+import { optionCapability, storageSignature, type EnvironmentKey, type GrantType, type OptionType, type StorageBackend, type TokenBindingName, type TokenEndpointAuthMethod } from './registry.js';
 import type { TypedSpec } from './validate.js';
 
 export interface OptionIR {
@@ -25,7 +25,8 @@ export interface FlowIR {
   readonly clientType: string;
   readonly tokenEndpointAuthMethod: TokenEndpointAuthMethod;
   /** Tokens bound to a key the session holds (DPoP, RFC 9449). */
-  readonly dpop: boolean;
+  /** How its sessions present their tokens (`bearer` unless the spec names another binding). */
+  readonly tokenBinding: TokenBindingName;
   /** This flow's authorization server, when it differs from the SDK-wide one. */
   readonly issuer: string | undefined;
   readonly docGroup: string;
@@ -188,7 +189,7 @@ export function buildIR(spec: TypedSpec): SpecIR {
       grant: f.grant,
       clientType: f.clientType,
       tokenEndpointAuthMethod: f.tokenEndpointAuthMethod,
-      dpop: f.dpop === true,
+      tokenBinding: f.tokenBinding ?? 'bearer',
       issuer: f.issuer,
       docGroup: f.docGroup,
       title: f.title,

@@ -1,5 +1,5 @@
 // The shapes of spec files once their JSON Schema has accepted them.
-import type { EnvironmentKey, GrantType, OptionName, StorageBackend, StorageMethodName, TokenEndpointAuthMethod } from './registry.js';
+import type { EnvironmentKey, GrantType, OptionName, StorageBackend, StorageMethodName, TokenBindingName, TokenEndpointAuthMethod } from './registry.js';
 
 export interface RawEnvVar {
   name: string;
@@ -39,7 +39,7 @@ export interface RawFlow {
   grant: GrantType;
   clientType: string;
   tokenEndpointAuthMethod: TokenEndpointAuthMethod;
-  dpop?: boolean;
+  tokenBinding?: TokenBindingName;
   issuer?: string;
   docGroup: string;
   title: string;

@@ -6,14 +6,26 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isMap, isSeq, parseDocument } from 'yaml';
-import { DPOP, ENVIRONMENT, GRANTS, ISSUER_SCHEMES, LOOPBACK_HOSTS, OPTIONS, PATH_SEGMENT, scopesToRequest, STORAGE_BACKENDS, STORAGE_METHODS, TOKEN_ENDPOINT_AUTH_METHODS } from '../templates/runtime/registry.js';
+import {
+  ENVIRONMENT,
+  GRANTS,
+  ISSUER_SCHEMES,
+  LOOPBACK_HOSTS,
+  OPTIONS,
+  PATH_SEGMENT,
+  scopesToRequest,
+  STORAGE_BACKENDS,
+  STORAGE_METHODS,
+  TOKEN_BINDINGS,
+  TOKEN_ENDPOINT_AUTH_METHODS,
+} from '../templates/runtime/registry.js';
 
-export { DPOP, ENVIRONMENT, GRANTS, ISSUER_SCHEMES, LOOPBACK_HOSTS, OPTIONS, PATH_SEGMENT, scopesToRequest, STORAGE_BACKENDS, STORAGE_METHODS, TOKEN_ENDPOINT_AUTH_METHODS };
+export { ENVIRONMENT, GRANTS, ISSUER_SCHEMES, LOOPBACK_HOSTS, OPTIONS, PATH_SEGMENT, scopesToRequest, STORAGE_BACKENDS, STORAGE_METHODS, TOKEN_BINDINGS, TOKEN_ENDPOINT_AUTH_METHODS };
 import type { OptionCapability, OptionName, StorageMethodCapability, StorageMethodName } from '../templates/runtime/registry.js';
 export type { OptionCapability, StorageMethodCapability } from '../templates/runtime/registry.js';
 export { CREDENTIAL_OPTIONS, requiredOptionsOf } from '../templates/runtime/client-auth/index.js';
 export type { ExampleValue } from '../templates/runtime/client-auth/index.js';
-export type { EnvironmentKey, GrantType, OptionName, OptionType, StorageBackend, StorageMethodName, TokenEndpointAuthMethod } from '../templates/runtime/registry.js';
+export type { EnvironmentKey, GrantType, OptionName, OptionType, StorageBackend, StorageMethodName, TokenBindingName, TokenEndpointAuthMethod } from '../templates/runtime/registry.js';
 
 /** What the registry declares of option `name`. */
 export function optionCapability(name: OptionName): OptionCapability {
@@ -50,6 +62,7 @@ export const REGISTRY_ENUMS: readonly RegistryEnum[] = [
   { schemaFile: 'defs.schema.json', pointer: ['definitions', 'option', 'properties', 'name', 'enum'], values: Object.keys(OPTIONS) },
   { schemaFile: 'flow.schema.json', pointer: ['properties', 'grant', 'enum'], values: Object.keys(GRANTS) },
   { schemaFile: 'flow.schema.json', pointer: ['properties', 'tokenEndpointAuthMethod', 'enum'], values: Object.keys(TOKEN_ENDPOINT_AUTH_METHODS) },
+  { schemaFile: 'flow.schema.json', pointer: ['properties', 'tokenBinding', 'enum'], values: Object.keys(TOKEN_BINDINGS) },
   { schemaFile: 'storage.schema.json', pointer: ['properties', 'backend', 'enum'], values: Object.keys(STORAGE_BACKENDS) },
   { schemaFile: 'sdk.schema.json', pointer: ['properties', 'storageProvider', 'properties', 'methods', 'items', 'properties', 'name', 'enum'], values: Object.keys(STORAGE_METHODS) },
   { schemaFile: 'sdk.schema.json', pointer: ['properties', 'environment', 'required'], values: Object.keys(ENVIRONMENT) },

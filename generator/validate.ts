@@ -14,7 +14,6 @@ import { takenNames } from './names.js';
 import type { RawExamples, RawFlow, RawOption, RawSdk, RawStorage } from './raw.js';
 import {
   CREDENTIAL_OPTIONS,
-  DPOP,
   optionCapability,
   requiredOptionsOf,
   storageSignature,
@@ -29,6 +28,7 @@ import {
   patchRegistryEnums,
   STORAGE_BACKENDS,
   STORAGE_METHODS,
+  TOKEN_BINDINGS,
   TOKEN_ENDPOINT_AUTH_METHODS,
 } from './registry.js';
 
@@ -76,6 +76,9 @@ const REGISTRY_DECLARES: readonly { key: string; at: RegExp; why: string }[] = [
   { key: 'returns', at: /^\/storageProvider\/methods\/\d+$/, why: 'what a storage method returns is declared once, in the registry' },
 ];
 
+/** Keys a spec may have written before they were renamed, and what to write now. */
+const RENAMED: Readonly<Record<string, string>> = { dpop: 'write "tokenBinding: dpop" instead of "dpop: true"' };
+
 function describe(error: ErrorObject): { message: string; key?: string } {
   const p = error.params as Record<string, unknown>;
   switch (error.keyword) {
@@ -83,6 +86,7 @@ function describe(error: ErrorObject): { message: string; key?: string } {
       const key = String(p['additionalProperty']);
       const declared = REGISTRY_DECLARES.find((d) => d.key === key && d.at.test(error.instancePath));
       if (declared) return { message: `unknown key ${JSON.stringify(key)}: ${declared.why} (templates/runtime/registry-public.ts), so the spec does not state it; remove it`, key };
+      if (error.instancePath === '' && Object.hasOwn(RENAMED, key)) return { message: `unknown key ${JSON.stringify(key)}: ${RENAMED[key]}`, key };
       return { message: `unknown key ${JSON.stringify(key)}`, key };
     }
     case 'required':
@@ -311,8 +315,13 @@ export function validateMeaning(spec: TypedSpec, templatesDir: string): Diagnost
       report(loaded, ['tokenEndpointAuthMethod'], `the ${f.grant} grant works with token endpoint auth method ${allowed.join(', ')}, not ${JSON.stringify(f.tokenEndpointAuthMethod)}`);
       continue;
     }
-    if (f.dpop === true && !(DPOP.grants as readonly string[]).includes(f.grant)) {
-      report(loaded, [DPOP.flowField], `the ${f.grant} grant cannot bind tokens with DPoP (it works with ${DPOP.grants.join(', ')}); remove "${DPOP.flowField}: true"`);
+    const binding = f.tokenBinding === undefined ? undefined : TOKEN_BINDINGS[f.tokenBinding];
+    if (binding !== undefined && !(binding.grants as readonly string[]).includes(f.grant)) {
+      report(
+        loaded,
+        ['tokenBinding'],
+        `the ${f.grant} grant cannot present its tokens with token binding ${JSON.stringify(f.tokenBinding)} (it works with ${binding.grants.join(', ')}); choose another binding or remove "tokenBinding"`,
+      );
     }
     const wanted = [...grant.requiredOptions, ...requiredOptionsOf(method)];
     for (const name of new Set(wanted)) {

@@ -83,7 +83,7 @@ test('the scope defaults in the options tables and the scopes table are the ones
 
 test('no spec text states a default value in prose: a changed default changes every table', () => {
   const dir = specCopy({
-    'sdk.yaml': (t) => t.replace('defaultScopes: [PLANET, OFFLINE_ACCESS]', 'defaultScopes: [PLANET]').replace(/(- name: requestTimeoutSeconds\n\s+type: number\n\s+default:) 30/, '$1 45'),
+    'sdk.yaml': (t) => t.replace('defaultScopes: [PLANET, OFFLINE_ACCESS]', 'defaultScopes: [PLANET]').replace(/(- name: requestTimeoutSeconds\n\s+default:) 30/, '$1 45'),
   });
   const inputs = projectInputs(ROOT, dir, 'spec');
   const page = emitAll(specToIR(inputs), inputs).get('docs/application-managed-sessions.md')!;

@@ -13,7 +13,7 @@ import { createClient } from 'redis';
 import { RedisStorageProvider } from '../generated/examples/providers/redis_shared.js';
 import { Auth, ConfigError, LoginRequiredError, Session, StateError, TokenRequestError, type FetchFunction, type LogRecord } from '../generated/src/index.js';
 import { AuthCore } from '../generated/src/runtime/auth-core.js';
-import { DpopKey } from '../generated/src/runtime/dpop.js';
+import { DpopKey } from '../generated/src/runtime/token-binding/dpop.js';
 import { SDK_SETTINGS } from '../generated/src/settings.js';
 import { M2M_CLIENT_ID, M2M_CLIENT_SECRET, USER_CLIENT_ID, type RunningServer } from './server/auth-server.js';
 import { runCli } from './support/cli.js';
@@ -204,9 +204,9 @@ describe('a DPoP session in memory', () => {
   });
 });
 
-test('dpop: true on a service account flow binds its tokens too; each login makes a new key', async () => {
+test('tokenBinding dpop on a service account flow binds its tokens too; each login makes a new key', async () => {
   const m2m = SDK_SETTINGS.flows.find((f) => f.id === 'oauth_m2m')!;
-  const settings = { ...SDK_SETTINGS, flows: [...SDK_SETTINGS.flows, { ...m2m, id: 'oauth_m2m_dpop', clientType: 'oidc_client_credentials_dpop', dpop: true }] };
+  const settings = { ...SDK_SETTINGS, flows: [...SDK_SETTINGS.flows, { ...m2m, id: 'oauth_m2m_dpop', clientType: 'oidc_client_credentials_dpop', tokenBinding: 'dpop' as const }] };
   const auth = new AuthCore(settings, 'oauth_m2m_dpop', { clientId: M2M_CLIENT_ID, clientSecret: M2M_CLIENT_SECRET, saveStateToStorage: false });
   const url = `${server.apiBaseUrl}/data/v1/searches`;
   expect((await new Session(auth).fetch(url)).status).toBe(200);
@@ -433,7 +433,9 @@ describeRedis('a DPoP session shared through Redis', () => {
 test('the docs page shows the DPoP flow, what it means for the Python CLI, and how the key is kept', () => {
   const page = readFileSync(resolve(import.meta.dirname, '../generated/docs/application-managed-sessions.md'), 'utf8');
   expect(page).toContain('### Without a local web browser, tokens bound to a key (DPoP)');
-  expect(page).toContain('`dpop: true` in its spec; DPoP, RFC 9449, proofs signed with ES256); see "DPoP: tokens bound to a key" below. Planet\'s Python CLI cannot use a DPoP session');
+  expect(page).toContain(
+    'Its tokens are bound to a key the session holds (DPoP, RFC 9449, proofs signed with ES256), as `tokenBinding: dpop` in its spec asks; see "DPoP: tokens bound to a key" below. Planet\'s Python CLI cannot use a DPoP session',
+  );
   expect(page).toContain('## DPoP: tokens bound to a key');
   expect(page).toContain('generated/examples/on_disk_cli_shared__oauth_user_devicecode__dpop.ts');
 });

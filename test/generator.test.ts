@@ -155,11 +155,13 @@ describe('spec errors are reported as path:line:col with the JSON path', () => {
     expect(specErrors(dir)).toBe('spec/flows/m2m.yaml:2:8 error must be integer (/order)');
   });
 
-  test('dpop is a boolean, and a flow gains DPoP by its YAML alone', () => {
-    const dir = specCopy({ 'flows/device_code_dpop.yaml': (t) => t.replace('dpop: true\n', 'dpop: "yes"\n') });
-    expect(specErrors(dir)).toBe('spec/flows/device_code_dpop.yaml:8:7 error must be boolean (/dpop)');
-    const files = generated({ 'flows/m2m.yaml': (t) => t.replace('order: 3\n', 'order: 3\ndpop: true\n') });
-    expect(files.get('src/settings.ts')).toMatch(/id: 'oauth_m2m', [^\n]* dpop: true,/);
+  test("tokenBinding is one of the registry's bindings, and a flow gains DPoP by its YAML alone", () => {
+    const dir = specCopy({ 'flows/device_code_dpop.yaml': (t) => t.replace('tokenBinding: dpop\n', 'tokenBinding: mtls\n') });
+    expect(specErrors(dir)).toBe('spec/flows/device_code_dpop.yaml:8:15 error must be one of "bearer", "dpop" (/tokenBinding)');
+    const renamed = specCopy({ 'flows/device_code_dpop.yaml': (t) => t.replace('tokenBinding: dpop\n', 'dpop: true\n') });
+    expect(specErrors(renamed)).toBe('spec/flows/device_code_dpop.yaml:8:1 error unknown key "dpop": write "tokenBinding: dpop" instead of "dpop: true" (/dpop)');
+    const files = generated({ 'flows/m2m.yaml': (t) => t.replace('order: 3\n', 'order: 3\ntokenBinding: dpop\n') });
+    expect(files.get('src/settings.ts')).toMatch(/id: 'oauth_m2m', [^\n]* tokenBinding: 'dpop',/);
   });
 
   test('missing required field', () => {

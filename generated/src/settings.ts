@@ -98,7 +98,7 @@ export const SDK_SETTINGS: SdkSettings = {
           { name: 'allowInsecureHttp', required: false, secret: false, default: false },
           { name: 'secretStorage', required: false, secret: false },
         ] },
-      { id: 'oauth_user_devicecode__dpop', factory: 'fromOAuthUserDeviceCodeDPoP', grant: 'device_code', clientType: 'oidc_device_code_dpop', tokenEndpointAuthMethod: 'none', dpop: true,
+      { id: 'oauth_user_devicecode__dpop', factory: 'fromOAuthUserDeviceCodeDPoP', grant: 'device_code', clientType: 'oidc_device_code_dpop', tokenEndpointAuthMethod: 'none', tokenBinding: 'dpop',
         options: [
           { name: 'clientId', required: true, secret: false },
           { name: 'requestedScopes', required: false, secret: false },

@@ -2,7 +2,7 @@
 // generated program itself, so the page and the code cannot drift apart.
 import { mermaidDiagram } from '../../templates/runtime/core/machine.js';
 import type { ExampleIR, FlowIR, OptionIR, SpecIR, StorageIR } from '../ir.js';
-import { DPOP } from '../registry.js';
+import { TOKEN_BINDINGS } from '../registry.js';
 import { markdownHeader } from '../text.js';
 import { defaultScopeNames } from './examples.js';
 import { TemplateSet } from './handlebars.js';
@@ -134,8 +134,8 @@ export function emitDocs(ir: SpecIR, templatesDir: string, examples: ReadonlyMap
             requirements: flow.requirements,
             factory: flow.factory,
             // A DPoP flow says so where its factory is shown, with what that means for Planet's Python CLI.
-            dpop: flow.dpop
-              ? `Its tokens are bound to a key the session holds (\`${DPOP.flowField}: true\` in its spec; DPoP, RFC 9449, proofs signed with ${DPOP.algorithm}); see "DPoP: tokens bound to a key" below. ${DPOP.pythonCli}.`
+            dpop: TOKEN_BINDINGS[flow.tokenBinding].listing
+              ? `${TOKEN_BINDINGS[flow.tokenBinding].listing!.docs}, as \`tokenBinding: ${flow.tokenBinding}\` in its spec asks; see "DPoP: tokens bound to a key" below. ${TOKEN_BINDINGS[flow.tokenBinding].listing!.pythonCli}.`
               : undefined,
             options: flow.options.map((o) => ({ name: o.name, type: optionTypeText(ir, o), required: o.required ? 'yes' : 'no', default: optionDefault(ir, flow, o), doc: cell(o.doc) })),
             examples: ir.examples.filter((e) => e.flow === flow.id).map((example) => exampleView(example, storageById.get(example.storage)!)),

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { contentHash } from '../cache.js';
-import { DPOP, GRANTS, ISSUER_SCHEMES, LOOPBACK_HOSTS, OPTIONS, PATH_SEGMENT, patchRegistryEnums } from '../registry.js';
+import { GRANTS, TOKEN_BINDINGS, ISSUER_SCHEMES, LOOPBACK_HOSTS, OPTIONS, PATH_SEGMENT, patchRegistryEnums } from '../registry.js';
 import { markdownHeader } from '../text.js';
 
 type Schema = Record<string, unknown>;
@@ -40,7 +40,9 @@ const REGISTRY_RULES: Record<string, string> = {
   'environment.*.name': 'each variable names one setting',
   'examples[].login': `justInTime only for grants that log in unattended (${unattended.join(', ')})`,
   'examples[].profileName': 'not on a storage mode of backend memory',
-  [DPOP.flowField]: `true binds the flow's tokens to a key the session holds (DPoP, RFC 9449, ${DPOP.algorithm} proofs); grants ${DPOP.grants.join(', ')}`,
+  tokenBinding: `how the flow's sessions present their tokens: ${Object.entries(TOKEN_BINDINGS)
+    .map(([name, b]) => `${name} (${b.see.split(' ').slice(1).join(' ')}; grants ${b.grants.join(', ')})`)
+    .join(', ')}; bearer when absent`,
 };
 
 function resolve(schema: Schema, defs: Schema): Schema {

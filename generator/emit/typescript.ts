@@ -103,7 +103,7 @@ function settingsFile(ir: SpecIR, project: Project): string {
       (f) =>
         `{ id: ${stringLiteral(f.id)}, factory: ${stringLiteral(f.factory)}, grant: ${stringLiteral(f.grant)}, ` +
         `clientType: ${stringLiteral(f.clientType)}, tokenEndpointAuthMethod: ${stringLiteral(f.tokenEndpointAuthMethod)},` +
-        (f.dpop ? ' dpop: true,' : '') +
+        (f.tokenBinding !== 'bearer' ? ` tokenBinding: ${stringLiteral(f.tokenBinding)},` : '') +
         (f.issuer !== undefined ? ` issuer: ${stringLiteral(f.issuer)},` : '') +
         `\n      options: [\n` +
         f.options.map((o) => `        ${optionDescriptor(o)},\n`).join('') +

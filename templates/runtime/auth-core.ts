@@ -138,8 +138,8 @@ export class AuthCore {
     return this.#server.proofs.headers(this.#engine.file, this.#storage.location(TOKEN_FILE), token, method, url);
   }
 
-  /** Notes the API's answer to a request to `url`: keeps its DPoP nonce; true when it asked for a new one, so the request may go once more. */
-  dpopAnswered(response: Response, url: URL): boolean {
+  /** Notes the API's answer to a request to `url` for the token binding (a DPoP nonce); true when it asked for a new one, so the request may go once more. */
+  proofAnswered(response: Response, url: URL): boolean {
     return this.#server.proofs.answered(response, url);
   }
 

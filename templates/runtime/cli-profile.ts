@@ -8,7 +8,7 @@ import { confirm, printable } from './cli-output.js';
 import { endSession } from './cli-session.js';
 import { CLIENT_FILE, homeDir, listProfiles, parseClientConfig, profileFolder, profileKey, readJsonFileSync, readProfileOptions } from './profile.js';
 import { KEYCHAIN_REFERENCE } from './keychain.js';
-import { DPOP } from './registry.js';
+import { TOKEN_BINDINGS } from './registry.js';
 import { SessionFileStore, forgetProfileSecrets, secretStorageOption } from './secret-store.js';
 
 function notFound(cli: CliContext, profile: string): CliError {
@@ -29,19 +29,20 @@ async function list(cli: CliContext): Promise<number> {
     client_type: p.clientType ?? null,
     logged_in: p.hasSession,
     secrets: p.secrets,
-    dpop: p.dpop === true,
+    token_binding: p.tokenBinding ?? null,
     default: p.name === current,
   }));
+  const listing = (binding: keyof typeof TOKEN_BINDINGS | null) => (binding === null ? undefined : TOKEN_BINDINGS[binding].listing);
   cli.out.data(rows);
   if (rows.length === 0) cli.out.result(`No profiles in ~/${cli.settings.disk.root}/; log in with ${cli.command('login')}.`);
   for (const r of rows) {
     // Secrets in files are the default (and what the Python CLI reads): only the keychain is marked; --json says it for every profile.
     const state = r.usable
-      ? `${(r.client_type ?? '').padEnd(32)} ${r.secrets === 'keychain' || r.dpop ? `${(r.logged_in ? 'logged in' : 'logged out').padEnd(10)}  ${[r.secrets === 'keychain' ? 'secrets in OS keychain' : '', r.dpop ? 'DPoP-bound' : ''].filter(Boolean).join(', ')}` : r.logged_in ? 'logged in' : 'logged out'}`
+      ? `${(r.client_type ?? '').padEnd(32)} ${r.secrets === 'keychain' || listing(r.token_binding) ? `${(r.logged_in ? 'logged in' : 'logged out').padEnd(10)}  ${[r.secrets === 'keychain' ? 'secrets in OS keychain' : '', listing(r.token_binding)?.label ?? ''].filter(Boolean).join(', ')}` : r.logged_in ? 'logged in' : 'logged out'}`
       : `cannot be used: ${printable(r.reason ?? 'unknown')}`;
     cli.out.result(`${r.default ? '*' : ' '} ${printable(r.profile).padEnd(24)} ${state}`);
   }
-  if (rows.some((r) => r.dpop)) cli.out.info(`DPoP-bound profiles: ${DPOP.pythonCli}.`);
+  for (const shown of new Set(rows.map((r) => listing(r.token_binding)))) if (shown) cli.out.info(`${shown.label} profiles: ${shown.pythonCli}.`);
   if (rows.some((r) => r.secrets === 'keychain')) cli.out.info("Profiles with secrets in the OS keychain cannot be used by Planet's Python CLI; keep secrets in files for a profile both CLIs use.");
   return EXIT_OK;
 }

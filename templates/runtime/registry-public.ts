@@ -40,6 +40,9 @@ export type OptionsOf<T extends Readonly<Record<string, OptionCapability>>> = { 
 /** The grants the runtime implements; registry.ts maps each to its module in `grants/`. */
 export type GrantType = 'authorization_code' | 'device_code' | 'client_credentials';
 
+/** How a session presents its tokens; registry.ts maps each to its module in `token-binding/`. */
+export type TokenBindingName = 'bearer' | 'dpop';
+
 /**
  * The options every session reads, whatever its grant and client
  * authentication; `CLIENT_AUTH_METHODS` below declares each method's

@@ -70,7 +70,7 @@ export class Session {
     const method = (init.method ?? 'GET').toUpperCase();
     const send = this.#auth.fetchFunction;
     const response = await send(url, withHeaders(init, await this.#auth.headersFor(token, method, url)));
-    if (!this.#auth.dpopAnswered(response, url) || !replayable(init.body)) return response;
+    if (!this.#auth.proofAnswered(response, url) || !replayable(init.body)) return response;
     await response.body?.cancel();
     return send(url, withHeaders(init, await this.#auth.headersFor(token, method, url)));
   }

@@ -33,7 +33,7 @@ export function holdsString(data: object | undefined, field: string): boolean {
   return found !== undefined && (found.get !== undefined || typeof found.value === 'string');
 }
 
-const STRING_FIELDS = ['access_token', 'refresh_token', 'id_token', 'token_type', 'scope', 'dpop_key'] as const;
+const STRING_FIELDS = ['access_token', 'refresh_token', 'id_token', 'token_type', 'scope'] as const;
 const NUMBER_FIELDS = ['expires_in', '_iat', '_exp'] as const;
 
 export function parseTokenFile(location: string, data: Record<string, unknown>): TokenFile {
@@ -48,25 +48,10 @@ export function parseTokenFile(location: string, data: Record<string, unknown>):
       throw new StateError(ERR_STATE_CORRUPT, location, `field "${field}" in ${location} must be a number; the file was left as it is. Fix it or log in again`);
     }
   }
-  const key = valueInHand(data, 'dpop_key');
-  if (typeof key === 'string' && !isDpopKeyText(key)) {
-    throw new StateError(ERR_STATE_CORRUPT, location, `field "dpop_key" in ${location} is not a P-256 private key in JWK form; the file was left as it is. Log in again to make a new key`);
-  }
   if (data['access_token'] === undefined && !holdsString(data, 'refresh_token')) {
     throw new StateError(ERR_STATE_CORRUPT, location, `${location} holds neither "access_token" nor "refresh_token"; the file was left as it is. Log in again`);
   }
   return data;
-}
-
-/** Whether `text` is a DPoP key as the SDK saves it: a P-256 private key as JSON text (JWK). */
-export function isDpopKeyText(text: string): boolean {
-  let jwk: Record<string, unknown>;
-  try {
-    jwk = JSON.parse(text) as Record<string, unknown>;
-  } catch {
-    return false;
-  }
-  return jwk !== null && jwk['kty'] === 'EC' && jwk['crv'] === 'P-256' && ['x', 'y', 'd'].every((f) => typeof jwk[f] === 'string' && /^[A-Za-z0-9_-]{43}$/.test(jwk[f]));
 }
 
 /** Reads `iat` and `exp` from a JWT access token without verifying it (only to learn its lifetime). */
@@ -113,8 +98,6 @@ export function tokenFileFromResponse(response: Record<string, unknown>, previou
   if (typeof out['token_type'] === 'string' && out['token_type'].toLowerCase() === 'dpop') out['token_type'] = 'DPoP'; // as RFC 9449 spells it
   // A refresh response may leave the refresh token out, meaning the old one stays valid.
   if (out['refresh_token'] === undefined && previous?.refresh_token !== undefined) out['refresh_token'] = previous.refresh_token;
-  // A DPoP session keeps its key across refreshes: the new tokens are bound to the same one.
-  if (out['dpop_key'] === undefined && previous?.['dpop_key'] !== undefined) out['dpop_key'] = previous['dpop_key'];
   const access = typeof out['access_token'] === 'string' ? out['access_token'] : '';
   const now = Math.floor(sentMs / 1000);
   const lifetime = lifetimeSeconds(out, access);

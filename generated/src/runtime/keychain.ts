@@ -8,6 +8,7 @@
 import { createRequire } from 'node:module';
 import { ERR_STATE_CORRUPT, ERR_STORAGE, StateError } from './errors.js';
 import type { SdkSettings } from './settings.js';
+import { boundFields } from './token-binding/index.js';
 
 /** The npm package that reaches the keychain; an optional peer dependency of the SDK. */
 export const KEYRING_PACKAGE = '@napi-rs/keyring';
@@ -16,8 +17,12 @@ export const KEYRING_PACKAGE = '@napi-rs/keyring';
 export type SecretStorage = 'file' | 'keychain';
 export const SECRET_STORAGES: readonly SecretStorage[] = ['file', 'keychain'];
 
-/** Fields of `token.json` and `auth_client.json` that are secrets; in keychain mode they live in the keychain only. */
-export const SECRET_FIELDS = ['refresh_token', 'client_secret', 'private_key', 'dpop_key'] as const;
+/**
+ * Fields of `token.json` and `auth_client.json` that are secrets; in keychain
+ * mode they live in the keychain only. A token binding's fields (a DPoP key)
+ * are its module's (`token-binding/`).
+ */
+export const SECRET_FIELDS: readonly string[] = ['refresh_token', 'client_secret', 'private_key', ...boundFields()];
 
 /**
  * The field a session file in keychain mode carries instead of its secrets:
@@ -43,7 +48,7 @@ export function keychainReference(location: string, data: Record<string, unknown
   if (value === undefined) return undefined;
   // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- `value` is narrowed to `{} | null` here; the rule takes the cast for a no-op, but without it no field can be read
   const ref = value as { service?: unknown; accounts?: unknown } | null;
-  if (ref === null || typeof ref !== 'object' || typeof ref.service !== 'string' || !Array.isArray(ref.accounts) || !ref.accounts.every((a) => typeof a === 'string' && (SECRET_FIELDS as readonly string[]).includes(a))) {
+  if (ref === null || typeof ref !== 'object' || typeof ref.service !== 'string' || !Array.isArray(ref.accounts) || !ref.accounts.every((a) => typeof a === 'string' && SECRET_FIELDS.includes(a))) {
     throw new StateError(
       ERR_STATE_CORRUPT,
       location,

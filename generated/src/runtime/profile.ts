@@ -13,7 +13,7 @@ import { valueInHand } from './token.js';
 import { KEYCHAIN_REFERENCE, keychainGetSync, keychainReference, missingSecret } from './keychain.js';
 import { withDeferredSecret, type ClientOptions } from './client-options.js';
 import { CREDENTIAL_FIELDS, clientAuthMethod, credentialsFromProfile } from './client-auth/index.js';
-import { GRANTS } from './registry.js';
+import { GRANTS, TOKEN_BINDINGS, type TokenBindingName } from './registry.js';
 import { GRANT_PROFILE_FIELDS, grantOptionsFromProfile } from './grants/index.js';
 
 export type { ClientOptions } from './client-options.js';
@@ -323,8 +323,8 @@ export interface ProfileSummary {
   readonly hasSession: boolean;
   /** Where its refresh token or client secret is kept; `keychain` ones Planet's Python CLI cannot read. */
   readonly secrets: SecretsLocation;
-  /** Its tokens are bound to a DPoP key (its flow has `dpop: true`): Planet's Python CLI cannot use it. */
-  readonly dpop?: boolean;
+  /** How its tokens are bound, when a bearer client cannot use them (its flow's `tokenBinding`, such as `dpop`): Planet's Python CLI cannot use it. */
+  readonly tokenBinding?: TokenBindingName;
 }
 
 /**
@@ -361,8 +361,9 @@ export function listProfiles(settings: SdkSettings): ProfileSummary[] {
       const secrets = secretsLocation(settings, name);
       try {
         const resolved = resolveProfile(settings, name);
-        const dpop = flowById(settings, resolved.flowId).dpop === true;
-        return { name, usable: true, builtin: resolved.builtin, clientType: resolved.clientType, clientId: resolved.options.clientId, hasSession, secrets, ...(dpop ? { dpop } : {}) };
+        const binding = flowById(settings, resolved.flowId).tokenBinding;
+        const bound = binding !== undefined && TOKEN_BINDINGS[binding].listing !== undefined;
+        return { name, usable: true, builtin: resolved.builtin, clientType: resolved.clientType, clientId: resolved.options.clientId, hasSession, secrets, ...(bound ? { tokenBinding: binding } : {}) };
       } catch (error) {
         if (!(error instanceof PlanetAuthError)) throw error;
         const clientType = savedClientType(join(root, name, CLIENT_FILE)) ?? builtinClientType(settings, name);

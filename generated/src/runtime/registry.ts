@@ -6,9 +6,9 @@
 // options a factory reads, and the storage methods it calls. The spec's JSON
 // Schema and the generator's validator take their allowed values from here,
 // so the spec cannot ask for something the runtime does not do.
-// It imports only the grant and client authentication modules, which
-// declare themselves as data beside their behaviour (and import nothing that
-// imports this file): the generator reads it as data.
+// It imports only the grant, client authentication and token binding
+// modules, which declare themselves as data beside their behaviour (and
+// import nothing that imports this file): the generator reads it as data.
 import { authorizationCode } from './grants/authorization-code.js';
 import { clientCredentials } from './grants/client-credentials.js';
 import { deviceCode } from './grants/device-code.js';
@@ -18,7 +18,10 @@ import { clientSecretPost } from './client-auth/client-secret-post.js';
 import { none } from './client-auth/none.js';
 import { privateKeyJwt } from './client-auth/private-key-jwt.js';
 import type { ClientAuthMethod } from './client-auth/types.js';
-import { CLIENT_AUTH_METHODS, SESSION_OPTIONS, type CredentialOptionTable, type GrantType, type TokenEndpointAuthMethod } from './registry-public.js';
+import { bearer } from './token-binding/bearer.js';
+import { dpop } from './token-binding/dpop.js';
+import type { TokenBinding } from './token-binding/types.js';
+import { CLIENT_AUTH_METHODS, SESSION_OPTIONS, type CredentialOptionTable, type GrantType, type TokenBindingName, type TokenEndpointAuthMethod } from './registry-public.js';
 
 export {
   CLIENT_AUTH_METHODS,
@@ -38,6 +41,7 @@ export {
   type StorageMethodName,
   type StorageParameter,
   type StorageValueTypes,
+  type TokenBindingName,
   type TokenEndpointAuthMethod,
 } from './registry-public.js';
 
@@ -77,21 +81,14 @@ export const OPTIONS = Object.assign({}, SESSION_OPTIONS, ...Object.values(CLIEN
 export type { OptionName } from './settings.js';
 
 /**
- * DPoP (RFC 9449), chosen per flow with `dpop: true`: the session's tokens
- * are bound to a key pair it makes at login and keeps with them, and every
- * token request and API call carries a proof signed with that key.
+ * How a session presents its tokens, one module each (see `token-binding/`):
+ * bearer tokens, or tokens bound to a key the session holds (DPoP). A flow
+ * names its binding with `tokenBinding` (bearer when it names none).
  */
-export const DPOP = {
-  /** The flow field that turns it on. */
-  flowField: 'dpop',
-  /** The grants whose token requests can carry a proof. */
-  grants: ['authorization_code', 'device_code', 'client_credentials'],
-  /** The proof's signature algorithm (ECDSA P-256 with SHA-256). */
-  algorithm: 'ES256',
-  see: 'https://www.rfc-editor.org/rfc/rfc9449 DPoP (RFC 9449)',
-  /** What the docs and `profile list` say: Planet's Python CLI sends bearer tokens only. */
-  pythonCli: "Planet's Python CLI cannot use a DPoP session: it sends bearer tokens only, and the server refuses a DPoP-bound token without its proof",
-} as const;
+export const TOKEN_BINDINGS = {
+  bearer,
+  dpop,
+} as const satisfies Record<TokenBindingName, TokenBinding>;
 
 export interface StorageBackendCapability {
   /** The option that selects this backend; a spec with such a storage mode must keep it. */

@@ -4,10 +4,10 @@
 // What the generated code tells the runtime: the built-in server settings,
 // the environment variables that override them, and the flow table.
 
-import type { CredentialOptionTable, EnvironmentKey, GrantType, SESSION_OPTIONS, TokenEndpointAuthMethod } from './registry-public.js';
+import type { CredentialOptionTable, EnvironmentKey, GrantType, SESSION_OPTIONS, TokenBindingName, TokenEndpointAuthMethod } from './registry-public.js';
 import { ConfigError } from './errors.js';
 
-export type { GrantType, TokenEndpointAuthMethod } from './registry-public.js';
+export type { GrantType, TokenBindingName, TokenEndpointAuthMethod } from './registry-public.js';
 
 /** The name of an option a factory reads. */
 export type OptionName = keyof typeof SESSION_OPTIONS | keyof CredentialOptionTable;
@@ -36,8 +36,8 @@ export interface FlowDescriptor {
   readonly clientType: string;
   /** How the client authenticates at the token endpoint. */
   readonly tokenEndpointAuthMethod: TokenEndpointAuthMethod;
-  /** Tokens bound to a key the session holds, with a proof on every request (DPoP, RFC 9449). */
-  readonly dpop?: boolean;
+  /** How its sessions present their tokens: bearer when absent, or bound to a key the session holds (`dpop`, RFC 9449). */
+  readonly tokenBinding?: TokenBindingName;
   /** The options the flow's factory takes (its own, then the SDK-wide ones). */
   readonly options: readonly OptionDescriptor[];
   /** This flow's authorization server, when it differs from the SDK-wide one. */

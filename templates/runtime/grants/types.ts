@@ -4,7 +4,7 @@
 // everything else about itself: the options it needs, its CLI login, and
 // how an example program logs in with it. The registry lists the modules.
 import type * as OidcClient from 'openid-client';
-import type { DpopKey } from '../dpop.js';
+import type { BindingKey } from '../token-binding/types.js';
 import type { OptionSpec } from '../cli-args.js';
 import type { ClientOptions } from '../client-options.js';
 import type { PlanetAuthError } from '../errors.js';
@@ -21,10 +21,10 @@ export type TokenResponse = Record<string, unknown>;
 export interface GrantContext {
   readonly oidc: typeof OidcClient;
   readonly config: OidcClient.Configuration;
-  /** Options every token request of the login passes to openid-client: the DPoP handle, for a DPoP flow. */
+  /** Options every token request of the login passes to openid-client: the token binding's (the DPoP handle, for a DPoP flow). */
   readonly requestOptions: { readonly DPoP?: OidcClient.DPoPHandle };
-  /** The key a DPoP login's tokens are bound to. */
-  readonly dpopKey?: DpopKey;
+  /** The key the login's tokens are to be bound to, for a flow whose token binding has keys. */
+  readonly boundKey?: BindingKey;
   readonly flow: FlowDescriptor;
   readonly scopes: readonly string[];
   /** The loopback callback URL, for the authorization code grant. */

@@ -15,7 +15,7 @@ import type { SessionLog } from '../log.js';
 import { CLIENT_FILE, METADATA_FILE, TOKEN_FILE, parseClientConfig, tokenFromAnotherServer } from '../profile.js';
 import { clientAuthMethod } from '../client-auth/index.js';
 import { REQUEST_TIMEOUT_SECONDS, configFromMetadata, discover, loadOidc, protocolError, refreshRefused, type ClientIdentity } from '../protocol.js';
-import { TokenProofs } from '../dpop.js';
+import { checkBoundFields, SessionProofs } from '../token-binding/index.js';
 import type { SessionStorage } from '../session-storage.js';
 import type { FlowDescriptor } from '../settings.js';
 import { parseTokenFile, type TokenFile } from '../token.js';
@@ -61,7 +61,7 @@ export class StoredTokens implements TokenStore {
     }
     const data = await this.#storage.load(TOKEN_FILE);
     if (!data) return undefined;
-    const file = parseTokenFile(this.#storage.location(TOKEN_FILE), data);
+    const file = checkBoundFields(this.#storage.location(TOKEN_FILE), parseTokenFile(this.#storage.location(TOKEN_FILE), data));
     // Without client settings to compare, a JWT access token still names its issuer and client: another server's is not this session's.
     if (!clientData && tokenFromAnotherServer(file.access_token, { issuer: this.#issuer, clientId: this.#clientId })) return undefined;
     return file;
@@ -71,7 +71,7 @@ export class StoredTokens implements TokenStore {
     if (replaces !== 'any') {
       // The fence: within the turn, storage must still hold the tokens this write replaces.
       const data = await this.#storage.load(TOKEN_FILE);
-      const holds = data ? parseTokenFile(this.#storage.location(TOKEN_FILE), data) : undefined;
+      const holds = data ? checkBoundFields(this.#storage.location(TOKEN_FILE), parseTokenFile(this.#storage.location(TOKEN_FILE), data)) : undefined;
       if (!sameTokens(holds, replaces)) return { written: false, holds };
     }
     await this.#storage.write(TOKEN_FILE, file, turn);
@@ -180,8 +180,8 @@ export class AuthServer implements TokenEndpoint {
   #recording = false;
   /** Wall and monotonic time the last request was sent. */
   sentAt = { mono: 0, wall: 0 };
-  /** How the session's tokens are presented: bearer, or bound to a DPoP key. */
-  readonly proofs: TokenProofs;
+  /** How the session's tokens are presented: its flow's token binding, or its saved tokens'. */
+  readonly proofs: SessionProofs;
 
   constructor(options: {
     identity: Omit<ClientIdentity, 'fetch'> & { fetch: FetchFunction | undefined };
@@ -212,7 +212,7 @@ export class AuthServer implements TokenEndpoint {
     this.#audience = options.audience;
     this.#profile = options.profile;
     this.#storage = options.storage;
-    this.proofs = new TokenProofs(options.flow, options.profile, options.identity.log);
+    this.proofs = new SessionProofs(options.flow, options.profile, options.identity.log);
   }
 
   /** The audience this session asks for. */
@@ -243,16 +243,16 @@ export class AuthServer implements TokenEndpoint {
     return out;
   }
 
-  /** What a grant needs for one login; for a DPoP flow with a new key, the one the login's tokens are bound to. */
+  /** What a grant needs for one login; for a flow whose token binding has keys, with a new key the login's tokens are to be bound to. */
   async context(): Promise<GrantContext> {
     const oidc = await loadOidc();
     const config = await this.configuration();
-    const dpopKey = await this.proofs.forLogin();
+    const boundKey = await this.proofs.forLogin();
     return {
       oidc,
       config,
-      requestOptions: this.proofs.requestOptions(oidc, config, dpopKey),
-      ...(dpopKey ? { dpopKey } : {}),
+      requestOptions: this.proofs.requestOptions(oidc, config, boundKey),
+      ...(boundKey ? { boundKey } : {}),
       flow: this.#flow,
       scopes: this.#scopes,
       callbackUrl: this.#callbackUrl,
@@ -297,7 +297,7 @@ export class AuthServer implements TokenEndpoint {
 
   /** A login's token response with its binding checked: a DPoP login's tokens must be DPoP-bound, and keep their key. */
   loginResponse(response: Record<string, unknown>, context: GrantContext): Record<string, unknown> {
-    return this.proofs.bind(response, context.dpopKey, 'the login');
+    return this.proofs.bind(response, context.boundKey, 'the login');
   }
 
   /** Spends `refreshToken` of `base`, with a proof of `base`'s DPoP key when its tokens are bound to one. */
