@@ -48,14 +48,14 @@ export function bundle(outDir: string): void {
     banner: { js: BUNDLE_HEADER },
     logLevel: 'silent',
   } as const;
-  // White space and syntax compacted, names kept: stack traces read as the sources do, and the declarations carry the docs.
-  buildSync({ ...common, entryPoints: [join(dist, 'index.js')], format: 'esm', splitting: true, minifyWhitespace: true, minifySyntax: true, outdir: join(outDir, BUNDLE_DIR), chunkNames: 'chunk-[hash]' });
+  // Minified, with functions and classes keeping their names: stack traces and errors name them as the sources do, and
+  // the declarations carry the docs. (Local names are shortened: that alone keeps the package about 4 kB smaller.)
+  buildSync({ ...common, entryPoints: [join(dist, 'index.js')], format: 'esm', splitting: true, minify: true, keepNames: true, outdir: join(outDir, BUNDLE_DIR), chunkNames: 'chunk-[hash]' });
   buildSync({
     ...common,
     stdin: { contents: "import { CLI_SPEC } from './cli.js';\nimport { start } from './runtime/cli-start.js';\n\nvoid start(CLI_SPEC);\n", resolveDir: dist, sourcefile: 'dist/planet-auth.js' },
     format: 'cjs',
-    // Nobody reads the command's bundle (the library's stays readable), and it is the package's largest
-    // file: it is minified, with functions and classes keeping their names for stack traces and errors.
+    // The package's largest file, minified like the library's bundle, with functions and classes keeping their names.
     minify: true,
     keepNames: true,
     outfile: join(outDir, CLI_BUNDLE),
