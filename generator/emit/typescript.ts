@@ -16,7 +16,7 @@ import {
   type StatementStructures,
 } from 'ts-morph';
 import type { FlowIR, OptionIR, SpecIR } from '../ir.js';
-import { CREDENTIAL_OPTIONS, GRANTS } from '../registry.js';
+import { CREDENTIAL_OPTIONS, ENVIRONMENT, GRANTS } from '../registry.js';
 import { compiledHeader, jsdocText, stringLiteral } from '../text.js';
 
 function newProject(): Project {
@@ -126,15 +126,7 @@ function settingsFile(ir: SpecIR, project: Project): string {
   apiBaseUrl: ${stringLiteral(sdk.authServer.apiBaseUrl)},
   defaultScopes: ${literalArray(sdk.defaultScopes.map((n) => scopeValue.get(n)!))},
   env: {
-    issuer: ${env('issuer')},
-    apiBaseUrl: ${env('apiBaseUrl')},
-    audience: ${env('audience')},
-    profile: ${env('profile')},
-    clientId: ${env('clientId')},
-    clientSecret: ${env('clientSecret')},
-    debug: ${env('debug')},
-    secretStorage: ${env('secretStorage')},
-  },
+${(Object.keys(ENVIRONMENT) as (keyof typeof ENVIRONMENT)[]).map((key) => `    ${key}: ${env(key)},\n`).join('')}  },
   disk: {
     root: ${stringLiteral(sdk.disk.root)},
     defaultsFile: ${stringLiteral(sdk.disk.defaultsFile)},
