@@ -119,7 +119,7 @@ export async function runOnce(args: Args, p: Paths, io: Io, warm: Warm = {}): Pr
   if (args.mode === 'write') {
     // The schema's allowed values follow the registry: written here, so a module added there needs no edit in spec/schema.
     const { writeRegistryEnums } = await import('./registry.js');
-    const written = writeRegistryEnums(join(p.specDir, 'schema'), `${p.shownSpec}/schema`);
+    const written = await writeRegistryEnums(join(p.specDir, 'schema'), `${p.shownSpec}/schema`);
     if (written.length > 0) {
       io.out(`wrote the registry's allowed values into ${written.join(', ')}`);
       if (inputs !== undefined) inputs = inputsHash(p.root, p.specDir, p.outDir, 'write');

@@ -142,11 +142,12 @@ export function withRegistryEnums(schemaFile: string, text: string): { text: str
 }
 
 /**
- * Writes the registry's lists into the schema files in `schemaDir`; returns
- * the files it changed. `npm run generate` calls it, so a module added to
- * the registry reaches the schema (and editors reading it) with no edit there.
+ * Writes the registry's lists into the schema files in `schemaDir`, laid out
+ * as the repository's formatter lays out JSON; returns the files it changed.
+ * `npm run generate` calls it, so a module added to the registry reaches the
+ * schema (and editors reading it) with no edit there.
  */
-export function writeRegistryEnums(schemaDir: string, shownDir: string): string[] {
+export async function writeRegistryEnums(schemaDir: string, shownDir: string): Promise<string[]> {
   const changed: string[] = [];
   for (const schemaFile of [...new Set(REGISTRY_ENUMS.map((e) => e.schemaFile))]) {
     const path = join(schemaDir, schemaFile);
@@ -155,7 +156,10 @@ export function writeRegistryEnums(schemaDir: string, shownDir: string): string[
     const written = withRegistryEnums(schemaFile, text);
     if (written.missing.length > 0) throw new Error(`${shownDir}/${schemaFile} has no ${written.missing.join(', ')}, where the registry's allowed values go: put the list back (any values), then run npm run generate`);
     if (written.text !== text) {
-      writeFileSync(path, written.text);
+      // A list that grew past the line may leave the object around it too wide: the formatter lays both out again.
+      const prettier = await import('prettier');
+      const formatted = await prettier.format(written.text, { ...(await prettier.resolveConfig(path)), filepath: path });
+      writeFileSync(path, formatted);
       changed.push(`${shownDir}/${schemaFile}`);
     }
   }

@@ -77,7 +77,7 @@ const REGISTRY_DECLARES: readonly { key: string; at: RegExp; why: string }[] = [
 ];
 
 /** Keys a spec may have written before they were renamed, and what to write now. */
-const RENAMED: Readonly<Record<string, string>> = { dpop: 'write "tokenBinding: dpop" instead of "dpop: true"' };
+const RENAMED: Readonly<Record<string, string>> = { dpop: 'write "tokenBinding: dpop" for tokens bound to a key (DPoP), or remove it: bearer tokens are the default' };
 
 function describe(error: ErrorObject): { message: string; key?: string } {
   const p = error.params as Record<string, unknown>;

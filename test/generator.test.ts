@@ -159,7 +159,7 @@ describe('spec errors are reported as path:line:col with the JSON path', () => {
     const dir = specCopy({ 'flows/device_code_dpop.yaml': (t) => t.replace('tokenBinding: dpop\n', 'tokenBinding: mtls\n') });
     expect(specErrors(dir)).toBe('spec/flows/device_code_dpop.yaml:8:15 error must be one of "bearer", "dpop" (/tokenBinding)');
     const renamed = specCopy({ 'flows/device_code_dpop.yaml': (t) => t.replace('tokenBinding: dpop\n', 'dpop: true\n') });
-    expect(specErrors(renamed)).toBe('spec/flows/device_code_dpop.yaml:8:1 error unknown key "dpop": write "tokenBinding: dpop" instead of "dpop: true" (/dpop)');
+    expect(specErrors(renamed)).toBe('spec/flows/device_code_dpop.yaml:8:1 error unknown key "dpop": write "tokenBinding: dpop" for tokens bound to a key (DPoP), or remove it: bearer tokens are the default (/dpop)');
     const files = generated({ 'flows/m2m.yaml': (t) => t.replace('order: 3\n', 'order: 3\ntokenBinding: dpop\n') });
     expect(files.get('src/settings.ts')).toMatch(/id: 'oauth_m2m', [^\n]* tokenBinding: 'dpop',/);
   });
@@ -260,7 +260,7 @@ describe('the runtime registry is the source of the allowed values', () => {
     expect(Array.isArray(committed) ? committed : Object.keys(committed as object)).toEqual(e.values);
   });
 
-  test('npm run generate writes the registry values into the schema files, and changes nothing else there', () => {
+  test('npm run generate writes the registry values into the schema files, and changes nothing else there', async () => {
     const dir = scratchDir('schema');
     for (const file of ['defs.schema.json', 'flow.schema.json', 'sdk.schema.json', 'storage.schema.json', 'examples.schema.json']) writeFileSync(join(dir, file), readFileSync(join(ROOT, 'spec/schema', file), 'utf8'));
     const flow = readFileSync(join(dir, 'flow.schema.json'), 'utf8');
@@ -269,11 +269,24 @@ describe('the runtime registry is the source of the allowed values', () => {
     const sdk = readFileSync(join(dir, 'sdk.schema.json'), 'utf8');
     writeFileSync(join(dir, 'sdk.schema.json'), sdk.replace(', "secretStorage"]', ']').replace(/,\n\s+"secretStorage": \{[^}]*\}/, ''));
     expect(schemaDrift(dir, 'schema').length).toBe(3);
-    expect(writeRegistryEnums(dir, 'schema').sort()).toEqual(['schema/flow.schema.json', 'schema/sdk.schema.json']);
+    expect((await writeRegistryEnums(dir, 'schema')).sort()).toEqual(['schema/flow.schema.json', 'schema/sdk.schema.json']);
     expect(readFileSync(join(dir, 'flow.schema.json'), 'utf8')).toBe(flow);
     expect(readFileSync(join(dir, 'sdk.schema.json'), 'utf8')).toBe(sdk);
     expect(schemaDrift(dir, 'schema')).toEqual([]);
-    expect(writeRegistryEnums(dir, 'schema')).toEqual([]);
+    expect(await writeRegistryEnums(dir, 'schema')).toEqual([]);
+  });
+
+  test('a list that grows past the line is laid out as the formatter would, with the object around it', async () => {
+    const dir = scratchDir('schema-wide');
+    const flow = readFileSync(join(ROOT, 'spec/schema/flow.schema.json'), 'utf8');
+    // A long description beside the grant list leaves no room for it on one line once the registry's values are written.
+    const wide = flow.replace('"grant": { "enum": ["authorization_code", "device_code", "client_credentials"] }', `"grant": { "description": "${'x'.repeat(150)}", "enum": ["authorization_code"] }`);
+    writeFileSync(join(dir, 'flow.schema.json'), wide);
+    expect(await writeRegistryEnums(dir, 'schema')).toEqual(['schema/flow.schema.json']);
+    const written = readFileSync(join(dir, 'flow.schema.json'), 'utf8');
+    expect(schemaDrift(dir, 'schema')).toEqual([]);
+    const prettier = await import('prettier');
+    expect(await prettier.check(written, { ...(await prettier.resolveConfig(join(ROOT, 'spec/schema/flow.schema.json'))), filepath: join(ROOT, 'spec/schema/flow.schema.json') })).toBe(true);
   });
 
   test('an option the runtime reads gets its type from the registry', () => {

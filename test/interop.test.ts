@@ -225,7 +225,17 @@ test('planet-user holding only token.json, as the Python CLI leaves it, is read,
   expect(status.code).toBe(0);
   expect(JSON.parse(status.stdout)).toMatchObject({ profile: 'planet-user', client_id: PLANET_USER.clientId, logged_in: true, access_token_valid: true, has_refresh_token: true });
   const list = JSON.parse((await runCli(['profile', 'list', '--json'], env)).stdout) as { profile: string }[];
-  expect(list.find((p) => p.profile === 'planet-user')).toEqual({ profile: 'planet-user', usable: true, builtin: true, client_type: 'oidc_device_code', logged_in: true, secrets: 'file', dpop: false, default: true });
+  expect(list.find((p) => p.profile === 'planet-user')).toEqual({
+    profile: 'planet-user',
+    usable: true,
+    builtin: true,
+    client_type: 'oidc_device_code',
+    logged_in: true,
+    secrets: 'file',
+    token_binding: null,
+    dpop: false,
+    default: true,
+  });
   expect(server.authServerRequests()).toBe(0);
 
   const response = await new Session(Auth.fromUserDefaultSession()).fetch('/data/v1/searches');

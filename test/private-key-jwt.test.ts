@@ -165,6 +165,20 @@ describe('the CLI', () => {
     expect(JSON.parse(status.stdout)).toMatchObject({ client_id: M2M_KEY_CLIENT_ID, logged_in: true });
   });
 
+  test('a key moved from a file to a variable keeps only the variable: the old path and kid are removed from auth_client.json', async () => {
+    const key = readFileSync(server.serviceAccountKey.pemFile, 'utf8');
+    const fromFile = await runCli(['login', 'service-account', '--client-id', M2M_KEY_CLIENT_ID, '--private-key', server.serviceAccountKey.pemFile, '--key-id', M2M_KEY_ID, '--profile', 'key-moved'], cliEnv());
+    expect(fromFile).toMatchObject({ code: 0 });
+    const path = join(home, '.planet', 'key-moved', 'auth_client.json');
+    expect(JSON.parse(readFileSync(path, 'utf8'))).toMatchObject({ client_privkey_file: server.serviceAccountKey.pemFile, client_privkey_kid: M2M_KEY_ID });
+    const fromEnv = await runCli(['login', 'service-account', '--private-key', 'env:SERVICE_KEY', '--profile', 'key-moved'], { ...cliEnv(), SERVICE_KEY: key });
+    expect(fromEnv).toMatchObject({ code: 0 });
+    const config = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+    expect(config['client_privkey_env']).toBe('SERVICE_KEY');
+    expect(config).not.toHaveProperty('client_privkey_file');
+    expect(config).not.toHaveProperty('client_privkey_kid');
+  });
+
   test('a missing key file fails with one line naming the file and the fix, and the configuration exit code', async () => {
     const missing = join(home, 'nowhere.pem');
     const login = await runCli(['login', 'service-account', '--client-id', M2M_KEY_CLIENT_ID, '--private-key', missing, '--profile', 'cli-missing'], cliEnv());

@@ -30,6 +30,8 @@ async function list(cli: CliContext): Promise<number> {
     logged_in: p.hasSession,
     secrets: p.secrets,
     token_binding: p.tokenBinding ?? null,
+    // Kept beside token_binding, which says the same for every binding: scripts read it since DPoP came.
+    dpop: p.tokenBinding === 'dpop',
     default: p.name === current,
   }));
   const listing = (binding: keyof typeof TOKEN_BINDINGS | null) => (binding === null ? undefined : TOKEN_BINDINGS[binding].listing);

@@ -83,7 +83,7 @@ export function loginCommands(spec: CliSpec): CommandSpec<Runner>[] {
   return groupedLogins(spec).map(({ login, variants }) => {
     const options = new Map<string, OptionSpec>();
     for (const v of variants) for (const option of loginOptions(spec, v.login, v.flow)) if (!options.has(option.name)) options.set(option.name, option);
-    const others = variants.slice(1).map((v) => `  - Or, with ${selector(v.flow)}: ${v.login.summary}`);
+    const others = variants.slice(1).map((v) => `  - Or, with ${selector(v.flow)}: ${v.login.summary.charAt(0).toLowerCase()}${v.login.summary.slice(1)}`);
     return {
       path: ['login', login.command],
       summary: login.summary,

@@ -411,9 +411,9 @@ export interface ChosenSettings {
  * unless `chosen` says the caller asked for them: a default written there
  * would pin it (the environment would no longer apply, and the Python CLI
  * would check tokens against it). A field left out of `wanted` keeps the
- * file's value, except those in `stale`: the credential fields of another
- * client authentication method than the one the login used (a secret left
- * behind when a service account moved to a private key), which are removed.
+ * file's value, except those in `stale`: the credential fields the login
+ * did not write (a secret left behind when a service account moved to a
+ * private key, a key file's path after a move to `env:NAME`), which are removed.
  */
 export function clientConfigToWrite(existing: ClientConfigFile | undefined, wanted: ClientConfigFile, chosen: ChosenSettings = {}, stale: readonly string[] = []): ClientConfigFile | undefined {
   if (existing === undefined) return wanted;

@@ -162,7 +162,7 @@ export const privateKeyJwt: ClientAuthMethod<(typeof CLIENT_AUTH_METHODS)['priva
     {
       name: 'private-key',
       value: 'FILE',
-      help: `${doc('privateKey', 'Private key of the service account.')} A PEM or JWK file, or env:NAME for an environment variable holding one. The profile keeps this reference, never the key. Default: the profile's.`,
+      help: `${doc('privateKey', "Where the service account's private key is: a PEM or JWK file, or env:NAME for an environment variable holding one; the profile keeps this reference, never the key.")} Default: the profile's.`,
     },
     { name: 'key-id', value: 'KID', help: `${doc('privateKeyId', "The key's kid.")} Default: the JWK's kid, else the profile's, else none.` },
   ],

@@ -97,18 +97,20 @@ async function writeClientConfig(context: HostContext, turn: Turn): Promise<void
   const { issuer, clientId } = server.identity;
   const audience = server.audience;
   const method = clientAuthMethod(context.flow.tokenEndpointAuthMethod);
+  // A secret read when first needed (a profile's in the OS keychain) is read now, to be saved with the client settings.
+  const credential = method.profileFields(holdsClientSecret(options) ? { ...options, clientSecret: clientSecretOf(options) } : options);
   const file = {
     client_type: context.flow.clientType,
     auth_server: issuer,
     client_id: clientId,
     scopes: [...context.scopes],
     ...(audience !== undefined ? { audiences: [audience] } : {}),
-    // A secret read when first needed (a profile's in the OS keychain) is read now, to be saved with the client settings.
-    ...method.profileFields(holdsClientSecret(options) ? { ...options, clientSecret: clientSecretOf(options) } : options),
+    ...credential,
     ...GRANTS[context.flow.grant].profile.fields(options, existing),
   };
-  // Another method's credential (a secret left behind by a move to a private key) goes: this login no longer uses it.
-  const stale = CREDENTIAL_FIELDS.filter((field) => !method.savedFields.includes(field));
+  // A credential field this login did not write goes: another method's (a secret left behind by a move to a private
+  // key), or this method's own that the login no longer uses (a key file's path after a move to env:NAME, an old kid).
+  const stale = CREDENTIAL_FIELDS.filter((field) => !Object.hasOwn(credential, field));
   const wanted = clientConfigToWrite(existing, file, context.chosen, stale);
   if (wanted) await storage.write(CLIENT_FILE, wanted, turn);
   const metadata = server.metadata;
