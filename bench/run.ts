@@ -159,11 +159,11 @@ if (wanted('generate')) {
   const flowBases = ['auth_code', 'device_code', 'm2m'].map((n) => parse(readFileSync(join(ROOT, `spec/flows/${n}.yaml`), 'utf8')) as Record<string, unknown>);
   const storageBases = ['in_memory', 'on_disk_cli_shared', 'app_custom_storage'].map((n) => parse(readFileSync(join(ROOT, `spec/storage/${n}.yaml`), 'utf8')) as Record<string, unknown>);
   const examples = [];
-  // The first three flows keep their ids (built-in profiles name them); each flow has a client type and an order of its own.
+  // The first three flows keep their ids (built-in profiles name them); each flow has a client type and an order of its own (above any the spec uses).
   const flowIds = Array.from({ length: 10 }, (_, i) => (i < 3 ? String(flowBases[i]!['id']) : `flow_${i}`));
   for (let i = 0; i < 10; i++) {
     const base = flowBases[i % 3]!;
-    const flow = i < 3 ? base : { ...base, id: flowIds[i], order: 10 + i, factory: `fromFlow${i}`, optionsType: `Flow${i}Options`, clientType: `flow_${i}`, cliLogin: { command: `flow-${i}`, summary: `Flow ${i}.` } };
+    const flow = i < 3 ? base : { ...base, id: flowIds[i], order: 2000 + i, factory: `fromFlow${i}`, optionsType: `Flow${i}Options`, clientType: `flow_${i}`, cliLogin: { command: `flow-${i}`, summary: `Flow ${i}.` } };
     writeFileSync(join(synthetic, 'flows', `flow_${i}.yaml`), stringify(flow));
   }
   for (let j = 0; j < 10; j++) {

@@ -440,7 +440,7 @@ describe('completion', () => {
     };
     expect(complete('planet-auth sta')).toEqual(['status']);
     expect(complete('planet-auth profile re')).toEqual(['remove']);
-    expect(complete('planet-auth login ')).toEqual(['browser', 'device', 'service-account', 'device-dpop']);
+    expect(complete('planet-auth login ')).toEqual([...new Set(CLI_SPEC.logins.map((l) => l.command))]);
     expect(complete('planet-auth print-access-token --no')).toEqual(['--no-refresh']);
     expect(complete('planet-auth status --profile al')).toEqual(['alpha', 'alps']);
     expect(complete('planet-auth profile remove ')).toEqual(['alpha', 'alps', 'beta']);

@@ -1,4 +1,4 @@
-// The nineteen generated examples, run unchanged as child processes against
+// Every generated example, run unchanged as child processes against
 // the embedded server (a private redis-server for the Redis ones, a private
 // D-Bus session with gnome-keyring for the OS keychain ones), and
 // the three examples of an encrypted storage mode that a fixture spec adds.
@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { parse } from 'yaml';
 import { generate, projectInputs } from '../generator/pipeline.js';
 import { writeOutput } from '../generator/write.js';
 import { startAuthServer, type RunningServer } from './server/auth-server.js';
@@ -28,13 +29,12 @@ if (!haveChromium) console.warn('Chromium not found: the authorization code exam
 const haveRedis = redisForTests('the Redis examples');
 const haveKeychain = keychainForTests('the OS keychain examples');
 
-const PROFILES: Record<string, string> = {
-  oauth_user_authcode__with_browser: 'my-app-authcode',
-  oauth_user_devicecode__external_browser: 'my-app-devicecode',
-  oauth_user_devicecode__dpop: 'my-app-devicecode-dpop',
-  oauth_m2m: 'my-app-service',
-  oauth_m2m_private_key_jwt: 'my-app-service-key',
-};
+/** The profile each flow's example shared with the CLI keeps its session in, as spec/examples.yaml names it. */
+const PROFILES: Record<string, string> = Object.fromEntries(
+  (parse(readFileSync(join(ROOT, 'spec/examples.yaml'), 'utf8')) as { examples: { flow: string; storage: string; profileName?: string }[] }).examples
+    .filter((e) => e.storage === 'on_disk_cli_shared' && e.profileName !== undefined)
+    .map((e) => [e.flow, e.profileName!]),
+);
 
 let server: RunningServer;
 let redis: RunningRedis | undefined;

@@ -113,7 +113,8 @@ export interface CredentialOption extends OptionCapability {
   readonly required: boolean;
 }
 
-const SECRET_OPTIONS = {
+/** The options of a method whose client holds a shared secret (each such method's entry below). */
+export const SECRET_OPTIONS = {
   /** The client secret issued with the client ID; never printed, logged or shown. */
   clientSecret: { type: 'string', secret: true, required: true },
 } as const;

@@ -6,8 +6,8 @@
 // prompt, and the profile keeps it as `client_secret` (as Planet's Python
 // CLI does). They differ only in where the request carries it.
 import type * as OidcClient from 'openid-client';
-import type { ClientAuthMethod, ClientCredentials, CliCredentialContext } from './types.js';
-import { CLIENT_AUTH_METHODS } from '../registry-public.js';
+import type { ClientAuthMethod, ClientCredentials, CliCredentialContext, ExampleValue } from './types.js';
+import { SECRET_OPTIONS } from '../registry-public.js';
 
 function stringField(config: Readonly<Record<string, unknown>>, field: string): string | undefined {
   const value = config[field];
@@ -32,11 +32,20 @@ async function cliSecret(c: CliCredentialContext): Promise<ClientCredentials> {
   return { clientSecret };
 }
 
-/** A shared-secret method; `sendSecret` is openid-client's way of carrying it. */
-export function secretMethod(see: string, sendSecret: (oidc: typeof OidcClient, secret: string) => OidcClient.ClientAuth): ClientAuthMethod<(typeof CLIENT_AUTH_METHODS)['client_secret_post']> {
+/**
+ * A shared-secret method (its entry in `CLIENT_AUTH_METHODS` is
+ * `SECRET_OPTIONS`); `sendSecret` is openid-client's way of carrying the
+ * secret, and `exampleValues` what an example passes for the client ID and
+ * secret (by default the service account's example variables).
+ */
+export function secretMethod(
+  see: string,
+  sendSecret: (oidc: typeof OidcClient, secret: string) => OidcClient.ClientAuth,
+  exampleValues: Readonly<Record<string, ExampleValue>> = { clientSecret: { env: 'm2mClientSecret', fallback: '' } },
+): ClientAuthMethod<typeof SECRET_OPTIONS> {
   return {
     holds: 'secret',
-    options: CLIENT_AUTH_METHODS.client_secret_post,
+    options: SECRET_OPTIONS,
     see,
     savedFields: ['client_secret'],
     profileFields: (options): Record<string, string> => (options.clientSecret ? { client_secret: options.clientSecret } : {}),
@@ -54,7 +63,7 @@ export function secretMethod(see: string, sendSecret: (oidc: typeof OidcClient, 
     cliCredentials: cliSecret,
     loginHintPrefix: (secretEnv) => `${secretEnv}=... `,
     cliExample: '',
-    exampleValues: { clientSecret: { env: 'm2mClientSecret', fallback: '' } },
+    exampleValues,
     refusedHint: 'check the client ID and secret, and the token endpoint auth method the server expects',
     clientAuth: async (oidc, credentials) => sendSecret(oidc, credentials.clientSecret ?? ''),
   };
