@@ -434,7 +434,7 @@ test('the docs page shows the DPoP flow, what it means for the Python CLI, and h
   const page = readFileSync(resolve(import.meta.dirname, '../generated/docs/application-managed-sessions.md'), 'utf8');
   expect(page).toContain('### Without a local web browser, tokens bound to a key (DPoP)');
   expect(page).toContain(
-    'Its tokens are bound to a key the session holds (DPoP, RFC 9449, proofs signed with ES256), as `tokenBinding: dpop` in its spec asks; see "DPoP: tokens bound to a key" below. Planet\'s Python CLI cannot use a DPoP session',
+    'Its tokens are bound to a key the session holds (DPoP, RFC 9449, proofs signed with ES256; see "DPoP: tokens bound to a key" below), as `tokenBinding: dpop` in its spec asks. Planet\'s Python CLI cannot use a DPoP session',
   );
   expect(page).toContain('## DPoP: tokens bound to a key');
   expect(page).toContain('generated/examples/on_disk_cli_shared__oauth_user_devicecode__dpop.ts');

@@ -2,12 +2,19 @@
 // generated program itself, so the page and the code cannot drift apart.
 import { mermaidDiagram } from '../../templates/runtime/core/machine.js';
 import type { ExampleIR, FlowIR, OptionIR, SpecIR, StorageIR } from '../ir.js';
-import { TOKEN_BINDINGS } from '../registry.js';
+import { TOKEN_BINDINGS, type TokenBindingName } from '../registry.js';
+
 import { markdownHeader } from '../text.js';
 import { defaultScopeNames } from './examples.js';
 import { TemplateSet } from './handlebars.js';
 import { importedPackages } from './package.js';
 import { providerPath } from './providers.js';
+
+/** What the docs say of a flow's token binding, when a bearer client could not use its sessions. */
+function bindingNote(name: TokenBindingName): string | undefined {
+  const listing = TOKEN_BINDINGS[name].listing;
+  return listing ? `${listing.docs}, as \`tokenBinding: ${name}\` in its spec asks. ${listing.pythonCli}.` : undefined;
+}
 
 /** Where the examples are, from the workspace root; the command that runs one. */
 const EXAMPLES_DIR = 'generated/examples';
@@ -133,10 +140,8 @@ export function emitDocs(ir: SpecIR, templatesDir: string, examples: ReadonlyMap
             summary: flow.summary,
             requirements: flow.requirements,
             factory: flow.factory,
-            // A DPoP flow says so where its factory is shown, with what that means for Planet's Python CLI.
-            dpop: TOKEN_BINDINGS[flow.tokenBinding].listing
-              ? `${TOKEN_BINDINGS[flow.tokenBinding].listing!.docs}, as \`tokenBinding: ${flow.tokenBinding}\` in its spec asks; see "DPoP: tokens bound to a key" below. ${TOKEN_BINDINGS[flow.tokenBinding].listing!.pythonCli}.`
-              : undefined,
+            // A flow whose tokens are bound to a key says so where its factory is shown, with what that means for Planet's Python CLI.
+            binding: bindingNote(flow.tokenBinding),
             options: flow.options.map((o) => ({ name: o.name, type: optionTypeText(ir, o), required: o.required ? 'yes' : 'no', default: optionDefault(ir, flow, o), doc: cell(o.doc) })),
             examples: ir.examples.filter((e) => e.flow === flow.id).map((example) => exampleView(example, storageById.get(example.storage)!)),
           })),

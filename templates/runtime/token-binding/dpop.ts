@@ -326,7 +326,7 @@ export const dpop: TokenBinding = {
   },
   listing: {
     label: 'DPoP-bound',
-    docs: `Its tokens are bound to a key the session holds (DPoP, RFC 9449, proofs signed with ${ALGORITHM})`,
+    docs: `Its tokens are bound to a key the session holds (DPoP, RFC 9449, proofs signed with ${ALGORITHM}; see "DPoP: tokens bound to a key" below)`,
     pythonCli: "Planet's Python CLI cannot use a DPoP session: it sends bearer tokens only, and the server refuses a DPoP-bound token without its proof",
   },
   session: (flow, profile, log) => new DpopSession(flow, profile, log),
