@@ -11,4 +11,5 @@ export { Session } from './runtime/session.js';
 export type { DeviceLoginInfo, DeviceLoginCompleteOptions, EnsureInitializedOptions, UserLoginOptions } from './runtime/auth-core.js';
 export type { AuthCore, LogoutOptions, LogoutResult, SessionStatus, SignalOptions, TokenEvent, TokenListenerOptions } from './runtime/auth-core.js';
 export type { FetchFunction, Logger, LogRecord } from './runtime/hooks.js';
+export { SECRET_FIELDS } from './runtime/secret-fields.js';
 export * from './runtime/errors.js';

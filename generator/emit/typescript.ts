@@ -302,6 +302,7 @@ function indexFile(ir: SpecIR, project: Project): string {
       // Every type a public signature names, so users can name it too.
       `export type { AuthCore, LogoutOptions, LogoutResult, SessionStatus, SignalOptions, TokenEvent, TokenListenerOptions } from './runtime/auth-core.js';`,
       `export type { FetchFunction, Logger, LogRecord } from './runtime/hooks.js';`,
+      `export { SECRET_FIELDS } from './runtime/secret-fields.js';`,
       `export * from './runtime/errors.js';`,
     ],
   );

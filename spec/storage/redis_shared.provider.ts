@@ -1,6 +1,6 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import { createClient, type RedisClientOptions } from 'redis';
-import { ConfigError, ERR_STATE_CORRUPT, ERR_STATE_UNSAFE, ERR_STORAGE, StateError, type ObjectStorageProvider } from '@planet-auth/sdk';
+import { ConfigError, ERR_STATE_CORRUPT, ERR_STATE_UNSAFE, ERR_STORAGE, SECRET_FIELDS, StateError, type ObjectStorageProvider } from '@planet-auth/sdk';
 
 /** The commands this provider sends; a client made by `createClient`, `createCluster` or `createSentinel` has them all. */
 export interface RedisConnection {
@@ -65,8 +65,6 @@ export interface RedisStorageOptions {
 
 /** Environment variable with the keys for secrets at rest: `<key id>:<base64 of 32 bytes>`, comma-separated, the first one current. */
 export const STORAGE_KEYS_ENV = 'PLANET_AUTH_STORAGE_KEYS';
-/** Fields of a stored object that are secrets: encrypted at rest. */
-const SECRET_FIELDS = ['refresh_token', 'client_secret', 'dpop_key'] as const;
 const DEFAULT_MAX_LEASE_HOLD_MS = 120_000;
 
 // Each script runs atomically on the server, so no other client sees a lease

@@ -5,7 +5,7 @@
 import { createRequire } from 'node:module';
 import { ERR_STATE_CORRUPT, ERR_STORAGE, StateError } from './errors.js';
 import type { SdkSettings } from './settings.js';
-import { boundFields } from './token-binding/index.js';
+import { SECRET_FIELDS } from './secret-fields.js';
 
 /** The npm package that reaches the keychain; an optional peer dependency of the SDK. */
 export const KEYRING_PACKAGE = '@napi-rs/keyring';
@@ -14,12 +14,8 @@ export const KEYRING_PACKAGE = '@napi-rs/keyring';
 export type SecretStorage = 'file' | 'keychain';
 export const SECRET_STORAGES: readonly SecretStorage[] = ['file', 'keychain'];
 
-/**
- * Fields of `token.json` and `auth_client.json` that are secrets; in keychain
- * mode they live in the keychain only. A token binding's fields (a DPoP key)
- * are its module's (`token-binding/`).
- */
-export const SECRET_FIELDS: readonly string[] = ['refresh_token', 'client_secret', 'private_key', ...boundFields()];
+/** Fields of `token.json` and `auth_client.json` that are secrets; in keychain mode they live in the keychain only. */
+export { SECRET_FIELDS } from './secret-fields.js';
 
 /**
  * The field a session file in keychain mode carries instead of its secrets:
