@@ -86,6 +86,21 @@ describe('print-access-token with a valid saved token', () => {
     expect(server.authServerRequests()).toBe(0);
   });
 
+  test("loads none of Node's internal modules that only a write, a turn, a key or the keychain needs", async () => {
+    await loginServiceAccount('lean');
+    // process.moduleLoadList names Node's own modules as they load, the internal ones a require hook never sees.
+    const dir = mkdtempSync(join(tmpdir(), 'planet-modules-'));
+    const preload = join(dir, 'modules.cjs');
+    const listed = join(dir, 'modules.txt');
+    writeFileSync(preload, `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(listed)}, process.moduleLoadList.join('\\n')));\n`);
+    const child = spawn(process.execPath, ['--require', preload, CLI_BIN, 'print-access-token', '--profile', 'lean'], { env: { PATH: process.env['PATH'] ?? '', ...env }, stdio: 'ignore' });
+    expect(await new Promise((done) => child.on('close', done))).toBe(0);
+    const modules = readFileSync(listed, 'utf8').split('\n');
+    const heavy = ['NativeModule internal/crypto/webcrypto', 'NativeModule internal/fs/promises', 'NativeModule module', 'NativeModule timers/promises', 'NativeModule os', 'NativeModule stream'];
+    expect(modules.filter((m) => heavy.includes(m))).toEqual([]);
+    expect(server.authServerRequests()).toBe(0);
+  });
+
   test('the default profile (from ~/.planet.json) and --profile=NAME take the same path', async () => {
     await loginServiceAccount('lean');
     for (const args of [['print-access-token'], ['print-access-token', '--profile=lean']]) {

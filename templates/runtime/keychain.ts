@@ -2,7 +2,6 @@
 // macOS, Credential Manager on Windows), reached through the optional package
 // `@napi-rs/keyring`. It is loaded on first use only, so sessions that keep
 // their secrets in files never load it and need not install it.
-import { createRequire } from 'node:module';
 import { ERR_STATE_CORRUPT, ERR_STORAGE, StateError } from './errors.js';
 import type { SdkSettings } from './settings.js';
 import { SECRET_FIELDS } from './secret-fields.js';
@@ -96,7 +95,8 @@ function keyring(): KeyringBinding {
     // An ES module resolves from its own location; in the CommonJS bundle import.meta is empty and require is real.
     // (A bundler's ES-module require shim exists but throws, so typeof require cannot tell the two apart.)
     const moduleUrl = (import.meta as { url?: string }).url;
-    const load = moduleUrl ? createRequire(moduleUrl) : require;
+    // node:module is loaded here, on first use, so that a run that keeps its secrets in files never loads it.
+    const load = moduleUrl ? process.getBuiltinModule('node:module').createRequire(moduleUrl) : require;
     binding = load(KEYRING_PACKAGE) as KeyringBinding;
   } catch (error) {
     throw new StateError(

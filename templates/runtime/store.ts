@@ -1,7 +1,7 @@
 // Where session objects live. The SDK sees every backend through the same
 // small interface as application storage, keyed by `/`-separated relative
 // paths such as `.planet/<profile>/token.json`.
-import { closeSync, constants, fchmodSync, fstatSync, fsync, lstatSync, openSync, promises as fs, readFileSync, type Stats } from 'node:fs';
+import { close, closeSync, constants, fchmod, fchmodSync, fstat, fstatSync, fsync, lstat, lstatSync, open, openSync, promises as fs, readFile, readFileSync, type Stats } from 'node:fs';
 import { dirname, join, sep } from 'node:path';
 import { ERR_STATE_CORRUPT, ERR_STATE_UNSAFE, ERR_STORAGE, StateError } from './errors.js';
 import type { ObjectStore } from './registry-public.js';
@@ -97,7 +97,7 @@ export class FileStore implements ObjectStore {
 
   async objExists(key: string): Promise<boolean> {
     try {
-      await fs.lstat(this.pathOf(key));
+      await lstatOf(this.pathOf(key));
       return true;
     } catch (error) {
       if (isErrno(error, 'ENOENT') || isErrno(error, 'ENOTDIR')) return false;
@@ -106,7 +106,7 @@ export class FileStore implements ObjectStore {
   }
 
   async mtime(key: string): Promise<number> {
-    return (await fs.lstat(this.pathOf(key))).mtimeMs / 1000;
+    return (await lstatOf(this.pathOf(key))).mtimeMs / 1000;
   }
 
   async objRename(src: string, dst: string): Promise<void> {
@@ -200,27 +200,41 @@ function readError(path: string, error: unknown): StateError {
   return new StateError(ERR_STORAGE, path, `cannot read ${path}: ${(error as Error).message}`, { cause: error });
 }
 
+/**
+ * A callback-style `node:fs` call as a promise. Reads go this way rather
+ * than through `fs.promises`, whose module (and the readline and watcher
+ * modules it loads) would add to the start of every command that only reads
+ * a valid token.
+ */
+function settle<T>(call: (done: (error: NodeJS.ErrnoException | null, value: T) => void) => void): Promise<T> {
+  return new Promise((resolve, reject) => call((error, value) => (error ? reject(error) : resolve(value))));
+}
+
+function lstatOf(path: string): Promise<Stats> {
+  return settle<Stats>((done) => lstat(path, done));
+}
+
 /** Reads a state file that must be a regular file: checked by name first, then opened without blocking and checked again by handle. */
 async function readRegularFile(path: string): Promise<string> {
-  let handle: fs.FileHandle;
+  let fd: number;
   try {
-    const info = await fs.lstat(path);
+    const info = await lstatOf(path);
     if (!info.isFile()) throw unsafeFile(path, info);
-    handle = await fs.open(path, SAFE_READ_FLAGS);
+    fd = await settle<number>((done) => open(path, SAFE_READ_FLAGS, done));
   } catch (error) {
     throw readError(path, error);
   }
   try {
-    // Checked again on the open handle: the name may have been swapped since the lstat.
-    const info = await handle.stat();
+    // Checked again on the open descriptor: the name may have been swapped since the lstat.
+    const info = await settle<Stats>((done) => fstat(fd, done));
     if (!info.isFile()) throw unsafeFile(path, info);
     if ((info.mode & 0o077) !== 0 && process.platform !== 'win32') {
       // Readable by others: tighten to owner-only rather than refuse, since the content is ours and nothing is lost.
-      await handle.chmod(0o600);
+      await settle<void>((done) => fchmod(fd, 0o600, (error) => done(error, undefined)));
     }
-    return await handle.readFile('utf8');
+    return await settle<string>((done) => readFile(fd, 'utf8', done));
   } finally {
-    await handle.close();
+    await settle<void>((done) => close(fd, (error) => done(error, undefined)));
   }
 }
 

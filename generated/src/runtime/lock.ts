@@ -17,9 +17,7 @@
 // process's own clock. Releasing marks the generation `released` and keeps
 // it, so numbers only grow and a number is never reused.
 import { constants, promises as fs, readdirSync, readFileSync, readlinkSync } from 'node:fs';
-import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { AbortedError, ERR_STATE_UNSAFE, ERR_STORAGE, LockTimeoutError, StateError, TurnLostError } from './errors.js';
 
 /** Random hex digits from Web Crypto, which loads on first use: a process that only reads never loads node:crypto. */
@@ -115,7 +113,7 @@ interface Machine {
 let thisMachine: Machine | undefined;
 function machine(): Machine {
   thisMachine ??= {
-    host: hostname(),
+    host: process.getBuiltinModule('node:os').hostname(),
     bootId: readOptional(() => readFileSync('/proc/sys/kernel/random/boot_id', 'utf8')),
     pidNamespace: readOptional(() => readlinkSync('/proc/self/ns/pid')),
   };
@@ -386,11 +384,27 @@ async function acquire(lockDir: string, signal: AbortSignal | undefined): Promis
       );
     }
     try {
-      await sleep(15 + Math.random() * 35, undefined, { signal });
+      await pause(15 + Math.random() * 35, signal);
     } catch {
       throw abortedError(signal!, lockDir);
     }
   }
+}
+
+/** Waits `ms`; rejects when `signal` aborts (with a timer of its own: a run that takes no turn loads no timers module). */
+function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason as Error);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal!.reason as Error);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
 }
 
 function hold(lockDir: string, generation: number, owner: LockOwner): Held {

@@ -4,7 +4,6 @@
 // Profiles: named sessions kept under `~/.planet/<profile>/` in the CLI's
 // layout, and the rules for which profile is meant when none is named.
 import { existsSync, readdirSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { ERR_STATE_CORRUPT, PlanetAuthError, ProfileError, StateError } from './errors.js';
 import { flowById, serverSettings, type BuiltinProfile, type FlowDescriptor, type SdkSettings } from './settings.js';
@@ -32,7 +31,8 @@ export interface ClientConfigFile {
 /** The home folder: `HOME` when set (so tests and tools can point it elsewhere), else the account's. */
 export function homeDir(): string {
   const fromEnv = process.env['HOME'];
-  return fromEnv !== undefined && fromEnv !== '' ? fromEnv : homedir();
+  // node:os only when HOME is unset: most runs never load it.
+  return fromEnv !== undefined && fromEnv !== '' ? fromEnv : process.getBuiltinModule('node:os').homedir();
 }
 
 export const CLIENT_FILE = 'auth_client.json';

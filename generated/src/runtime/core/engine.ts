@@ -62,7 +62,11 @@ export function sameTokens(a: TokenFile | undefined, b: TokenFile | undefined): 
 
 export class SessionEngine {
   /** This engine in spend marks: random, so workers of different processes never share one. */
-  readonly #worker = Buffer.from(globalThis.crypto.getRandomValues(new Uint8Array(6))).toString('hex');
+  #workerId: string | undefined;
+  /** This engine's id in a spend mark, made when first needed: a run that only reads a valid token loads no crypto. */
+  get #worker(): string {
+    return (this.#workerId ??= Buffer.from(globalThis.crypto.getRandomValues(new Uint8Array(6))).toString('hex'));
+  }
   /** Where the session stands (see machine.ts). */
   state: SessionState = 'none';
   /** Until when (monotonic ms) the hot path may hand out `hotToken` without any check. */
