@@ -260,6 +260,16 @@ describe('the command line: help, suggestions, global options, refusals', () => 
     for (const command of visibleCommands) expect(main.stdout).toContain(`planet-auth ${command} `);
   });
 
+  test('"Which profile" in --help is the order the CLI follows: a profile named in ~/.planet.json wins over a client ID and secret in the environment', async () => {
+    const main = await runCli(['--help'], env);
+    expect(main.stdout).toMatch(/else the one \$PL_AUTH_PROFILE names \(or that key in\n~\/\.planet\.json\), else an ad hoc service account when \$PL_AUTH_CLIENT_ID and\n\$PL_AUTH_CLIENT_SECRET are both found/);
+    await serviceLogin('named');
+    writeFileSync(join(home, '.planet.json'), JSON.stringify({ PL_AUTH_PROFILE: 'named' }), { mode: 0o600 });
+    const status = await runCli(['status', '--json'], { ...env, PL_AUTH_CLIENT_ID: M2M_CLIENT_ID, PL_AUTH_CLIENT_SECRET: M2M_CLIENT_SECRET });
+    expect(status.code).toBe(0);
+    expect(JSON.parse(status.stdout)).toMatchObject({ profile: 'named' });
+  });
+
   test('each login flow has its own help, written from its spec: options, requirements, example', async () => {
     const flows = ['browser', 'device', 'service-account'];
     const [browser, device, service] = (await Promise.all(flows.map((f) => runCli(['help', 'login', f], env)))).map((r) => r.stdout);

@@ -48,8 +48,10 @@ ${commandLines(spec, table, []).join('\n')}
 Options, anywhere on the line:
 ${GLOBAL_OPTIONS.map(optionLine).join('\n')}
 
-Which profile: --profile, else $${env.profile}, else $${env.clientId} with
-$${env.clientSecret} (an ad hoc service account), else ~/${disk.defaultsFile}, else "${disk.defaultProfile}".
+Which profile: --profile, else the one $${env.profile} names (or that key in
+~/${disk.defaultsFile}), else an ad hoc service account when $${env.clientId} and
+$${env.clientSecret} are both found (each in the environment or that file),
+else "${disk.defaultProfile}".
 
 Environment:
 ${vars.map((v) => `  ${v.name.padEnd(varWidth)}${v.doc}`).join('\n')}
