@@ -27,6 +27,13 @@ const issuerRule = `${Object.entries(ISSUER_SCHEMES)
 const segmentRule = `one file or folder name, matching \`${PATH_SEGMENT}\``;
 
 /** Constraints the registry adds to a field (by its path with `[]` for array items and `*` for any key). */
+/** An option's type and secrecy are the registry's: the spec names the option and documents it. */
+const secretOptions = Object.entries(OPTIONS)
+  .filter(([, o]) => 'secret' in o && o.secret === true)
+  .map(([name]) => name);
+const optionNameRule = `its type and secrecy come from the registry (no \`type\` in the spec); secret: ${secretOptions.join(', ')}`;
+const secretRule = 'true makes a string option secret too; an option the registry declares secret stays secret (false is refused)';
+
 const REGISTRY_RULES: Record<string, string> = {
   'authServer.issuer': issuerRule,
   'builtinProfiles[].issuer': issuerRule,
@@ -38,6 +45,10 @@ const REGISTRY_RULES: Record<string, string> = {
   'commonOptions[].default': `${ranges.join('; ')}; none for ${perFlow.join(', ')}`,
   'options[].default': `${ranges.join('; ')}; none for ${perFlow.join(', ')}`,
   'environment.*.name': 'each variable names one setting',
+  'commonOptions[].name': optionNameRule,
+  'options[].name': optionNameRule,
+  'commonOptions[].secret': secretRule,
+  'options[].secret': secretRule,
   'examples[].login': `justInTime only for grants that log in unattended (${unattended.join(', ')})`,
   'examples[].profileName': 'not on a storage mode of backend memory',
   tokenBinding: `how the flow's sessions present their tokens: ${Object.entries(TOKEN_BINDINGS)
