@@ -384,7 +384,7 @@ export function validateMeaning(spec: TypedSpec, templatesDir: string): Diagnost
     once('builtin-profile', b.name, sdk.loaded, ['builtinProfiles', i, 'name'], 'built-in profile');
     const flow = flowsById.get(b.flow);
     if (!flow) report(sdk.loaded, ['builtinProfiles', i, 'flow'], `flow ${JSON.stringify(b.flow)} is not defined in spec/flows/`);
-    else if (b.clientId === undefined && flow.tokenEndpointAuthMethod === 'none') {
+    else if (b.clientId === undefined && TOKEN_ENDPOINT_AUTH_METHODS[flow.tokenEndpointAuthMethod].holds === 'nothing') {
       report(sdk.loaded, ['builtinProfiles', i], `built-in profile ${JSON.stringify(b.name)} needs "clientId": flow ${JSON.stringify(b.flow)} is a public client, so no user-supplied secret goes with it`);
     }
     b.scopes.forEach((name, j) => {

@@ -6,6 +6,7 @@
 // nothing imported is missing.
 import { join } from 'node:path';
 import type { SpecIR } from '../ir.js';
+import { GRANTS } from '../registry.js';
 import { headerLines, markdownHeader, slashHeader } from '../text.js';
 import { DOCS_PAGE } from './docs.js';
 import { TemplateSet } from './handlebars.js';
@@ -127,7 +128,8 @@ SOFTWARE.
 function readme(ir: SpecIR, inputs: PackageInputs): string {
   const templatesDir = inputs.templatesDir;
   const template = new TemplateSet(join(templatesDir, 'docs')).compile('README.md.hbs');
-  const m2m = ir.flows.find((f) => f.grant === 'client_credentials');
+  // The README's service-account example: the first flow whose grant logs in without a person.
+  const m2m = ir.flows.find((f) => GRANTS[f.grant].unattended);
   return template({
     header: markdownHeader([ir.sdk.source]).trimEnd(),
     packageName: ir.sdk.packageName,
